@@ -1,0 +1,50 @@
+# Open Collectivités — les deux commandes : `make serve` et `make test`.
+# Tout s'installe dans le dossier du projet (.venv, node_modules, .cache) ; rien n'est installé à la main.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= oc.db
+PORT ?= 8001
+
+.PHONY: serve test build sources install clean help
+
+help:
+	@echo "make serve   installe tout, construit $(DB) et sert le site sur http://127.0.0.1:$(PORT)/"
+	@echo "make test    installe tout et lance les tests"
+	@echo "make build   reconstruit $(DB) depuis les sources épinglées"
+	@echo "make clean   supprime les artefacts (.venv, node_modules, caches, $(DB))"
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis (PYTHON=$(PYTHON))")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm est requis (Node.js 18 ou plus récent)"; exit 1; }
+	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+sources: install
+	$(BIN)/oc sources
+
+$(DB): $(BIN)/.installed node_modules/.installed loaders/*.py loaders/*.sql
+	$(BIN)/oc sources
+	$(BIN)/oc build --db $(DB)
+
+build: install
+	$(BIN)/oc sources
+	$(BIN)/oc build --db $(DB)
+
+serve: $(DB)
+	PORT=$(PORT) scripts/serve.sh $(DB)
+
+test: $(DB)
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) node_modules .cache $(DB) .pytest_cache

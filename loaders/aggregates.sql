@@ -1,0 +1,87 @@
+-- Aggregates computed from the communes once they are loaded.
+
+-- EPCI: members, population, area, and the département holding most of their population.
+INSERT INTO epci_departements (siren, departement, nb_communes, population)
+SELECT epci, departement, count(*), sum(population)
+FROM communes
+WHERE epci IS NOT NULL
+GROUP BY epci, departement;
+
+UPDATE epci SET
+    nb_communes = m.nb_communes,
+    population = m.population,
+    annee_population = m.annee_population,
+    superficie_km2 = round(m.superficie_km2, 3),
+    latitude = round(m.latitude, 6),
+    longitude = round(m.longitude, 6)
+FROM (
+    SELECT
+        epci,
+        count(*) AS nb_communes,
+        sum(population) AS population,
+        max(annee_population) AS annee_population,
+        sum(superficie_km2) AS superficie_km2,
+        sum(latitude * superficie_km2) / sum(superficie_km2) AS latitude,
+        sum(longitude * superficie_km2) / sum(superficie_km2) AS longitude
+    FROM communes
+    WHERE epci IS NOT NULL
+    GROUP BY epci
+) AS m
+WHERE epci.siren = m.epci;
+
+UPDATE epci SET
+    departement = (
+        SELECT departement FROM epci_departements d
+        WHERE d.siren = epci.siren
+        ORDER BY d.population DESC, d.nb_communes DESC, d.departement
+        LIMIT 1
+    );
+UPDATE epci SET region = (SELECT region FROM departements WHERE code = epci.departement);
+
+UPDATE ept SET
+    nb_communes = (SELECT count(*) FROM communes WHERE ept = ept.siren),
+    population = (SELECT sum(population) FROM communes WHERE ept = ept.siren);
+
+UPDATE arrondissements SET
+    nb_communes = (SELECT count(*) FROM communes WHERE arrondissement = arrondissements.code),
+    population = (SELECT sum(population) FROM communes WHERE arrondissement = arrondissements.code);
+
+UPDATE departements SET
+    population = m.population,
+    annee_population = m.annee_population,
+    nb_communes = m.nb_communes,
+    nb_epci = m.nb_epci,
+    superficie_km2 = round(m.superficie_km2, 3),
+    nb_arrondissements = (SELECT count(*) FROM arrondissements a WHERE a.departement = departements.code)
+FROM (
+    SELECT
+        departement,
+        sum(population) AS population,
+        max(annee_population) AS annee_population,
+        count(*) AS nb_communes,
+        count(DISTINCT epci) AS nb_epci,
+        sum(superficie_km2) AS superficie_km2
+    FROM communes
+    GROUP BY departement
+) AS m
+WHERE departements.code = m.departement;
+
+UPDATE regions SET
+    population = m.population,
+    annee_population = m.annee_population,
+    nb_communes = m.nb_communes,
+    nb_epci = m.nb_epci,
+    superficie_km2 = round(m.superficie_km2, 3),
+    nb_departements = (SELECT count(*) FROM departements d WHERE d.region = regions.code)
+FROM (
+    SELECT
+        region,
+        sum(population) AS population,
+        max(annee_population) AS annee_population,
+        count(*) AS nb_communes,
+        count(DISTINCT epci) AS nb_epci,
+        sum(superficie_km2) AS superficie_km2
+    FROM communes
+    GROUP BY region
+) AS m
+WHERE regions.code = m.region;

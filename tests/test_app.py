@@ -1,0 +1,52 @@
+"""The Datasette app as served by scripts/serve.sh, through its test client."""
+
+import pytest
+
+
+async def test_row_json(fixture_ds):
+    response = await fixture_ds.client.get("/oc/communes/35238.json?_shape=objects")
+    assert response.status_code == 200
+    row = response.json()["rows"][0]
+    assert row["nom"] == "Rennes" and row["code_insee"] == "35238" and row["epci"] == "243500139"
+
+
+async def test_whole_database_download(fixture_ds, fixture_db):
+    response = await fixture_ds.client.get("/oc.db")
+    assert response.status_code == 200
+    assert response.content == fixture_db.read_bytes()
+    assert response.content.startswith(b"SQLite format 3\x00")
+
+
+async def test_table_page_has_cluster_map(fixture_ds):
+    response = await fixture_ds.client.get("/oc/communes")
+    assert response.status_code == 200
+    assert "datasette-cluster-map" in response.text
+
+
+async def test_codes_stay_text_in_json_and_csv(fixture_ds):
+    response = await fixture_ds.client.get("/oc/communes.json?code_insee=01001&_shape=array")
+    assert response.json()[0]["code_insee"] == "01001"
+    csv_response = await fixture_ds.client.get("/oc/communes.csv?code_insee=01001&_col=departement")
+    assert csv_response.text.splitlines()[1] == "01001,01"
+
+
+async def test_metadata_describes_every_table_and_column(fixture_ds):
+    import sqlite3
+
+    metadata = fixture_ds.metadata()["databases"]["oc"]["tables"]
+    db = fixture_ds.get_database("oc")
+    for table in await db.table_names():
+        if table.startswith("territoires_fts") or table.startswith("sqlite_"):
+            continue
+        assert table in metadata and metadata[table].get("description"), table
+        columns = await db.table_columns(table)
+        described = metadata[table].get("columns", {})
+        assert set(columns) <= set(described), (table, set(columns) - set(described))
+
+
+@pytest.mark.full
+async def test_full_row_json(full_ds):
+    response = await full_ds.client.get("/oc/communes/35238.json?_shape=objects")
+    assert response.json()["rows"][0]["population"] == 230890
+    response = await full_ds.client.get("/oc/epci/243500139.json?_shape=objects")
+    assert response.json()["rows"][0]["nom"] == "Rennes Métropole"
