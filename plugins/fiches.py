@@ -1,0 +1,277 @@
+"""Fiches: one page per territory, /commune/<code>, /epci/<siren>, /departement/<code>, /region/<code>.
+
+Every block of a fiche is the result of a canned query of metadata.yml (the same SQL that the
+"voir la requête" links open), so that the pages and the SQL interface never drift apart.
+"""
+
+import json
+import re
+from urllib.parse import unquote, urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+DATABASE = "oc"
+LIST_LIMIT = 50
+CHART_LIMIT = 15
+SORTS = {
+    "nom": "nom",
+    "population": "population",
+    "superficie": "superficie_km2",
+    "densite": "densite",
+}
+
+INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"
+ANNUAIRE_ENTREPRISES = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
+OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
+BANATIC = "https://www.banatic.interieur.gouv.fr/"
+
+DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
+NOTES = {
+    ("commune", "75056"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
+    "collectivité à statut particulier. Ses 20 arrondissements municipaux sont listés plus bas.",
+    ("departement", "75"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
+    "collectivité à statut particulier.",
+    ("departement", "69"): "Le code 69 du COG couvre à la fois le département du Rhône et la Métropole de Lyon, "
+    "collectivité à statut particulier qui exerce les compétences départementales sur son territoire "
+    "(EPCI 200046977, listé parmi les EPCI ci-dessous).",
+    ("epci", "200046977"): "La Métropole de Lyon est une collectivité territoriale à statut particulier : elle "
+    "exerce aussi les compétences du département sur ses communes, détachées du département du Rhône.",
+    ("region", "94"): "La Collectivité de Corse exerce les compétences de la région et des deux départements "
+    "(Corse-du-Sud, 2A, et Haute-Corse, 2B).",
+    ("departement", "2A"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
+    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
+    ("departement", "2B"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
+    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
+}
+
+
+async def canned(datasette, name: str, **params) -> list[dict]:
+    """Rows of a canned query of metadata.yml, as dicts."""
+    query = await datasette.get_canned_query(DATABASE, name, None)
+    results = await datasette.get_database(DATABASE).execute(query["sql"], params)
+    return [dict(zip(results.columns, row)) for row in results.rows]
+
+
+def query_url(datasette, name: str, **params) -> str:
+
+    return datasette.urls.database(DATABASE) + "/" + name + "?" + urlencode(params)
+
+
+def sorted_rows(rows, request, default="population"):
+    """Sort a list as asked by ?tri=…&ordre=… (small lists: sorted here, not in SQL)."""
+    key = request.args.get("tri", default)
+    column = SORTS.get(key, SORTS[default])
+    descending = request.args.get("ordre", "desc" if column != "nom" else "asc") == "desc"
+    present = [r for r in rows if r.get(column) is not None]
+    missing = [r for r in rows if r.get(column) is None]
+    present.sort(key=lambda r: r[column], reverse=descending)
+    return present + missing, key if key in SORTS else default, "desc" if descending else "asc"
+
+
+def map_points(rows, kind, code_key, name_key="nom"):
+    return [
+        {"nom": r[name_key], "lat": r["latitude"], "lon": r["longitude"], "url": f"/{kind}/{r[code_key]}"}
+        for r in rows if r.get("latitude") is not None
+    ]
+
+
+def chart(rows, code_key, kind, limit=CHART_LIMIT):
+    """The most populated items, for a bar chart in pure HTML."""
+    top = sorted((r for r in rows if r.get("population")), key=lambda r: -r["population"])[:limit]
+    biggest = top[0]["population"] if top else 1
+    return [
+        {"nom": r["nom"], "url": f"/{kind}/{r[code_key]}", "population": r["population"],
+         "pourcentage": round(100 * r["population"] / biggest, 1)}
+        for r in top
+    ]
+
+
+def tile_config(datasette):
+    config = datasette.plugin_config("datasette-cluster-map") or {}
+    return {
+        "url": config.get("tile_layer", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "options": config.get("tile_layer_options", {
+            "maxZoom": 19,
+            "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+        }),
+    }
+
+
+async def render(datasette, request, template, context, status=200):
+    context = {
+        **context,
+        "carte_json": json.dumps(
+            {"points": context.get("points", []), "tuiles": tile_config(datasette)}, ensure_ascii=False
+        ).replace("</", "<\\/"),
+    }
+    html = await datasette.render_template(template, context, request=request)
+    return Response.html(html, status=status)
+
+
+async def not_found(datasette, request, level_label: str, code: str):
+    return await render(datasette, request, "fiche_introuvable.html",
+                        {"niveau": level_label, "code": code, "q": code}, status=404)
+
+
+CODE_PATTERNS = {
+    "commune": re.compile(r"^(\d[\dab]\d{3})$", re.IGNORECASE),
+    "departement": re.compile(r"^(\d{2,3}|2[ab])$", re.IGNORECASE),
+}
+
+
+def redirect_if_needed(kind, code):
+    """Lower-case Corsican codes (2a004, 2b) redirect to their canonical upper-case form."""
+    if CODE_PATTERNS[kind].match(code) and code != code.upper():
+        return Response.redirect(f"/{kind}/{code.upper()}", status=301)
+    return None
+
+
+async def fiche_commune(datasette, request):
+    code = unquote(request.url_vars["code"])
+    if (redirect := redirect_if_needed("commune", code)):
+        return redirect
+    rows = await canned(datasette, "fiche_commune", code=code)
+    if not rows:
+        return await not_found(datasette, request, "commune", code)
+    commune = rows[0]
+    secondaires = await canned(datasette, "communes_secondaires_commune", code=code)
+    links = [
+        ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"COM-{code}")),
+        ("Observatoire des territoires (ANCT)", OBSERVATOIRE),
+    ]
+    if commune["siren"]:
+        links.append(("Annuaire des entreprises (SIREN de la commune)", ANNUAIRE_ENTREPRISES.format(commune["siren"])))
+    if commune["mairie_site"]:
+        links.append(("Site de la commune", commune["mairie_site"]))
+    note = NOTES.get(("commune", code))
+    if commune["epci"] is None:
+        note = (note + " " if note else "") + (
+            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
+            if commune["zone"] == "com"
+            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+            "mono-communale, dérogation prévue par la loi)."
+        )
+    return await render(datasette, request, "fiche_commune.html", {
+        "niveau": "commune",
+        "t": commune,
+        "secondaires": secondaires,
+        "note": note,
+        "liens": links,
+        "points": map_points([commune], "commune", "code_insee"),
+        "requetes": {
+            "fiche": query_url(datasette, "fiche_commune", code=code),
+            "secondaires": query_url(datasette, "communes_secondaires_commune", code=code),
+        },
+        "ligne_url": datasette.urls.row(DATABASE, "communes", code),
+        "comparer_codes": code,
+    })
+
+
+async def fiche_epci(datasette, request):
+    siren = unquote(request.url_vars["siren"]).strip()
+    rows = await canned(datasette, "fiche_epci", siren=siren)
+    if not rows:
+        return await not_found(datasette, request, "EPCI", siren)
+    epci = rows[0]
+    membres = await canned(datasette, "membres_epci", siren=siren)
+    membres_tries, tri, ordre = sorted_rows(membres, request)
+    return await render(datasette, request, "fiche_epci.html", {
+        "niveau": "epci",
+        "t": epci,
+        "membres": membres_tries,
+        "tri": tri,
+        "ordre": ordre,
+        "graphique": chart(membres, "code_insee", "commune"),
+        "note": NOTES.get(("epci", siren)),
+        "liens": [
+            ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"EPCI-{siren}")),
+            ("BANATIC, base nationale sur l'intercommunalité (DGCL)", BANATIC),
+            ("Annuaire des entreprises (SIREN de l'EPCI)", ANNUAIRE_ENTREPRISES.format(siren)),
+            ("Observatoire des territoires (ANCT)", OBSERVATOIRE),
+        ],
+        "points": map_points(membres, "commune", "code_insee"),
+        "requetes": {
+            "fiche": query_url(datasette, "fiche_epci", siren=siren),
+            "membres": query_url(datasette, "membres_epci", siren=siren),
+        },
+        "csv_membres": datasette.urls.database(DATABASE) + f"/membres_epci.csv?siren={siren}",
+        "ligne_url": datasette.urls.row(DATABASE, "epci", siren),
+    })
+
+
+async def fiche_departement(datasette, request):
+    code = unquote(request.url_vars["code"])
+    if (redirect := redirect_if_needed("departement", code)):
+        return redirect
+    rows = await canned(datasette, "fiche_departement", code=code)
+    if not rows:
+        return await not_found(datasette, request, "département", code)
+    departement = rows[0]
+    epci = await canned(datasette, "epci_departement", departement=code)
+    communes = await canned(datasette, "communes_departement", departement=code)
+    communes_tries, tri, ordre = sorted_rows(communes, request)
+    links = [("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"DEP-{code}")),
+             ("Observatoire des territoires (ANCT)", OBSERVATOIRE)]
+    return await render(datasette, request, "fiche_departement.html", {
+        "niveau": "departement",
+        "t": departement,
+        "epci": epci,
+        "communes": communes_tries[:LIST_LIMIT],
+        "nb_communes_liste": len(communes),
+        "tri": tri,
+        "ordre": ordre,
+        "graphique": chart(communes, "code_insee", "commune"),
+        "note": NOTES.get(("departement", code)),
+        "region_drom": DROM_REGIONS.get(code),
+        "liens": links,
+        "points": map_points(communes, "commune", "code_insee"),
+        "requetes": {
+            "fiche": query_url(datasette, "fiche_departement", code=code),
+            "epci": query_url(datasette, "epci_departement", departement=code),
+            "communes": query_url(datasette, "communes_departement", departement=code),
+        },
+        "csv_communes": datasette.urls.database(DATABASE) + f"/communes_departement.csv?departement={code}&_size=max",
+        "csv_epci": datasette.urls.database(DATABASE) + f"/epci_departement.csv?departement={code}",
+        "ligne_url": datasette.urls.row(DATABASE, "departements", code),
+    })
+
+
+async def fiche_region(datasette, request):
+    code = unquote(request.url_vars["code"])
+    rows = await canned(datasette, "fiche_region", code=code)
+    if not rows:
+        return await not_found(datasette, request, "région", code)
+    region = rows[0]
+    departements = await canned(datasette, "departements_region", region=code)
+    departements_tries, tri, ordre = sorted_rows(departements, request, default="nom")
+    drom_departement = {v: k for k, v in DROM_REGIONS.items()}.get(code)
+    return await render(datasette, request, "fiche_region.html", {
+        "niveau": "region",
+        "t": region,
+        "departements": departements_tries,
+        "tri": tri,
+        "ordre": ordre,
+        "graphique": chart(departements, "code", "departement"),
+        "note": NOTES.get(("region", code)),
+        "departement_drom": drom_departement,
+        "liens": [("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"REG-{code}")),
+                  ("Observatoire des territoires (ANCT)", OBSERVATOIRE)],
+        "points": map_points(departements, "departement", "code"),
+        "requetes": {
+            "fiche": query_url(datasette, "fiche_region", code=code),
+            "departements": query_url(datasette, "departements_region", region=code),
+        },
+        "csv_departements": datasette.urls.database(DATABASE) + f"/departements_region.csv?region={code}",
+        "ligne_url": datasette.urls.row(DATABASE, "regions", code),
+    })
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/commune/(?P<code>[^/]+)$", fiche_commune),
+        (r"^/epci/(?P<siren>[^/]+)$", fiche_epci),
+        (r"^/departement/(?P<code>[^/]+)$", fiche_departement),
+        (r"^/region/(?P<code>[^/]+)$", fiche_region),
+    ]

@@ -1,0 +1,65 @@
+"""Site search over every territory: /recherche (HTML, grouped by level) and /recherche.json (ranked)."""
+
+import json
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from loaders.search_index import LEVELS, SEARCH_SQL, match_expression
+
+MAX_RESULTS = 50
+GROUP_TITLES = {"region": "Régions", "departement": "Départements", "epci": "Intercommunalités (EPCI)",
+                "commune": "Communes"}
+DEFAULT_JSON_LIMIT = 10
+
+
+async def search(datasette, query: str, limit: int) -> list[dict]:
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    match, nom, code = expression
+    db = datasette.get_database("oc")
+    results = await db.execute(SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": limit})
+    return [dict(zip(results.columns, row)) for row in results.rows]
+
+
+def parse_limit(request, default):
+    try:
+        return max(1, min(MAX_RESULTS, int(request.args.get("limit", default))))
+    except ValueError:
+        return default
+
+
+async def recherche_json(datasette, request):
+    query = request.args.get("q", "").strip()
+    results = await search(datasette, query, parse_limit(request, DEFAULT_JSON_LIMIT))
+    return Response(
+        json.dumps(results, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def recherche_html(datasette, request):
+    query = request.args.get("q", "").strip()
+    results = await search(datasette, query, MAX_RESULTS) if query else []
+    groups = [
+        {"type": kind, "titre": GROUP_TITLES[kind], "resultats": [r for r in results if r["type"] == kind]}
+        for kind in LEVELS
+    ]
+    return Response.html(
+        await datasette.render_template(
+            "recherche.html",
+            {"q": query, "nb_resultats": len(results), "groupes": [g for g in groups if g["resultats"]],
+             "limite": MAX_RESULTS},
+            request=request,
+        )
+    )
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/recherche\.json$", recherche_json),
+        (r"^/recherche$", recherche_html),
+    ]

@@ -1,0 +1,22 @@
+// Fiche map: reads the JSON data island #carte-donnees ({points: [{nom, lat, lon, url}], tuiles: {url, options}})
+// and draws it with Leaflet (bundled by datasette-leaflet). Without JavaScript the page stays complete.
+document.addEventListener("DOMContentLoaded", function () {
+  var element = document.getElementById("carte");
+  var source = document.getElementById("carte-donnees");
+  if (!element || !source || typeof L === "undefined") return;
+  var data = JSON.parse(source.textContent);
+  var map = L.map(element, { scrollWheelZoom: false });
+  L.tileLayer(data.tuiles.url, data.tuiles.options).addTo(map);
+  var bounds = [];
+  data.points.forEach(function (p) {
+    var marker = L.circleMarker([p.lat, p.lon], { radius: data.points.length > 1 ? 5 : 8, weight: 1,
+      color: "#000091", fillColor: "#6a6af4", fillOpacity: 0.8 }).addTo(map);
+    var link = document.createElement("a");
+    link.href = p.url;
+    link.textContent = p.nom;
+    marker.bindPopup(link);
+    bounds.push([p.lat, p.lon]);
+  });
+  if (bounds.length === 1) map.setView(bounds[0], 11);
+  else map.fitBounds(bounds, { padding: [20, 20] });
+});

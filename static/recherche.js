@@ -1,0 +1,108 @@
+// Search autocomplete, following the WAI-ARIA combobox pattern (list autocomplete, manual selection).
+// Progressive enhancement: without JavaScript the search forms simply submit to /recherche.
+(function () {
+  "use strict";
+  var counter = 0;
+
+  function enhance(input) {
+    if (input.dataset.ocEnhanced) return;
+    input.dataset.ocEnhanced = "1";
+    var id = "oc-suggestions-" + (++counter);
+    var wrapper = input.parentNode;
+    wrapper.classList.add("oc-autocomplete");
+    var list = document.createElement("ul");
+    list.id = id;
+    list.className = "oc-suggestions";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Territoires suggérés");
+    list.hidden = true;
+    wrapper.appendChild(list);
+    var status = document.createElement("div");
+    status.className = "fr-sr-only";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    wrapper.appendChild(status);
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", id);
+    input.setAttribute("autocomplete", "off");
+
+    var items = [], active = -1, timer = null, last = "";
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(index) {
+      var options = list.querySelectorAll("[role=option]");
+      options.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function render(results) {
+      items = results;
+      list.textContent = "";
+      results.forEach(function (r, i) {
+        var li = document.createElement("li");
+        li.id = id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = r.libelle + " ";
+        var small = document.createElement("small");
+        small.textContent = { region: "région", departement: "département", epci: "EPCI", commune: "commune" }[r.type] || r.type;
+        li.appendChild(small);
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = r.url; });
+        list.appendChild(li);
+      });
+      status.textContent = results.length
+        ? results.length + " territoire" + (results.length > 1 ? "s" : "") + " suggéré" + (results.length > 1 ? "s" : "") + ", flèches haut et bas pour parcourir"
+        : "Aucun territoire trouvé";
+      if (results.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      } else {
+        close();
+      }
+      active = -1;
+    }
+
+    input.addEventListener("input", function () {
+      var q = input.value.trim();
+      clearTimeout(timer);
+      if (!q) { close(); return; }
+      timer = setTimeout(function () {
+        last = q;
+        fetch("/recherche.json?limit=8&q=" + encodeURIComponent(q))
+          .then(function (r) { return r.json(); })
+          .then(function (results) { if (q === last) render(results); })
+          .catch(close);
+      }, 120);
+    });
+
+    input.addEventListener("keydown", function (e) {
+      var open = !list.hidden && items.length;
+      if (e.key === "ArrowDown" && open) { e.preventDefault(); highlight((active + 1) % items.length); }
+      else if (e.key === "ArrowUp" && open) { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
+      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); window.location.href = items[active].url; }
+      else if (e.key === "Escape") { if (open) { e.preventDefault(); close(); } }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
+  function init() {
+    document.querySelectorAll('form[action$="/recherche"] input[name="q"], input[data-oc-autocomplete]').forEach(enhance);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,102 @@
+"""/recherche and /recherche.json: names, prefixes, codes, homonyms, short names."""
+
+import pytest
+
+
+async def search(ds, q, **params):
+    response = await ds.client.get("/recherche.json", params={"q": q, **params})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+async def test_json_items_have_the_contract_fields(fixture_ds):
+    results = await search(fixture_ds, "rennes")
+    assert results, "aucun résultat"
+    for item in results:
+        assert {"type", "code", "nom", "url"} <= set(item)
+    assert results[0] == {**results[0], "type": "commune", "code": "35238", "nom": "Rennes", "url": "/commune/35238"}
+
+
+@pytest.mark.parametrize("q,expected_first", [
+    ("renn", "35238"),
+    ("RENNES", "35238"),
+    ("35000", "35238"),
+    ("35238", "35238"),
+    ("243500139", "243500139"),
+    ("ile de brehat", "22016"),
+    ("Île-de-Bréhat", "22016"),
+    ("ile-de-bre", "22016"),
+    ("2A004", "2A004"),
+    ("2a004", "2A004"),
+    ("y", "80829"),
+    ("eu", "76255"),
+    ("st malo", "35288"),
+    ("Saint-Malo", "35288"),
+    ("ajac", "2A004"),
+])
+async def test_first_result(fixture_ds, q, expected_first):
+    results = await search(fixture_ds, q)
+    assert results and results[0]["code"] == expected_first, results[:3]
+
+
+async def test_homonyms_are_told_apart(fixture_ds):
+    results = await search(fixture_ds, "saint denis")
+    labels = {r["code"]: r["libelle"] for r in results if r["type"] == "commune"}
+    assert labels["93066"] == "Saint-Denis (93)"
+    assert labels["97411"] == "Saint-Denis (974)"
+
+
+async def test_codes_of_every_level(fixture_ds):
+    assert [(r["type"], r["code"]) for r in await search(fixture_ds, "35")][:1] == [("departement", "35")]
+    assert ("region", "53") in [(r["type"], r["code"]) for r in await search(fixture_ds, "53")]
+    assert (await search(fixture_ds, "2B"))[0]["code"] in ("2B", "2B033")
+
+
+async def test_empty_odd_and_hostile_queries(fixture_ds):
+    assert await search(fixture_ds, "") == []
+    assert await search(fixture_ds, "   ") == []
+    assert await search(fixture_ds, "zzzzzzzz") == []
+    # FTS syntax in the query is data, never syntax
+    assert await search(fixture_ds, '" OR * NEAR(') == []
+    assert isinstance(await search(fixture_ds, "rennes AND OR NOT"), list)
+    assert len(await search(fixture_ds, "s", limit="3")) <= 3
+    assert isinstance(await search(fixture_ds, "s", limit="beaucoup"), list)
+
+
+async def test_html_groups_by_level(fixture_ds):
+    response = await fixture_ds.client.get("/recherche", params={"q": "rennes"})
+    assert response.status_code == 200
+    html = response.text
+    # groups in level order: EPCI before communes, each result linking to its fiche
+    assert 'id="groupe-epci"' in html and 'id="groupe-commune"' in html
+    assert html.index('id="groupe-epci"') < html.index('id="groupe-commune"')
+    assert 'href="/commune/35238"' in html and 'href="/epci/243500139"' in html
+    empty = await fixture_ds.client.get("/recherche", params={"q": "zzzzzz"})
+    assert empty.status_code == 200 and "Aucun territoire ne correspond" in empty.text
+    form = await fixture_ds.client.get("/recherche")
+    assert 'action="/recherche"' in form.text and 'name="q"' in form.text
+
+
+async def test_html_escapes_the_query(fixture_ds):
+    response = await fixture_ds.client.get("/recherche", params={"q": "<script>alert(1)</script>"})
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("q,expected_first", [
+    ("renn", "35238"),
+    ("35000", "35238"),
+    ("243500139", "243500139"),
+    ("ile de brehat", "22016"),
+    ("y", "80829"),
+    ("eu", "76255"),
+    ("oz", "38289"),
+    ("paris", "75056"),
+    ("st etienne", "42218"),
+    ("ille", "35"),
+])
+async def test_full_first_result(full_ds, q, expected_first):
+    results = await search(full_ds, q)
+    assert results[0]["code"] == expected_first, results[:3]
