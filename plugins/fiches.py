@@ -11,7 +11,9 @@ from urllib.parse import unquote, urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-DATABASE = "oc"
+from loaders import pages
+
+DATABASE = pages.DATABASE
 LIST_LIMIT = 50
 CHART_LIMIT = 15
 SORTS = {
@@ -47,10 +49,8 @@ NOTES = {
 
 
 async def canned(datasette, name: str, **params) -> list[dict]:
-    """Rows of a canned query of metadata.yml, as dicts."""
-    query = await datasette.get_canned_query(DATABASE, name, None)
-    results = await datasette.get_database(DATABASE).execute(query["sql"], params)
-    return [dict(zip(results.columns, row)) for row in results.rows]
+    rows, _ = await pages.canned(datasette, name, **params)
+    return rows
 
 
 def query_url(datasette, name: str, **params) -> str:
@@ -78,13 +78,7 @@ def map_points(rows, kind, code_key, name_key="nom"):
 
 def chart(rows, code_key, kind, limit=CHART_LIMIT):
     """The most populated items, for a bar chart in pure HTML."""
-    top = sorted((r for r in rows if r.get("population")), key=lambda r: -r["population"])[:limit]
-    biggest = top[0]["population"] if top else 1
-    return [
-        {"nom": r["nom"], "url": f"/{kind}/{r[code_key]}", "population": r["population"],
-         "pourcentage": round(100 * r["population"] / biggest, 1)}
-        for r in top
-    ]
+    return pages.bars(rows, url=lambda r: f"/{kind}/{r[code_key]}", limit=limit)
 
 
 def tile_config(datasette):

@@ -1,0 +1,23 @@
+"""Pure helpers shared by the site's page plugins (plugins/*.py cannot import one another)."""
+
+DATABASE = "oc"
+
+
+async def canned(datasette, name: str, **params) -> tuple[list[dict], list[str]]:
+    """Rows (as dicts) and columns of a canned query of metadata.yml."""
+    query = await datasette.get_canned_query(DATABASE, name, None)
+    results = await datasette.get_database(DATABASE).execute(query["sql"], params)
+    return [dict(zip(results.columns, row)) for row in results.rows], list(results.columns)
+
+
+def bars(rows, label_key="nom", url=lambda row: None, value_key="population", limit=None):
+    """Rows for a horizontal bar chart in pure HTML: value and width in % of the largest."""
+    kept = [r for r in rows if r.get(value_key)]
+    if limit:
+        kept = sorted(kept, key=lambda r: -r[value_key])[:limit]
+    biggest = max((r[value_key] for r in kept), default=0) or 1
+    return [
+        {"nom": r[label_key], "url": url(r), "population": r[value_key],
+         "pourcentage": round(100 * r[value_key] / biggest, 1)}
+        for r in kept
+    ]

