@@ -50,3 +50,12 @@ async def test_full_row_json(full_ds):
     assert response.json()["rows"][0]["population"] == 230890
     response = await full_ds.client.get("/oc/epci/243500139.json?_shape=objects")
     assert response.json()["rows"][0]["nom"] == "Rennes Métropole"
+
+
+async def test_home_page(fixture_ds):
+    response = await fixture_ds.client.get("/")
+    assert response.status_code == 200
+    html = response.text
+    assert "Trouver un territoire" in html and 'action="/recherche"' in html
+    assert 'href="/region/53"' in html and "Bretagne" in html
+    assert 'href="/oc.db"' in html and 'href="/oc"' in html
