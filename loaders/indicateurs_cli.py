@@ -21,7 +21,7 @@ def indicateurs_group():
 def charger(mapping, source, db_path):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
-    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son url.
+    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son adresse de téléchargement.
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
@@ -46,4 +46,4 @@ def list_mappings():
             continue
         local = mapping.local_file()
         state = "présent" if local and local.exists() else "absent"
-        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} (fichier local {state} ; url {mapping.url})")
+        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} (fichier local {state})")

@@ -52,6 +52,7 @@ class Mapping:
     indicateurs: list[dict]
     annee: dict | int | None = None
     url: str | None = None
+    telechargement: str | None = None
     licence: str | None = None
     millesime: str | None = None
     fichier_local: str | None = None
@@ -132,7 +133,7 @@ def parse_mapping(path: Path) -> Mapping:
     return Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
-        url=data.get("url"), licence=data.get("licence"), millesime=data.get("millesime"),
+        url=data.get("url"), telechargement=data.get("telechargement"), licence=data.get("licence"), millesime=data.get("millesime"),
         fichier_local=data.get("fichier_local"),
         separateur=csv_options.get("separateur", ";"), encodage=csv_options.get("encodage", "utf-8-sig"),
         feuille=xlsx_options.get("feuille"), ligne_entete=(csv_options.get("ligne_entete")
@@ -490,9 +491,10 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
         raise SourceError("base absente : lancez d'abord `oc build`", db_path)
     if source is None:
         local = mapping.local_file()
-        source = str(local) if local and local.exists() else mapping.url
+        source = str(local) if local and local.exists() else mapping.telechargement
         if source is None:
-            raise MappingError(mapping.path, "ni fichier donné, ni fichier_local présent, ni url")
+            raise MappingError(mapping.path, "donnez un fichier ou une URL : pas de fichier_local présent "
+                                             "ni d'adresse de téléchargement dans le mapping")
     temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
         origin = source
