@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS valeurs (
     niveau TEXT NOT NULL CHECK (niveau IN ('commune', 'epci', 'departement', 'region')),
     code TEXT NOT NULL,
     annee INTEGER NOT NULL,
-    valeur REAL,
+    valeur NUMERIC,                    -- entiers gardés entiers (230890, pas 230890.0)
     valeur_texte TEXT,
     source INTEGER NOT NULL REFERENCES sources_donnees(id),
     PRIMARY KEY (niveau, code, indicateur, annee)

