@@ -242,6 +242,19 @@ def normalize_code(raw, level: str) -> str | None:
     return text
 
 
+def compose_key(parts: list[str], level: str) -> str:
+    """A key split over several columns: for a commune, département (2 or 3 characters, zeros restored)
+    then commune number completed to 5 characters in all (« 1 » + « 1 » → 01001, « 974 » + « 11 » → 97411)."""
+    if len(parts) == 1:
+        return parts[0]
+    if level == "commune" and len(parts) == 2 and all(parts):
+        departement, number = (re.sub(r"\s", "", p).upper() for p in parts)
+        if departement.isdigit():
+            departement = departement.zfill(2)
+        return departement + number.zfill(5 - len(departement)) if number.isdigit() else departement + number
+    return "".join(parts)
+
+
 @dataclass
 class Extract:
     rows: list[tuple]  # (indicateur, niveau, code, annee, valeur, valeur_texte)
@@ -320,8 +333,8 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Ex
         if any(cell_text(cells[i]) not in allowed for i, allowed in plan["filters"].items()):
             result.lines_filtered += 1
             continue
-        raw_key = "".join(cell_text(cells[i]) for i in plan["key"])
-        code = normalize_code(raw_key, mapping.niveau)
+        code = normalize_code(compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau),
+                              mapping.niveau)
         if not code:
             result.lines_without_code += 1
             continue

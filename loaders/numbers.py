@@ -34,7 +34,7 @@ def parse_number(raw) -> float | int | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
-        raise ValueError(f"valeur booléenne inattendue : {raw!r}")
+        raise ValueError(f"valeur booléenne inattendue : « {raw} »")
     if isinstance(raw, (int, float)):
         return None if isinstance(raw, float) and math.isnan(raw) else raw
     text = str(raw).strip()
@@ -49,31 +49,31 @@ def parse_number(raw) -> float | int | None:
         sign = "-" if compact[0] != "+" else ""
         compact = compact[1:]
     if not compact or not re.fullmatch(r"[0-9.,]+", compact) or not compact[0].isdigit():
-        raise ValueError(f"nombre illisible : {text!r}")
+        raise ValueError(f"nombre illisible : « {text} »")
     commas, dots = compact.count(","), compact.count(".")
     if commas and dots:
         decimal = "," if compact.rfind(",") > compact.rfind(".") else "."
         thousands = "." if decimal == "," else ","
         if compact.count(decimal) > 1:
-            raise ValueError(f"nombre illisible (séparateurs incohérents) : {text!r}")
+            raise ValueError(f"nombre illisible (séparateurs incohérents) : « {text} »")
         integer, fraction = compact.split(decimal)
         groups = integer.split(thousands)
         if any(len(g) != 3 for g in groups[1:]):
-            raise ValueError(f"nombre illisible (séparateurs de milliers mal placés) : {text!r}")
+            raise ValueError(f"nombre illisible (séparateurs de milliers mal placés) : « {text} »")
         normalized = "".join(groups) + "." + fraction
     elif commas > 1:
-        raise ValueError(f"nombre ambigu (plusieurs virgules) : {text!r}")
+        raise ValueError(f"nombre ambigu (plusieurs virgules) : « {text} »")
     elif commas == 1:
         normalized = compact.replace(",", ".")
     elif dots > 1:
         groups = compact.split(".")
         if any(len(g) != 3 for g in groups[1:]):
-            raise ValueError(f"nombre illisible (séparateurs de milliers mal placés) : {text!r}")
+            raise ValueError(f"nombre illisible (séparateurs de milliers mal placés) : « {text} »")
         normalized = "".join(groups)
     else:
         normalized = compact
     if normalized.endswith(".") or normalized.startswith("."):
-        raise ValueError(f"nombre illisible : {text!r}")
+        raise ValueError(f"nombre illisible : « {text} »")
     value = float(sign + normalized)
     if DIGITS.match(normalized) and abs(value) < 2**53:
         return int(sign + normalized)

@@ -175,3 +175,27 @@ def test_missing_epcicom_in_wheel_is_a_clear_error(tmp_path):
         archive.writestr("autre.txt", "rien")
     with pytest.raises(SourceError, match="epcicom2020.xlsx"):
         populations.read_epcicom(wheel)
+
+
+async def test_metadata_describes_the_views(fixture_ds):
+    metadata = fixture_ds.metadata()["databases"]["oc"]["tables"]
+    db = fixture_ds.get_database("oc")
+    for view in await db.view_names():
+        assert view in metadata and metadata[view].get("description"), view
+        columns = await db.table_columns(view)
+        assert set(columns) <= set(metadata[view].get("columns", {})), (view, set(columns) - set(metadata[view]["columns"]))
+
+
+async def test_canned_queries(fixture_ds):
+    response = await fixture_ds.client.get(
+        "/oc/communes_classees_par_indicateur.json?departement=35&indicateur=population_municipale&_shape=array")
+    assert response.status_code == 200
+    rows = response.json()
+    assert rows[0]["code_insee"] == "35238" and rows[0]["rang"] == 1 and rows[0]["annee"] == 2023
+    assert [r["valeur"] for r in rows] == sorted((r["valeur"] for r in rows), reverse=True)
+    response = await fixture_ds.client.get(
+        "/oc/indicateurs_d_un_territoire.json?niveau=epci&code=243500139&_shape=array")
+    libelles = {(r["libelle"], r["annee"]) for r in response.json()}
+    assert ("Population municipale", 2017) in libelles and ("Nombre de communes", 2026) in libelles
+    response = await fixture_ds.client.get("/oc/epci_classes_par_indicateur.csv?departement=35&indicateur=densite")
+    assert response.status_code == 200 and "243500139" in response.text
