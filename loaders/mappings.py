@@ -6,16 +6,20 @@ separator and encoding, or XLSX with a sheet-name pattern), the key column and i
 (code, libellé, unité, type, column). Long files — one row per indicator, as OFGL's — name the column
 holding the indicator (`format_long`) and each indicator the value it takes there.
 
-Parsing is pure (`read_table`, `extract`); `load` writes into an open SQLite connection, inside the
+Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite connection, inside the
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
 """
 
+import contextlib
 import csv
 import hashlib
+import itertools
 import os
 import re
 import sqlite3
 import tempfile
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,14 +166,16 @@ def normalize_header(value) -> str:
 @dataclass
 class Table:
     header: list[str]
-    rows: list[tuple[int, list]]  # (line or row number in the file, cells)
+    rows: Iterator[tuple[int, list]]  # (line or row number in the file, cells), read as it goes
     sheet: str | None = None
 
 
-def _find_header(mapping: Mapping, rows: list[list], source: Path) -> int:
+def _find_header(mapping: Mapping, head: list[list], source: Path) -> int:
     if mapping.ligne_entete:
+        if mapping.ligne_entete > len(head):
+            raise MappingError(mapping.path, f"ligne d'en-tête {mapping.ligne_entete} absente", source)
         return mapping.ligne_entete - 1
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, row in enumerate(head):
         names = {normalize_header(v) for v in row}
         if all(c in names for c in mapping.cle):
             return index
@@ -180,28 +186,37 @@ def _find_header(mapping: Mapping, rows: list[list], source: Path) -> int:
     )
 
 
-def _table(mapping: Mapping, rows: list[list], source: Path, sheet=None) -> Table:
-    at = _find_header(mapping, rows, source)
-    if at >= len(rows):
-        raise MappingError(mapping.path, f"ligne d'en-tête {at + 1} absente (fichier de {len(rows)} lignes)", source)
-    header = [normalize_header(v) for v in rows[at]]
-    return Table(header=header, rows=[(at + 2 + i, row) for i, row in enumerate(rows[at + 1:])], sheet=sheet)
+def _table(mapping: Mapping, rows: Iterator, source: Path, sheet=None) -> Table:
+    """The header (searched in the first rows), then the data rows numbered as in the file."""
+    head = list(itertools.islice(rows, max(HEADER_SEARCH_ROWS, mapping.ligne_entete or 0)))
+    at = _find_header(mapping, head, source)
+    body = itertools.chain(head[at + 1:], rows)
+    return Table(header=[normalize_header(v) for v in head[at]],
+                 rows=((at + 2 + i, list(row)) for i, row in enumerate(body)), sheet=sheet)
 
 
-def read_table(mapping: Mapping, source: Path) -> Table:
+def _csv_rows(mapping: Mapping, stream, source: Path):
+    try:
+        yield from csv.reader(stream, delimiter=mapping.separateur)
+    except UnicodeDecodeError as e:
+        raise MappingError(mapping.path, f"encodage {mapping.encodage} invalide ({e.reason})", source) from e
+    except csv.Error as e:
+        raise MappingError(mapping.path, f"CSV illisible ({e})", source) from e
+
+
+@contextlib.contextmanager
+def open_table(mapping: Mapping, source: Path):
+    """The producer file as a Table whose rows are read while they are consumed (files of millions of rows)."""
     source = Path(source)
     if mapping.format == "csv":
         try:
-            with open(source, encoding=mapping.encodage, newline="") as f:
-                rows = list(csv.reader(f, delimiter=mapping.separateur))
-        except UnicodeDecodeError as e:
-            raise MappingError(mapping.path, f"encodage {mapping.encodage} invalide ({e.reason}, octet {e.start})",
-                               source) from e
-        except (OSError, csv.Error) as e:
-            raise MappingError(mapping.path, f"CSV illisible ({e})", source) from e
-        return _table(mapping, rows, source)
+            stream = open(source, encoding=mapping.encodage, newline="")
+        except (OSError, LookupError) as e:
+            raise MappingError(mapping.path, f"fichier illisible ({e})", source) from e
+        with stream:
+            yield _table(mapping, _csv_rows(mapping, stream, source), source)
+        return
     import openpyxl
-    import zipfile
 
     try:
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
@@ -217,10 +232,9 @@ def read_table(mapping: Mapping, source: Path) -> Table:
             name = matching[0]
         else:
             name = names[0]
-        rows = [list(r) for r in workbook[name].iter_rows(values_only=True)]
+        yield _table(mapping, workbook[name].iter_rows(values_only=True), source, sheet=name)
     finally:
         workbook.close()
-    return _table(mapping, rows, source, sheet=name)
 
 
 # --- extracting values -------------------------------------------------------------------------
@@ -449,9 +463,9 @@ def fmt(number: int) -> str:
 def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None) -> Report:
     """Read `source` through `mapping` and write catalogue, source and values (caller commits)."""
     source = Path(source)
-    table = read_table(mapping, source)
     catalogue.ensure_schema(conn)
-    extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau))
+    with open_table(mapping, source) as table:
+        extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau))
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])

@@ -270,8 +270,8 @@ def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):
                          "colonne": "Population municipale"}],
     }, allow_unicode=True))
     mapping = mappings.parse_mapping(mapping_file)
-    table = mappings.read_table(mapping, path)
-    extracted = mappings.extract(mapping, table, path, {"35238", "01001"})
+    with mappings.open_table(mapping, path) as table:
+        extracted = mappings.extract(mapping, table, path, {"35238", "01001"})
     assert sorted(extracted.rows) == [
         ("population_municipale", "commune", "01001", 2021, 832, None),  # « 1 » + « 1 »: zeros restored
         ("population_municipale", "commune", "35238", 2021, 225081, None),
@@ -303,3 +303,15 @@ def test_repository_mappings_are_valid():
 ])
 def test_compose_key(parts, expected):
     assert mappings.compose_key(parts, "commune") == expected
+
+
+def test_text_indicator(tmp_path, db):
+    def change(mapping):
+        mapping["indicateurs"] = [{"code": "commune_rurale", "libelle": "Commune rurale", "type": "texte",
+                                   "valeur_indicateur": "Recettes de fonctionnement", "colonne": "Commune rurale"}]
+    result = load(db, broken_mapping(tmp_path, "ofgl_comptes_communes.yml", change), OFGL)
+    assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT valeur, valeur_texte FROM valeurs WHERE indicateur = 'commune_rurale' AND code = '01001'"
+                ) == [(None, "Oui")]
+    assert rows(db, "SELECT commune_rurale FROM valeurs_communes_large WHERE code = '35238'") == [("Non",)]
+    assert rows(db, "SELECT type, niveaux FROM indicateurs WHERE code = 'commune_rurale'") == [("texte", "commune")]
