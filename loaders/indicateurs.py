@@ -62,16 +62,27 @@ def upsert_indicators(conn: sqlite3.Connection, indicators: list[dict], replace:
     )
 
 
-def insert_values(conn: sqlite3.Connection, rows, source_id: int) -> int:
-    """rows: (indicateur, niveau, code, annee, valeur, valeur_texte); a reload replaces the value."""
+def insert_values(conn: sqlite3.Connection, rows, source_id: int | None = None) -> int:
+    """rows: (indicateur, niveau, code, annee, valeur, valeur_texte[, source]); a reload replaces the value.
+
+    Without source_id, each row carries its source as a seventh field.
+    """
     cursor = conn.executemany(
         """INSERT INTO valeurs (indicateur, niveau, code, annee, valeur, valeur_texte, source)
            VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (niveau, code, indicateur, annee) DO UPDATE SET
                valeur = excluded.valeur, valeur_texte = excluded.valeur_texte, source = excluded.source""",
-        ((*row, source_id) for row in rows),
+        rows if source_id is None else ((*row, source_id) for row in rows),
     )
     return cursor.rowcount
+
+
+def bulk_insert_values(conn: sqlite3.Connection, rows: list[tuple]):
+    """Many rows into a fresh table: in primary-key order, the secondary index built afterwards."""
+    conn.execute("DROP INDEX IF EXISTS idx_valeurs_indicateur_niveau_annee")
+    rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))
+    insert_values(conn, rows)
+    ensure_schema(conn)
 
 
 def known_codes(conn: sqlite3.Connection, level: str) -> set[str]:

