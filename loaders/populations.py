@@ -16,7 +16,6 @@ Mayotte is left out of the change: its populations légales of both files come f
 import csv
 import hashlib
 import io
-import itertools
 import json
 import lzma
 import zipfile
@@ -160,13 +159,7 @@ def read_epcicom(wheel_file: Path) -> tuple[dict[str, tuple[int, int]], str]:
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds of errors on a bad file
         raise SourceError(f"{EPCICOM_MEMBER} : classeur XLSX illisible ({e})", wheel_file) from e
     try:
-        sheet = workbook.worksheets[0]
-        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        # read only the span of the needed columns: a quarter faster on 35,000 rows
-        wanted = [i for i, name in enumerate(header) if name in ("insee", "pmun_2020", "ptot_2020")]
-        first, last = (min(wanted), max(wanted) + 1) if len(wanted) == 3 else (0, len(header))
-        rows = itertools.chain([header[first:last]],
-                               sheet.iter_rows(min_row=2, min_col=first + 1, max_col=last, values_only=True))
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
         return parse_epcicom(rows, wheel_file), hashlib.sha256(content).hexdigest()
     finally:
         workbook.close()
