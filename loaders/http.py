@@ -140,7 +140,7 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
     except httpx.TooManyRedirects:
         raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})") from None
     except httpx.TimeoutException:
-        raise _Retryable(f"délai dépassé ({timeout:g} s)") from None
+        raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
     except httpx.DecodingError:
         raise FetchError("réponse compressée illisible") from None
     except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as e:

@@ -9,6 +9,7 @@ appended to an archive file (JSON lines, outside oc.db) so that a deleted oc.db 
 import json
 import os
 import sqlite3
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -37,6 +38,18 @@ def archive_path() -> Path:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class Harvest:
+    """What a source loader brings back from one run."""
+
+    entries: list[dict] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 # --- schema ---------------------------------------------------------------------------------------
@@ -190,6 +203,10 @@ ON CONFLICT(url) DO UPDATE SET
 """
 
 
+SOURCE_FIELDS = ("id", "nom", "type", "url", "organisation", "type_ressource", "territoire_niveau",
+                 "territoire_code")
+
+
 def upsert(conn, rows: list[dict], archive: Path | None = None) -> tuple[list[int], int, int]:
     """Insert or update publications by URL → (ids touched, number new, number changed)."""
     ids, new, changed, to_archive = [], 0, 0, []
@@ -212,36 +229,44 @@ def upsert(conn, rows: list[dict], archive: Path | None = None) -> tuple[list[in
         ids.append(conn.execute("SELECT id FROM publications WHERE url = ?", (row["url"],)).fetchone()[0])
         to_archive.append(encoded)
     if archive is not None and to_archive:
-        append_archive(archive, to_archive)
+        sources = {row["source"] for row in to_archive if row.get("source")}
+        marks = ",".join("?" * len(sources))
+        described = conn.execute(f"SELECT {', '.join(SOURCE_FIELDS)} FROM sources WHERE id IN ({marks})",
+                                 list(sources)).fetchall()
+        append_archive(archive, [{"source": dict(zip(SOURCE_FIELDS, s))} for s in described] + to_archive)
     return ids, new, changed
 
 
-def append_archive(path: Path, encoded_rows: list[dict]):
+def append_archive(path: Path, lines: list[dict]):
+    """Append publications (and the sources they come from, as {"source": {...}}) to the archive."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
-        for row in encoded_rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for line in lines:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
         os.fsync(out.fileno())
 
 
-def read_archive(path: Path) -> dict[str, dict]:
-    """Last archived state of every URL (a truncated last line, from a crash, is skipped)."""
+def read_archive(path: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Last archived state of every URL and of every source (a truncated last line is skipped)."""
     latest: dict[str, dict] = {}
+    sources: dict[str, dict] = {}
     if not path.exists():
-        return latest
+        return latest, sources
     with path.open(encoding="utf-8") as lines:
         for line in lines:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(row, dict) and row.get("url") and row.get("titre"):
+            if isinstance(row, dict) and isinstance(row.get("source"), dict) and row["source"].get("id"):
+                sources[row["source"]["id"]] = row["source"]
+            elif isinstance(row, dict) and row.get("url") and row.get("titre"):
                 previous = latest.get(row["url"])
                 if previous:
                     row["premiere_vue"] = min(previous["premiere_vue"], row["premiere_vue"])
                 latest[row["url"]] = row
-    return latest
+    return latest, sources
 
 
 def carry_over(conn, previous_db: Path | None, archive: Path | None) -> int:
@@ -268,7 +293,13 @@ def carry_over(conn, previous_db: Path | None, archive: Path | None) -> int:
         finally:
             conn.execute("DETACH DATABASE previous")
     if archive is not None:
-        for url, row in read_archive(archive).items():
+        publications, sources = read_archive(archive)
+        for source in sources.values():
+            ensure_organisation(conn, source.get("organisation"))
+            conn.execute(f"INSERT OR IGNORE INTO sources({', '.join(SOURCE_FIELDS)}) "
+                         f"VALUES ({', '.join('?' * len(SOURCE_FIELDS))})",
+                         [source.get(f) for f in SOURCE_FIELDS])
+        for url, row in publications.items():
             existing = conn.execute("SELECT derniere_vue FROM publications WHERE url = ?", (url,)).fetchone()
             if existing is None or existing[0] < row["derniere_vue"]:
                 ensure_organisation(conn, row.get("organisation"))
