@@ -252,8 +252,8 @@ def test_bad_inputs_each_reported_others_still_harvested(harvester, server):
     server.add("/sru-casse", body=b"<srw:searchRetrieveResponse xmlns:srw='http://www.loc.gov/zing/srw/'><srw:records>",
                content_type="text/xml")
     harvester.source("sru-casse", "/sru-casse", type="gallica", requete="gallica all x")
-    harvester.source("yaml-casse", str(harvester.tmp / "casse.yml"), type="curation")
     (harvester.tmp / "casse.yml").write_text("ressources:\n  - titre: Sans adresse\n    type: outil\n")
+    harvester.source("yaml-casse", str(harvester.tmp / "casse.yml"), type="curation")
 
     result = harvester.run()
     assert result.exit_code == 1, result.output
