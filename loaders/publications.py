@@ -8,6 +8,7 @@ appended to an archive file (JSON lines, outside oc.db) so that a deleted oc.db 
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -442,3 +443,72 @@ def publications_for(conn, niveau: str, code: str, limit: int = 50) -> dict:
         templates = json.loads(row.pop("liens_territoriaux") or "{}")
         row["url_territoire"] = templates[niveau].replace("{code}", str(code)) if niveau in templates else None
     return {"concernant": concerning, "utiles": useful}
+
+
+# --- search, for the /publications page and the publications_recherche canned query ---------------
+
+SEARCH_FILTERS = ("q", "theme", "type", "producteur", "annee", "territoire", "du", "au")
+SEARCH_SQL_TEMPLATE = """
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.annee,
+       p.type, t.libelle AS type_libelle, p.organisation AS producteur, o.nom AS producteur_nom,
+       o.sigle AS producteur_sigle, p.themes, p.type_territoire, p.premiere_vue,
+       (SELECT group_concat(pt.niveau || ':' || pt.code, ' ') FROM publications_territoires pt
+        WHERE pt.publication = p.id) AS territoires
+FROM publications p
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH {match}))
+  AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
+  AND (:type = '' OR p.type = :type)
+  AND (:producteur = '' OR p.organisation = :producteur)
+  AND (:annee = '' OR p.annee = CAST(:annee AS INTEGER))
+  AND (:territoire = '' OR p.id IN (
+        SELECT pt.publication FROM publications_territoires pt
+        WHERE pt.niveau = substr(:territoire, 1, instr(:territoire, ':') - 1)
+          AND pt.code = substr(:territoire, instr(:territoire, ':') + 1)))
+  AND (:du = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) >= :du)
+  AND (:au = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) <= :au)
+ORDER BY coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+"""
+# the canned query takes the words as typed: searched as a phrase, quotes removed (never an FTS error)
+SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match="'\"' || replace(:q, '\"', ' ') || '\"'")
+# the page turns the words into "mot1" "mot2"* first (see fts_query): every word, the last as a prefix
+PAGE_SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match=":fts")
+
+# The publications concerning a territory and its parents, for the publications_territoire canned query.
+TERRITORY_SQL = FOR_TERRITORY_SQL.replace("LIMIT :limite", "")
+
+NEW_PUBLICATIONS_SQL = """{cte}
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.premiere_vue,
+       o.nom AS producteur_nom, t.libelle AS type_libelle
+FROM publications p
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+{where}
+ORDER BY p.premiere_vue DESC, coalesce(p.date_publication, '') DESC, p.id DESC
+LIMIT :limite
+"""
+
+
+ALL_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte="", where="")
+# new publications concerning a territory or one of its parents (the Atom feed of a territory)
+TERRITORY_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte=ANCESTORS_SQL, where="""
+WHERE p.id IN (SELECT pt.publication FROM cible
+               JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code)""")
+
+
+def search_params(args: dict) -> dict:
+    """Clean GET parameters → the named parameters of PAGE_SEARCH_SQL (absent filters as '')."""
+    params = {name: (args.get(name) or "").strip()[:200] for name in SEARCH_FILTERS}
+    if params["annee"] and not params["annee"].isdigit():
+        params["annee"] = ""
+    for name in ("du", "au"):
+        if params[name] and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", params[name]):
+            params[name] = ""
+    if params["territoire"] and not re.fullmatch(r"(region|departement|epci|commune):[0-9AB]{2,9}",
+                                                 params["territoire"]):
+        params["territoire"] = ""
+    params["fts"] = fts_query(params["q"]) or ""
+    if not params["fts"]:
+        params["q"] = ""
+    return params
