@@ -33,7 +33,8 @@ TYPES = {
     "plateforme_open_data": "Plateforme open data",
 }
 
-LEVEL_LABELS = {"region": "régions", "departement": "départements", "epci": "EPCI", "commune": "communes"}
+LEVEL_LABELS = {"region": "toutes les régions", "departement": "tous les départements", "epci": "tous les EPCI",
+                "commune": "toutes les communes"}
 
 # accent-free word stems (matched at the start of a word) for each topic
 THEME_KEYWORDS = {

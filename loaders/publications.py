@@ -384,20 +384,24 @@ WITH cible(niveau, code) AS (
 )
 """
 
-FOR_TERRITORY_SQL = ANCESTORS_SQL + """
+FOR_TERRITORY_SQL = ANCESTORS_SQL + """,
+liens AS (
+  SELECT pt.publication, pt.niveau, pt.code, pt.methode,
+         CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END AS direct,
+         CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END AS ordre,
+         row_number() OVER (PARTITION BY pt.publication ORDER BY
+           CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END) AS rang
+  FROM cible JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code
+)
 SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
        p.organisation, o.nom AS organisation_nom, p.themes,
-       pt.niveau AS territoire_niveau, pt.code AS territoire_code, pt.methode,
-       CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END AS direct
-FROM cible
-JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code
-JOIN publications p ON p.id = pt.publication
+       liens.niveau AS territoire_niveau, liens.code AS territoire_code, liens.methode, liens.direct
+FROM liens
+JOIN publications p ON p.id = liens.publication
 LEFT JOIN organisations o ON o.id = p.organisation
 LEFT JOIN types_ressource t ON t.code = p.type
-GROUP BY p.id
-ORDER BY max(CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END) DESC,
-         CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END,
-         coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+WHERE liens.rang = 1
+ORDER BY liens.ordre, coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
 LIMIT :limite
 """
 
