@@ -39,12 +39,19 @@ sainte mont premier cite pau dax auch foix riom agen vitre
 # Several-word names that read as ordinary phrases at the start of a sentence.
 COMMON_PHRASES = {("le", "port"), ("le", "plan"), ("la", "table"), ("le", "pin"), ("la", "riviere"),
                   ("la", "chapelle"), ("le", "lac"), ("la", "marne"), ("la", "poste"), ("les", "mes")}
+# Those that also open titles as ordinary words or brands ("Orange : …", "Plan : …", "Vie : …").
+TITLE_WORDS = {"orange", "plan", "vie", "sens", "grand", "grande", "bonne", "belle", "salon", "table", "balance",
+               "premier", "cite", "mer", "centre", "port", "rue", "ville", "chambre", "charges", "saint",
+               "sainte", "petit", "petite", "montagne", "vallee", "pont", "bar", "seine", "sept", "mont"}
+ARTICLES = {"le", "la", "les", "l"}
+CONTRACTIONS = {"au", "du"}
+UPPER_ALIASES = {("paca",), ("aura",)}
 # Those, capitalised inside a sentence, are the place: "à Tours", "la ville de Pau", "en Vendée".
 SAFE_INSIDE_SENTENCE = {"tours", "nice", "valence", "lourdes", "cannes", "moulins", "pau", "dax", "auch",
                         "foix", "riom", "agen", "vitre", "vendee", "landes", "creuse", "aisne", "oise",
                         "meuse", "allier", "orne", "gard", "aude", "eure", "indre", "marne"}
-CUES = {"commune", "communes", "ville", "mairie", "maire", "departement", "departements", "region",
-        "territoire", "agglomeration", "metropole", "canton"}
+CUES = {"commune", "communes", "ville", "mairie", "maire", "departement", "departements", "departemental",
+        "departementale", "region", "regional", "territoire", "agglomeration", "metropole", "canton"}
 ALIASES = {
     ("region", "93"): ["PACA", "Région Sud", "Provence-Alpes-Côte-d'Azur"],
     ("region", "84"): ["AURA"],
@@ -56,6 +63,7 @@ EPCI_PREFIXES = {
     "cc": "communaute de communes",
     "cu": "communaute urbaine",
 }
+EPCI_WORDS = {"agglo", "agglomeration", "metropole", "communaute", "pays", "territoire", "intercom"}
 SMALL_COMMUNE = 5000
 DOMINANT_POPULATION = 20000
 
@@ -79,6 +87,8 @@ class Span:
     sentence_start: bool
     cue_before: bool
     code_after: str | None
+    parenthetical: bool = False  # "Y (Somme)": the département only locates the commune
+    topic: bool = False  # "Tours : …" at the start of a title: the place is the topic
 
 
 class Matcher:
@@ -105,6 +115,13 @@ class Matcher:
             words = tokens(place.name)
             if words and words[0] in EPCI_PREFIXES:
                 names.append(EPCI_PREFIXES[words[0]] + " " + " ".join(words[1:]))
+                # "Valence Romans Agglo", "Pays Basque": the name without its legal form, when it
+                # cannot be mistaken for a commune (three words at least, or a telling word)
+                rest = words[1:]
+                while rest and rest[0] in ("de", "du", "des", "la", "l", "d"):
+                    rest = rest[1:]
+                if len(rest) >= 3 or (len(rest) == 2 and EPCI_WORDS & set(rest)):
+                    names.append(" ".join(rest))
             if words[:3] == ["metropole", "du", "grand"]:
                 names.append(" ".join(words[2:]))  # "Grand Paris", "Grand Nancy"
         return names
@@ -130,36 +147,59 @@ class Matcher:
                 norm.append(token)
                 owner.append(i)
         # the longest name starting at each word, then the longest names first, without overlaps
-        candidates = []
+        candidates = []  # (first token, number of tokens, key, index of the word that must be capitalised)
         for i in range(len(norm)):
             if i > 0 and owner[i - 1] == owner[i]:
                 continue  # a name never starts inside a word
-            for length in range(min(self.max_length, len(norm) - i), 0, -1):
-                if i + length < len(norm) and owner[i + length] == owner[i + length - 1]:
-                    continue  # nor ends inside one
-                key = tuple(norm[i:i + length])
-                if key in self.index:
-                    candidates.append((i, length, key))
-                    break
+            found_here = self.longest(norm, owner, i)
+            if found_here is None and norm[i] in CONTRACTIONS and i + 1 < len(norm):
+                # "au Havre", "du Mans": the article is inside the contraction
+                rest = self.longest(norm, owner, i + 1, prefix=("le",))
+                if rest is not None:
+                    candidates.append((i, rest[0], rest[1], owner[i + 1]))
+                continue
+            if found_here is not None:
+                length, key = found_here
+                if key[0] in ARTICLES and len(key) > 1 and key[1:] in self.index and \
+                        all(p.level == "commune" and p.population < DOMINANT_POPULATION for p in self.index[key]) and \
+                        any(p.level in ("region", "departement") for p in self.index[key[1:]]):
+                    # "la Creuse" is the département, not the hamlet-sized commune La Creuse
+                    candidates.append((i + 1, length - 1, key[1:], owner[i + 1]))
+                else:
+                    candidates.append((i, length, key, owner[i]))
         taken: set[int] = set()
         found = []
-        for i, length, key in sorted(candidates, key=lambda c: (-c[1], c[0])):
+        for i, length, key, capital in sorted(candidates, key=lambda c: (-c[1], c[0])):
             if taken & set(range(i, i + length)):
                 continue
             taken.update(range(i, i + length))
-            first, last = words[owner[i]], words[owner[i + length - 1]]
-            before = text[:first[1]]
-            code = DEPARTEMENT_CODE.match(text[last[2]:last[2] + 8].lstrip())
+            first, last = words[capital], words[owner[i + length - 1]]
+            before = text[:words[owner[i]][1]]
+            after = text[last[2]:last[2] + 8].lstrip()
+            code = DEPARTEMENT_CODE.match(after)
+            sentence_start = not before.strip() or bool(SENTENCE_END.search(before))
             found.append((i, Span(
                 places=self.index[key],
                 key=key,
                 capitalised=first[0][:1].isupper(),
-                acronym=2 <= len(first[0]) <= 4 and first[0].isupper(),
-                sentence_start=not before.strip() or bool(SENTENCE_END.search(before)),
+                acronym=len(key) == 1 and 2 <= len(first[0]) <= 4 and first[0].isupper() and key not in UPPER_ALIASES,
+                sentence_start=sentence_start,
                 cue_before=bool(CUES & set(norm[max(0, i - 3):i])),
                 code_after=code.group(1).upper() if code else None,
+                parenthetical=before.rstrip().endswith("(") and after.startswith(")"),
+                topic=sentence_start and after.startswith(":"),
             )))
         return [span for _, span in sorted(found, key=lambda item: item[0])]
+
+    def longest(self, norm, owner, i, prefix=()) -> tuple[int, tuple] | None:
+        """(number of tokens, key) of the longest name starting at token i, or None."""
+        for length in range(min(self.max_length, len(norm) - i), 0, -1):
+            if i + length < len(norm) and owner[i + length] == owner[i + length - 1]:
+                continue  # a name never ends inside a word
+            key = prefix + tuple(norm[i:i + length])
+            if key in self.index:
+                return length, key
+        return None
 
     # --- resolving --------------------------------------------------------------------------------
 
@@ -169,9 +209,9 @@ class Matcher:
             return span.sentence_start
         word = span.key[0] if len(span.key) == 1 else None
         if word in SAFE_INSIDE_SENTENCE:
-            return span.sentence_start
+            return span.sentence_start and not span.topic
         if word in COMMON_WORDS:
-            return True
+            return not (span.topic and word not in TITLE_WORDS)
         return len("".join(span.key)) <= 3
 
     def context(self, texts: list[str], producer: tuple) -> tuple[set, set]:
@@ -182,12 +222,15 @@ class Matcher:
             for span in self.spans(text):
                 if not span.capitalised or span.acronym:
                     continue
-                strong = not self.guarded(span) or span.cue_before or span.code_after
+                strong = not self.guarded(span) or span.cue_before or span.code_after or span.parenthetical
                 for place in span.places:
                     if place.level == "departement" and strong:
                         departements.add(place.code)
                     elif place.level == "region" and strong:
                         regions.add(place.code)
+                if all(p.level == "commune" for p in span.places):
+                    # a commune named without doubt tells its département ("Liévin" → 62, for "Lens")
+                    departements.update(p.departement for p in self.resolve(span, set(), set()))
         level, code = producer
         if level == "departement" and code:
             departements.add(code)
@@ -208,6 +251,8 @@ class Matcher:
         guarded = self.guarded(span)
         big = [p for p in span.places if p.level in ("region", "departement")]
         if big:
+            if span.parenthetical:
+                return []  # context only
             if guarded and not (span.cue_before or span.code_after or in_context):
                 return []
             chosen = list(big)
