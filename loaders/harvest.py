@@ -170,11 +170,13 @@ def harvest_into(conn, config: Config, sources: list[dict], archive: Path | None
         return matcher[0]
 
     reports = []
-    for source in sources:
-        report = run_source(conn, source, matcher_factory, archive, defaults or {})
-        if echo:
-            echo(report.line())
-        reports.append(report)
+    # one HTTP client for the whole run: connections and the TLS set-up are shared between sources
+    with http.new_client() as client:
+        for source in sources:
+            report = run_source(conn, source, matcher_factory, archive, {**(defaults or {}), "client": client})
+            if echo:
+                echo(report.line())
+            reports.append(report)
     store.rebuild_fts(conn)
     conn.commit()
     return reports
@@ -200,6 +202,9 @@ def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, 
     shutil.copyfile(db_path, temporary)
     try:
         conn = sqlite3.connect(temporary)
+        # a private copy, swapped in only at the end: no need to sync it to disk at every commit
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")
         try:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'communes'").fetchone():
                 raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",

@@ -18,7 +18,8 @@ territory), curation (declared in the curated list).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .text import tokens
 
@@ -68,6 +69,11 @@ SMALL_COMMUNE = 5000
 DOMINANT_POPULATION = 20000
 
 
+@lru_cache(maxsize=200_000)
+def word_tokens(word: str) -> tuple[str, ...]:
+    return tuple(tokens(word))
+
+
 @dataclass(frozen=True)
 class Place:
     level: str
@@ -107,6 +113,7 @@ class Matcher:
                 if key:
                     self.index.setdefault(key, []).append(place)
         self.max_length = max((len(k) for k in self.index), default=1)
+        self.cache: dict[str, list[Span]] = {}
 
     @staticmethod
     def names(place: Place) -> list[str]:
@@ -139,11 +146,20 @@ class Matcher:
     # --- scanning ---------------------------------------------------------------------------------
 
     def spans(self, text: str) -> list[Span]:
+        """The territory names found in `text` (cached: context and matching read the same text)."""
+        cached = self.cache.get(text)
+        if cached is None:
+            if len(self.cache) > 20_000:
+                self.cache.clear()
+            cached = self.cache[text] = self.find_spans(text)
+        return cached
+
+    def find_spans(self, text: str) -> list[Span]:
         words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(text or "")]
         norm: list[str] = []
         owner: list[int] = []  # index of the original word of each normalised token
         for i, (word, _, _) in enumerate(words):
-            for token in tokens(word):
+            for token in word_tokens(word):
                 norm.append(token)
                 owner.append(i)
         # the longest name starting at each word, then the longest names first, without overlaps
@@ -315,9 +331,7 @@ def links_for_publication(matcher: Matcher, title: str, summary: str | None, cat
         # a category is a label on its own: "Nord" or "Orange" there is meant as a place name
         spans = matcher.spans(category)
         if len(spans) == 1 and len(spans[0].key) == len(tokens(category)):
-            span = spans[0]
-            span.sentence_start = False
-            span.cue_before = True
+            span = replace(spans[0], sentence_start=False, cue_before=True)
             for place in matcher.resolve(span, departements, regions):
                 add(place, "categorie")
     for place in matcher.match(summary or "", departements, regions):
