@@ -55,6 +55,7 @@ def main():
     parser.add_argument("db", nargs="?", default=str(ROOT / "oc.db"))
     parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--garder", help="copier la base moissonnée à cet endroit (pour mesurer les pages)")
     args = parser.parse_args()
     server, httpd = publications_server.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,6 +85,8 @@ def main():
             count, links = conn.execute(
                 "SELECT (SELECT count(*) FROM publications), (SELECT count(*) FROM publications_territoires)").fetchone()
         print(f"base : {count} publications, {links} liens aux territoires ({args.db})")
+        if args.garder:
+            shutil.copy(db, args.garder)
     httpd.shutdown()
 
 
