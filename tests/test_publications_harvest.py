@@ -340,3 +340,14 @@ def test_rebuild_keeps_every_harvested_publication(harvester, server, monkeypatc
     build_fixture_db(harvester.tmp)
     assert set(harvested) <= set(harvester.publications())
     assert links <= set(query(harvester.db, "SELECT p.url, niveau, code, methode FROM publications_territoires JOIN publications p ON p.id = publication"))
+
+
+def test_redirects_are_followed(harvester, server):
+    serve(server, "/nouveau.rss", "insee-bretagne.atom")
+    server.add("/ancien.rss", status=301, location="/nouveau.rss")
+    server.add("/temporaire.rss", status=302, location=server.url("/ancien.rss"))
+    harvester.source("insee", "/temporaire.rss", organisation="insee")
+    result = harvester.run()
+    assert result.exit_code == 0, result.output
+    assert "✓ insee : 3 entrée(s) lue(s), 3 nouvelle(s)" in result.output
+    assert [p for p, _, _, _ in server.requests] == ["/temporaire.rss", "/ancien.rss", "/nouveau.rss"]
