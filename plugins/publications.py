@@ -147,6 +147,7 @@ async def publications_page(datasette, request):
     feed = "/publications.atom" + (f"?territoire={params['territoire']}" if params["territoire"] else "")
     return Response.html(await datasette.render_template("publications.html", {
         "available": available,
+        "zip": zip,
         "rows": rows,
         "total": total,
         "params": params,
