@@ -148,7 +148,9 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
         raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
     except httpx.DecodingError:
         raise FetchError("réponse compressée illisible") from None
-    except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as e:
-        raise _Retryable(f"connexion impossible ({type(e).__name__})") from None
+    except httpx.ConnectError:
+        raise _Retryable("connexion impossible (serveur injoignable, nom de domaine inconnu ou réseau absent)") from None
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+        raise _Retryable("connexion interrompue par le serveur") from None
     except httpx.InvalidURL:
         raise FetchError(f"adresse invalide : {url}") from None

@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import classify
+from .linking import links_for_publication
 from .text import tokens
 
 HERE = Path(__file__).parent
@@ -195,11 +196,15 @@ def _encode(row: dict) -> dict:
             for k in PUBLICATION_FIELDS}
 
 
+# a value the source no longer gives (a date, a summary) is kept rather than erased
+KEPT_IF_MISSING = ("resume", "date_publication", "date_mise_a_jour", "annee", "organisation")
 UPSERT_SQL = f"""
 INSERT INTO publications({", ".join(PUBLICATION_FIELDS)})
 VALUES ({", ".join(":" + f for f in PUBLICATION_FIELDS)})
 ON CONFLICT(url) DO UPDATE SET
-  {", ".join(f"{f} = excluded.{f}" for f in PUBLICATION_FIELDS if f not in ("url", "premiere_vue"))},
+  {", ".join(f"{f} = excluded.{f}" for f in PUBLICATION_FIELDS
+             if f not in ("url", "premiere_vue", *KEPT_IF_MISSING))},
+  {", ".join(f"{f} = coalesce(excluded.{f}, publications.{f})" for f in KEPT_IF_MISSING)},
   premiere_vue = min(publications.premiere_vue, excluded.premiere_vue)
 """
 
@@ -347,8 +352,6 @@ def fts_query(text: str) -> str | None:
 
 def relink(conn, matcher, publication_ids: list[int] | None = None):
     """Recompute publications_territoires (all publications, or the given ones)."""
-    from .linking import links_for_publication
-
     sources = {r[0]: (r[1], r[2]) for r in conn.execute(
         "SELECT id, territoire_niveau, territoire_code FROM sources")}
     if publication_ids is None:
