@@ -519,3 +519,8 @@ def search_params(args: dict) -> dict:
     if not params["fts"]:
         params["q"] = ""
     return params
+
+
+async def publications_for_db(db, niveau: str, code: str, limit: int = 50) -> dict:
+    """publications_for on a Datasette Database object (for the fiche plugin)."""
+    return await db.execute_fn(lambda conn: publications_for(conn, niveau, code, limit))

@@ -161,3 +161,16 @@ async def test_table_search_and_sources_status_pages(ds):
     response = await ds.client.get("/oc/sources.json?_shape=array&id=encodage")
     source = response.json()[0]
     assert source["statut"] == "ok" and "encodage déclaré incorrect" in source["message"]
+
+
+@pytest.mark.full
+async def test_full_database_pages_and_fiche_helper(full_ds):
+    from loaders.publications import publications_for_db
+
+    response = await full_ds.client.get("/publications?type=outil")
+    assert response.status_code == 200 and "BANATIC" in response.text
+    result = await publications_for_db(full_ds.get_database("oc"), "epci", "243500139")
+    useful = {p["titre"]: p["url_territoire"] for p in result["utiles"]}
+    assert useful["Dossier complet d'un territoire (Insee)"] == "https://www.insee.fr/fr/statistiques/2011101?geo=EPCI-243500139"
+    response = await full_ds.client.get("/publications.atom?territoire=departement:2A")
+    assert response.status_code == 200 and "Corse-du-Sud" in response.text
