@@ -2,17 +2,22 @@
 
     .venv/bin/python scripts/bench_harvest.py [oc.db] [--feeds 100] [--items 20]
 
-Measures a first harvest (every feed downloaded, parsed, stored, linked) and a second one (every feed
-answers 304 Not Modified). Prints the times; asserts nothing (performance is not a test).
+The feeds are files served by `python -m http.server` in its own process (it answers
+If-Modified-Since with 304). Measures a first harvest (every feed downloaded, parsed, stored,
+linked) and a second one (every feed answers 304 Not Modified). Prints the times; asserts nothing
+(performance is not a test).
 """
 
 import argparse
 import random
 import shutil
+import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,9 +27,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-import publications_server  # noqa: E402
 from loaders import harvest  # noqa: E402
 
 SUBJECTS = ["Les finances des communes", "L'emploi salarié", "La population légale", "Les dépenses sociales",
@@ -57,19 +60,32 @@ def main():
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--garder", help="copier la base moissonnée à cet endroit (pour mesurer les pages)")
     args = parser.parse_args()
-    server, httpd = publications_server.start()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        (tmp / "flux").mkdir()
         db = tmp / "oc.db"
         shutil.copy(args.db, db)
         with sqlite3.connect(db) as conn:
             places = [r[0] for r in conn.execute(
                 "SELECT nom FROM communes ORDER BY population DESC LIMIT 300")] + \
                 [r[0] for r in conn.execute("SELECT nom FROM departements")]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
         sources = []
         for n in range(args.feeds):
-            server.add(f"/flux{n}.xml", body=feed(n, args.items, places), etag=f'"v{n}"')
-            sources.append({"id": f"flux{n}", "nom": f"Flux {n}", "type": "rss", "url": server.url(f"/flux{n}.xml")})
+            (tmp / "flux" / f"flux{n}.xml").write_bytes(feed(n, args.items, places))
+            sources.append({"id": f"flux{n}", "nom": f"Flux {n}", "type": "rss",
+                            "url": f"http://127.0.0.1:{port}/flux{n}.xml"})
+        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                   "--directory", str(tmp / "flux")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/flux0.xml", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
         config = tmp / "sources.yml"
         config.write_text(yaml.safe_dump({"organisations": [], "sources": sources}))
         timings = []
@@ -87,7 +103,8 @@ def main():
         print(f"base : {count} publications, {links} liens aux territoires ({args.db})")
         if args.garder:
             shutil.copy(db, args.garder)
-    httpd.shutdown()
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":
