@@ -50,7 +50,7 @@ THEME_KEYWORDS = {
     "finances_fiscalite": ["finances", "financier", "fiscal", "impot", "taxe", "budget", "comptes",
                            "dette", "endettement", "depenses", "recettes", "investissement", "epargne"],
     "geographie_intercommunalites": ["intercommunal", "epci", "commune nouvelle", "communes nouvelles",
-                                     "perimetre", "code officiel geographique", "zonage", "territoire",
+                                     "perimetre", "code officiel geographique", "zonage",
                                      "population", "recensement", "demographi", "metropole", "geographi"],
     "parite": ["parite", "egalite femmes hommes", "egalite entre les femmes", "femmes elues", "elues"],
     "sante_social": ["sante", "social", "sociale", "hopital", "medec", "pauvrete", "rsa", "handicap",

@@ -187,7 +187,16 @@ def select_sources(config: Config, arguments: list[str]) -> list[dict]:
     if not arguments:
         return list(config.sources)
     by_id = {s["id"]: s for s in config.sources}
-    return [by_id.get(argument) or adhoc_source(argument) for argument in arguments]
+    chosen = []
+    for argument in arguments:
+        if argument in by_id:
+            chosen.append(by_id[argument])
+        elif "://" in argument or Path(argument).is_file():
+            chosen.append(adhoc_source(argument))
+        else:
+            raise SourceError(f"source inconnue « {argument} » : ni un identifiant de la configuration "
+                              f"({', '.join(by_id) or 'aucun'}), ni une adresse, ni un fichier existant")
+    return chosen
 
 
 def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, defaults: dict | None = None,

@@ -305,6 +305,15 @@ def test_invalid_configuration_is_reported_and_the_database_untouched(harvester)
     assert harvester.db.read_bytes() == before
 
 
+def test_unknown_source_name_is_an_error(harvester):
+    before = harvester.db.read_bytes()
+    harvester.source("dgcl", "/feed")
+    result = harvester.run("dgcl-faute")
+    assert result.exit_code == 1
+    assert "source inconnue « dgcl-faute » : ni un identifiant de la configuration (dgcl)" in result.output
+    assert harvester.db.read_bytes() == before
+
+
 def test_adhoc_feed_url_and_local_file(harvester, server):
     url = serve(server, "/adhoc.rss", "dgcl.rss")
     result = harvester.run(url, str(PUB / "insee-bretagne.atom"))
