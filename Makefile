@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DB ?= oc.db
 PORT ?= 8001
 
-.PHONY: serve test build sources install clean help
+.PHONY: serve test build sources install clean help harvest bench-harvest
 
 help:
 	@echo "make serve   installe tout, construit $(DB) et sert le site sur http://127.0.0.1:$(PORT)/"
@@ -45,6 +45,12 @@ serve: $(DB)
 
 test: $(DB)
 	$(BIN)/pytest -q
+
+harvest: $(DB)
+	$(BIN)/oc harvest --db $(DB)
+
+bench-harvest: $(DB)
+	$(BIN)/python scripts/bench_harvest.py $(DB)
 
 clean:
 	rm -rf $(VENV) node_modules .cache $(DB) .pytest_cache

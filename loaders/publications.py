@@ -1,0 +1,526 @@
+"""The publications store in oc.db: schema, cleaning, idempotent upsert, full-text index, archive,
+carry-over between builds, territory links, and the read helpers the site's pages use.
+
+A publication is identified by its URL: harvesting the same URL again updates it, never duplicates
+it, and a publication that has left its feed stays. Every new or changed publication is also
+appended to an archive file (JSON lines, outside oc.db) so that a deleted oc.db loses nothing.
+"""
+
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from . import classify
+from .linking import links_for_publication
+from .text import tokens
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+TITLE_MAX = 500
+SUMMARY_MAX = 2000
+LEVELS = ("region", "departement", "epci", "commune")
+PUBLICATION_FIELDS = (
+    "url", "titre", "resume", "date_publication", "date_mise_a_jour", "annee", "organisation", "type",
+    "themes", "type_territoire", "annees", "categories", "territoires_declares", "liens_territoriaux",
+    "guid", "source", "premiere_vue", "derniere_vue",
+)
+JSON_FIELDS = ("themes", "annees", "categories", "territoires_declares", "liens_territoriaux")
+# fields whose change counts as an update of the publication
+CONTENT_FIELDS = ("titre", "resume", "date_publication", "date_mise_a_jour", "type", "themes",
+                  "categories", "liens_territoriaux")
+
+
+def archive_path() -> Path:
+    return Path(os.environ.get("OC_PUBLICATIONS_ARCHIVE") or ROOT / ".cache" / "publications.jsonl")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class Harvest:
+    """What a source loader brings back from one run."""
+
+    entries: list[dict] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --- schema ---------------------------------------------------------------------------------------
+
+def ensure_schema(conn: sqlite3.Connection):
+    conn.executescript((HERE / "publications.sql").read_text())
+    conn.executemany("INSERT OR REPLACE INTO themes(code, libelle) VALUES (?, ?)", classify.THEMES.items())
+    conn.executemany("INSERT OR REPLACE INTO types_ressource(code, libelle) VALUES (?, ?)",
+                     classify.TYPES.items())
+
+
+def upsert_organisations(conn, organisations: list[dict]):
+    conn.executemany(
+        """INSERT INTO organisations(id, nom, sigle, url) VALUES (:id, :nom, :sigle, :url)
+           ON CONFLICT(id) DO UPDATE SET nom = excluded.nom, sigle = excluded.sigle, url = excluded.url""",
+        [{"sigle": None, "url": None, **o} for o in organisations],
+    )
+
+
+def ensure_organisation(conn, organisation_id: str | None):
+    if organisation_id:
+        conn.execute("INSERT OR IGNORE INTO organisations(id, nom) VALUES (?, ?)", (organisation_id, organisation_id))
+
+
+def upsert_source(conn, source: dict):
+    ensure_organisation(conn, source.get("organisation"))
+    territory = source.get("territoire") or {}
+    conn.execute(
+        """INSERT INTO sources(id, nom, type, url, organisation, type_ressource, territoire_niveau, territoire_code)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET nom = excluded.nom, type = excluded.type, url = excluded.url,
+             organisation = excluded.organisation, type_ressource = excluded.type_ressource,
+             territoire_niveau = excluded.territoire_niveau, territoire_code = excluded.territoire_code""",
+        (source["id"], source.get("nom") or source["id"], source["type"], source["url"],
+         source.get("organisation"), source.get("type_ressource"),
+         territory.get("niveau"), str(territory["code"]) if territory.get("code") else None),
+    )
+
+
+def source_state(conn, source_id: str) -> dict:
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+    finally:
+        conn.row_factory = None
+    return dict(row) if row else {}
+
+
+def record_run(conn, source_id: str, **fields):
+    fields["derniere_collecte"] = now_iso()
+    if fields.get("statut") in ("ok", "non_modifie", "partiel"):
+        fields["dernier_succes"] = fields["derniere_collecte"]
+    fields["nb_publications"] = conn.execute(
+        "SELECT count(*) FROM publications WHERE source = ?", (source_id,)).fetchone()[0]
+    assignments = ", ".join(f"{name} = :{name}" for name in fields)
+    conn.execute(f"UPDATE sources SET {assignments} WHERE id = :id", {**fields, "id": source_id})
+
+
+# --- cleaning -------------------------------------------------------------------------------------
+
+class Batch:
+    """Counts for one source run: read, kept, rejected (with reasons), duplicates, future dates."""
+
+    def __init__(self):
+        self.read = 0
+        self.rejected: dict[str, int] = {}
+        self.duplicates = 0
+        self.future_dates = 0
+        self.seen: set[str] = set()
+
+    def reject(self, reason: str):
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+    def notes(self) -> list[str]:
+        notes = [f"{n} entrée(s) écartée(s) : {reason}" for reason, n in self.rejected.items()]
+        if self.duplicates:
+            notes.append(f"{self.duplicates} doublon(s) ignoré(s) (même adresse ou même identifiant)")
+        if self.future_dates:
+            notes.append(f"{self.future_dates} date(s) dans le futur ignorée(s)")
+        return notes
+
+
+def clean_entry(entry: dict, source: dict, batch: Batch, today: date | None = None,
+                base_url: str | None = None) -> dict | None:
+    """A raw entry from a loader → a publication row ready to store, or None (counted in `batch`)."""
+    batch.read += 1
+    today = today or datetime.now(timezone.utc).date()
+    url = classify.safe_url(entry.get("url"), base_url)
+    if url is None:
+        batch.reject("adresse absente ou non http(s)")
+        return None
+    title = classify.plain_text(entry.get("titre"), TITLE_MAX)
+    if not title:
+        batch.reject("titre vide")
+        return None
+    guid = (entry.get("guid") or "").strip() or None
+    keys = {url} | ({f"guid:{guid}"} if guid else set())
+    if keys & batch.seen:
+        batch.duplicates += 1
+        return None
+    batch.seen |= keys
+    summary = classify.plain_text(entry.get("resume"), SUMMARY_MAX)
+    categories = [c for c in (classify.plain_text(c, 200) for c in entry.get("categories") or []) if c]
+    published, future = classify.iso_date(entry.get("date_publication"), today)
+    updated, future_update = classify.iso_date(entry.get("date_mise_a_jour"), today)
+    if future or future_update:
+        batch.future_dates += 1
+    published = published or updated
+    texts = (title, summary, " ".join(categories))
+    themes = sorted(set(entry.get("themes") or []) | set(classify.themes_for(*texts))
+                    | set(source.get("themes") or []))
+    links = {level: template for level, template in (entry.get("liens_territoriaux") or {}).items()
+             if level in LEVELS and classify.safe_url(template.replace("{code}", "0"))}
+    seen = now_iso()
+    return {
+        "url": url,
+        "titre": title,
+        "resume": summary or None,
+        "date_publication": published,
+        "date_mise_a_jour": updated,
+        "annee": int(published[:4]) if published else None,
+        "organisation": entry.get("organisation") or source.get("organisation"),
+        "type": entry.get("type") or source.get("type_ressource") or "publication_statistique",
+        "themes": [t for t in themes if t in classify.THEMES],
+        "type_territoire": entry.get("type_territoire") or classify.territory_type(title, summary)
+        or (",".join(links) if links else None),
+        "annees": entry.get("annees") or classify.years_in(title),
+        "categories": categories,
+        "territoires_declares": entry.get("territoires") or [],
+        "liens_territoriaux": links,
+        "guid": guid,
+        "source": source.get("id"),
+        "premiere_vue": seen,
+        "derniere_vue": seen,
+    }
+
+
+# --- storing --------------------------------------------------------------------------------------
+
+def _encode(row: dict) -> dict:
+    return {k: (json.dumps(row[k], ensure_ascii=False, sort_keys=True) if k in JSON_FIELDS else row.get(k))
+            for k in PUBLICATION_FIELDS}
+
+
+# a value the source no longer gives (a date, a summary) is kept rather than erased
+KEPT_IF_MISSING = ("resume", "date_publication", "date_mise_a_jour", "annee", "organisation")
+UPSERT_SQL = f"""
+INSERT INTO publications({", ".join(PUBLICATION_FIELDS)})
+VALUES ({", ".join(":" + f for f in PUBLICATION_FIELDS)})
+ON CONFLICT(url) DO UPDATE SET
+  {", ".join(f"{f} = excluded.{f}" for f in PUBLICATION_FIELDS
+             if f not in ("url", "premiere_vue", *KEPT_IF_MISSING))},
+  {", ".join(f"{f} = coalesce(excluded.{f}, publications.{f})" for f in KEPT_IF_MISSING)},
+  premiere_vue = min(publications.premiere_vue, excluded.premiere_vue)
+"""
+
+
+SOURCE_FIELDS = ("id", "nom", "type", "url", "organisation", "type_ressource", "territoire_niveau",
+                 "territoire_code")
+
+
+def upsert(conn, rows: list[dict], archive: Path | None = None) -> tuple[list[int], int, int]:
+    """Insert or update publications by URL → (ids touched, number new, number changed)."""
+    ids, new, changed, to_archive = [], 0, 0, []
+    for row in rows:
+        encoded = _encode(row)
+        existing = conn.execute(
+            f"SELECT id, {', '.join(CONTENT_FIELDS)}, organisation FROM publications WHERE url = ?",
+            (row["url"],)).fetchone()
+        if existing is None:
+            new += 1
+        elif tuple(existing[1:-1]) != tuple(encoded[f] for f in CONTENT_FIELDS):
+            changed += 1
+        else:
+            # unchanged: only record that it was seen again
+            conn.execute("UPDATE publications SET derniere_vue = ? WHERE id = ?", (row["derniere_vue"], existing[0]))
+            ids.append(existing[0])
+            continue
+        ensure_organisation(conn, row.get("organisation"))
+        conn.execute(UPSERT_SQL, encoded)
+        ids.append(conn.execute("SELECT id FROM publications WHERE url = ?", (row["url"],)).fetchone()[0])
+        to_archive.append(encoded)
+    if archive is not None and to_archive:
+        sources = {row["source"] for row in to_archive if row.get("source")}
+        marks = ",".join("?" * len(sources))
+        described = conn.execute(f"SELECT {', '.join(SOURCE_FIELDS)} FROM sources WHERE id IN ({marks})",
+                                 list(sources)).fetchall()
+        append_archive(archive, [{"source": dict(zip(SOURCE_FIELDS, s))} for s in described] + to_archive)
+    return ids, new, changed
+
+
+def append_archive(path: Path, lines: list[dict]):
+    """Append publications (and the sources they come from, as {"source": {...}}) to the archive."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        for line in lines:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def read_archive(path: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Last archived state of every URL and of every source (a truncated last line is skipped)."""
+    latest: dict[str, dict] = {}
+    sources: dict[str, dict] = {}
+    if not path.exists():
+        return latest, sources
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and isinstance(row.get("source"), dict) and row["source"].get("id"):
+                sources[row["source"]["id"]] = row["source"]
+            elif isinstance(row, dict) and row.get("url") and row.get("titre"):
+                previous = latest.get(row["url"])
+                if previous:
+                    row["premiere_vue"] = min(previous["premiere_vue"], row["premiere_vue"])
+                latest[row["url"]] = row
+    return latest, sources
+
+
+def carry_over(conn, previous_db: Path | None, archive: Path | None) -> int:
+    """Bring back sources, organisations and publications from the previous oc.db and the archive."""
+    if previous_db is not None and Path(previous_db).exists():
+        conn.execute("ATTACH DATABASE ? AS previous", (str(previous_db),))
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM previous.sqlite_master WHERE type = 'table'")}
+            if "organisations" in tables:
+                conn.execute("INSERT OR IGNORE INTO organisations SELECT id, nom, sigle, url FROM previous.organisations")
+            if "sources" in tables:
+                columns = [r[1] for r in conn.execute("PRAGMA previous.table_info(sources)")]
+                own = [r[1] for r in conn.execute("PRAGMA main.table_info(sources)")]
+                shared = ", ".join(c for c in own if c in columns)
+                conn.execute(f"INSERT OR IGNORE INTO sources({shared}) SELECT {shared} FROM previous.sources")
+                conn.execute("""INSERT OR IGNORE INTO organisations(id, nom)
+                                SELECT DISTINCT organisation, organisation FROM sources
+                                WHERE organisation IS NOT NULL""")
+            if "publications" in tables:
+                columns = [r[1] for r in conn.execute("PRAGMA previous.table_info(publications)")]
+                shared = ", ".join(c for c in ("id", *PUBLICATION_FIELDS) if c in columns)
+                conn.execute(f"INSERT OR IGNORE INTO publications({shared}) SELECT {shared} FROM previous.publications")
+            conn.commit()
+        finally:
+            conn.execute("DETACH DATABASE previous")
+    if archive is not None:
+        publications, sources = read_archive(archive)
+        for source in sources.values():
+            ensure_organisation(conn, source.get("organisation"))
+            conn.execute(f"INSERT OR IGNORE INTO sources({', '.join(SOURCE_FIELDS)}) "
+                         f"VALUES ({', '.join('?' * len(SOURCE_FIELDS))})",
+                         [source.get(f) for f in SOURCE_FIELDS])
+        for url, row in publications.items():
+            existing = conn.execute("SELECT derniere_vue FROM publications WHERE url = ?", (url,)).fetchone()
+            if existing is None or existing[0] < row["derniere_vue"]:
+                ensure_organisation(conn, row.get("organisation"))
+                if row.get("source") and not conn.execute("SELECT 1 FROM sources WHERE id = ?",
+                                                          (row["source"],)).fetchone():
+                    row = {**row, "source": None}
+                conn.execute(UPSERT_SQL, {f: row.get(f) for f in PUBLICATION_FIELDS})
+    # publications of a source no longer configured keep their source row (carried above)
+    conn.execute("""INSERT OR IGNORE INTO organisations(id, nom)
+                    SELECT DISTINCT organisation, organisation FROM publications WHERE organisation IS NOT NULL""")
+    return conn.execute("SELECT count(*) FROM publications").fetchone()[0]
+
+
+# --- full-text index ------------------------------------------------------------------------------
+
+def rebuild_fts(conn):
+    conn.executescript(
+        """
+        DROP TABLE IF EXISTS publications_fts;
+        CREATE VIRTUAL TABLE publications_fts USING fts5(
+            titre, resume, producteur,
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        );
+        INSERT INTO publications_fts(rowid, titre, resume, producteur)
+        SELECT p.id, p.titre, coalesce(p.resume, ''),
+               coalesce(o.nom, '') || ' ' || coalesce(o.sigle, '')
+        FROM publications p LEFT JOIN organisations o ON o.id = p.organisation;
+        INSERT INTO publications_fts(publications_fts) VALUES ('optimize');
+        """
+    )
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 expression from user input: every word required, the last one as a prefix."""
+    words = tokens(text or "")
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+# --- territory links ------------------------------------------------------------------------------
+
+def relink(conn, matcher, publication_ids: list[int] | None = None):
+    """Recompute publications_territoires (all publications, or the given ones)."""
+    sources = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT id, territoire_niveau, territoire_code FROM sources")}
+    if publication_ids is None:
+        conn.execute("DELETE FROM publications_territoires")
+        rows = conn.execute("SELECT id, titre, resume, categories, territoires_declares, source FROM publications")
+    else:
+        marks = ",".join("?" * len(publication_ids))
+        conn.execute(f"DELETE FROM publications_territoires WHERE publication IN ({marks})", publication_ids)
+        rows = conn.execute(f"""SELECT id, titre, resume, categories, territoires_declares, source
+                                FROM publications WHERE id IN ({marks})""", publication_ids)
+    links = []
+    for pid, title, summary, categories, declared, source in rows.fetchall():
+        producer = sources.get(source, (None, None))
+        for level, code, method in links_for_publication(
+            matcher, title, summary, json.loads(categories or "[]"), json.loads(declared or "[]"), producer
+        ):
+            links.append((pid, level, code, method))
+    conn.executemany("INSERT OR IGNORE INTO publications_territoires VALUES (?, ?, ?, ?)", links)
+    return len(links)
+
+
+# --- reading, for the pages and the fiches --------------------------------------------------------
+
+ANCESTORS_SQL = """
+WITH cible(niveau, code) AS (
+  SELECT :niveau, :code
+  UNION SELECT 'epci', epci FROM communes WHERE :niveau = 'commune' AND code_insee = :code AND epci IS NOT NULL
+  UNION SELECT 'departement', departement FROM communes WHERE :niveau = 'commune' AND code_insee = :code
+  UNION SELECT 'region', region FROM communes WHERE :niveau = 'commune' AND code_insee = :code
+  UNION SELECT 'departement', departement FROM epci_departements WHERE :niveau = 'epci' AND siren = :code
+  UNION SELECT 'region', region FROM epci WHERE :niveau = 'epci' AND siren = :code
+  UNION SELECT 'region', region FROM departements WHERE :niveau = 'departement' AND code = :code
+)
+"""
+
+FOR_TERRITORY_SQL = ANCESTORS_SQL + """,
+liens AS (
+  SELECT pt.publication, pt.niveau, pt.code, pt.methode,
+         CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END AS direct,
+         CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END AS ordre,
+         row_number() OVER (PARTITION BY pt.publication ORDER BY
+           CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END) AS rang
+  FROM cible JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code
+)
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
+       p.organisation, o.nom AS organisation_nom, p.themes,
+       liens.niveau AS territoire_niveau, liens.code AS territoire_code, liens.methode, liens.direct
+FROM liens
+JOIN publications p ON p.id = liens.publication
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+WHERE liens.rang = 1
+ORDER BY liens.ordre, coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+LIMIT :limite
+"""
+
+FOR_LEVEL_SQL = """
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
+       p.organisation, o.nom AS organisation_nom, p.themes, p.liens_territoriaux
+FROM publications p
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+WHERE (',' || p.type_territoire || ',') LIKE '%,' || :niveau || ',%'
+  AND NOT EXISTS (SELECT 1 FROM publications_territoires pt WHERE pt.publication = p.id)
+ORDER BY (json_extract(p.liens_territoriaux, '$.' || :niveau) IS NULL),
+         coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+LIMIT :limite
+"""
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values))
+        if "themes" in row:
+            row["themes"] = json.loads(row["themes"] or "[]")
+        rows.append(row)
+    return rows
+
+
+def publications_for(conn, niveau: str, code: str, limit: int = 50) -> dict:
+    """Publications for a territory fiche.
+
+    Returns {"concernant": [...], "utiles": [...]}: the publications linked to the territory or to
+    one of its parents (commune → EPCI → département → région; `direct` is 1 for the territory
+    itself), and those useful to every territory of its level, with `url_territoire` expanded from
+    the resource's deep-link template when it has one. `conn` is a sqlite3 connection to oc.db.
+    """
+    if niveau not in LEVELS:
+        raise ValueError(f"niveau inconnu : {niveau}")
+    params = {"niveau": niveau, "code": str(code), "limite": limit}
+    concerning = _dicts(conn.execute(FOR_TERRITORY_SQL, params))
+    useful = _dicts(conn.execute(FOR_LEVEL_SQL, params))
+    for row in useful:
+        templates = json.loads(row.pop("liens_territoriaux") or "{}")
+        row["url_territoire"] = templates[niveau].replace("{code}", str(code)) if niveau in templates else None
+    return {"concernant": concerning, "utiles": useful}
+
+
+# --- search, for the /publications page and the publications_recherche canned query ---------------
+
+SEARCH_FILTERS = ("q", "theme", "type", "producteur", "annee", "territoire", "du", "au")
+SEARCH_SQL_TEMPLATE = """
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.annee,
+       p.type, t.libelle AS type_libelle, p.organisation AS producteur, o.nom AS producteur_nom,
+       o.sigle AS producteur_sigle, p.themes, p.type_territoire, p.premiere_vue,
+       (SELECT group_concat(pt.niveau || ':' || pt.code, ' ') FROM publications_territoires pt
+        WHERE pt.publication = p.id) AS territoires
+FROM publications p
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH {match}))
+  AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
+  AND (:type = '' OR p.type = :type)
+  AND (:producteur = '' OR p.organisation = :producteur)
+  AND (:annee = '' OR p.annee = CAST(:annee AS INTEGER))
+  AND (:territoire = '' OR p.id IN (
+        SELECT pt.publication FROM publications_territoires pt
+        WHERE pt.niveau = substr(:territoire, 1, instr(:territoire, ':') - 1)
+          AND pt.code = substr(:territoire, instr(:territoire, ':') + 1)))
+  AND (:du = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) >= :du)
+  AND (:au = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) <= :au)
+ORDER BY coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+"""
+# the canned query takes the words as typed: searched as a phrase, quotes removed (never an FTS error)
+SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match="'\"' || replace(:q, '\"', ' ') || '\"'")
+# the page turns the words into "mot1" "mot2"* first (see fts_query): every word, the last as a prefix
+PAGE_SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match=":fts")
+
+# The publications concerning a territory and its parents, for the publications_territoire canned query.
+TERRITORY_SQL = FOR_TERRITORY_SQL.replace("LIMIT :limite", "")
+
+NEW_PUBLICATIONS_SQL = """{cte}
+SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.premiere_vue,
+       o.nom AS producteur_nom, t.libelle AS type_libelle
+FROM publications p
+LEFT JOIN organisations o ON o.id = p.organisation
+LEFT JOIN types_ressource t ON t.code = p.type
+{where}
+ORDER BY p.premiere_vue DESC, coalesce(p.date_publication, '') DESC, p.id DESC
+LIMIT :limite
+"""
+
+
+ALL_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte="", where="")
+# new publications concerning a territory or one of its parents (the Atom feed of a territory)
+TERRITORY_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte=ANCESTORS_SQL, where="""
+WHERE p.id IN (SELECT pt.publication FROM cible
+               JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code)""")
+
+
+def search_params(args: dict) -> dict:
+    """Clean GET parameters → the named parameters of PAGE_SEARCH_SQL (absent filters as '')."""
+    params = {name: (args.get(name) or "").strip()[:200] for name in SEARCH_FILTERS}
+    if params["annee"] and not params["annee"].isdigit():
+        params["annee"] = ""
+    for name in ("du", "au"):
+        if params[name] and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", params[name]):
+            params[name] = ""
+    if params["territoire"] and not re.fullmatch(r"(region|departement|epci|commune):[0-9AB]{2,9}",
+                                                 params["territoire"]):
+        params["territoire"] = ""
+    params["fts"] = fts_query(params["q"]) or ""
+    if not params["fts"]:
+        params["q"] = ""
+    return params
+
+
+async def publications_for_db(db, niveau: str, code: str, limit: int = 50) -> dict:
+    """publications_for on a Datasette Database object (for the fiche plugin)."""
+    return await db.execute_fn(lambda conn: publications_for(conn, niveau, code, limit))

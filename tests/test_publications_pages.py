@@ -1,0 +1,176 @@
+"""The publications pages, feeds and canned queries, on a fixture oc.db harvested from local files."""
+
+import csv
+import io
+import shutil
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import FIXTURES, make_datasette
+from loaders.cli import cli
+from loaders.publications import publications_for, rebuild_fts
+
+PUB = FIXTURES / "publications"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def harvested_db(fixture_db, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("pages")
+    db = directory / "oc.db"
+    shutil.copy(fixture_db, db)
+    gallica = directory / "gallica.xml"  # a Gallica answer read from a local file: one page
+    gallica.write_bytes((FIXTURES / "gallica-sru" / "SRU_jaune_bleu_p1.xml").read_bytes())
+    config = directory / "sources.yml"
+    config.write_text(yaml.safe_dump({
+        "organisations": [{"id": "dgcl", "nom": "Direction générale des collectivités locales", "sigle": "DGCL"},
+                          {"id": "insee", "nom": "Institut national de la statistique", "sigle": "Insee"}],
+        "sources": [
+            {"id": "dgcl", "nom": "DGCL", "type": "rss", "url": str(PUB / "dgcl.rss"), "organisation": "dgcl"},
+            {"id": "insee-bretagne", "nom": "Insee Bretagne", "type": "rss", "url": str(PUB / "insee-bretagne.atom"),
+             "organisation": "insee", "territoire": {"niveau": "region", "code": "53"}},
+            {"id": "encodage", "nom": "Observatoire", "type": "rss", "url": str(PUB / "latin1.rss")},
+            {"id": "gallica", "nom": "Gallica", "type": "gallica", "url": str(gallica), "requete": "x"},
+        ],
+    }, allow_unicode=True))
+    result = CliRunner().invoke(cli, ["harvest", "--db", str(db), "--sources", str(config),
+                                      "--archive", str(directory / "archive.jsonl")])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:  # a title with a literal "<" must be shown as text
+        conn.execute("UPDATE publications SET titre = 'Ratio dette < 12 ans & <b>gras</b>' WHERE url LIKE '%7780002'")
+        rebuild_fts(conn)
+    return db
+
+
+@pytest.fixture
+def ds(harvested_db):
+    return make_datasette(harvested_db)
+
+
+async def test_publications_page_cards_count_and_exports(ds):
+    response = await ds.client.get("/publications")
+    assert response.status_code == 200
+    html = response.text
+    assert html.count('class="fr-card ') == 20  # first page
+    assert "résultats — page 1 sur" in html
+    assert 'href="/oc/publications_recherche.csv?' in html and 'href="/publications.atom"' in html
+    assert 'class="fr-pagination__link" href="/publications?page=2"' in html
+    page2 = await ds.client.get("/publications?page=2")
+    assert 'aria-current="page">2</a>' in page2.text
+
+
+async def test_search_is_accent_insensitive_and_filters_show_removable_tags(ds):
+    response = await ds.client.get("/publications?q=depenses+sociales")
+    assert "Les dépenses sociales des départements : l&#39;exemple du Cantal" in response.text
+    assert "1 résultat" in response.text
+    assert 'aria-label="Retirer le filtre Recherche : depenses sociales">Recherche : depenses sociales</a>' in response.text
+
+    response = await ds.client.get("/publications?producteur=insee&territoire=region:53&annee=2024")
+    html = response.text
+    assert "3 résultats" in html
+    assert "Producteur : Insee" in html and "Territoire : Bretagne" in html and "Année : 2024" in html
+    assert 'href="/publications?annee=2024&amp;territoire=region%3A53"' in html  # removing "producteur"
+    assert 'href="/publications.atom?territoire=region:53"' in html
+
+    response = await ds.client.get("/publications?du=2024-04-01&au=2024-04-30")
+    assert "Dotation globale de fonctionnement" in response.text and "1 résultat" in response.text
+
+    response = await ds.client.get("/publications?theme=finances_fiscalite&type=publication_statistique")
+    assert "Les finances des communes en 2023" in response.text
+
+
+async def test_empty_state_with_suggestions(ds):
+    response = await ds.client.get("/publications?q=introuvablexyz&type=outil")
+    html = response.text
+    assert response.status_code == 200 and "Aucun résultat" in html
+    assert "Aucune publication ne correspond à votre recherche" in html
+    assert 'href="/publications?theme=sante_social"' in html and "Voir toutes les publications" in html
+
+
+async def test_bad_parameters_are_ignored_not_errors(ds):
+    for query in ("q=%22%27)(*", "annee=deux", "territoire=commune:35238;DROP", "du=hier", "page=abc", "page=9999"):
+        response = await ds.client.get(f"/publications?{query}")
+        assert response.status_code == 200, query
+
+
+async def test_nothing_executable_is_rendered(ds):
+    html = (await ds.client.get("/publications?q=population")).text + (await ds.client.get("/publications?page=2")).text
+    assert "<script>alert" not in html and "javascript:" not in html
+    html = (await ds.client.get("/publications?q=ratio")).text
+    assert "Ratio dette &lt; 12 ans &amp; &lt;b&gt;gras&lt;/b&gt;" in html
+
+
+async def test_atom_feeds_site_and_territory(ds):
+    response = await ds.client.get("/publications.atom")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.content)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 50
+    response = await ds.client.get("/publications.atom?territoire=commune:35238")
+    feed = ET.fromstring(response.content)
+    assert feed.findtext(f"{ATOM}title") == "Open Collectivités — publications concernant Rennes (35)"
+    titles = {e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")}
+    # Rennes Métropole (its EPCI), Ille-et-Vilaine and Bretagne (its parents) count for Rennes
+    assert any(t.startswith("Dotation globale de fonctionnement") for t in titles)
+    assert "Bilan démographique 2023 : la Bretagne gagne 20 000 habitants" in titles
+    assert not any("Cantal" in t for t in titles)
+    assert (await ds.client.get("/publications.atom?territoire=rennes")).status_code == 400
+    assert (await ds.client.get("/publications.atom?territoire=commune:99999")).status_code == 404
+
+
+async def test_canned_queries_json_and_csv(ds):
+    response = await ds.client.get("/oc/publications_territoire.json?niveau=commune&code=35238&_shape=array")
+    rows = response.json()
+    assert rows and all(r["direct"] == 0 for r in rows)  # Rennes itself is not named, its parents are
+    assert {(r["territoire_niveau"], r["territoire_code"]) for r in rows} >= {("epci", "243500139"), ("region", "53")}
+    response = await ds.client.get("/oc/publications_territoire.csv?niveau=epci&code=243500139&_size=max")
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert any(r["direct"] == "1" and r["methode"] == "titre" for r in table)
+    params = "theme=&type=&producteur=&annee=&territoire=&du=&au="
+    response = await ds.client.get(f"/oc/publications_recherche.json?q=finances%22&{params}&_shape=array")
+    assert response.status_code == 200 and any("finances" in r["titre"].lower() for r in response.json())
+    response = await ds.client.get(f"/oc/publications_recherche.csv?q=&{params.replace('annee=', 'annee=1884')}")
+    assert response.status_code == 200 and "Lady Tattersall" in response.text
+
+
+async def test_publications_for_and_the_fiche_blocks(ds, harvested_db):
+    with sqlite3.connect(harvested_db) as conn:
+        result = publications_for(conn, "commune", "35238")
+    concerning = {p["titre"]: p for p in result["concernant"]}
+    dgf = next(p for t, p in concerning.items() if t.startswith("Dotation globale"))
+    assert dgf["direct"] == 0 and dgf["territoire_niveau"] == "epci"
+    useful = {p["titre"]: p for p in result["utiles"]}
+    assert useful["Dossier complet d'un territoire (Insee)"]["url_territoire"] == \
+        "https://www.insee.fr/fr/statistiques/2011101?geo=COM-35238"
+    await ds.invoke_startup()
+    html = await ds.render_template("_publications_fiche.html", {"publications": result, "niveau": "commune",
+                                                                 "code": "35238"})
+    assert "Concernant ce territoire" in html and "Utiles à toutes les communes" in html
+    assert "geo=COM-35238" in html and "via le niveau epci" in html
+    with pytest.raises(ValueError):
+        publications_for(conn, "canton", "3501")
+
+
+async def test_table_search_and_sources_status_pages(ds):
+    response = await ds.client.get("/oc/publications.json?_search=bretagne&_shape=array")
+    assert any("Bretagne" in r["titre"] for r in response.json())
+    response = await ds.client.get("/oc/sources.json?_shape=array&id=encodage")
+    source = response.json()[0]
+    assert source["statut"] == "ok" and "encodage déclaré incorrect" in source["message"]
+
+
+@pytest.mark.full
+async def test_full_database_pages_and_fiche_helper(full_ds):
+    from loaders.publications import publications_for_db
+
+    response = await full_ds.client.get("/publications?type=outil")
+    assert response.status_code == 200 and "BANATIC" in response.text
+    result = await publications_for_db(full_ds.get_database("oc"), "epci", "243500139")
+    useful = {p["titre"]: p["url_territoire"] for p in result["utiles"]}
+    assert useful["Dossier complet d'un territoire (Insee)"] == "https://www.insee.fr/fr/statistiques/2011101?geo=EPCI-243500139"
+    response = await full_ds.client.get("/publications.atom?territoire=departement:2A")
+    assert response.status_code == 200 and "Corse-du-Sud" in response.text
