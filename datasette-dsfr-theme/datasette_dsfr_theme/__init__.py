@@ -1,0 +1,101 @@
+"""datasette-dsfr-theme: DSFR or neutral French theme for Datasette 0.65."""
+
+import sys
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, asgi_static
+
+from . import formatting
+from .config import (
+    DIST_ROUTE_PREFIX,
+    PLUGIN_NAME,
+    ThemeConfig,
+    load_config,
+    vendored_assets_present,
+)
+
+
+class ThemeContext:
+    """Exposed to templates as ``dsfr_theme`` (works on error pages too)."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+        self._raw = None
+        self._config = None
+
+    @property
+    def config(self) -> ThemeConfig:
+        raw = self.datasette.plugin_config(PLUGIN_NAME) or {}
+        if self._config is None or raw != self._raw:
+            self._config = load_config(raw)
+            self._raw = raw
+        return self._config
+
+    @property
+    def is_dsfr(self) -> bool:
+        return self.config.is_dsfr
+
+    def asset(self, path: str) -> str:
+        """URL of a file from the DSFR ``dist`` folder."""
+        config = self.config
+        if config.dsfr_dist and not vendored_assets_present():
+            return self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
+        return self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path)
+
+    def static(self, path: str) -> str:
+        """URL of one of this plugin's own static files."""
+        return self.datasette.urls.static_plugins(PLUGIN_NAME, path)
+
+    def css_variables(self) -> str:
+        return "".join(
+            "--{}:{};".format(key.replace("_", "-"), value)
+            for key, value in self.config.colors.items()
+            if key.replace("_", "-").replace("-", "").isalnum()
+        )
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    env.filters["nombre_fr"] = formatting.nombre_fr
+    env.filters["pluriel"] = formatting.pluriel
+    env.filters["lookup_fr"] = formatting.lookup_fr
+    env.filters["facet_type_fr"] = formatting.facet_type_fr
+    env.filters["message_erreur_fr"] = formatting.message_erreur_fr
+    env.filters["titre_erreur_fr"] = formatting.titre_erreur_fr
+    env.filters["titre_page_json_fr"] = formatting.titre_page_json_fr
+    env.filters["octets_fr"] = formatting.octets_fr
+    env.globals["description_fr"] = formatting.description_fr
+    env.globals["dsfr_theme"] = ThemeContext(datasette)
+
+
+@hookimpl
+def startup(datasette):
+    config = load_config(datasette.plugin_config(PLUGIN_NAME))  # validates
+    if config.is_dsfr and not vendored_assets_present():
+        if not config.dsfr_dist:
+            print(
+                "datasette-dsfr-theme : fichiers du DSFR absents. Lancez "
+                "`python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist` "
+                "ou renseignez l’option dsfr_dist.",
+                file=sys.stderr,
+            )
+        elif not (Path(config.dsfr_dist) / "dsfr.min.css").exists():
+            print(
+                "datasette-dsfr-theme : dsfr_dist ne contient pas dsfr.min.css : {}".format(
+                    config.dsfr_dist
+                ),
+                file=sys.stderr,
+            )
+
+
+@hookimpl
+def register_routes(datasette):
+    async def dsfr_dist(request, send):
+        config = load_config(datasette.plugin_config(PLUGIN_NAME))
+        if not config.dsfr_dist:
+            raise NotFound("Fichier introuvable")
+        root = Path(config.dsfr_dist).resolve()
+        await asgi_static(str(root))(request, send)
+
+    return [(r"^" + DIST_ROUTE_PREFIX + r"(?P<path>.*)$", dsfr_dist)]
