@@ -32,7 +32,7 @@ def nombre_fr(value: Any, decimals: Optional[int] = None) -> str:
     if decimals is not None:
         text = "{:,.{}f}".format(number, int(decimals))
     elif isinstance(number, int) or (
-        isinstance(number, Decimal) and number == number.to_integral_value()
+        isinstance(number, (Decimal, float)) and number == int(number)
     ):
         text = "{:,}".format(int(number))
     else:
@@ -166,6 +166,11 @@ _ERROR_PATTERNS = [
     (re.compile(r"^Row not found: (?P<x>.*)$"), "Ligne introuvable : {x}"),
     (re.compile(r"^Query not found: (?P<x>.*)$"), "Requête introuvable : {x}"),
     (re.compile(r"^Not found: (?P<x>.*)$"), "Introuvable : {x}"),
+    (re.compile(r"^Database not found$"), "Base de données introuvable"),
+    (re.compile(r"^Table not found$"), "Table introuvable"),
+    (re.compile(r"^Record not found$"), "Enregistrement introuvable"),
+    (re.compile(r"^No data$"), "Aucune donnée"),
+    (re.compile(r"^404$"), "Page introuvable"),
     (re.compile(r"^Not found$"), "Page introuvable"),
     (re.compile(r"^Invalid SQL: (?P<x>.*)$", re.S), "SQL invalide : {x}"),
     (re.compile(r"^no such table: (?P<x>.*)$"), "Table inexistante : {x}"),
