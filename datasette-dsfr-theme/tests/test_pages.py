@@ -187,7 +187,7 @@ async def test_config_values_appear(ds):
         "Mentions légales", "Texte de licence configuré", "Paramètres d’affichage",
     ]:
         assert expected in text, expected
-    assert '<form class="fr-search-bar" id="recherche-header" role="search" action="/chercher" method="get">' in html
+    assert '<form class="fr-search-bar" id="recherche-header" role="search" aria-label="Recherche sur le site" action="/chercher" method="get">' in html
     assert 'name="texte"' in html
     assert 'aria-current="page">Accueil</a>' in html
     assert 'href="/sources"' in html
