@@ -11,6 +11,7 @@ from .config import (
     DIST_ROUTE_PREFIX,
     PLUGIN_NAME,
     ThemeConfig,
+    is_identifier_column,
     load_config,
     vendored_assets_present,
 )
@@ -67,6 +68,19 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["octets_fr"] = formatting.octets_fr
     env.globals["description_fr"] = formatting.description_fr
     env.globals["dsfr_theme"] = ThemeContext(datasette)
+
+
+@hookimpl
+def render_cell(value, column, datasette):
+    """Opt-in (``format_numbers: true``): French number format in HTML cells only.
+
+    JSON and CSV keep raw values; identifier-like columns are left alone."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    config = datasette.jinja_env.globals["dsfr_theme"].config
+    if not config.format_numbers or is_identifier_column(column, config.format_numbers_exclude):
+        return None
+    return formatting.nombre_fr(value)
 
 
 @hookimpl

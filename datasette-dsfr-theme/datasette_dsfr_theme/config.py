@@ -15,6 +15,21 @@ DEFAULT_FOOTER_LINKS = [
     {"label": "Mentions légales", "href": "/mentions-legales"},
 ]
 
+# Integer columns that are identifiers or years, never "1 234"-formatted.
+DEFAULT_FORMAT_NUMBERS_EXCLUDE = [
+    "id", "rowid", "code", "annee", "année", "year", "millesime", "millésime",
+    "siren", "siret", "code_insee", "code_postal",
+]
+
+
+def is_identifier_column(column: str, exclude: List[str]) -> bool:
+    name = (column or "").lower()
+    return (
+        name in {e.lower() for e in exclude}
+        or name.startswith(("code_", "id_", "annee_", "siren"))
+        or name.endswith(("_id", "_code", "_annee", "_year"))
+    )
+
 
 @dataclass
 class ThemeConfig:
@@ -41,6 +56,10 @@ class ThemeConfig:
     colors: Dict[str, str] = field(default_factory=dict)
     dsfr_dist: Optional[str] = None
     show_display_settings: bool = True
+    format_numbers: bool = False
+    format_numbers_exclude: List[str] = field(
+        default_factory=lambda: list(DEFAULT_FORMAT_NUMBERS_EXCLUDE)
+    )
 
     @property
     def is_dsfr(self) -> bool:

@@ -38,6 +38,8 @@ PAGES = {
     "plugins": "/-/plugins",
     "settings": "/-/settings",
     "databases": "/-/databases",
+    "allow_debug": "/-/allow-debug",
+    "messages_debug": "/-/messages",
 }
 
 ERRORS = {
@@ -275,3 +277,21 @@ async def test_site_template_can_extend_base(db_path, tmp_path):
     assert "Contenu du site : 1\u202f234\u202f567,5" in html
     assert "<meta name=x-test content=ok>" in html
     assert "fr-header" in html and "fr-footer" in html
+
+
+@pytest.mark.asyncio
+async def test_format_numbers_opt_in(db_path):
+    config = {"format_numbers": True}
+    ds = datasette_for(db_path, plugin_config=config)
+    html = (await ds.client.get("/demo/communes")).text
+    assert ">2\u202f133\u202f111</td>" in html
+    assert ">105,4</td>" in html
+    assert ">75056</a>" in html  # primary key untouched
+    rows = (await ds.client.get("/demo/communes.json?_shape=array")).json()
+    assert any(row["population"] == 2133111 for row in rows)
+    assert "2133111" in (await ds.client.get("/demo/communes.csv")).text
+    query = (await ds.client.get("/demo?sql=select+2024+as+annee,+1234+as+n")).text
+    assert ">2024</td>" in query and ">1\u202f234</td>" in query
+    # default: off
+    ds = datasette_for(db_path, metadata={})
+    assert ">2133111</td>" in (await ds.client.get("/demo/communes")).text
