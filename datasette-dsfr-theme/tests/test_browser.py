@@ -59,7 +59,9 @@ def _missing(reason):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs its own event loop, which must be
+# closed before the pytest-asyncio tests of the other modules run.
+@pytest.fixture(scope="module")
 def playwright_browser():
     if not Path(CHROMIUM).exists():
         _missing(
@@ -134,7 +136,7 @@ def _serve(tmp_path_factory, theme):
     return process, base
 
 
-@pytest.fixture(scope="session", params=["dsfr", "neutre"])
+@pytest.fixture(scope="module", params=["dsfr", "neutre"])
 def server(request, tmp_path_factory, playwright_browser):
     process, base = _serve(tmp_path_factory, request.param)
     yield request.param, base
