@@ -29,6 +29,8 @@ def test_messages_erreur():
     assert formatting.message_erreur_fr("Table not found: x") == "Table introuvable : x"
     assert formatting.message_erreur_fr("no such table: t") == "Table inexistante : t"
     assert formatting.message_erreur_fr('near "selec": syntax error') == "Erreur de syntaxe près de « selec »"
+    assert formatting.message_erreur_fr("Statement must be a SELECT").startswith("La requête doit")
+    assert formatting.message_erreur_fr("no such column: x") == "Colonne inexistante : x"
     assert formatting.message_erreur_fr("<b>autre</b>") == "&lt;b&gt;autre&lt;/b&gt;"
     assert formatting.titre_erreur_fr("SQL Interrupted") == "Requête SQL interrompue"
     assert formatting.titre_erreur_fr(None, 404) == "Page introuvable"
