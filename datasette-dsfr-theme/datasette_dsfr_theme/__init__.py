@@ -24,6 +24,8 @@ class ThemeContext:
         self.datasette = datasette
         self._raw = None
         self._config = None
+        self._cell_key = None
+        self._cell_config = None
 
     @property
     def config(self) -> ThemeConfig:
@@ -32,6 +34,16 @@ class ThemeContext:
             self._config = load_config(raw)
             self._raw = raw
         return self._config
+
+    @property
+    def cell_config(self) -> ThemeConfig:
+        """Config for the per-cell hook: recomputed only when the metadata object
+        is replaced (render_cell runs for every cell of every page)."""
+        key = id(getattr(self.datasette, "_metadata_local", None))
+        if self._cell_key != key or self._cell_config is None:
+            self._cell_config = self.config
+            self._cell_key = key
+        return self._cell_config
 
     @property
     def is_dsfr(self) -> bool:
@@ -58,15 +70,17 @@ class ThemeContext:
 
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
-    env.filters["nombre_fr"] = formatting.nombre_fr
-    env.filters["pluriel"] = formatting.pluriel
-    env.filters["lookup_fr"] = formatting.lookup_fr
-    env.filters["facet_type_fr"] = formatting.facet_type_fr
-    env.filters["message_erreur_fr"] = formatting.message_erreur_fr
-    env.filters["titre_erreur_fr"] = formatting.titre_erreur_fr
-    env.filters["titre_page_json_fr"] = formatting.titre_page_json_fr
-    env.filters["octets_fr"] = formatting.octets_fr
-    env.globals["description_fr"] = formatting.description_fr
+    # Filter names are part of the template API (French, like the UI);
+    # the Python functions behind them have English names.
+    env.filters["nombre_fr"] = formatting.format_number_fr
+    env.filters["pluriel"] = formatting.plural_fr
+    env.filters["lookup_fr"] = formatting.lookup_label_fr
+    env.filters["facet_type_fr"] = formatting.facet_type_label_fr
+    env.filters["message_erreur_fr"] = formatting.error_message_fr
+    env.filters["titre_erreur_fr"] = formatting.error_title_fr
+    env.filters["titre_page_json_fr"] = formatting.json_page_title_fr
+    env.filters["octets_fr"] = formatting.file_size_fr
+    env.globals["description_fr"] = formatting.describe_filters_fr
     env.globals["dsfr_theme"] = ThemeContext(datasette)
 
 
@@ -77,10 +91,10 @@ def render_cell(value, column, datasette):
     JSON and CSV keep raw values; identifier-like columns are left alone."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    config = datasette.jinja_env.globals["dsfr_theme"].config
+    config = datasette.jinja_env.globals["dsfr_theme"].cell_config
     if not config.format_numbers or is_identifier_column(column, config.format_numbers_exclude):
         return None
-    return formatting.nombre_fr(value)
+    return formatting.format_number_fr(value)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 NARROW_NBSP = "\u202f"
 
 
-def nombre_fr(value: Any, decimals: Optional[int] = None) -> str:
+def format_number_fr(value: Any, decimals: Optional[int] = None) -> str:
     """Format a number the French way: ``1234567.5`` -> ``1 234 567,5``.
 
     The thousands separator is a narrow no-break space (U+202F) and the decimal
@@ -42,14 +42,14 @@ def nombre_fr(value: Any, decimals: Optional[int] = None) -> str:
     return text.replace(",", NARROW_NBSP).replace(".", ",")
 
 
-def pluriel(count: Any, singular: str, plural: Optional[str] = None) -> str:
+def plural_fr(count: Any, singular: str, plural: Optional[str] = None) -> str:
     """``1 ligne``, ``0 ligne``, ``1 234 lignes`` (French: 0 and 1 are singular)."""
     plural = plural or singular + "s"
     try:
         many = abs(float(count)) >= 2
     except (TypeError, ValueError):
         many = True
-    return "{} {}".format(nombre_fr(count), plural if many else singular)
+    return "{} {}".format(format_number_fr(count), plural if many else singular)
 
 
 LOOKUPS_FR = {
@@ -79,11 +79,11 @@ LOOKUPS_FR = {
 FACET_TYPES_FR = {"array": "tableau", "date": "date", "column": "colonne"}
 
 
-def lookup_fr(key: str, default: str = "") -> str:
+def lookup_label_fr(key: str, default: str = "") -> str:
     return LOOKUPS_FR.get(key, default or key)
 
 
-def facet_type_fr(facet_type: str) -> str:
+def facet_type_label_fr(facet_type: str) -> str:
     return FACET_TYPES_FR.get(facet_type, facet_type)
 
 
@@ -119,7 +119,7 @@ def join_fr(bits: Iterable[str]) -> str:
     return "{} et {}".format(", ".join(bits[:-1]), bits[-1])
 
 
-def description_fr(
+def describe_filters_fr(
     filters=None,
     search: Optional[str] = None,
     sort: Optional[str] = None,
@@ -222,7 +222,7 @@ _TIMEOUT_RE = re.compile(
 )
 
 
-def titre_erreur_fr(title: Optional[str], status: Any = None) -> str:
+def error_title_fr(title: Optional[str], status: Any = None) -> str:
     if title:
         return ERROR_TITLES_FR.get(str(title), str(title))
     return {
@@ -234,7 +234,7 @@ def titre_erreur_fr(title: Optional[str], status: Any = None) -> str:
     }.get(_int(status), "Erreur {}".format(status or ""))
 
 
-def message_erreur_fr(message: Any) -> Markup:
+def error_message_fr(message: Any) -> Markup:
     """Translate Datasette's known error messages; keep anything else as is."""
     if message is None:
         return Markup("")
@@ -276,11 +276,11 @@ JSON_PAGES_FR = {
 }
 
 
-def titre_page_json_fr(filename: str) -> str:
+def json_page_title_fr(filename: str) -> str:
     return JSON_PAGES_FR.get(filename, filename)
 
 
-def octets_fr(size: Any) -> str:
+def file_size_fr(size: Any) -> str:
     try:
         size = float(size)
     except (TypeError, ValueError):
@@ -288,7 +288,7 @@ def octets_fr(size: Any) -> str:
     for unit in ("octets", "Ko", "Mo", "Go"):
         if size < 1024 or unit == "Go":
             if unit == "octets":
-                return "{} octets".format(nombre_fr(int(size)))
-            return "{} {}".format(nombre_fr(round(size, 1)), unit)
+                return "{} octets".format(format_number_fr(int(size)))
+            return "{} {}".format(format_number_fr(round(size, 1)), unit)
         size /= 1024
     return ""
