@@ -295,3 +295,12 @@ async def test_format_numbers_opt_in(db_path):
     # default: off
     ds = datasette_for(db_path, metadata={})
     assert ">2133111</td>" in (await ds.client.get("/demo/communes")).text
+
+
+@pytest.mark.asyncio
+async def test_table_description_in_french(ds):
+    text = visible_text((await get(ds, "/demo/communes")).text)
+    assert "5 lignes" in text and "triées par" not in text  # implicit pk order not announced
+    path = "/demo/communes?nom__contains=a&population__gt=1000&_sort_desc=population"
+    text = visible_text((await get(ds, path)).text)
+    assert "où nom contient « a » et population > 1000 triées par population (ordre décroissant)" in text
