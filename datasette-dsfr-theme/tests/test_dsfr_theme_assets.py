@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import datasette_for
+from dsfr_theme_helpers import datasette_for
 from datasette_dsfr_theme import vendor
 from datasette_dsfr_theme.config import VENDORED_DSFR_DIR
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import METADATA, make_db
+from dsfr_theme_helpers import METADATA, make_db
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import datasette_for, visible_text
+from dsfr_theme_helpers import datasette_for, visible_text
 
 # English strings of Datasette 0.65's own templates that this plugin replaces.
 ENGLISH = [
@@ -115,7 +115,7 @@ async def test_sql_error_wording(ds):
 
 @pytest.mark.asyncio
 async def test_sql_time_limit_in_french(db_path):
-    ds = datasette_for(db_path, settings={"sql_time_limit_ms": 1})
+    ds = datasette_for(db_path, settings={"sql_time_limit_ms": 100})
     sql = (
         "with recursive c(x) as (select 1 union all select x + 1 from c where x < 100000000) "
         "select count(*) from c"
