@@ -11,6 +11,7 @@ from .config import (
     DIST_ROUTE_PREFIX,
     PLUGIN_NAME,
     ThemeConfig,
+    dist_folder,
     is_identifier_column,
     load_config,
     vendored_assets_present,
@@ -52,7 +53,7 @@ class ThemeContext:
     def asset(self, path: str) -> str:
         """URL of a file from the DSFR ``dist`` folder."""
         config = self.config
-        if config.dsfr_dist and not vendored_assets_present():
+        if not vendored_assets_present() and dist_folder(config):
             return self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
         return self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path)
 
@@ -101,17 +102,17 @@ def render_cell(value, column, datasette):
 def startup(datasette):
     config = load_config(datasette.plugin_config(PLUGIN_NAME))  # validates
     if config.is_dsfr and not vendored_assets_present():
-        if not config.dsfr_dist:
+        if not dist_folder(config):
             print(
                 "datasette-dsfr-theme : fichiers du DSFR absents. Lancez "
                 "`python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist` "
                 "ou renseignez l’option dsfr_dist.",
                 file=sys.stderr,
             )
-        elif not (Path(config.dsfr_dist) / "dsfr.min.css").exists():
+        elif not (dist_folder(config) / "dsfr.min.css").exists():
             print(
                 "datasette-dsfr-theme : dsfr_dist ne contient pas dsfr.min.css : {}".format(
-                    config.dsfr_dist
+                    dist_folder(config)
                 ),
                 file=sys.stderr,
             )
@@ -121,9 +122,10 @@ def startup(datasette):
 def register_routes(datasette):
     async def dsfr_dist(request, send):
         config = load_config(datasette.plugin_config(PLUGIN_NAME))
-        if not config.dsfr_dist:
+        folder = dist_folder(config)
+        if folder is None or vendored_assets_present():
             raise NotFound("Fichier introuvable")
-        root = Path(config.dsfr_dist).resolve()
+        root = folder.resolve()
         await asgi_static(str(root))(request, send)
 
     return [(r"^" + DIST_ROUTE_PREFIX + r"(?P<path>.*)$", dsfr_dist)]

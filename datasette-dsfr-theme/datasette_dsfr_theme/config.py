@@ -108,3 +108,15 @@ def _safe_css_value(value: str) -> bool:
 
 def vendored_assets_present() -> bool:
     return (VENDORED_DSFR_DIR / "dsfr.min.css").exists()
+
+
+def dist_folder(config: "ThemeConfig") -> Optional[Path]:
+    """The DSFR ``dist`` folder served under /-/dsfr-theme/dist/, if any: the
+    ``dsfr_dist`` option, else ``node_modules/@gouvfr/dsfr/dist`` of the current
+    directory (only used when the files were not copied into the plugin)."""
+    if config.dsfr_dist:
+        return Path(config.dsfr_dist)
+    default = Path.cwd() / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+    if (default / "dsfr.min.css").exists():
+        return default
+    return None

@@ -66,3 +66,16 @@ def test_vendored_assets_present_for_this_checkout():
         pytest.skip("DSFR non copié : python -m datasette_dsfr_theme.vendor …/dist")
     assert (VENDORED_DSFR_DIR / "fonts" / "Marianne-Regular.woff2").exists()
     assert (VENDORED_DSFR_DIR / "icons" / "system" / "search-line.svg").exists()
+
+
+@pytest.mark.asyncio
+async def test_node_modules_of_current_directory_as_fallback(db_path, tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    dist = fake_dist(root / "node_modules" / "@gouvfr")
+    assert dist == root / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+    monkeypatch.chdir(root)
+    monkeypatch.setattr("datasette_dsfr_theme.vendored_assets_present", lambda: False)
+    ds = datasette_for(db_path, metadata={})
+    html = (await ds.client.get("/")).text
+    assert 'href="/-/dsfr-theme/dist/dsfr.min.css"' in html
+    assert (await ds.client.get("/-/dsfr-theme/dist/dsfr.min.css")).status_code == 200
