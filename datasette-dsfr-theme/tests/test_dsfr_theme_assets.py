@@ -54,7 +54,9 @@ async def test_dsfr_dist_option_serves_files(db_path, tmp_path, monkeypatch):
 
 
 @pytest.mark.asyncio
-async def test_dsfr_dist_route_absent_without_option(db_path):
+async def test_dsfr_dist_route_absent_without_option(db_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no node_modules here
+    monkeypatch.setattr("datasette_dsfr_theme.vendored_assets_present", lambda: False)
     ds = datasette_for(db_path, metadata={})
     response = await ds.client.get("/-/dsfr-theme/dist/dsfr.min.css")
     assert response.status_code == 404
