@@ -166,7 +166,7 @@ _ERROR_PATTERNS = [
     (re.compile(r"^Row not found: (?P<x>.*)$"), "Ligne introuvable : {x}"),
     (re.compile(r"^Query not found: (?P<x>.*)$"), "Requête introuvable : {x}"),
     (re.compile(r"^Not found: (?P<x>.*)$"), "Introuvable : {x}"),
-    (re.compile(r"^Database not found$"), "Base de données introuvable"),
+    (re.compile(r"^Database not found$"), "Aucune page ni base de données à cette adresse"),
     (re.compile(r"^Table not found$"), "Table introuvable"),
     (re.compile(r"^Record not found$"), "Enregistrement introuvable"),
     (re.compile(r"^No data$"), "Aucune donnée"),
