@@ -1,0 +1,131 @@
+"""datasette-dsfr-theme: DSFR or neutral French theme for Datasette 0.65."""
+
+import sys
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, asgi_static
+
+from . import formatting
+from .config import (
+    DIST_ROUTE_PREFIX,
+    PLUGIN_NAME,
+    ThemeConfig,
+    dist_folder,
+    is_identifier_column,
+    load_config,
+    vendored_assets_present,
+)
+
+
+class ThemeContext:
+    """Exposed to templates as ``dsfr_theme`` (works on error pages too)."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+        self._raw = None
+        self._config = None
+        self._cell_key = None
+        self._cell_config = None
+
+    @property
+    def config(self) -> ThemeConfig:
+        raw = self.datasette.plugin_config(PLUGIN_NAME) or {}
+        if self._config is None or raw != self._raw:
+            self._config = load_config(raw)
+            self._raw = raw
+        return self._config
+
+    @property
+    def cell_config(self) -> ThemeConfig:
+        """Config for the per-cell hook: recomputed only when the metadata object
+        is replaced (render_cell runs for every cell of every page)."""
+        key = id(getattr(self.datasette, "_metadata_local", None))
+        if self._cell_key != key or self._cell_config is None:
+            self._cell_config = self.config
+            self._cell_key = key
+        return self._cell_config
+
+    @property
+    def is_dsfr(self) -> bool:
+        return self.config.is_dsfr
+
+    def asset(self, path: str) -> str:
+        """URL of a file from the DSFR ``dist`` folder."""
+        config = self.config
+        if not vendored_assets_present() and dist_folder(config):
+            return self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
+        return self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path)
+
+    def static(self, path: str) -> str:
+        """URL of one of this plugin's own static files."""
+        return self.datasette.urls.static_plugins(PLUGIN_NAME, path)
+
+    def css_variables(self) -> str:
+        return "".join(
+            "--{}:{};".format(key.replace("_", "-"), value)
+            for key, value in self.config.colors.items()
+            if key.replace("_", "-").replace("-", "").isalnum()
+        )
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    # Filter names are part of the template API (French, like the UI);
+    # the Python functions behind them have English names.
+    env.filters["nombre_fr"] = formatting.format_number_fr
+    env.filters["pluriel"] = formatting.plural_fr
+    env.filters["lookup_fr"] = formatting.lookup_label_fr
+    env.filters["facet_type_fr"] = formatting.facet_type_label_fr
+    env.filters["message_erreur_fr"] = formatting.error_message_fr
+    env.filters["titre_erreur_fr"] = formatting.error_title_fr
+    env.filters["titre_page_json_fr"] = formatting.json_page_title_fr
+    env.filters["octets_fr"] = formatting.file_size_fr
+    env.globals["description_fr"] = formatting.describe_filters_fr
+    env.globals["dsfr_theme"] = ThemeContext(datasette)
+
+
+@hookimpl
+def render_cell(value, column, datasette):
+    """Opt-in (``format_numbers: true``): French number format in HTML cells only.
+
+    JSON and CSV keep raw values; identifier-like columns are left alone."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    config = datasette.jinja_env.globals["dsfr_theme"].cell_config
+    if not config.format_numbers or is_identifier_column(column, config.format_numbers_exclude):
+        return None
+    return formatting.format_number_fr(value)
+
+
+@hookimpl
+def startup(datasette):
+    config = load_config(datasette.plugin_config(PLUGIN_NAME))  # validates
+    if config.is_dsfr and not vendored_assets_present():
+        if not dist_folder(config):
+            print(
+                "datasette-dsfr-theme : fichiers du DSFR absents. Lancez "
+                "`python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist` "
+                "ou renseignez l’option dsfr_dist.",
+                file=sys.stderr,
+            )
+        elif not (dist_folder(config) / "dsfr.min.css").exists():
+            print(
+                "datasette-dsfr-theme : dsfr_dist ne contient pas dsfr.min.css : {}".format(
+                    dist_folder(config)
+                ),
+                file=sys.stderr,
+            )
+
+
+@hookimpl
+def register_routes(datasette):
+    async def dsfr_dist(request, send):
+        config = load_config(datasette.plugin_config(PLUGIN_NAME))
+        folder = dist_folder(config)
+        if folder is None or vendored_assets_present():
+            raise NotFound("Fichier introuvable")
+        root = folder.resolve()
+        await asgi_static(str(root))(request, send)
+
+    return [(r"^" + DIST_ROUTE_PREFIX + r"(?P<path>.*)$", dsfr_dist)]

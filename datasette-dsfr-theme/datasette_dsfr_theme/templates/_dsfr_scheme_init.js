@@ -1,0 +1,1 @@
+(function(){try{var s=localStorage.getItem("scheme"),d=document.documentElement,m=window.matchMedia&&window.matchMedia("(prefers-color-scheme: dark)").matches;if(s==="dark"||((s==="system"||!s)&&m)){d.setAttribute("data-fr-theme","dark");d.style.colorScheme="dark";}}catch(e){}})();
