@@ -15,11 +15,11 @@ help:
 	@echo "make build   reconstruit $(DB) depuis les sources épinglées"
 	@echo "make clean   supprime les artefacts (.venv, node_modules, caches, $(DB))"
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml datasette-dsfr-theme/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis (PYTHON=$(PYTHON))")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e ./datasette-dsfr-theme
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -27,7 +27,12 @@ node_modules/.installed: package.json package-lock.json
 	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(BIN)/.installed node_modules/.installed
+# DSFR files copied from the npm package into the theme plugin (gitignored)
+DSFR_VENDORED := datasette-dsfr-theme/datasette_dsfr_theme/static/dsfr/VERSION
+$(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed
+	$(BIN)/python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist
+
+install: $(BIN)/.installed node_modules/.installed $(DSFR_VENDORED)
 
 sources: install
 	$(BIN)/oc sources
@@ -40,11 +45,13 @@ build: install
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
 
-serve: $(DB)
+serve: $(DB) $(DSFR_VENDORED)
 	PORT=$(PORT) scripts/serve.sh $(DB)
 
-test: $(DB)
+test: $(DB) $(DSFR_VENDORED)
+	scripts/install-chromium.sh
 	$(BIN)/pytest -q
+	cd datasette-dsfr-theme && ../$(BIN)/python -m pytest -q tests
 
 harvest: $(DB)
 	$(BIN)/oc harvest --db $(DB)

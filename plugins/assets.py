@@ -5,9 +5,9 @@ from datasette import hookimpl
 
 @hookimpl
 def extra_css_urls(datasette):
-    return [datasette.urls.static("oc.css")]
+    return [datasette.urls.path("/static/oc.css")]
 
 
 @hookimpl
 def extra_js_urls(datasette):
-    return [{"url": datasette.urls.static("recherche.js"), "module": False}]
+    return [{"url": datasette.urls.path("/static/recherche.js"), "module": False}]

@@ -1,10 +1,14 @@
 // Fiche map: reads the JSON data island #carte-donnees ({points: [{nom, lat, lon, url}], tuiles: {url, options}})
-// and draws it with Leaflet (bundled by datasette-leaflet). Without JavaScript the page stays complete.
+// and draws it with Leaflet, the ES module bundled by datasette-leaflet (URL in data-leaflet).
+// Without JavaScript the page stays complete.
 document.addEventListener("DOMContentLoaded", function () {
   var element = document.getElementById("carte");
   var source = document.getElementById("carte-donnees");
-  if (!element || !source || typeof L === "undefined") return;
-  var data = JSON.parse(source.textContent);
+  if (!element || !source || !element.dataset.leaflet) return;
+  import(element.dataset.leaflet).then(function (L) { draw(L, element, JSON.parse(source.textContent)); });
+});
+
+function draw(L, element, data) {
   var map = L.map(element, { scrollWheelZoom: false });
   L.tileLayer(data.tuiles.url, data.tuiles.options).addTo(map);
   var bounds = [];
@@ -19,4 +23,4 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   if (bounds.length === 1) map.setView(bounds[0], 11);
   else map.fitBounds(bounds, { padding: [20, 20] });
-});
+}

@@ -59,3 +59,10 @@ async def test_home_page(fixture_ds):
     assert "Trouver un territoire" in html and 'action="/recherche"' in html
     assert 'href="/region/53"' in html and "Bretagne" in html
     assert 'href="/oc.db"' in html and 'href="/oc"' in html
+
+
+async def test_site_assets_are_served(fixture_ds):
+    html = (await fixture_ds.client.get("/commune/35238")).text
+    for asset in ("/static/oc.css", "/static/recherche.js", "/static/carte.js"):
+        assert f'"{asset}"' in html
+        assert (await fixture_ds.client.get(asset)).status_code == 200, asset
