@@ -1,0 +1,144 @@
+"""Real servers and real load on 127.0.0.1, shared by the tests (tests/test_server.py) and `make bench`.
+
+- `Server`: runs scripts/serve.sh (the command line of `make serve` and of the container image) or a
+  bare `datasette serve` on a free loopback port, waits until it answers, stops it on exit.
+- `run_wrk`: drives wrk (Debian package, installed by scripts/install-tools.sh) with scripts/wrk-mix.lua
+  and returns its figures: requests, throughput, latency percentiles, non-2xx responses, socket errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+WRK_SCRIPT = ROOT / "scripts" / "wrk-mix.lua"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str, timeout: float = 30) -> tuple[int, bytes, dict]:
+    """GET a URL; returns (status, body, headers) without raising on HTTP errors."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+class Server:
+    """A datasette server subprocess on 127.0.0.1. `command` None → scripts/serve.sh DB."""
+
+    def __init__(self, db: Path | str, *extra: str, command: list[str] | None = None,
+                 env: dict | None = None, ready_path: str = "/-/versions.json", startup_timeout: float = 60):
+        self.port = free_port()
+        self.db = str(db)
+        self.extra = list(extra)
+        self.command = command
+        self.env = dict(env or {})
+        self.ready_path = ready_path
+        self.startup_timeout = startup_timeout
+        self.process = None
+        self.log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        if self.command is None:
+            args = [str(ROOT / "scripts" / "serve.sh"), self.db, *self.extra]
+        else:
+            args = [*self.command, "--port", str(self.port), *self.extra]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.output()}")
+            try:
+                if fetch(self.url + self.ready_path, timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"le serveur ne répond pas après {self.startup_timeout} s :\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-5000:]
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.log.close()
+
+
+# Datasette 0.65 loads every installed plugin (cluster map, theme…): the vanilla server starts the same
+# datasette command line with setuptools plugin loading switched off, so it runs Datasette alone.
+VANILLA_LAUNCHER = (
+    "import sys, pluggy; "
+    "pluggy.PluginManager.load_setuptools_entrypoints = lambda self, group, name=None: 0; "
+    "from datasette.cli import cli; sys.exit(cli())"
+)
+
+
+def vanilla_command(db: Path | str, page_size: int | None = None) -> list[str]:
+    """Datasette alone: no metadata, templates, plugins (installed or not) or project settings."""
+    python = VENV_BIN / "python"
+    command = [str(python if python.exists() else "python3"), "-c", VANILLA_LAUNCHER,
+               "serve", "-i", str(db), "--host", "127.0.0.1"]
+    if page_size:
+        command += ["--setting", "default_page_size", str(page_size)]
+    return command
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        subprocess.run([str(ROOT / "scripts" / "install-tools.sh")], check=True)
+        wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk introuvable après scripts/install-tools.sh")
+    return wrk
+
+
+def run_wrk(base_url: str, paths: list[str], *, connections: int, seconds: float, threads: int = 2,
+            timeout: float = 10) -> dict:
+    threads = max(1, min(threads, connections))
+    command = [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+               "--timeout", f"{timeout:g}s", "-s", str(WRK_SCRIPT), base_url, "--", *paths]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            figures = json.loads(line[len("WRK_JSON "):])
+            seconds_run = figures["duration_us"] / 1e6
+            figures["requests_per_s"] = figures["requests"] / seconds_run if seconds_run else 0.0
+            figures["socket_errors"] = sum(figures["errors"][k] for k in ("connect", "read", "write", "timeout"))
+            return figures
+    raise RuntimeError(f"wrk n'a pas rendu de résultat :\n{result.stdout}\n{result.stderr}")
