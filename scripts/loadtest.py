@@ -142,3 +142,36 @@ def run_wrk(base_url: str, paths: list[str], *, connections: int, seconds: float
             figures["socket_errors"] = sum(figures["errors"][k] for k in ("connect", "read", "write", "timeout"))
             return figures
     raise RuntimeError(f"wrk n'a pas rendu de résultat :\n{result.stdout}\n{result.stderr}")
+
+
+# Pages a visitor goes through, used by the load test (tests/test_server.py) and the 30 s gate of
+# `make bench`. Fiches, search and comparison join the mix when the server answers them (200).
+LOAD_MIX = [
+    "/",
+    "/oc",
+    "/oc/regions",
+    "/oc/communes",
+    "/oc/communes/35238",
+    "/oc/epci/243500139",
+    "/oc/departements/35",
+    "/oc/communes?departement=35&_sort_desc=population",
+    "/oc/communes.json?departement=35&_size=20",
+    "/oc/epci.json?_shape=array&_size=10",
+    "/oc/communes.csv?departement=2A&_size=max",
+    "/oc/territoires?_search=renn",
+]
+OPTIONAL_PAGES = [
+    "/commune/35238",
+    "/epci/243500139",
+    "/departement/35",
+    "/region/53",
+    "/recherche?q=renn",
+    "/recherche.json?q=renn",
+    "/comparer?codes=35238,44109",
+    "/comparer.json?codes=35238,44109",
+]
+
+
+def available(base_url: str, paths: list[str]) -> list[str]:
+    """The paths that answer 200 on this server."""
+    return [path for path in paths if fetch(base_url + path)[0] == 200]
