@@ -66,3 +66,30 @@ def fixture_ds(fixture_db):
 @pytest.fixture
 def full_ds(full_db):
     return make_datasette(full_db)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pytest_sessionstart(session):
+    """The served database must come out of the test suite byte for byte as it went in."""
+    session.config.stash[_FULL_DB_HASH] = _sha256(FULL_DB) if FULL_DB.exists() else None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_FULL_DB_HASH, None)
+    if before is not None and _sha256(FULL_DB) != before:
+        session.config.get_terminal_writer().line(
+            f"ÉCHEC : {FULL_DB} a été modifié pendant les tests (SHA-256 {before[:12]}… changée)", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_FULL_DB_HASH = pytest.StashKey[str | None]()
