@@ -32,19 +32,20 @@ def free_port() -> int:
 
 
 def fetch(url: str, timeout: float = 30) -> tuple[int, bytes, dict]:
-    """GET a URL; returns (status, body, headers) without raising on HTTP errors."""
+    """GET a URL; returns (status, body, lower-cased headers) without raising on HTTP errors."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read(), dict(response.headers)
+            return response.status, response.read(), {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
-        return error.code, error.read(), dict(error.headers)
+        return error.code, error.read(), {k.lower(): v for k, v in error.headers.items()}
 
 
 class Server:
     """A datasette server subprocess on 127.0.0.1. `command` None → scripts/serve.sh DB."""
 
     def __init__(self, db: Path | str, *extra: str, command: list[str] | None = None,
-                 env: dict | None = None, ready_path: str = "/-/versions.json", startup_timeout: float = 60):
+                 env: dict | None = None, ready_path: str = "/-/versions.json", startup_timeout: float = 60,
+                 port_option: bool = True):
         self.port = free_port()
         self.db = str(db)
         self.extra = list(extra)
@@ -52,6 +53,7 @@ class Server:
         self.env = dict(env or {})
         self.ready_path = ready_path
         self.startup_timeout = startup_timeout
+        self.port_option = port_option  # append --port to `command` (else PORT comes from the environment)
         self.process = None
         self.log = None
 
@@ -64,7 +66,7 @@ class Server:
         if self.command is None:
             args = [str(ROOT / "scripts" / "serve.sh"), self.db, *self.extra]
         else:
-            args = [*self.command, "--port", str(self.port), *self.extra]
+            args = [*self.command, *(["--port", str(self.port)] if self.port_option else []), *self.extra]
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
