@@ -110,13 +110,14 @@ VANILLA_LAUNCHER = (
 )
 
 
-def vanilla_command(db: Path | str, page_size: int | None = None) -> list[str]:
-    """Datasette alone: no metadata, templates, plugins (installed or not) or project settings."""
+def vanilla_command(db: Path | str, settings: dict | None = None) -> list[str]:
+    """Datasette alone: no metadata, templates or plugins (installed or not); optional settings."""
     python = VENV_BIN / "python"
     command = [str(python if python.exists() else "python3"), "-c", VANILLA_LAUNCHER,
                "serve", "-i", str(db), "--host", "127.0.0.1"]
-    if page_size:
-        command += ["--setting", "default_page_size", str(page_size)]
+    for name, value in (settings or {}).items():
+        value = ("on" if value else "off") if isinstance(value, bool) else value
+        command += ["--setting", name, str(value)]
     return command
 
 
