@@ -13,10 +13,13 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -134,7 +137,8 @@ def ensure_wrk() -> str:
 def run_wrk(base_url: str, paths: list[str], *, connections: int, seconds: float, threads: int = 2,
             timeout: float = 10) -> dict:
     threads = max(1, min(threads, connections))
-    command = [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+    seconds = max(1, round(seconds))  # wrk takes whole seconds
+    command = [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                "--timeout", f"{timeout:g}s", "-s", str(WRK_SCRIPT), base_url, "--", *paths]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 60)
     for line in result.stdout.splitlines():
@@ -175,6 +179,65 @@ OPTIONAL_PAGES = [
 ]
 
 
+def settle(base_url: str):
+    """Wait until the server has worked off the requests of a finished load run: a query goes
+    through Datasette's SQL thread pool queue (first in, first out), behind whatever is left."""
+    fetch(base_url + "/oc.json?sql=select+1&_shape=array", timeout=300)
+
+
 def available(base_url: str, paths: list[str]) -> list[str]:
     """The paths that answer 200 on this server."""
     return [path for path in paths if fetch(base_url + path)[0] == 200]
+
+
+# Runaway SQL: a query that never ends, and a cross join of ~10^8 rows (fixture) or far more (full data).
+RECURSIVE_CTE = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
+CROSS_JOIN = (
+    "select a.nom, b.nom, c.nom, d.nom from territoires a cross join territoires b "
+    "cross join territoires c cross join territoires d order by random() limit 5"
+)
+PROBE_PAGES = ["/oc/communes/35238", "/oc/regions", "/oc/communes.json?_size=5", "/"]
+
+
+def runaway_attack(base_url: str, seconds: float) -> dict:
+    """Two clients send runaway queries (HTML and JSON) in a loop while a third reads ordinary pages.
+
+    Returns the attack responses (format, status, body, seconds), the ordinary pages' durations and
+    their failures (path, status)."""
+    attacks, probes, failures = [], [], []
+    stop = time.monotonic() + seconds
+
+    def attack(sql, fmt):
+        while time.monotonic() < stop:
+            started = time.monotonic()
+            status, body, _ = fetch(f"{base_url}/oc{fmt}?" + urllib.parse.urlencode({"sql": sql}), timeout=120)
+            attacks.append((fmt, status, body.decode(errors="replace"), time.monotonic() - started))
+
+    def probe():
+        i = 0
+        while time.monotonic() < stop:
+            path = PROBE_PAGES[i % len(PROBE_PAGES)]
+            started = time.monotonic()
+            status, _, _ = fetch(base_url + path, timeout=120)
+            probes.append(time.monotonic() - started)
+            if status != 200:
+                failures.append((path, status))
+            i += 1
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=attack, args=(RECURSIVE_CTE, "")),
+               threading.Thread(target=attack, args=(CROSS_JOIN, ".json")),
+               threading.Thread(target=probe)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(probes)
+    return {
+        "attacks": attacks,
+        "probes": probes,
+        "failures": failures,
+        "probe_p50_ms": statistics.median(ordered) * 1000 if ordered else None,
+        "probe_p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else None,
+        "attack_median_s": statistics.median(a[3] for a in attacks) if attacks else None,
+    }

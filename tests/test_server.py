@@ -5,11 +5,9 @@ no write path, and a database rebuilt under a serving server. Figures are printe
 never asserted as timings: performance limits are the business of `make bench`.
 """
 
-import hashlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -20,19 +18,15 @@ import urllib.request
 import pytest
 
 from conftest import FIXTURES, ROOT
+from loaders.sources import sha256_of as sha256
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk  # noqa: E402
+from loadtest import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402
 
 # 30 s with 64 connections is the gate of `make bench`; the test suite runs the same load for 10 s.
 LOAD_SECONDS = float(os.environ.get("OC_LOAD_SECONDS", "10"))
 ATTACK_SECONDS = float(os.environ.get("OC_ATTACK_SECONDS", "7"))
 
-RECURSIVE_CTE = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
-CROSS_JOIN = (
-    "select a.nom, b.nom, c.nom, d.nom from territoires a cross join territoires b "
-    "cross join territoires c cross join territoires d order by random() limit 5"
-)
 WRITES = {
     "insert": "insert into regions (code, nom, zone) values ('99', 'Piratie', 'metro')",
     "update": "update communes set nom = 'x'",
@@ -51,10 +45,6 @@ WRITES = {
     "two statements": "select 1; delete from communes",
     "pragma function": "select * from pragma_user_version() where 0 union all select 1 from (select load_extension('x'))",
 }
-
-
-def sha256(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def query_url(base: str, sql: str, fmt: str = "") -> str:
@@ -94,34 +84,8 @@ def test_load_64_connections_without_errors(served_full):
 
 def test_runaway_sql_is_cut_while_other_pages_answer(served):
     server, _ = served
-    attacks, probes, failures = [], [], []
-    stop = time.monotonic() + ATTACK_SECONDS
-
-    def attack(sql, fmt):
-        while time.monotonic() < stop:
-            started = time.monotonic()
-            status, body, _ = fetch(query_url(server.url, sql, fmt), timeout=60)
-            attacks.append((fmt, status, body.decode(), time.monotonic() - started))
-
-    def probe():
-        pages = ["/oc/communes/35238", "/oc/regions", "/oc/communes.json?_size=5", "/"]
-        i = 0
-        while time.monotonic() < stop:
-            started = time.monotonic()
-            status, _, _ = fetch(server.url + pages[i % len(pages)], timeout=60)
-            probes.append(time.monotonic() - started)
-            if status != 200:
-                failures.append((pages[i % len(pages)], status))
-            i += 1
-            time.sleep(0.02)
-
-    threads = [threading.Thread(target=attack, args=(RECURSIVE_CTE, "")),
-               threading.Thread(target=attack, args=(CROSS_JOIN, ".json")),
-               threading.Thread(target=probe)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    result = runaway_attack(server.url, ATTACK_SECONDS)
+    attacks, probes, failures = result["attacks"], result["probes"], result["failures"]
 
     assert not failures
     assert len(attacks) >= 2 and len(probes) > 10
@@ -132,11 +96,9 @@ def test_runaway_sql_is_cut_while_other_pages_answer(served):
         else:
             assert "trop de temps" in body and "interrompue" in body
             assert "took too long" not in body
-    probes.sort()
-    p99 = probes[min(len(probes) - 1, int(len(probes) * 0.99))]
-    print(f"\nrequêtes folles : {len(attacks)} coupées en {statistics.median(a[3] for a in attacks):.1f} s "
-          f"(médiane) ; pendant l'attaque, {len(probes)} autres pages : médiane "
-          f"{statistics.median(probes) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, 0 échec")
+    print(f"\nrequêtes folles : {len(attacks)} coupées en {result['attack_median_s']:.1f} s (médiane) ; "
+          f"pendant l'attaque, {len(probes)} autres pages : médiane {result['probe_p50_ms']:.0f} ms, "
+          f"p99 {result['probe_p99_ms']:.0f} ms, 0 échec")
 
 
 @pytest.mark.parametrize("name", WRITES)
