@@ -30,9 +30,10 @@ RUN case "$OC_DB_SOURCE" in \
       *) echo "OC_DB_SOURCE doit valoir build ou artefact" >&2; exit 1 ;; \
     esac \
  && .venv/bin/datasette inspect oc.db --inspect-file inspect-data.json \
- && rm -rf node_modules .cache tests bench/out
+ && rm -rf node_modules/@etalab node_modules/axe-core .cache tests bench/out
+# (node_modules/@gouvfr stays: DSFR and dsfr-chart files may be served from there at run time)
 
-# ---- runtime: Python only, code and data read-only for the server's user ----
+# ---- runtime: Python only (no Node), code and data read-only for the server's user ----
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home oc
 WORKDIR /app
