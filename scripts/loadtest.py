@@ -190,11 +190,11 @@ def available(base_url: str, paths: list[str]) -> list[str]:
     return [path for path in paths if fetch(base_url + path)[0] == 200]
 
 
-# Runaway SQL: a query that never ends, and a cross join of ~10^8 rows (fixture) or far more (full data).
+# Runaway SQL: a query that never ends, and a cross join of ~5·10^9 rows (fixture) or far more (full data).
 RECURSIVE_CTE = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
 CROSS_JOIN = (
-    "select a.nom, b.nom, c.nom, d.nom from territoires a cross join territoires b "
-    "cross join territoires c cross join territoires d order by random() limit 5"
+    "select a.nom, b.nom, c.nom, d.nom, e.nom from territoires a cross join territoires b "
+    "cross join territoires c cross join territoires d cross join territoires e order by random() limit 5"
 )
 PROBE_PAGES = ["/oc/communes/35238", "/oc/regions", "/oc/communes.json?_size=5", "/"]
 
