@@ -165,7 +165,7 @@ LOAD_MIX = [
     "/oc/communes.json?departement=35&_size=20",
     "/oc/epci.json?_shape=array&_size=10",
     "/oc/communes.csv?departement=2A&_size=max",
-    "/oc/territoires?_search=renn",
+    "/oc/territoires?_search=rennes",
 ]
 OPTIONAL_PAGES = [
     "/commune/35238",

