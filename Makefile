@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 DB ?= oc.db
 PORT ?= 8001
 
-.PHONY: serve test build sources install clean help harvest bench-harvest
+.PHONY: serve test build sources install clean help harvest bench-harvest bench deploy rebuild
 
 help:
 	@echo "make serve   installe tout, construit $(DB) et sert le site sur http://127.0.0.1:$(PORT)/"
 	@echo "make test    installe tout et lance les tests"
 	@echo "make build   reconstruit $(DB) depuis les sources épinglées"
 	@echo "make clean   supprime les artefacts (.venv, node_modules, caches, $(DB))"
+	@echo "make bench   mesure les temps de réponse (wrk) et écrit bench/RESULTS.md"
+	@echo "make deploy  déploie sur Fly.io (flyctl, voir README)"
+	@echo "make rebuild récolte, reconstruit et déploie si le contenu a changé (scripts/rebuild.sh)"
 
 $(BIN)/.installed: pyproject.toml datasette-dsfr-theme/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis (PYTHON=$(PYTHON))")'
@@ -49,6 +52,7 @@ serve: $(DB) $(DSFR_VENDORED)
 	PORT=$(PORT) scripts/serve.sh $(DB)
 
 test: $(DB) $(DSFR_VENDORED)
+	scripts/install-tools.sh
 	scripts/install-chromium.sh
 	$(BIN)/pytest -q
 	cd datasette-dsfr-theme && ../$(BIN)/python -m pytest -q tests
@@ -58,6 +62,17 @@ harvest: $(DB)
 
 bench-harvest: $(DB)
 	$(BIN)/python scripts/bench_harvest.py $(DB)
+
+bench: $(DB) $(DSFR_VENDORED)
+	scripts/install-tools.sh
+	$(BIN)/python scripts/bench --db $(DB)
+
+deploy:
+	@command -v flyctl >/dev/null || { echo "flyctl est requis : voir README, « Mise en production »"; exit 1; }
+	flyctl deploy $(DEPLOY_ARGS)
+
+rebuild: install
+	scripts/rebuild.sh
 
 clean:
 	rm -rf $(VENV) node_modules .cache $(DB) .pytest_cache

@@ -114,6 +114,19 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
 cli.add_command(indicateurs_group)
 
 
+@cli.command(name="hash")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="Base SQLite dont on calcule l'empreinte.")
+def hash_command(db_path):
+    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier)."""
+    from .content_hash import content_hash
+
+    try:
+        click.echo(content_hash(db_path))
+    except Exception as e:  # noqa: BLE001 - a damaged file must give a French message, not a traceback
+        fail(f"Impossible de lire la base {db_path} : {e}")
+
+
 def print_summary(summary: dict):
     click.echo(f"Base construite : {summary['path']}")
     width = max(len(name) for name in summary["counts"])

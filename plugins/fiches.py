@@ -114,7 +114,7 @@ async def render(datasette, request, template, context, status=200):
         **context,
         "carte_json": json.dumps(
             {"points": context.get("points", []), "tuiles": tile_config(datasette)}, ensure_ascii=False
-        ).replace("</", "<\\/"),
+        ).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"),
     }
     html = await datasette.render_template(template, context, request=request)
     return Response.html(html, status=status)
@@ -153,7 +153,7 @@ async def fiche_commune(datasette, request):
     ]
     if commune["siren"]:
         links.append(("Annuaire des entreprises (SIREN de la commune)", ANNUAIRE_ENTREPRISES.format(commune["siren"])))
-    if commune["mairie_site"]:
+    if (commune["mairie_site"] or "").startswith(("https://", "http://")):  # never javascript: or data:
         links.append(("Site de la commune", commune["mairie_site"]))
     note = NOTES.get(("commune", code))
     if commune["epci"] is None:

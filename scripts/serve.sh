@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one `datasette serve` invocation, shared by `make serve` and the container image.
-# Usage: scripts/serve.sh [DB] [extra datasette options…]   (HOST and PORT from the environment)
+# Usage: scripts/serve.sh [DB] [extra datasette options…]
+# Environment: HOST, PORT, INSPECT_FILE (from `datasette inspect`), DATASETTE_SECRET (read by datasette).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db="${1:-oc.db}"
@@ -23,5 +24,6 @@ exec "$datasette" serve -i "$db" "${inspect[@]}" \
   --template-dir templates \
   --plugins-dir plugins \
   --static static:static \
+  --cors \
   "${settings[@]}" \
   "$@"

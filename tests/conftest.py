@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from loaders.cli import cli
+from loaders.sources import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,3 +80,20 @@ def fixture_ds(fixture_db):
 @pytest.fixture
 def full_ds(full_db):
     return make_datasette(full_db)
+
+
+def pytest_sessionstart(session):
+    """The served database must come out of the test suite byte for byte as it went in."""
+    session.config.stash[_FULL_DB_HASH] = sha256_of(FULL_DB) if FULL_DB.exists() else None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_FULL_DB_HASH, None)
+    if before is not None and sha256_of(FULL_DB) != before:
+        session.config.get_terminal_writer().line(
+            f"ÉCHEC : {FULL_DB} a été modifié pendant les tests (SHA-256 {before[:12]}… changée)", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_FULL_DB_HASH = pytest.StashKey[str | None]()

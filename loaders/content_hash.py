@@ -1,0 +1,59 @@
+"""A fingerprint of what a database says, not of how its file is laid out.
+
+Two builds of the same content give the same hash even when the file bytes differ (page layout,
+free pages, FTS segment merges, ANALYZE statistics); any changed row, table or column changes it.
+`scripts/rebuild.sh` deploys only when this hash changes.
+"""
+
+import hashlib
+import re
+import sqlite3
+from pathlib import Path
+
+# derived data, rebuilt identically from the tables: not content
+SKIPPED_TABLES = re.compile(r"^sqlite_")
+# when a load or a harvest happened and how its last run went, not what it brought: two builds of the
+# same sources differ there
+VOLATILE_COLUMNS = {
+    "sources_donnees": {"date_chargement"},
+    "sources": {"derniere_collecte", "dernier_succes", "statut", "message",
+                "nb_lues", "nb_nouvelles", "nb_mises_a_jour", "nb_rejetees"},
+    "publications": {"premiere_vue", "derniere_vue"},
+}
+
+
+def _schema(conn: sqlite3.Connection, shadow: set[str]) -> list[tuple[str, str, str]]:
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name"
+    ).fetchall()
+    return [
+        (kind, name, " ".join(sql.split()))
+        for kind, name, sql in rows
+        if not SKIPPED_TABLES.match(name) and name not in shadow
+    ]
+
+
+def content_hash(path: Path | str) -> str:
+    """SHA-256 over the schema and every row of every table, rows in a canonical order."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        tables = conn.execute(
+            "SELECT name, type FROM pragma_table_list WHERE schema = 'main' ORDER BY name"
+        ).fetchall()
+        shadow = {name for name, kind in tables if kind == "shadow"}
+        digest = hashlib.sha256()
+        for item in _schema(conn, shadow):
+            digest.update(repr(item).encode())
+        for name, kind in tables:
+            if kind not in ("table", "virtual") or SKIPPED_TABLES.match(name):
+                continue
+            columns = [d[0] for d in conn.execute(f"SELECT * FROM [{name}] LIMIT 0").description]
+            kept = ", ".join(f"[{c}]" for c in columns if c not in VOLATILE_COLUMNS.get(name, ()))
+            order = ", ".join(str(i) for i in range(1, len(kept.split(", ")) + 1))
+            digest.update(f"\x00table {name}\x00".encode())
+            for row in conn.execute(f"SELECT {kept} FROM [{name}] ORDER BY {order}"):
+                digest.update(repr(row).encode())
+                digest.update(b"\n")
+        return digest.hexdigest()
+    finally:
+        conn.close()

@@ -1,0 +1,243 @@
+"""Real servers and real load on 127.0.0.1, shared by the tests (tests/test_server.py) and `make bench`.
+
+- `Server`: runs scripts/serve.sh (the command line of `make serve` and of the container image) or a
+  bare `datasette serve` on a free loopback port, waits until it answers, stops it on exit.
+- `run_wrk`: drives wrk (Debian package, installed by scripts/install-tools.sh) with scripts/wrk-mix.lua
+  and returns its figures: requests, throughput, latency percentiles, non-2xx responses, socket errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+WRK_SCRIPT = ROOT / "scripts" / "wrk-mix.lua"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str, timeout: float = 30) -> tuple[int, bytes, dict]:
+    """GET a URL; returns (status, body, lower-cased headers) without raising on HTTP errors."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read(), {k.lower(): v for k, v in response.headers.items()}
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), {k.lower(): v for k, v in error.headers.items()}
+
+
+class Server:
+    """A datasette server subprocess on 127.0.0.1. `command` None → scripts/serve.sh DB."""
+
+    def __init__(self, db: Path | str, *extra: str, command: list[str] | None = None,
+                 env: dict | None = None, ready_path: str = "/-/versions.json", startup_timeout: float = 60,
+                 port_option: bool = True):
+        self.port = free_port()
+        self.db = str(db)
+        self.extra = list(extra)
+        self.command = command
+        self.env = dict(env or {})
+        self.ready_path = ready_path
+        self.startup_timeout = startup_timeout
+        self.port_option = port_option  # append --port to `command` (else PORT comes from the environment)
+        self.process = None
+        self.log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        if self.command is None:
+            args = [str(ROOT / "scripts" / "serve.sh"), self.db, *self.extra]
+        else:
+            args = [*self.command, *(["--port", str(self.port)] if self.port_option else []), *self.extra]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.output()}")
+            try:
+                if fetch(self.url + self.ready_path, timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"le serveur ne répond pas après {self.startup_timeout} s :\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-5000:]
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.log.close()
+
+
+# Datasette 0.65 loads every installed plugin (cluster map, theme…): the vanilla server starts the same
+# datasette command line with setuptools plugin loading switched off, so it runs Datasette alone.
+VANILLA_LAUNCHER = (
+    "import sys, pluggy; "
+    "pluggy.PluginManager.load_setuptools_entrypoints = lambda self, group, name=None: 0; "
+    "from datasette.cli import cli; sys.exit(cli())"
+)
+
+
+def vanilla_command(db: Path | str, settings: dict | None = None) -> list[str]:
+    """Datasette alone: no metadata, templates or plugins (installed or not); optional settings."""
+    python = VENV_BIN / "python"
+    command = [str(python if python.exists() else "python3"), "-c", VANILLA_LAUNCHER,
+               "serve", "-i", str(db), "--host", "127.0.0.1"]
+    for name, value in (settings or {}).items():
+        value = ("on" if value else "off") if isinstance(value, bool) else value
+        command += ["--setting", name, str(value)]
+    return command
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        subprocess.run([str(ROOT / "scripts" / "install-tools.sh")], check=True)
+        wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk introuvable après scripts/install-tools.sh")
+    return wrk
+
+
+def run_wrk(base_url: str, paths: list[str], *, connections: int, seconds: float, threads: int = 2,
+            timeout: float = 10) -> dict:
+    threads = max(1, min(threads, connections))
+    seconds = max(1, round(seconds))  # wrk takes whole seconds
+    command = [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+               "--timeout", f"{timeout:g}s", "-s", str(WRK_SCRIPT), base_url, "--", *paths]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            figures = json.loads(line[len("WRK_JSON "):])
+            seconds_run = figures["duration_us"] / 1e6
+            figures["requests_per_s"] = figures["requests"] / seconds_run if seconds_run else 0.0
+            figures["socket_errors"] = sum(figures["errors"][k] for k in ("connect", "read", "write", "timeout"))
+            return figures
+    raise RuntimeError(f"wrk n'a pas rendu de résultat :\n{result.stdout}\n{result.stderr}")
+
+
+# Pages a visitor goes through, used by the load test (tests/test_server.py) and the 30 s gate of
+# `make bench`. Fiches, search and comparison join the mix when the server answers them (200).
+LOAD_MIX = [
+    "/",
+    "/oc",
+    "/oc/regions",
+    "/oc/communes",
+    "/oc/communes/35238",
+    "/oc/epci/243500139",
+    "/oc/departements/35",
+    "/oc/communes?departement=35&_sort_desc=population",
+    "/oc/communes.json?departement=35&_size=20",
+    "/oc/epci.json?_shape=array&_size=10",
+    "/oc/communes.csv?departement=2A&_size=max",
+    "/oc/territoires?_search=rennes",
+]
+OPTIONAL_PAGES = [
+    "/commune/35238",
+    "/epci/243500139",
+    "/departement/35",
+    "/region/53",
+    "/recherche?q=renn",
+    "/recherche.json?q=renn",
+    "/comparer?codes=35238,44109",
+    "/comparer.json?codes=35238,44109",
+]
+
+
+def settle(base_url: str):
+    """Wait until the server has worked off the requests of a finished load run: a query goes
+    through Datasette's SQL thread pool queue (first in, first out), behind whatever is left."""
+    fetch(base_url + "/oc.json?sql=select+1&_shape=array", timeout=300)
+
+
+def available(base_url: str, paths: list[str]) -> list[str]:
+    """The paths that answer 200 on this server."""
+    return [path for path in paths if fetch(base_url + path)[0] == 200]
+
+
+# Runaway SQL: a query that never ends, and a cross join of ~5·10^9 rows (fixture) or far more (full data).
+RECURSIVE_CTE = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
+CROSS_JOIN = (
+    "select a.nom, b.nom, c.nom, d.nom, e.nom from territoires a cross join territoires b "
+    "cross join territoires c cross join territoires d cross join territoires e order by random() limit 5"
+)
+PROBE_PAGES = ["/oc/communes/35238", "/oc/regions", "/oc/communes.json?_size=5", "/"]
+
+
+def runaway_attack(base_url: str, seconds: float) -> dict:
+    """Two clients send runaway queries (HTML and JSON) in a loop while a third reads ordinary pages.
+
+    Returns the attack responses (format, status, body, seconds), the ordinary pages' durations and
+    their failures (path, status)."""
+    attacks, probes, failures = [], [], []
+    stop = time.monotonic() + seconds
+
+    def attack(sql, fmt):
+        while time.monotonic() < stop:
+            started = time.monotonic()
+            status, body, _ = fetch(f"{base_url}/oc{fmt}?" + urllib.parse.urlencode({"sql": sql}), timeout=120)
+            attacks.append((fmt, status, body.decode(errors="replace"), time.monotonic() - started))
+
+    def probe():
+        i = 0
+        while time.monotonic() < stop:
+            path = PROBE_PAGES[i % len(PROBE_PAGES)]
+            started = time.monotonic()
+            status, _, _ = fetch(base_url + path, timeout=120)
+            probes.append(time.monotonic() - started)
+            if status != 200:
+                failures.append((path, status))
+            i += 1
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=attack, args=(RECURSIVE_CTE, "")),
+               threading.Thread(target=attack, args=(CROSS_JOIN, ".json")),
+               threading.Thread(target=probe)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(probes)
+    return {
+        "attacks": attacks,
+        "probes": probes,
+        "failures": failures,
+        "probe_p50_ms": statistics.median(ordered) * 1000 if ordered else None,
+        "probe_p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else None,
+        "attack_median_s": statistics.median(a[3] for a in attacks) if attacks else None,
+    }
