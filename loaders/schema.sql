@@ -148,6 +148,9 @@ CREATE INDEX idx_communes_epci ON communes(epci);
 CREATE INDEX idx_communes_ept ON communes(ept);
 CREATE INDEX idx_communes_arrondissement ON communes(arrondissement);
 CREATE INDEX idx_communes_siren ON communes(siren);
+-- default sort of the communes and epci table pages (metadata.yml: sort_desc population)
+CREATE INDEX idx_communes_population ON communes(population);
+CREATE INDEX idx_epci_population ON epci(population);
 CREATE INDEX idx_communes_secondaires_parente ON communes_secondaires(commune_parente);
 CREATE INDEX idx_codes_postaux_code_insee ON codes_postaux(code_insee);
 CREATE INDEX idx_territoires_code ON territoires(code);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one `datasette serve` invocation, shared by `make serve` and the container image.
 # Usage: scripts/serve.sh [DB] [extra datasette options…]
-# Environment: HOST, PORT, INSPECT_FILE (from `datasette inspect`), DATASETTE_SECRET (read by datasette).
+# Environment: HOST, PORT, INSPECT_FILE (from `datasette inspect`), DATASETTE_SECRET (read by datasette),
+# OC_METADATA (another metadata file, default metadata.yml; the browser tests use it for local tiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db="${1:-oc.db}"
@@ -20,7 +21,7 @@ for key, value in json.load(open("settings.json")).items():
 [ -f "${INSPECT_FILE:-}" ] && inspect=(--inspect-file "$INSPECT_FILE")
 exec "$datasette" serve -i "$db" "${inspect[@]}" \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8001}" \
-  --metadata metadata.yml \
+  --metadata "${OC_METADATA:-metadata.yml}" \
   --template-dir templates \
   --plugins-dir plugins \
   --static static:static \

