@@ -66,3 +66,13 @@ async def test_site_assets_are_served(fixture_ds):
     for asset in ("/static/oc.css", "/static/recherche.js", "/static/carte.js"):
         assert f'"{asset}"' in html
         assert (await fixture_ds.client.get(asset)).status_code == 200, asset
+
+
+async def test_database_page_is_kept_once_rendered(fixture_ds):
+    first = await fixture_ds.client.get("/oc")
+    again = await fixture_ds.client.get("/oc")
+    assert first.status_code == again.status_code == 200
+    assert again.text == first.text and "communes" in again.text
+    # a query string is never served from the cache
+    filtered = await fixture_ds.client.get("/oc?sql=select+1")
+    assert filtered.status_code == 200 and filtered.text != first.text

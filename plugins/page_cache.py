@@ -1,0 +1,57 @@
+"""Keep the database page /oc in memory once rendered, when the database is immutable.
+
+Datasette builds /oc from about a hundred small queries (columns, full-text detection, counts of
+each table) that queue one after another in its SQL thread pool: under load, every one of them
+waits behind the other requests' queries, and the page alone took more than 10 s at 64
+connections. Its content only changes with the database, which is immutable while the server
+runs (a rebuild means a new process), so the first anonymous rendering is kept and replayed; while
+it is being rendered, the other requests for it wait for it instead of rendering it again.
+Requests with a cookie or credentials, query strings and other paths are never cached.
+"""
+
+import asyncio
+
+from datasette import hookimpl
+
+CACHED_PATHS = ("/oc",)
+
+
+def cacheable(scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string"):
+        return False
+    if scope["path"] not in CACHED_PATHS:
+        return False
+    return not any(name in (b"cookie", b"authorization") for name, _ in scope.get("headers", []))
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        cache = {}
+        locks = {}
+
+        async def with_cache(scope, receive, send):
+            if not cacheable(scope) or any(db.is_mutable for db in datasette.databases.values()
+                                           if db.name != "_internal"):
+                return await app(scope, receive, send)
+            path = scope["path"]
+            async with locks.setdefault(path, asyncio.Lock()):
+                if path not in cache:
+                    messages = []
+
+                    async def record(message):
+                        messages.append(message)
+
+                    await app(scope, receive, record)
+                    if not (messages and messages[0]["type"] == "http.response.start"
+                            and messages[0]["status"] == 200):
+                        for message in messages:  # an error is passed on, never kept
+                            await send(message)
+                        return
+                    cache[path] = messages
+            for message in cache[path]:
+                await send(message)
+
+        return with_cache
+
+    return wrap
