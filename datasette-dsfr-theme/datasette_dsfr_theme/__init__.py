@@ -23,28 +23,24 @@ class ThemeContext:
 
     def __init__(self, datasette):
         self.datasette = datasette
-        self._raw = None
         self._config = None
         self._cell_key = None
-        self._cell_config = None
 
     @property
     def config(self) -> ThemeConfig:
-        raw = self.datasette.plugin_config(PLUGIN_NAME) or {}
-        if self._config is None or raw != self._raw:
-            self._config = load_config(raw)
-            self._raw = raw
+        """The plugin configuration, read again only when the metadata object is replaced:
+        templates read it dozens of times per page, and Datasette's plugin_config() walks the
+        whole configuration (secrets resolution) on every call."""
+        key = id(getattr(self.datasette, "_metadata_local", None))
+        if self._config is None or key != self._cell_key:
+            self._config = load_config(self.datasette.plugin_config(PLUGIN_NAME) or {})
+            self._cell_key = key
         return self._config
 
     @property
     def cell_config(self) -> ThemeConfig:
-        """Config for the per-cell hook: recomputed only when the metadata object
-        is replaced (render_cell runs for every cell of every page)."""
-        key = id(getattr(self.datasette, "_metadata_local", None))
-        if self._cell_key != key or self._cell_config is None:
-            self._cell_config = self.config
-            self._cell_key = key
-        return self._cell_config
+        """Config for the per-cell hook (render_cell runs for every cell of every page)."""
+        return self.config
 
     @property
     def is_dsfr(self) -> bool:
