@@ -5,7 +5,8 @@ each table) that queue one after another in its SQL thread pool: under load, eve
 waits behind the other requests' queries, and the page alone took more than 10 s at 64
 connections. Its content only changes with the database, which is immutable while the server
 runs (a rebuild means a new process), so the first anonymous rendering is kept and replayed; while
-it is being rendered, the other requests for it wait for it instead of rendering it again.
+it is being rendered, the other requests for it wait for it instead of rendering it again. A real
+server (uvicorn's lifespan start) renders it once as soon as it is up, before any load arrives.
 Requests with a cookie or credentials, query strings and other paths are never cached.
 """
 
@@ -24,15 +25,31 @@ def cacheable(scope) -> bool:
     return not any(name in (b"cookie", b"authorization") for name, _ in scope.get("headers", []))
 
 
+def immutable(datasette) -> bool:
+    return not any(db.is_mutable for db in datasette.databases.values() if db.name != "_internal")
+
+
+async def warm_up(datasette):
+    for path in CACHED_PATHS:
+        await datasette.client.get(path)
+
+
 @hookimpl
 def asgi_wrapper(datasette):
-    def wrap(app):
-        cache = {}
-        locks = {}
+    # shared by every app Datasette builds (the server's and datasette.client's)
+    cache = datasette.__dict__.setdefault("_oc_page_cache", {})
+    locks = datasette.__dict__.setdefault("_oc_page_cache_locks", {})
 
+    def wrap(app):
         async def with_cache(scope, receive, send):
-            if not cacheable(scope) or any(db.is_mutable for db in datasette.databases.values()
-                                           if db.name != "_internal"):
+            if scope["type"] == "lifespan" and immutable(datasette):
+                async def send_then_warm_up(message):
+                    await send(message)
+                    if message["type"] == "lifespan.startup.complete":
+                        asyncio.get_running_loop().create_task(warm_up(datasette))
+
+                return await app(scope, receive, send_then_warm_up)
+            if not cacheable(scope) or not immutable(datasette):
                 return await app(scope, receive, send)
             path = scope["path"]
             async with locks.setdefault(path, asyncio.Lock()):

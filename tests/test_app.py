@@ -76,3 +76,24 @@ async def test_database_page_is_kept_once_rendered(fixture_ds):
     # a query string is never served from the cache
     filtered = await fixture_ds.client.get("/oc?sql=select+1")
     assert filtered.status_code == 200 and filtered.text != first.text
+
+
+async def test_server_start_renders_the_database_page(fixture_ds):
+    """At uvicorn's lifespan start the /oc page is rendered once, before any visitor asks for it."""
+    import asyncio
+
+    incoming, sent = asyncio.Queue(), []
+    await incoming.put({"type": "lifespan.startup"})
+
+    async def send(message):
+        sent.append(message["type"])
+
+    lifespan = asyncio.create_task(fixture_ds.app()({"type": "lifespan"}, incoming.get, send))
+    for _ in range(200):
+        if "/oc" in fixture_ds.__dict__.get("_oc_page_cache", {}):
+            break
+        await asyncio.sleep(0.05)
+    await incoming.put({"type": "lifespan.shutdown"})
+    await lifespan
+    assert "lifespan.startup.complete" in sent
+    assert "/oc" in fixture_ds._oc_page_cache
