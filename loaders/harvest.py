@@ -7,8 +7,6 @@ One source failing (unreachable, malformed, too big…) is reported in French an
 
 import hashlib
 import os
-import shutil
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ import yaml
 
 from . import curated, feeds, gallica, http, opendatasoft
 from . import publications as store
+from .atomic import updating_copy
 from .errors import SourceError
 from .linking import Matcher
 
@@ -202,29 +201,10 @@ def select_sources(config: Config, arguments: list[str]) -> list[dict]:
 def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, defaults: dict | None = None,
                      config_path: Path | None = None, echo=None) -> list[RunReport]:
     """`oc harvest`: work on a copy of oc.db, swapped in atomically at the end."""
-    db_path = Path(db_path).resolve()
-    if not db_path.exists():
-        raise SourceError("base introuvable : lancez d'abord `oc build`", db_path)
     config = load_config(config_path)
     sources = select_sources(config, arguments)
-    temporary = db_path.with_name(f".{db_path.name}.harvest-{os.getpid()}")
-    shutil.copyfile(db_path, temporary)
-    try:
-        conn = sqlite3.connect(temporary)
-        # a private copy, swapped in only at the end: no need to sync it to disk at every commit
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA journal_mode = MEMORY")
-        try:
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'communes'").fetchone():
-                raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
-                                  db_path)
-            reports = harvest_into(conn, config, sources, archive, defaults, echo)
-        finally:
-            conn.close()
-        os.replace(temporary, db_path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with updating_copy(db_path, "harvest") as conn:
+        reports = harvest_into(conn, config, sources, archive, defaults, echo)
     return reports
 
 

@@ -14,7 +14,6 @@ import contextlib
 import csv
 import hashlib
 import itertools
-import os
 import re
 import sqlite3
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from . import indicateurs as catalogue
+from .atomic import updating_copy
 from .errors import SourceError
 from .numbers import parse_number
 
@@ -513,16 +513,14 @@ def download(url: str, directory: Path) -> Path:
 
 def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
     """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded."""
-    db_path = Path(db_path).resolve()
-    if not db_path.exists():
-        raise SourceError("base absente : lancez d'abord `oc build`", db_path)
+    if not Path(db_path).exists():
+        raise SourceError("base absente : lancez d'abord `oc build`", Path(db_path).resolve())
     if source is None:
         local = mapping.local_file()
         source = str(local) if local and local.exists() else mapping.telechargement
         if source is None:
             raise MappingError(mapping.path, "donnez un fichier ou une URL : pas de fichier_local présent "
                                              "ni d'adresse de téléchargement dans le mapping")
-    temporary = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
         origin = source
         if re.match(r"^https?://", source):
@@ -532,21 +530,10 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
             if not path.exists():
                 raise SourceError("fichier absent", path)
             origin = str(path)
-        try:
-            with open(db_path, "rb") as original, open(temporary, "wb") as copy:
-                while block := original.read(1 << 20):
-                    copy.write(block)
-            conn = sqlite3.connect(temporary)
-            try:
-                with conn:
-                    report = load(conn, mapping, path, origin=origin)
-                conn.execute("ANALYZE")
-            finally:
-                conn.close()
-            os.replace(temporary, db_path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        with updating_copy(db_path, "mapping") as conn:
+            with conn:
+                report = load(conn, mapping, path, origin=origin)
+            conn.execute("ANALYZE")
     return report
 
 
