@@ -1,13 +1,31 @@
 """Pure helpers shared by the site's page plugins (plugins/*.py cannot import one another)."""
 
+from .search_index import SEARCH_SQL, match_expression
+
 DATABASE = "oc"
+
+
+def dicts(results) -> list[dict]:
+    """The rows of a Datasette query result as dicts."""
+    return [dict(zip(results.columns, row)) for row in results.rows]
 
 
 async def canned(datasette, name: str, **params) -> tuple[list[dict], list[str]]:
     """Rows (as dicts) and columns of a canned query of metadata.yml."""
     query = await datasette.get_canned_query(DATABASE, name, None)
     results = await datasette.get_database(DATABASE).execute(query["sql"], params)
-    return [dict(zip(results.columns, row)) for row in results.rows], list(results.columns)
+    return dicts(results), list(results.columns)
+
+
+async def search_territories(datasette, query: str, limit: int) -> list[dict]:
+    """Territories matching a free-text query, best first (the site search and the comparison selector)."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    match, nom, code = expression
+    results = await datasette.get_database(DATABASE).execute(
+        SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": limit})
+    return dicts(results)
 
 
 def bars(rows, label_key="nom", url=lambda row: None, value_key="population", limit=None):

@@ -15,7 +15,7 @@ REGIONS_SQL = "SELECT code, nom FROM regions WHERE zone != 'com' ORDER BY nom"
 
 async def accueil(datasette, request):
     results = await datasette.get_database(pages.DATABASE).execute(REGIONS_SQL)
-    regions = [dict(zip(results.columns, row)) for row in results.rows]
+    regions = pages.dicts(results)
     html = await datasette.render_template(
         "index.html", {"regions": regions, "metadata": datasette.metadata()}, request=request, view_name="index"
     )

@@ -13,7 +13,6 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders import pages
-from loaders.search_index import SEARCH_SQL, match_expression
 
 DATABASE = pages.DATABASE
 MIN_CODES, MAX_CODES = 2, 10
@@ -82,13 +81,7 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
 
 
 async def candidates(datasette, query: str, level: str, exclude: list[str]) -> list[dict]:
-    expression = match_expression(query)
-    if not expression:
-        return []
-    match, nom, code = expression
-    results = await datasette.get_database(DATABASE).execute(
-        SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": 200})
-    found = [dict(zip(results.columns, row)) for row in results.rows]
+    found = await pages.search_territories(datasette, query, limit=200)
     return [r for r in found if r["type"] == level and r["code"] not in exclude][:10]
 
 

@@ -9,6 +9,7 @@ import re
 from urllib.parse import unquote, urlencode
 
 from datasette import hookimpl
+from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from datasette.utils.asgi import Response
 
 from loaders import pages
@@ -83,13 +84,11 @@ def chart(rows, code_key, kind, limit=CHART_LIMIT):
 
 
 def tile_config(datasette):
+    """The tiles of datasette-cluster-map's configuration (or its defaults), so both maps agree."""
     config = datasette.plugin_config("datasette-cluster-map") or {}
     return {
-        "url": config.get("tile_layer", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"),
-        "options": config.get("tile_layer_options", {
-            "maxZoom": 19,
-            "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-        }),
+        "url": config.get("tile_layer") or TILE_LAYER,
+        "options": config.get("tile_layer_options") or TILE_LAYER_OPTIONS,
     }
 
 
@@ -133,19 +132,32 @@ CODE_PATTERNS = {
 
 def redirect_if_needed(kind, code):
     """Lower-case Corsican codes (2a004, 2b) redirect to their canonical upper-case form."""
-    if CODE_PATTERNS[kind].match(code) and code != code.upper():
+    pattern = CODE_PATTERNS.get(kind)
+    if pattern and pattern.match(code) and code != code.upper():
         return Response.redirect(f"/{kind}/{code.upper()}", status=301)
     return None
 
 
-async def fiche_commune(datasette, request):
-    code = unquote(request.url_vars["code"])
-    if (redirect := redirect_if_needed("commune", code)):
-        return redirect
-    rows = await canned(datasette, "fiche_commune", code=code)
+LEVEL_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région"}
+URL_PARAMETERS = {"epci": "siren"}  # the name of the code in the URL and in the fiche_* canned query
+
+
+async def territory(datasette, request, kind):
+    """(row of the fiche_<kind> canned query, code, None), or (None, code, the redirect or 404 to send)."""
+    parameter = URL_PARAMETERS.get(kind, "code")
+    code = unquote(request.url_vars[parameter]).strip()
+    if (redirect := redirect_if_needed(kind, code)):
+        return None, code, redirect
+    rows = await canned(datasette, f"fiche_{kind}", **{parameter: code})
     if not rows:
-        return await not_found(datasette, request, "commune", code)
-    commune = rows[0]
+        return None, code, await not_found(datasette, request, LEVEL_LABELS[kind], code)
+    return rows[0], code, None
+
+
+async def fiche_commune(datasette, request):
+    commune, code, response = await territory(datasette, request, "commune")
+    if response:
+        return response
     secondaires = await canned(datasette, "communes_secondaires_commune", code=code)
     links = [
         ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"COM-{code}")),
@@ -180,11 +192,9 @@ async def fiche_commune(datasette, request):
 
 
 async def fiche_epci(datasette, request):
-    siren = unquote(request.url_vars["siren"]).strip()
-    rows = await canned(datasette, "fiche_epci", siren=siren)
-    if not rows:
-        return await not_found(datasette, request, "EPCI", siren)
-    epci = rows[0]
+    epci, siren, response = await territory(datasette, request, "epci")
+    if response:
+        return response
     membres = await canned(datasette, "membres_epci", siren=siren)
     membres_tries, tri, ordre = sorted_rows(membres, request)
     return await render(datasette, request, "fiche_epci.html", {
@@ -212,13 +222,9 @@ async def fiche_epci(datasette, request):
 
 
 async def fiche_departement(datasette, request):
-    code = unquote(request.url_vars["code"])
-    if (redirect := redirect_if_needed("departement", code)):
-        return redirect
-    rows = await canned(datasette, "fiche_departement", code=code)
-    if not rows:
-        return await not_found(datasette, request, "département", code)
-    departement = rows[0]
+    departement, code, response = await territory(datasette, request, "departement")
+    if response:
+        return response
     epci = await canned(datasette, "epci_departement", departement=code)
     communes = await canned(datasette, "communes_departement", departement=code)
     communes_tries, tri, ordre = sorted_rows(communes, request)
@@ -249,11 +255,9 @@ async def fiche_departement(datasette, request):
 
 
 async def fiche_region(datasette, request):
-    code = unquote(request.url_vars["code"])
-    rows = await canned(datasette, "fiche_region", code=code)
-    if not rows:
-        return await not_found(datasette, request, "région", code)
-    region = rows[0]
+    region, code, response = await territory(datasette, request, "region")
+    if response:
+        return response
     departements = await canned(datasette, "departements_region", region=code)
     departements_tries, tri, ordre = sorted_rows(departements, request, default="nom")
     drom_departement = {v: k for k, v in DROM_REGIONS.items()}.get(code)

@@ -5,22 +5,13 @@ import json
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders.search_index import LEVELS, SEARCH_SQL, match_expression
+from loaders.pages import search_territories
+from loaders.search_index import LEVELS
 
 MAX_RESULTS = 50
 GROUP_TITLES = {"region": "Régions", "departement": "Départements", "epci": "Intercommunalités (EPCI)",
                 "commune": "Communes"}
 DEFAULT_JSON_LIMIT = 10
-
-
-async def search(datasette, query: str, limit: int) -> list[dict]:
-    expression = match_expression(query)
-    if expression is None:
-        return []
-    match, nom, code = expression
-    db = datasette.get_database("oc")
-    results = await db.execute(SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": limit})
-    return [dict(zip(results.columns, row)) for row in results.rows]
 
 
 def parse_limit(request, default):
@@ -32,7 +23,7 @@ def parse_limit(request, default):
 
 async def recherche_json(datasette, request):
     query = request.args.get("q", "").strip()
-    results = await search(datasette, query, parse_limit(request, DEFAULT_JSON_LIMIT))
+    results = await search_territories(datasette, query, parse_limit(request, DEFAULT_JSON_LIMIT))
     return Response(
         json.dumps(results, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
@@ -42,7 +33,7 @@ async def recherche_json(datasette, request):
 
 async def recherche_html(datasette, request):
     query = request.args.get("q", "").strip()
-    results = await search(datasette, query, MAX_RESULTS) if query else []
+    results = await search_territories(datasette, query, MAX_RESULTS) if query else []
     groups = [
         {"type": kind, "titre": GROUP_TITLES[kind], "resultats": [r for r in results if r["type"] == kind]}
         for kind in LEVELS

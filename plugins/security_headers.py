@@ -19,8 +19,8 @@ import re
 from urllib.parse import urlsplit
 
 from datasette import hookimpl
+from datasette_cluster_map import TILE_LAYER  # the map plugin's default tile server
 
-DEFAULT_TILE_LAYER = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -44,7 +44,7 @@ def source_of(url_template: str) -> str | None:
 def tile_sources(datasette) -> list[str]:
     sources = []
     map_config = datasette.plugin_config("datasette-cluster-map") or {}
-    source = source_of(map_config.get("tile_layer") or DEFAULT_TILE_LAYER)
+    source = source_of(map_config.get("tile_layer") or TILE_LAYER)
     if source:
         sources.append(source)
     own = datasette.plugin_config("security-headers") or {}
