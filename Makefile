@@ -40,7 +40,9 @@ install: $(BIN)/.installed node_modules/.installed $(DSFR_VENDORED)
 sources: install
 	$(BIN)/oc sources
 
-$(DB): $(BIN)/.installed node_modules/.installed loaders/*.py loaders/*.sql data/mappings/*.yml
+LOADER_FILES := $(shell find loaders oc_site -name '*.py' -o -name '*.sql')
+
+$(DB): $(BIN)/.installed node_modules/.installed $(LOADER_FILES) data/mappings/*.yml
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
 

@@ -12,8 +12,12 @@ from typing import Callable
 
 import sqlite_utils
 
-from . import cog, data_france, harvest, mappings, populations, search_index, sources
-from .progress import Reporter
+from .common import pins as sources
+from .common.progress import Reporter
+from .indicators import mappings
+from .publications import harvest
+from .territories import cog, populations, search_index
+from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
 
@@ -41,7 +45,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         row.update(data_france.fill_missing(row, outlines))
 
     with reporter.step("Écriture des territoires"):
-        db.executescript((HERE / "schema.sql").read_text())
+        db.executescript((HERE / "territories" / "schema.sql").read_text())
         db["zones"].insert_all({"code": k, "libelle": v} for k, v in cog.ZONES.items())
         db["chefs_lieux_types"].insert_all({"code": k, "libelle": v} for k, v in cog.CHEF_LIEU_LABELS.items())
         db["regions"].insert_all(cog.region_rows(documents))
@@ -52,7 +56,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes"].insert_all(communes, batch_size=2000)
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
-        db.executescript((HERE / "aggregates.sql").read_text())
+        db.executescript((HERE / "territories" / "aggregates.sql").read_text())
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 

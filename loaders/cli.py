@@ -5,11 +5,11 @@ from pathlib import Path
 import click
 
 from . import build as builder
-from . import harvest as harvest_module
-from . import sources
-from .errors import SourceError
-from .indicateurs_cli import indicateurs_group
-from .progress import Reporter
+from .common import pins as sources
+from .common.errors import SourceError
+from .common.progress import Reporter
+from .indicators.cli import indicateurs_group
+from .publications import harvest as harvest_module
 
 DEFAULT_DB = "oc.db"
 
@@ -91,7 +91,7 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
     Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même."""
-    from .publications import archive_path
+    from .publications.store import archive_path
 
     try:
         reports = harvest_module.harvest_database(
@@ -119,7 +119,7 @@ cli.add_command(indicateurs_group)
               show_default=True, help="Base SQLite dont on calcule l'empreinte.")
 def hash_command(db_path):
     """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier)."""
-    from .content_hash import content_hash
+    from .common.content_hash import content_hash
 
     try:
         click.echo(content_hash(db_path))

@@ -8,7 +8,7 @@ at /oc and in /.json.
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders import pages
+from oc_site import pages
 
 REGIONS_SQL = "SELECT code, nom FROM regions WHERE zone != 'com' ORDER BY nom"
 

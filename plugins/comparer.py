@@ -12,16 +12,10 @@ import re
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders import pages
+from oc_site import pages
+from oc_site.levels import LEVELS, NAMES
 
-DATABASE = pages.DATABASE
 MIN_CODES, MAX_CODES = 2, 10
-LEVELS = {
-    "commune": {"requete": "comparer_communes", "libelle": "communes", "fiche": "/commune/"},
-    "epci": {"requete": "comparer_epci", "libelle": "EPCI", "fiche": "/epci/"},
-    "departement": {"requete": "comparer_departements", "libelle": "départements", "fiche": "/departement/"},
-    "region": {"requete": "comparer_regions", "libelle": "régions", "fiche": "/region/"},
-}
 # Descriptive columns of the comparer_<level> queries shown under the indicators
 DESCRIPTIONS = {"epci_nom": "EPCI d'appartenance", "type_libelle": "Nature juridique",
                 "region_nom": "Région", "departement": "Département"}
@@ -43,7 +37,7 @@ def parse_codes(raw: str) -> list[str]:
 def guess_level(codes: list[str], asked: str | None) -> str:
     if asked:
         if asked not in LEVELS:
-            raise ComparisonError(f"Niveau inconnu : « {asked} ». Niveaux possibles : commune, epci, departement, region.")
+            raise ComparisonError(f"Niveau inconnu : « {asked} ». Niveaux possibles : {', '.join(reversed(NAMES))}.")
         return asked
     lengths = {9 if c.isdigit() and len(c) == 9 else 5 if len(c) == 5 else 3 for c in codes}
     if len(lengths) > 1:
@@ -53,7 +47,7 @@ def guess_level(codes: list[str], asked: str | None) -> str:
 
 async def compare(datasette, codes: list[str], level: str) -> dict:
     joined = ",".join(codes)
-    found, columns = await pages.canned(datasette, LEVELS[level]["requete"], codes=joined)
+    found, columns = await pages.canned(datasette, LEVELS[level].compare_query, codes=joined)
     rows = {row["code"]: row for row in found}
     territories = [rows[c] for c in codes if c in rows]
     values, _ = await pages.canned(datasette, "comparer_indicateurs", niveau=level, codes=joined)
@@ -71,12 +65,11 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
         for column, label in DESCRIPTIONS.items() if column in columns
     ]
     population = indicators.get("population_municipale", {}).get("valeurs", {})
-    fiche = LEVELS[level]["fiche"]
     return {
         "niveau": level, "territoires": territories, "inconnus": [c for c in codes if c not in rows],
         "indicateurs": list(indicators.values()), "descriptions": descriptions,
         "graphique": pages.bars([{**t, "population": population.get(t["code"])} for t in territories],
-                                url=lambda t: fiche + t["code"]),
+                                url=lambda t: LEVELS[level].url(t["code"])),
     }
 
 
@@ -102,7 +95,7 @@ def as_csv(comparison) -> str:
 def as_json(comparison) -> str:
     return json.dumps({
         "niveau": comparison["niveau"],
-        "territoires": [{"code": t["code"], "nom": t["nom"], "url": LEVELS[comparison["niveau"]]["fiche"] + t["code"]}
+        "territoires": [{"code": t["code"], "nom": t["nom"], "url": LEVELS[comparison["niveau"]].url(t["code"])}
                         for t in comparison["territoires"]],
         "codes_inconnus": comparison["inconnus"],
         "indicateurs": [{**{k: i[k] for k in ("code", "libelle", "unite", "annee", "valeurs")},
@@ -147,13 +140,13 @@ async def comparer(datasette, request):
     return await render(datasette, request, {
         "comparaison": comparison,
         "niveau": level,
-        "niveau_libelle": LEVELS[level]["libelle"],
-        "fiche": LEVELS[level]["fiche"],
+        "niveau_libelle": LEVELS[level].plural,
+        "fiche": LEVELS[level].url_prefix,
         "codes": known,
         "ajouter": ajout,
         "propositions": proposals,
         "max_codes": MAX_CODES,
-        "requete_url": datasette.urls.database(DATABASE) + f"/comparer_indicateurs?niveau={level}&codes=" + ",".join(known),
+        "requete_url": pages.query_url(datasette, "comparer_indicateurs", niveau=level, codes=",".join(known)),
     })
 
 

@@ -1,19 +1,22 @@
 """Fiches: one page per territory, /commune/<code>, /epci/<siren>, /departement/<code>, /region/<code>.
 
-Every block of a fiche is the result of a canned query of metadata.yml (the same SQL that the
-"voir la requête" links open), so that the pages and the SQL interface never drift apart.
+One handler serves the four levels; templates/fiche_<level>.html lays each one out. Every block of a
+fiche is the result of a canned query (the same SQL that the "voir la requête" links open), so that
+the pages and the SQL interface never drift apart.
 """
 
 import json
 import re
-from urllib.parse import unquote, urlencode
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 from datasette import hookimpl
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from datasette.utils.asgi import Response
 
-from loaders import pages
-from loaders.publications import publications_for_db
+from oc_site import pages
+from oc_site.levels import LEVELS
+from oc_site.publications import publications_for_db
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
@@ -26,6 +29,7 @@ SORTS = {
 }
 
 INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"
+INSEE_PREFIXES = {"commune": "COM", "epci": "EPCI", "departement": "DEP", "region": "REG"}
 ANNUAIRE_ENTREPRISES = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
 OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
@@ -50,14 +54,33 @@ NOTES = {
 }
 
 
+@dataclass(frozen=True)
+class TerritoryList:
+    """A list of territories on a fiche: the rows of a canned query given the fiche's code."""
+
+    key: str  # name in the template context, in `requetes` and in `csv_<key>`
+    query: str  # canned query
+    parameter: str  # its parameter, which receives the fiche's code
+    of_level: str | None = None  # level of its rows: they feed the chart and the map
+    default_sort: str | None = None  # sortable by ?tri=…&ordre=… when set
+    limit: int | None = None  # rows shown (the CSV has them all)
+    csv: bool = True
+
+
+LISTS = {
+    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code", csv=False),),
+    "epci": (TerritoryList("membres", "membres_epci", "siren", "commune", "population"),),
+    "departement": (
+        TerritoryList("epci", "epci_departement", "departement"),
+        TerritoryList("communes", "communes_departement", "departement", "commune", "population", LIST_LIMIT),
+    ),
+    "region": (TerritoryList("departements", "departements_region", "region", "departement", "nom"),),
+}
+
+
 async def canned(datasette, name: str, **params) -> list[dict]:
     rows, _ = await pages.canned(datasette, name, **params)
     return rows
-
-
-def query_url(datasette, name: str, **params) -> str:
-
-    return datasette.urls.database(DATABASE) + "/" + name + "?" + urlencode(params)
 
 
 def sorted_rows(rows, request, default="population"):
@@ -71,16 +94,18 @@ def sorted_rows(rows, request, default="population"):
     return present + missing, key if key in SORTS else default, "desc" if descending else "asc"
 
 
-def map_points(rows, kind, code_key, name_key="nom"):
+def map_points(rows, kind):
+    key = LEVELS[kind].key
     return [
-        {"nom": r[name_key], "lat": r["latitude"], "lon": r["longitude"], "url": f"/{kind}/{r[code_key]}"}
+        {"nom": r["nom"], "lat": r["latitude"], "lon": r["longitude"], "url": LEVELS[kind].url(r[key])}
         for r in rows if r.get("latitude") is not None
     ]
 
 
-def chart(rows, code_key, kind, limit=CHART_LIMIT):
+def chart(rows, kind, limit=CHART_LIMIT):
     """The most populated items, for a bar chart in pure HTML."""
-    return pages.bars(rows, url=lambda r: f"/{kind}/{r[code_key]}", limit=limit)
+    key = LEVELS[kind].key
+    return pages.bars(rows, url=lambda r: LEVELS[kind].url(r[key]), limit=limit)
 
 
 def tile_config(datasette):
@@ -92,23 +117,70 @@ def tile_config(datasette):
     }
 
 
+def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
+    insee = ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"{INSEE_PREFIXES[kind]}-{code}"))
+    observatoire = ("Observatoire des territoires (ANCT)", OBSERVATOIRE)
+    if kind == "epci":
+        return [insee, ("BANATIC, base nationale sur l'intercommunalité (DGCL)", BANATIC),
+                ("Annuaire des entreprises (SIREN de l'EPCI)", ANNUAIRE_ENTREPRISES.format(code)), observatoire]
+    found = [insee, observatoire]
+    if kind == "commune":
+        if territory["siren"]:
+            found.append(("Annuaire des entreprises (SIREN de la commune)",
+                          ANNUAIRE_ENTREPRISES.format(territory["siren"])))
+        if (territory["mairie_site"] or "").startswith(("https://", "http://")):  # never javascript: or data:
+            found.append(("Site de la commune", territory["mairie_site"]))
+    return found
+
+
+def note(kind: str, code: str, territory: dict) -> str | None:
+    text = NOTES.get((kind, code))
+    if kind == "commune" and territory["epci"] is None:
+        text = (text + " " if text else "") + (
+            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
+            if territory["zone"] == "com"
+            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+            "mono-communale, dérogation prévue par la loi)."
+        )
+    return text
+
+
+async def list_blocks(datasette, request, kind: str, code: str) -> dict:
+    """The fiche's lists, their chart and map points, their queries and CSV links."""
+    context, requetes = {}, {}
+    for block in LISTS[kind]:
+        rows = await canned(datasette, block.query, **{block.parameter: code})
+        shown = rows
+        if block.default_sort:
+            shown, context["tri"], context["ordre"] = sorted_rows(rows, request, default=block.default_sort)
+        if block.limit:
+            context[f"nb_{block.key}_liste"] = len(rows)
+            shown = shown[:block.limit]
+        context[block.key] = shown
+        if block.of_level:
+            context["graphique"] = chart(rows, block.of_level)
+            context["points"] = map_points(rows, block.of_level)
+        requetes[block.key] = pages.query_url(datasette, block.query, **{block.parameter: code})
+        if block.csv:
+            size = {"_size": "max"} if block.limit else {}
+            context[f"csv_{block.key}"] = pages.query_url(datasette, block.query, ".csv",
+                                                          **{block.parameter: code}, **size)
+    return {**context, "requetes": requetes}
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, and publications."""
     db = datasette.get_database(DATABASE)
     return {
         "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
-        "requete_indicateurs": query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
-        "historique_indicateurs": query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
+        "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
         "publications": await publications_for_db(db, niveau, code),
         "code": code,
     }
 
 
 async def render(datasette, request, template, context, status=200):
-    if status == 200:
-        code = context["t"]["siren" if context["niveau"] == "epci" else
-                            "code_insee" if context["niveau"] == "commune" else "code"]
-        context.update(await shared_blocks(datasette, context["niveau"], code))
     context = {
         **context,
         "carte_json": json.dumps(
@@ -119,174 +191,43 @@ async def render(datasette, request, template, context, status=200):
     return Response.html(html, status=status)
 
 
-async def not_found(datasette, request, level_label: str, code: str):
-    return await render(datasette, request, "fiche_introuvable.html",
-                        {"niveau": level_label, "code": code, "q": code}, status=404)
+def canonical_code(kind: str, code: str) -> str:
+    """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
+    upper = code.upper()
+    return upper if re.fullmatch(LEVELS[kind].code_pattern, upper) else code
 
 
-CODE_PATTERNS = {
-    "commune": re.compile(r"^(\d[\dab]\d{3})$", re.IGNORECASE),
-    "departement": re.compile(r"^(\d{2,3}|2[ab])$", re.IGNORECASE),
-}
-
-
-def redirect_if_needed(kind, code):
-    """Lower-case Corsican codes (2a004, 2b) redirect to their canonical upper-case form."""
-    pattern = CODE_PATTERNS.get(kind)
-    if pattern and pattern.match(code) and code != code.upper():
-        return Response.redirect(f"/{kind}/{code.upper()}", status=301)
-    return None
-
-
-LEVEL_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région"}
-URL_PARAMETERS = {"epci": "siren"}  # the name of the code in the URL and in the fiche_* canned query
-
-
-async def territory(datasette, request, kind):
-    """(row of the fiche_<kind> canned query, code, None), or (None, code, the redirect or 404 to send)."""
-    parameter = URL_PARAMETERS.get(kind, "code")
-    code = unquote(request.url_vars[parameter]).strip()
-    if (redirect := redirect_if_needed(kind, code)):
-        return None, code, redirect
-    rows = await canned(datasette, f"fiche_{kind}", **{parameter: code})
+async def fiche(datasette, request):
+    kind = request.url_vars["niveau"]
+    level = LEVELS[kind]
+    code = unquote(request.url_vars["code"]).strip()
+    if (canonical := canonical_code(kind, code)) != code:
+        return Response.redirect(level.url(canonical), status=301)
+    rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
     if not rows:
-        return None, code, await not_found(datasette, request, LEVEL_LABELS[kind], code)
-    return rows[0], code, None
-
-
-async def fiche_commune(datasette, request):
-    commune, code, response = await territory(datasette, request, "commune")
-    if response:
-        return response
-    secondaires = await canned(datasette, "communes_secondaires_commune", code=code)
-    links = [
-        ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"COM-{code}")),
-        ("Observatoire des territoires (ANCT)", OBSERVATOIRE),
-    ]
-    if commune["siren"]:
-        links.append(("Annuaire des entreprises (SIREN de la commune)", ANNUAIRE_ENTREPRISES.format(commune["siren"])))
-    if (commune["mairie_site"] or "").startswith(("https://", "http://")):  # never javascript: or data:
-        links.append(("Site de la commune", commune["mairie_site"]))
-    note = NOTES.get(("commune", code))
-    if commune["epci"] is None:
-        note = (note + " " if note else "") + (
-            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
-            if commune["zone"] == "com"
-            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
-            "mono-communale, dérogation prévue par la loi)."
-        )
-    return await render(datasette, request, "fiche_commune.html", {
-        "niveau": "commune",
-        "t": commune,
-        "secondaires": secondaires,
-        "note": note,
-        "liens": links,
-        "points": map_points([commune], "commune", "code_insee"),
-        "requetes": {
-            "fiche": query_url(datasette, "fiche_commune", code=code),
-            "secondaires": query_url(datasette, "communes_secondaires_commune", code=code),
-        },
-        "ligne_url": datasette.urls.row(DATABASE, "communes", code),
-        "comparer_codes": code,
-    })
-
-
-async def fiche_epci(datasette, request):
-    epci, siren, response = await territory(datasette, request, "epci")
-    if response:
-        return response
-    membres = await canned(datasette, "membres_epci", siren=siren)
-    membres_tries, tri, ordre = sorted_rows(membres, request)
-    return await render(datasette, request, "fiche_epci.html", {
-        "niveau": "epci",
-        "t": epci,
-        "membres": membres_tries,
-        "tri": tri,
-        "ordre": ordre,
-        "graphique": chart(membres, "code_insee", "commune"),
-        "note": NOTES.get(("epci", siren)),
-        "liens": [
-            ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"EPCI-{siren}")),
-            ("BANATIC, base nationale sur l'intercommunalité (DGCL)", BANATIC),
-            ("Annuaire des entreprises (SIREN de l'EPCI)", ANNUAIRE_ENTREPRISES.format(siren)),
-            ("Observatoire des territoires (ANCT)", OBSERVATOIRE),
-        ],
-        "points": map_points(membres, "commune", "code_insee"),
-        "requetes": {
-            "fiche": query_url(datasette, "fiche_epci", siren=siren),
-            "membres": query_url(datasette, "membres_epci", siren=siren),
-        },
-        "csv_membres": datasette.urls.database(DATABASE) + f"/membres_epci.csv?siren={siren}",
-        "ligne_url": datasette.urls.row(DATABASE, "epci", siren),
-    })
-
-
-async def fiche_departement(datasette, request):
-    departement, code, response = await territory(datasette, request, "departement")
-    if response:
-        return response
-    epci = await canned(datasette, "epci_departement", departement=code)
-    communes = await canned(datasette, "communes_departement", departement=code)
-    communes_tries, tri, ordre = sorted_rows(communes, request)
-    links = [("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"DEP-{code}")),
-             ("Observatoire des territoires (ANCT)", OBSERVATOIRE)]
-    return await render(datasette, request, "fiche_departement.html", {
-        "niveau": "departement",
-        "t": departement,
-        "epci": epci,
-        "communes": communes_tries[:LIST_LIMIT],
-        "nb_communes_liste": len(communes),
-        "tri": tri,
-        "ordre": ordre,
-        "graphique": chart(communes, "code_insee", "commune"),
-        "note": NOTES.get(("departement", code)),
-        "region_drom": DROM_REGIONS.get(code),
-        "liens": links,
-        "points": map_points(communes, "commune", "code_insee"),
-        "requetes": {
-            "fiche": query_url(datasette, "fiche_departement", code=code),
-            "epci": query_url(datasette, "epci_departement", departement=code),
-            "communes": query_url(datasette, "communes_departement", departement=code),
-        },
-        "csv_communes": datasette.urls.database(DATABASE) + f"/communes_departement.csv?departement={code}&_size=max",
-        "csv_epci": datasette.urls.database(DATABASE) + f"/epci_departement.csv?departement={code}",
-        "ligne_url": datasette.urls.row(DATABASE, "departements", code),
-    })
-
-
-async def fiche_region(datasette, request):
-    region, code, response = await territory(datasette, request, "region")
-    if response:
-        return response
-    departements = await canned(datasette, "departements_region", region=code)
-    departements_tries, tri, ordre = sorted_rows(departements, request, default="nom")
-    drom_departement = {v: k for k, v in DROM_REGIONS.items()}.get(code)
-    return await render(datasette, request, "fiche_region.html", {
-        "niveau": "region",
-        "t": region,
-        "departements": departements_tries,
-        "tri": tri,
-        "ordre": ordre,
-        "graphique": chart(departements, "code", "departement"),
-        "note": NOTES.get(("region", code)),
-        "departement_drom": drom_departement,
-        "liens": [("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"REG-{code}")),
-                  ("Observatoire des territoires (ANCT)", OBSERVATOIRE)],
-        "points": map_points(departements, "departement", "code"),
-        "requetes": {
-            "fiche": query_url(datasette, "fiche_region", code=code),
-            "departements": query_url(datasette, "departements_region", region=code),
-        },
-        "csv_departements": datasette.urls.database(DATABASE) + f"/departements_region.csv?region={code}",
-        "ligne_url": datasette.urls.row(DATABASE, "regions", code),
-    })
+        return await render(datasette, request, "fiche_introuvable.html",
+                            {"niveau": level.label, "code": code, "q": code}, status=404)
+    territory = rows[0]
+    context = {
+        "niveau": kind,
+        "t": territory,
+        "note": note(kind, code, territory),
+        "liens": links(kind, code, territory),
+        "ligne_url": datasette.urls.row(DATABASE, level.table, code),
+        **await list_blocks(datasette, request, kind, code),
+    }
+    context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
+    if kind == "commune":
+        context["points"] = map_points([territory], "commune")
+        context["comparer_codes"] = code
+    elif kind == "departement":
+        context["region_drom"] = DROM_REGIONS.get(code)
+    elif kind == "region":
+        context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
+    context.update(await shared_blocks(datasette, kind, code))
+    return await render(datasette, request, f"fiche_{kind}.html", context)
 
 
 @hookimpl
 def register_routes():
-    return [
-        (r"^/commune/(?P<code>[^/]+)$", fiche_commune),
-        (r"^/epci/(?P<siren>[^/]+)$", fiche_epci),
-        (r"^/departement/(?P<code>[^/]+)$", fiche_departement),
-        (r"^/region/(?P<code>[^/]+)$", fiche_region),
-    ]
+    return [(rf"^/(?P<niveau>{'|'.join(LEVELS)})/(?P<code>[^/]+)$", fiche)]

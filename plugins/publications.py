@@ -2,7 +2,7 @@
 publications, for the whole site or one territory), and the canned queries publications_recherche
 and publications_territoire (so that everything is also CSV and JSON).
 
-Fiches can call `publications_for(conn, niveau, code)` from loaders.publications (through
+Fiches can call `publications_for(conn, niveau, code)` from oc_site.publications (through
 `db.execute_fn`) and include templates/_publications_fiche.html.
 """
 
@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders import publications as store
-from loaders.classify import LEVEL_LABELS, THEMES
+from oc_site import publications as store
+from oc_site.levels import LEVELS
+from oc_site.pages import DATABASE
+from oc_site.taxonomy import THEMES
 
-DATABASE = "oc"
 PAGE_SIZE = 20
 FEED_SIZE = 50
-LEVEL_NAMES = {"region": "Région", "departement": "Département", "epci": "EPCI", "commune": "Commune"}
 FILTER_LABELS = {"q": "Recherche", "theme": "Thème", "type": "Type", "producteur": "Producteur", "annee": "Année",
                  "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
 
@@ -77,7 +77,7 @@ async def territory_labels(db, references: set[str]) -> dict[str, dict]:
     rows = await db.execute(f"SELECT type, code, libelle, url FROM territoires WHERE {clauses}",
                             [value for pair in pairs for value in pair])
     return {f"{r['type']}:{r['code']}": {"libelle": r["libelle"], "url": r["url"],
-                                         "niveau": LEVEL_NAMES.get(r["type"], r["type"])} for r in rows}
+                                         "niveau": LEVELS[r["type"]].title if r["type"] in LEVELS else r["type"]} for r in rows}
 
 
 def page_url(params: dict, **changes) -> str:
@@ -231,4 +231,4 @@ async def publications_atom(datasette, request):
 
 @hookimpl
 def extra_template_vars():
-    return {"publication_level_labels": LEVEL_LABELS}
+    return {"publication_level_labels": {name: level.every for name, level in LEVELS.items()}}

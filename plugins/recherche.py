@@ -5,12 +5,10 @@ import json
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders.pages import search_territories
-from loaders.search_index import LEVELS
+from oc_site.levels import LEVELS
+from oc_site.pages import search_territories
 
 MAX_RESULTS = 50
-GROUP_TITLES = {"region": "Régions", "departement": "Départements", "epci": "Intercommunalités (EPCI)",
-                "commune": "Communes"}
 DEFAULT_JSON_LIMIT = 10
 
 
@@ -35,7 +33,7 @@ async def recherche_html(datasette, request):
     query = request.args.get("q", "").strip()
     results = await search_territories(datasette, query, MAX_RESULTS) if query else []
     groups = [
-        {"type": kind, "titre": GROUP_TITLES[kind], "resultats": [r for r in results if r["type"] == kind]}
+        {"type": kind, "titre": LEVELS[kind].group_title, "resultats": [r for r in results if r["type"] == kind]}
         for kind in LEVELS
     ]
     return Response.html(

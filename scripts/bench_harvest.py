@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loaders import harvest  # noqa: E402
+from loaders.publications import harvest  # noqa: E402
 
 SUBJECTS = ["Les finances des communes", "L'emploi salarié", "La population légale", "Les dépenses sociales",
             "Le taux de pauvreté", "Les dotations de l'État", "Le logement social", "Les effectifs des collèges"]

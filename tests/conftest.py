@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from loaders.cli import cli
-from loaders.sources import sha256_of
+from loaders.common.pins import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

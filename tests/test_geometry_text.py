@@ -2,8 +2,8 @@ import struct
 
 import pytest
 
-from loaders.geometry import WKBError, measure, measure_hex, parse_wkb, ring_area_m2
-from loaders.text import normalise, tokens
+from loaders.territories.geometry import WKBError, measure, measure_hex, parse_wkb, ring_area_m2
+from oc_site.text import normalise, tokens
 
 
 def square(lon, lat, side):

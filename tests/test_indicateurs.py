@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from loaders import populations
-from loaders.errors import SourceError
+from loaders.territories import populations
+from loaders.common.errors import SourceError
 
 
 def query(db, sql, *params):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loaders.linking import Matcher, links_for_publication
+from loaders.publications.linking import Matcher, links_for_publication
 
 EVAL = Path(__file__).parent / "linking_eval.yml"
 CONTROL = Path(__file__).parent / "linking_eval_controle.yml"

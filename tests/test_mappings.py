@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
-from loaders import mappings
+from loaders.indicators import mappings
 from loaders.cli import cli
 
 MAPPINGS = ROOT / "data" / "mappings"

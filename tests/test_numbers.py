@@ -2,7 +2,7 @@
 
 import pytest
 
-from loaders.numbers import parse_number
+from loaders.common.numbers import parse_number
 
 CASES = [
     ("1 234,5", 1234.5),

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, make_datasette
 from loaders.cli import cli
-from loaders.publications import publications_for, rebuild_fts
+from loaders.publications.store import rebuild_fts
+from oc_site.publications import publications_for
 
 PUB = FIXTURES / "publications"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -165,7 +166,7 @@ async def test_table_search_and_sources_status_pages(ds):
 
 @pytest.mark.full
 async def test_full_database_pages_and_fiche_helper(full_ds):
-    from loaders.publications import publications_for_db
+    from oc_site.publications import publications_for_db
 
     response = await full_ds.client.get("/publications?type=outil")
     assert response.status_code == 200 and "BANATIC" in response.text

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
-from loaders.content_hash import content_hash
+from loaders.common.content_hash import content_hash
 
 
 def test_hash_ignores_file_layout_but_not_content(fixture_db, tmp_path):

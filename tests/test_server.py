@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import FIXTURES, ROOT
-from loaders.sources import sha256_of as sha256
+from loaders.common.pins import sha256_of as sha256
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from loadtest import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402

@@ -9,9 +9,10 @@ Each dataset becomes a publication of type « Jeu de données » pointing at its
 
 import json
 
-from . import classify, http
-from .errors import SourceError
-from .publications import Harvest
+from ...common import http
+from .. import classify
+from ...common.errors import SourceError
+from ..store import Harvest
 
 PAGE_SIZE = 100
 MAX_OFFSET = 10_000

@@ -11,9 +11,9 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from . import http
-from .errors import SourceError
-from .publications import Harvest
+from ...common import http
+from ...common.errors import SourceError
+from ..store import Harvest
 
 NS = {
     "srw": "http://www.loc.gov/zing/srw/",

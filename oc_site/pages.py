@@ -1,8 +1,10 @@
 """Pure helpers shared by the site's page plugins (plugins/*.py cannot import one another)."""
 
-from .search_index import SEARCH_SQL, match_expression
+from urllib.parse import urlencode
 
-DATABASE = "oc"
+from .search import SEARCH_SQL, match_expression
+
+DATABASE = "oc"  # the name under which Datasette serves oc.db
 
 
 def dicts(results) -> list[dict]:
@@ -11,10 +13,15 @@ def dicts(results) -> list[dict]:
 
 
 async def canned(datasette, name: str, **params) -> tuple[list[dict], list[str]]:
-    """Rows (as dicts) and columns of a canned query of metadata.yml."""
+    """Rows (as dicts) and columns of a canned query of the oc database."""
     query = await datasette.get_canned_query(DATABASE, name, None)
     results = await datasette.get_database(DATABASE).execute(query["sql"], params)
     return dicts(results), list(results.columns)
+
+
+def query_url(datasette, name: str, fmt: str = "", **params) -> str:
+    """URL of a canned query (or of its `.csv`/`.json` export with `fmt`) with its parameters."""
+    return f"{datasette.urls.database(DATABASE)}/{name}{fmt}?{urlencode(params, safe=',')}"
 
 
 async def search_territories(datasette, query: str, limit: int) -> list[dict]:

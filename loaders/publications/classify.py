@@ -11,30 +11,8 @@ from urllib.parse import urljoin, urlparse
 
 import nh3
 
-from .text import normalise
-
-THEMES = {
-    "aide_dotations": "Aide & Dotations",
-    "culture_education": "Culture & Éducation",
-    "developpement_durable": "Développement durable",
-    "emploi_fpt": "Emploi & Fonction publique territoriale",
-    "finances_fiscalite": "Finances & Fiscalité",
-    "geographie_intercommunalites": "Géographie & Intercommunalités",
-    "parite": "Parité",
-    "sante_social": "Santé & Social",
-    "securite": "Sécurité",
-}
-
-TYPES = {
-    "publication_statistique": "Publication statistique",
-    "jeu_de_donnees": "Jeu de données",
-    "outil": "Outil",
-    "site_officiel": "Site officiel",
-    "plateforme_open_data": "Plateforme open data",
-}
-
-LEVEL_LABELS = {"region": "toutes les régions", "departement": "tous les départements", "epci": "tous les EPCI",
-                "commune": "toutes les communes"}
+from oc_site.taxonomy import THEMES, TYPES  # noqa: F401 - re-exported for the loaders
+from oc_site.text import normalise
 
 # accent-free word stems (matched at the start of a word) for each topic
 THEME_KEYWORDS = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import SourceError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_dir() -> Path:

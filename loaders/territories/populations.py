@@ -22,15 +22,15 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-from . import data_france
-from . import indicateurs as catalogue
+from ..indicators import catalogue
+from . import outlines as data_france
 from .cog import COG_YEAR, POPULATION_YEAR
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
 # against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
 MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
-from .errors import SourceError
+from ..common.errors import SourceError
 
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
 EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_financ", "nb_membres",
@@ -444,7 +444,7 @@ SOURCES = {
 
 def build_step(db, ctx):
     """`oc build` step: the catalogue and the offline values, with their sources."""
-    from . import sources
+    from ..common import pins as sources
 
     reporter = ctx.reporter
     openfisca = ctx.options.get("openfisca_france_local") or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL)

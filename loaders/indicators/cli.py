@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from . import mappings
-from .errors import SourceError
+from ..common.errors import SourceError
 
 
 @click.group(name="indicateurs")

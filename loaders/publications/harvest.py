@@ -13,13 +13,15 @@ from pathlib import Path
 
 import yaml
 
-from . import curated, feeds, gallica, http, opendatasoft
-from . import publications as store
-from .atomic import updating_copy
-from .errors import SourceError
+from ..common import http
+from ..common.atomic import updating_copy
+from ..common.errors import SourceError
+from . import store
 from .linking import Matcher
+from .sources import curated, gallica, opendatasoft
+from .sources import rss as feeds
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated}
 TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
                "curation": "liste choisie"}

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from . import classify
 from .linking import links_for_publication
-from .text import tokens
+from oc_site.levels import NAMES as LEVELS
 
 HERE = Path(__file__).parent
-ROOT = HERE.parent
+ROOT = HERE.parents[1]
 TITLE_MAX = 500
 SUMMARY_MAX = 2000
-LEVELS = ("region", "departement", "epci", "commune")
 PUBLICATION_FIELDS = (
     "url", "titre", "resume", "date_publication", "date_mise_a_jour", "annee", "organisation", "type",
     "themes", "type_territoire", "annees", "categories", "territoires_declares", "liens_territoriaux",
@@ -57,7 +56,7 @@ class Harvest:
 # --- schema ---------------------------------------------------------------------------------------
 
 def ensure_schema(conn: sqlite3.Connection):
-    conn.executescript((HERE / "publications.sql").read_text())
+    conn.executescript((HERE / "schema.sql").read_text())
     conn.executemany("INSERT OR REPLACE INTO themes(code, libelle) VALUES (?, ?)", classify.THEMES.items())
     conn.executemany("INSERT OR REPLACE INTO types_ressource(code, libelle) VALUES (?, ?)",
                      classify.TYPES.items())
@@ -338,15 +337,6 @@ def rebuild_fts(conn):
     )
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 expression from user input: every word required, the last one as a prefix."""
-    words = tokens(text or "")
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
 
 # --- territory links ------------------------------------------------------------------------------
 
@@ -371,156 +361,3 @@ def relink(conn, matcher, publication_ids: list[int] | None = None):
             links.append((pid, level, code, method))
     conn.executemany("INSERT OR IGNORE INTO publications_territoires VALUES (?, ?, ?, ?)", links)
     return len(links)
-
-
-# --- reading, for the pages and the fiches --------------------------------------------------------
-
-ANCESTORS_SQL = """
-WITH cible(niveau, code) AS (
-  SELECT :niveau, :code
-  UNION SELECT 'epci', epci FROM communes WHERE :niveau = 'commune' AND code_insee = :code AND epci IS NOT NULL
-  UNION SELECT 'departement', departement FROM communes WHERE :niveau = 'commune' AND code_insee = :code
-  UNION SELECT 'region', region FROM communes WHERE :niveau = 'commune' AND code_insee = :code
-  UNION SELECT 'departement', departement FROM epci_departements WHERE :niveau = 'epci' AND siren = :code
-  UNION SELECT 'region', region FROM epci WHERE :niveau = 'epci' AND siren = :code
-  UNION SELECT 'region', region FROM departements WHERE :niveau = 'departement' AND code = :code
-)
-"""
-
-FOR_TERRITORY_SQL = ANCESTORS_SQL + """,
-liens AS (
-  SELECT pt.publication, pt.niveau, pt.code, pt.methode,
-         CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END AS direct,
-         CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END AS ordre,
-         row_number() OVER (PARTITION BY pt.publication ORDER BY
-           CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END) AS rang
-  FROM cible JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code
-)
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
-       p.organisation, o.nom AS organisation_nom, p.themes,
-       liens.niveau AS territoire_niveau, liens.code AS territoire_code, liens.methode, liens.direct
-FROM liens
-JOIN publications p ON p.id = liens.publication
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-WHERE liens.rang = 1
-ORDER BY liens.ordre, coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
-LIMIT :limite
-"""
-
-FOR_LEVEL_SQL = """
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
-       p.organisation, o.nom AS organisation_nom, p.themes, p.liens_territoriaux
-FROM publications p
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-WHERE (',' || p.type_territoire || ',') LIKE '%,' || :niveau || ',%'
-  AND NOT EXISTS (SELECT 1 FROM publications_territoires pt WHERE pt.publication = p.id)
-ORDER BY (json_extract(p.liens_territoriaux, '$.' || :niveau) IS NULL),
-         coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
-LIMIT :limite
-"""
-
-
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values))
-        if "themes" in row:
-            row["themes"] = json.loads(row["themes"] or "[]")
-        rows.append(row)
-    return rows
-
-
-def publications_for(conn, niveau: str, code: str, limit: int = 50) -> dict:
-    """Publications for a territory fiche.
-
-    Returns {"concernant": [...], "utiles": [...]}: the publications linked to the territory or to
-    one of its parents (commune → EPCI → département → région; `direct` is 1 for the territory
-    itself), and those useful to every territory of its level, with `url_territoire` expanded from
-    the resource's deep-link template when it has one. `conn` is a sqlite3 connection to oc.db.
-    """
-    if niveau not in LEVELS:
-        raise ValueError(f"niveau inconnu : {niveau}")
-    params = {"niveau": niveau, "code": str(code), "limite": limit}
-    concerning = _dicts(conn.execute(FOR_TERRITORY_SQL, params))
-    useful = _dicts(conn.execute(FOR_LEVEL_SQL, params))
-    for row in useful:
-        templates = json.loads(row.pop("liens_territoriaux") or "{}")
-        row["url_territoire"] = templates[niveau].replace("{code}", str(code)) if niveau in templates else None
-    return {"concernant": concerning, "utiles": useful}
-
-
-# --- search, for the /publications page and the publications_recherche canned query ---------------
-
-SEARCH_FILTERS = ("q", "theme", "type", "producteur", "annee", "territoire", "du", "au")
-SEARCH_SQL_TEMPLATE = """
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.annee,
-       p.type, t.libelle AS type_libelle, p.organisation AS producteur, o.nom AS producteur_nom,
-       o.sigle AS producteur_sigle, p.themes, p.type_territoire, p.premiere_vue,
-       (SELECT group_concat(pt.niveau || ':' || pt.code, ' ') FROM publications_territoires pt
-        WHERE pt.publication = p.id) AS territoires
-FROM publications p
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH {match}))
-  AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
-  AND (:type = '' OR p.type = :type)
-  AND (:producteur = '' OR p.organisation = :producteur)
-  AND (:annee = '' OR p.annee = CAST(:annee AS INTEGER))
-  AND (:territoire = '' OR p.id IN (
-        SELECT pt.publication FROM publications_territoires pt
-        WHERE pt.niveau = substr(:territoire, 1, instr(:territoire, ':') - 1)
-          AND pt.code = substr(:territoire, instr(:territoire, ':') + 1)))
-  AND (:du = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) >= :du)
-  AND (:au = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) <= :au)
-ORDER BY coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
-"""
-# the canned query takes the words as typed: searched as a phrase, quotes removed (never an FTS error)
-SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match="'\"' || replace(:q, '\"', ' ') || '\"'")
-# the page turns the words into "mot1" "mot2"* first (see fts_query): every word, the last as a prefix
-PAGE_SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match=":fts")
-
-# The publications concerning a territory and its parents, for the publications_territoire canned query.
-TERRITORY_SQL = FOR_TERRITORY_SQL.replace("LIMIT :limite", "")
-
-NEW_PUBLICATIONS_SQL = """{cte}
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.premiere_vue,
-       o.nom AS producteur_nom, t.libelle AS type_libelle
-FROM publications p
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-{where}
-ORDER BY p.premiere_vue DESC, coalesce(p.date_publication, '') DESC, p.id DESC
-LIMIT :limite
-"""
-
-
-ALL_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte="", where="")
-# new publications concerning a territory or one of its parents (the Atom feed of a territory)
-TERRITORY_NEW_SQL = NEW_PUBLICATIONS_SQL.format(cte=ANCESTORS_SQL, where="""
-WHERE p.id IN (SELECT pt.publication FROM cible
-               JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code)""")
-
-
-def search_params(args: dict) -> dict:
-    """Clean GET parameters → the named parameters of PAGE_SEARCH_SQL (absent filters as '')."""
-    params = {name: (args.get(name) or "").strip()[:200] for name in SEARCH_FILTERS}
-    if params["annee"] and not params["annee"].isdigit():
-        params["annee"] = ""
-    for name in ("du", "au"):
-        if params[name] and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", params[name]):
-            params[name] = ""
-    if params["territoire"] and not re.fullmatch(r"(region|departement|epci|commune):[0-9AB]{2,9}",
-                                                 params["territoire"]):
-        params["territoire"] = ""
-    params["fts"] = fts_query(params["q"]) or ""
-    if not params["fts"]:
-        params["q"] = ""
-    return params
-
-
-async def publications_for_db(db, niveau: str, code: str, limit: int = 50) -> dict:
-    """publications_for on a Datasette Database object (for the fiche plugin)."""
-    return await db.execute_fn(lambda conn: publications_for(conn, niveau, code, limit))

@@ -6,7 +6,7 @@ Pure functions: JSON documents in, rows (dicts) out. Every code stays a string.
 import json
 from pathlib import Path
 
-from .errors import SourceError
+from ..common.errors import SourceError
 
 COG_YEAR = 2026
 # Populations légales millésimées 2023, en vigueur au 1er janvier 2026 (INSEE, décembre 2025).

@@ -6,9 +6,9 @@ document that is not a feed at all (an HTML page, an empty answer) is an error o
 
 import feedparser
 
-from . import http
-from .errors import SourceError
-from .publications import Harvest
+from ...common import http
+from ...common.errors import SourceError
+from ..store import Harvest
 
 
 def bozo_note(exception) -> str:

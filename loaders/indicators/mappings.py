@@ -24,12 +24,12 @@ from pathlib import Path
 
 import yaml
 
-from . import indicateurs as catalogue
-from .atomic import updating_copy
-from .errors import SourceError
-from .numbers import parse_number
+from ..common.atomic import updating_copy
+from ..common.errors import SourceError
+from ..common.numbers import parse_number
+from . import catalogue
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
 CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2}
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -403,7 +403,7 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Ex
 # --- loading -----------------------------------------------------------------------------------
 
 def builtin_codes() -> set[str]:
-    from .populations import INDICATORS
+    from ..territories.populations import INDICATORS
 
     return {i["code"] for i in INDICATORS}
 

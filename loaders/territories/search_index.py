@@ -4,14 +4,8 @@
 FTS5 index on it with prefix indexes, so that "renn*", "35*" or "y*" answer from the index.
 """
 
-from .text import normalise
-
-LEVELS = {
-    "region": ("Région", "/region/"),
-    "departement": ("Département", "/departement/"),
-    "epci": ("EPCI", "/epci/"),
-    "commune": ("Commune", "/commune/"),
-}
+from oc_site.levels import LEVELS
+from oc_site.text import normalise
 
 SOURCE_SQL = """
 SELECT 'region' AS type, code, nom, NULL AS departement, population, code AS codes
@@ -47,7 +41,7 @@ def territory_rows(db):
             "libelle": label(kind, nom, departement),
             "departement": departement,
             "population": population,
-            "url": LEVELS[kind][1] + code,
+            "url": LEVELS[kind].url(code),
             "recherche_nom": normalise(nom),
             "recherche_codes": " ".join(codes.lower().split()),
         }
@@ -67,50 +61,3 @@ def build(db):
         INSERT INTO territoires_fts(territoires_fts) VALUES ('optimize');
         """
     )
-
-
-# --- querying the index (used by the site's search page) -------------------------------------------
-
-SEARCH_SQL = """
-SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
-FROM territoires_fts
-JOIN territoires t ON t.id = territoires_fts.rowid
-WHERE territoires_fts MATCH :match
-ORDER BY
-    t.code = :code DESC,
-    t.recherche_nom = :nom DESC,
-    t.recherche_nom LIKE :nom || '%' DESC,
-    -- an EPCI weighs a tenth of its population, so that "renn" gives Rennes before Rennes Métropole
-    coalesce(t.population, 0) / (CASE t.type WHEN 'epci' THEN 10 ELSE 1 END) DESC,
-    t.type = 'commune' DESC
-LIMIT :limit
-"""
-
-
-def is_code(token: str) -> bool:
-    return any(ch.isdigit() for ch in token) or token in ("2a", "2b")
-
-
-def match_expression(query: str) -> tuple[str, str, str] | None:
-    """FTS5 expression, normalised name and code for a free-text query, or None if nothing to search.
-
-    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code):
-    >>> match_expression("Ile de Bré")
-    ('recherche_nom:"ile"* AND recherche_nom:"de"* AND recherche_nom:"bre"*', 'ile de bre', '')
-    >>> match_expression("35000")
-    ('recherche_codes:"35000"*', '', '35000')
-    """
-    from .text import tokens
-
-    words = tokens(query)
-    if not words:
-        return None
-    parts, names, codes = [], [], []
-    for word in words:
-        if is_code(word):
-            parts.append(f'recherche_codes:"{word}"*')
-            codes.append(word.upper())
-        else:
-            parts.append(f'recherche_nom:"{word}"*')
-            names.append(word)
-    return " AND ".join(parts), " ".join(names), codes[0] if len(codes) == 1 else ""

@@ -1,0 +1,76 @@
+"""The four territory levels, described once.
+
+Every module, template and query generator reads this registry: the loaders (tables, wide views,
+aggregates), the search index, the fiches, the comparison and the publications library.
+Levels are listed from the largest to the smallest.
+"""
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str  # the level's identifier: in URLs, in `valeurs.niveau`, in `territoires.type`
+    table: str  # the territory table
+    key: str  # its primary key (TEXT)
+    label: str  # French, singular, lower case: « commune »
+    plural: str  # French, plural, lower case: « communes »
+    title: str  # French, capitalised singular: « Commune »
+    group_title: str  # heading of the search results of this level
+    every: str  # « toutes les communes »
+    wide_view: str  # the generated view of the latest values, one column per indicator
+    view_context: tuple[str, ...]  # columns of the territory table repeated in the wide view
+    parents: tuple[str, ...]  # the levels above, nearest first
+    url_parameter: str = "code"  # name of the code in the fiche URL and in the fiche_<level> canned query
+    code_pattern: str = r"[0-9A-Z]+"
+
+    @property
+    def url_prefix(self) -> str:
+        return f"/{self.name}/"
+
+    def url(self, code: str) -> str:
+        return f"/{self.name}/{code}"
+
+    @property
+    def fiche_query(self) -> str:
+        return f"fiche_{self.name}"
+
+    @property
+    def compare_query(self) -> str:
+        return f"comparer_{self.table}"
+
+    @property
+    def rank(self) -> int:
+        """0 for the région, 3 for the commune."""
+        return tuple(LEVELS).index(self.name)
+
+
+LEVELS: dict[str, Level] = {
+    level.name: level
+    for level in (
+        Level("region", "regions", "code", "région", "régions", "Région", "Régions", "toutes les régions",
+              "valeurs_regions_large", ("zone",), (), code_pattern=r"\d{2}"),
+        Level("departement", "departements", "code", "département", "départements", "Département",
+              "Départements", "tous les départements", "valeurs_departements_large", ("region", "zone"),
+              ("region",), code_pattern=r"\d{2,3}|2[AB]"),
+        Level("epci", "epci", "siren", "EPCI", "EPCI", "EPCI", "Intercommunalités (EPCI)", "tous les EPCI",
+              "valeurs_epci_large", ("type", "departement", "region"), ("departement", "region"),
+              url_parameter="siren", code_pattern=r"\d{9}"),
+        Level("commune", "communes", "code_insee", "commune", "communes", "Commune", "Communes",
+              "toutes les communes", "valeurs_communes_large", ("departement", "region", "epci"),
+              ("epci", "departement", "region"), code_pattern=r"\d[\dAB]\d{3}"),
+    )
+}
+NAMES = tuple(LEVELS)  # ("region", "departement", "epci", "commune")
+
+
+def level(name: str) -> Level:
+    try:
+        return LEVELS[name]
+    except KeyError:
+        raise ValueError(f"niveau inconnu : « {name} » (niveaux : {', '.join(NAMES)})") from None
+
+
+def is_code_of(name: str, code: str) -> bool:
+    return re.fullmatch(LEVELS[name].code_pattern, code or "") is not None

@@ -1,0 +1,45 @@
+"""Querying the territories' full-text index (built by loaders/territories/search_index.py)."""
+
+from .text import tokens
+
+SEARCH_SQL = """
+SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
+FROM territoires_fts
+JOIN territoires t ON t.id = territoires_fts.rowid
+WHERE territoires_fts MATCH :match
+ORDER BY
+    t.code = :code DESC,
+    t.recherche_nom = :nom DESC,
+    t.recherche_nom LIKE :nom || '%' DESC,
+    -- an EPCI weighs a tenth of its population, so that "renn" gives Rennes before Rennes Métropole
+    coalesce(t.population, 0) / (CASE t.type WHEN 'epci' THEN 10 ELSE 1 END) DESC,
+    t.type = 'commune' DESC
+LIMIT :limit
+"""
+
+
+def is_code(token: str) -> bool:
+    return any(ch.isdigit() for ch in token) or token in ("2a", "2b")
+
+
+def match_expression(query: str) -> tuple[str, str, str] | None:
+    """FTS5 expression, normalised name and code for a free-text query, or None if nothing to search.
+
+    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code):
+    >>> match_expression("Ile de Bré")
+    ('recherche_nom:"ile"* AND recherche_nom:"de"* AND recherche_nom:"bre"*', 'ile de bre', '')
+    >>> match_expression("35000")
+    ('recherche_codes:"35000"*', '', '35000')
+    """
+    words = tokens(query)
+    if not words:
+        return None
+    parts, names, codes = [], [], []
+    for word in words:
+        if is_code(word):
+            parts.append(f'recherche_codes:"{word}"*')
+            codes.append(word.upper())
+        else:
+            parts.append(f'recherche_nom:"{word}"*')
+            names.append(word)
+    return " AND ".join(parts), " ".join(names), codes[0] if len(codes) == 1 else ""
