@@ -6,6 +6,7 @@ Pure SQL over oc.db; used by the fiches, the /publications page, its Atom feeds 
 import json
 import re
 
+from . import queries
 from .levels import NAMES as LEVELS
 from .text import tokens
 
@@ -21,38 +22,11 @@ def fts_query(text: str) -> str | None:
 
 # --- reading, for the pages and the fiches --------------------------------------------------------
 
-ANCESTORS_SQL = """
-WITH cible(niveau, code) AS (
-  SELECT :niveau, :code
-  UNION SELECT 'epci', epci FROM communes WHERE :niveau = 'commune' AND code_insee = :code AND epci IS NOT NULL
-  UNION SELECT 'departement', departement FROM communes WHERE :niveau = 'commune' AND code_insee = :code
-  UNION SELECT 'region', region FROM communes WHERE :niveau = 'commune' AND code_insee = :code
-  UNION SELECT 'departement', departement FROM epci_departements WHERE :niveau = 'epci' AND siren = :code
-  UNION SELECT 'region', region FROM epci WHERE :niveau = 'epci' AND siren = :code
-  UNION SELECT 'region', region FROM departements WHERE :niveau = 'departement' AND code = :code
-)
-"""
-
-FOR_TERRITORY_SQL = ANCESTORS_SQL + """,
-liens AS (
-  SELECT pt.publication, pt.niveau, pt.code, pt.methode,
-         CASE WHEN pt.niveau = :niveau AND pt.code = :code THEN 1 ELSE 0 END AS direct,
-         CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END AS ordre,
-         row_number() OVER (PARTITION BY pt.publication ORDER BY
-           CASE pt.niveau WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2 ELSE 3 END) AS rang
-  FROM cible JOIN publications_territoires pt ON pt.niveau = cible.niveau AND pt.code = cible.code
-)
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
-       p.organisation, o.nom AS organisation_nom, p.themes,
-       liens.niveau AS territoire_niveau, liens.code AS territoire_code, liens.methode, liens.direct
-FROM liens
-JOIN publications p ON p.id = liens.publication
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-WHERE liens.rang = 1
-ORDER BY liens.ordre, coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
-LIMIT :limite
-"""
+# The publications of a territory and of its parents: the publications_territoire canned query,
+# whose first CTE (`cible`: the territory and its parents) also selects the territory's new publications.
+TERRITORY_SQL = queries.sql("publications_territoire")
+ANCESTORS_SQL = TERRITORY_SQL[:TERRITORY_SQL.index("),\nliens AS (")] + ")\n"
+FOR_TERRITORY_SQL = TERRITORY_SQL + "\nLIMIT :limite"
 
 FOR_LEVEL_SQL = """
 SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.type, t.libelle AS type_libelle,
@@ -101,35 +75,12 @@ def publications_for(conn, niveau: str, code: str, limit: int = 50) -> dict:
 # --- search, for the /publications page and the publications_recherche canned query ---------------
 
 SEARCH_FILTERS = ("q", "theme", "type", "producteur", "annee", "territoire", "du", "au")
-SEARCH_SQL_TEMPLATE = """
-SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.annee,
-       p.type, t.libelle AS type_libelle, p.organisation AS producteur, o.nom AS producteur_nom,
-       o.sigle AS producteur_sigle, p.themes, p.type_territoire, p.premiere_vue,
-       (SELECT group_concat(pt.niveau || ':' || pt.code, ' ') FROM publications_territoires pt
-        WHERE pt.publication = p.id) AS territoires
-FROM publications p
-LEFT JOIN organisations o ON o.id = p.organisation
-LEFT JOIN types_ressource t ON t.code = p.type
-WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH {match}))
-  AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
-  AND (:type = '' OR p.type = :type)
-  AND (:producteur = '' OR p.organisation = :producteur)
-  AND (:annee = '' OR p.annee = CAST(:annee AS INTEGER))
-  AND (:territoire = '' OR p.id IN (
-        SELECT pt.publication FROM publications_territoires pt
-        WHERE pt.niveau = substr(:territoire, 1, instr(:territoire, ':') - 1)
-          AND pt.code = substr(:territoire, instr(:territoire, ':') + 1)))
-  AND (:du = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) >= :du)
-  AND (:au = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) <= :au)
-ORDER BY coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
-"""
 # the canned query takes the words as typed: searched as a phrase, quotes removed (never an FTS error)
-SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match="'\"' || replace(:q, '\"', ' ') || '\"'")
+SEARCH_SQL = queries.sql("publications_recherche")
+CANNED_MATCH = "MATCH '\"' || replace(:q, '\"', ' ') || '\"'"
 # the page turns the words into "mot1" "mot2"* first (see fts_query): every word, the last as a prefix
-PAGE_SEARCH_SQL = SEARCH_SQL_TEMPLATE.format(match=":fts")
-
-# The publications concerning a territory and its parents, for the publications_territoire canned query.
-TERRITORY_SQL = FOR_TERRITORY_SQL.replace("LIMIT :limite", "")
+PAGE_SEARCH_SQL = SEARCH_SQL.replace(CANNED_MATCH, "MATCH :fts")
+assert PAGE_SEARCH_SQL != SEARCH_SQL, "queries/publications_recherche.sql: the MATCH expression changed"
 
 NEW_PUBLICATIONS_SQL = """{cte}
 SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.premiere_vue,

@@ -1,6 +1,6 @@
 """The publications pages: /publications (search, filters, pagination), /publications.atom (new
-publications, for the whole site or one territory), and the canned queries publications_recherche
-and publications_territoire (so that everything is also CSV and JSON).
+publications, for the whole site or one territory). The canned queries publications_recherche and
+publications_territoire (queries/*.sql) give the same lists as CSV and JSON.
 
 Fiches can call `publications_for(conn, niveau, code)` from oc_site.publications (through
 `db.execute_fn`) and include templates/_publications_fiche.html.
@@ -24,36 +24,6 @@ PAGE_SIZE = 20
 FEED_SIZE = 50
 FILTER_LABELS = {"q": "Recherche", "theme": "Thème", "type": "Type", "producteur": "Producteur", "annee": "Année",
                  "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
-
-
-@hookimpl
-def canned_queries(datasette, database):
-    if database != DATABASE:
-        return {}
-    return {
-        "publications_recherche": {
-            "title": "Recherche dans les publications",
-            "description": (
-                "Publications, jeux de données, outils et sites, filtrés. Tous les paramètres sont facultatifs "
-                "(vides = pas de filtre) : q (mots cherchés dans le titre, le résumé et le producteur, sans accents), "
-                "theme (code d'un thème), type (code d'un type de ressource), producteur (identifiant d'organisation), "
-                "annee, territoire (niveau:code, par exemple commune:35238), du et au (dates AAAA-MM-JJ)."
-            ),
-            "sql": store.SEARCH_SQL,
-            "params": list(store.SEARCH_FILTERS),
-        },
-        "publications_territoire": {
-            "title": "Publications concernant un territoire",
-            "description": (
-                "Les publications liées à un territoire et à ses territoires parents (commune → EPCI → "
-                "département → région). Paramètres : niveau (region, departement, epci, commune) et code "
-                "(code INSEE, SIREN de l'EPCI, code du département ou de la région). La colonne direct vaut 1 "
-                "pour le territoire lui-même, methode dit comment le lien a été établi."
-            ),
-            "sql": store.TERRITORY_SQL,
-            "params": ["niveau", "code"],
-        },
-    }
 
 
 @hookimpl

@@ -1,14 +1,11 @@
-import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
-from datasette.app import Datasette
 
 from loaders.cli import cli
+from oc_site.app import make_datasette
 from loaders.common.pins import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,22 +37,6 @@ def build_fixture_db(directory: Path, *extra_args) -> Path:
     ])
     assert result.exit_code == 0, result.output
     return db
-
-
-def make_datasette(db_path: Path, **overrides) -> Datasette:
-    """A Datasette configured exactly as scripts/serve.sh configures the real server."""
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
-    settings = json.loads((ROOT / "settings.json").read_text())
-    settings.update(overrides)
-    return Datasette(
-        [],
-        immutables=[str(db_path)],
-        metadata=metadata,
-        settings=settings,
-        template_dir=str(ROOT / "templates"),
-        plugins_dir=str(ROOT / "plugins"),
-        static_mounts=[("static", str(ROOT / "static"))],
-    )
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ appended to an archive file (JSON lines, outside oc.db) so that a deleted oc.db 
 
 import json
 import os
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone

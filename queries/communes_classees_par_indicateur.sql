@@ -1,0 +1,20 @@
+-- title: Communes d'un département classées par un indicateur
+-- description: Les communes d'un département, de la plus forte à la plus faible valeur d'un indicateur, au dernier millésime
+--   de cet indicateur. Paramètres : code du département (par exemple 35 ou 2A) et code de l'indicateur (par
+--   exemple densite, population_municipale, evolution_population_pct).
+select
+  c.code_insee,
+  c.nom,
+  v.valeur,
+  i.unite,
+  v.annee,
+  rank() over (order by v.valeur desc) as rang
+from communes c
+join valeurs v on v.niveau = 'commune' and v.code = c.code_insee and v.indicateur = :indicateur
+join indicateurs i on i.code = v.indicateur
+where c.departement = :departement
+  and v.annee = (
+    select max(annee) from valeurs
+    where indicateur = :indicateur and niveau = 'commune'
+  )
+order by v.valeur desc

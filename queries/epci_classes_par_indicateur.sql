@@ -1,0 +1,20 @@
+-- title: EPCI d'un département classés par un indicateur
+-- description: Les EPCI à fiscalité propre dont le département principal est celui donné, classés par un indicateur à son
+--   dernier millésime. Paramètres : code du département et code de l'indicateur.
+select
+  e.siren,
+  e.nom,
+  e.type,
+  v.valeur,
+  i.unite,
+  v.annee,
+  rank() over (order by v.valeur desc) as rang
+from epci e
+join valeurs v on v.niveau = 'epci' and v.code = e.siren and v.indicateur = :indicateur
+join indicateurs i on i.code = v.indicateur
+where e.departement = :departement
+  and v.annee = (
+    select max(annee) from valeurs
+    where indicateur = :indicateur and niveau = 'epci'
+  )
+order by v.valeur desc

@@ -1,0 +1,28 @@
+-- title: Fiche d'une commune
+-- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement), à partir de son code
+--   INSEE.
+-- params: code
+SELECT
+  c.code_insee, c.nom, c.siren, c.zone, z.libelle AS zone_libelle,
+  c.chef_lieu, cl.libelle AS chef_lieu_libelle,
+  c.population, c.annee_population, c.superficie_km2,
+  round(c.population / c.superficie_km2, 1) AS densite,
+  c.latitude, c.longitude, c.anciens_codes,
+  c.departement, d.nom AS departement_nom,
+  c.region, r.nom AS region_nom,
+  c.arrondissement, a.nom AS arrondissement_nom,
+  c.epci, e.nom AS epci_nom, e.type_libelle AS epci_type,
+  c.ept, t.nom AS ept_nom,
+  (SELECT group_concat(code_postal, ', ') FROM
+    (SELECT code_postal FROM codes_postaux p WHERE p.code_insee = c.code_insee ORDER BY code_postal)
+  ) AS codes_postaux,
+  c.mairie_adresse, c.mairie_telephone, c.mairie_email, c.mairie_site
+FROM communes c
+JOIN departements d ON d.code = c.departement
+JOIN regions r ON r.code = c.region
+JOIN zones z ON z.code = c.zone
+LEFT JOIN chefs_lieux_types cl ON cl.code = c.chef_lieu
+LEFT JOIN arrondissements a ON a.code = c.arrondissement
+LEFT JOIN epci e ON e.siren = c.epci
+LEFT JOIN ept t ON t.siren = c.ept
+WHERE c.code_insee = :code
