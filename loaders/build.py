@@ -14,9 +14,9 @@ import sqlite_utils
 
 from .common import pins as sources
 from .common.progress import Reporter
-from .indicators import mappings
+from .indicators import carry_over, mappings
 from .publications import harvest
-from .territories import cog, populations, search_index
+from .territories import cog, maires, populations, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -65,7 +65,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
-    mappings.build_step,
+    mappings.build_step,  # the producers' files: those of data/mappings with a local file or a pinned archive
+    carry_over.build_step,  # values loaded by `oc indicateurs charger` into the previous oc.db
+    maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 
@@ -91,6 +93,8 @@ def build(target: Path, ctx: BuildContext) -> dict:
         db = sqlite_utils.Database(temporary)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -400000")  # 400 MB: the valeurs table and its index stay in memory
+        db.execute("PRAGMA temp_store = MEMORY")
         for step in STEPS:
             step(db, ctx)
         with ctx.reporter.step("Vérification et optimisation"):

@@ -104,8 +104,9 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
     """One row per territory, one column per indicator of the level at its latest vintage."""
     table, key, context = LEVEL_TABLES[level]
     latest = conn.execute(
-        """SELECT v.indicateur, max(v.annee), i.type FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur
-           WHERE v.niveau = ? GROUP BY v.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), v.indicateur""",
+        """SELECT m.indicateur, max(m.annee), i.type FROM indicateurs_millesimes m
+           JOIN indicateurs i ON i.code = m.indicateur
+           WHERE m.niveau = ? GROUP BY m.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), m.indicateur""",
         (level,),
     ).fetchall()
     columns = [f"t.{key} AS code", "t.nom AS nom", *(f"t.{c} AS {c}" for c in context)]
@@ -121,10 +122,7 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
 
 
 def refresh_views(conn: sqlite3.Connection):
-    """(Re)generate the wide views and the table of vintages from the current catalogue and values."""
-    for level in LEVELS:
-        conn.execute(f"DROP VIEW IF EXISTS {VIEW_NAMES[level]}")
-        conn.execute(wide_view_sql(conn, level))
+    """(Re)generate the table of vintages, then the wide views (read from it), from the current values."""
     conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
     conn.execute("""
         CREATE TABLE indicateurs_millesimes (
@@ -136,12 +134,19 @@ def refresh_views(conn: sqlite3.Connection):
             sources TEXT,
             PRIMARY KEY (indicateur, niveau, annee)
         )""")
+    # counted per source first, over the table itself (NOT INDEXED): twice as fast on millions of values
+    # as a group_concat(DISTINCT source) that reads the table row by row through the index
     conn.execute("""
         INSERT INTO indicateurs_millesimes
-        SELECT indicateur, niveau, annee, count(*), 0, group_concat(DISTINCT source)
-        FROM valeurs GROUP BY indicateur, niveau, annee""")
+        SELECT indicateur, niveau, annee, sum(n), 0, group_concat(source)
+        FROM (SELECT source, indicateur, niveau, annee, count(*) AS n FROM valeurs NOT INDEXED
+              GROUP BY source, indicateur, niveau, annee ORDER BY source)
+        GROUP BY indicateur, niveau, annee""")
     conn.execute("""
         UPDATE indicateurs_millesimes SET dernier_millesime = 1
         WHERE annee = (SELECT max(m.annee) FROM indicateurs_millesimes m
                        WHERE m.indicateur = indicateurs_millesimes.indicateur
                          AND m.niveau = indicateurs_millesimes.niveau)""")
+    for level in LEVELS:
+        conn.execute(f"DROP VIEW IF EXISTS {VIEW_NAMES[level]}")
+        conn.execute(wide_view_sql(conn, level))

