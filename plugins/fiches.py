@@ -17,6 +17,7 @@ from datasette.utils.asgi import Response
 from oc_site import pages
 from oc_site.levels import LEVELS
 from oc_site.publications import publications_for_db
+from oc_site.text import french_date
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
@@ -76,6 +77,35 @@ LISTS = {
     ),
     "region": (TerritoryList("departements", "departements_region", "region", "departement", "nom"),),
 }
+
+
+@dataclass(frozen=True)
+class SeriesBlock:
+    """A block of a few indicators over the years (one row per indicator, one column per year)."""
+
+    key: str  # id of the block in the page and in `requetes`
+    title: str
+    indicators: tuple[str, ...]  # codes, in the order shown
+
+
+DOTATIONS = ("dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr",
+             "dsr_bourg_centre", "dsr_perequation", "dsr_cible", "dnp")
+RICHESSE = ("potentiel_financier_hab", "potentiel_financier_hab_strate", "potentiel_fiscal_hab",
+            "potentiel_fiscal_hab_strate", "effort_fiscal", "effort_fiscal_strate", "revenu_imposable_hab",
+            "logements_sociaux", "beneficiaires_aides_logement", "population_qpv")
+ZONAGES = ("zrr", "zone_montagne", "commune_insulaire", "superficie_dgcl")
+MEMBER_SUMS = tuple(f"{code}_communes" for code in (
+    "dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr", "dsr_bourg_centre",
+    "dsr_perequation", "dsr_cible", "dnp", "logements_sociaux", "beneficiaires_aides_logement", "population_qpv",
+    "superficie_dgcl"))
+SERIES = {
+    "commune": (SeriesBlock("dotations", "Dotations de l'État", DOTATIONS),
+                SeriesBlock("richesse", "Richesse et charges", RICHESSE),
+                SeriesBlock("zonages", "Zonages", ZONAGES)),
+    **{kind: (SeriesBlock("dotations", "Dotations de l'État aux communes", MEMBER_SUMS),)
+       for kind in ("epci", "departement", "region")},
+}
+TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
 
 
 async def canned(datasette, name: str, **params) -> list[dict]:
@@ -168,6 +198,45 @@ async def list_blocks(datasette, request, kind: str, code: str) -> dict:
     return {**context, "requetes": requetes}
 
 
+def pivot(rows: list[dict]) -> dict:
+    """Rows (indicator, year, value) → the years, one line per indicator with its value per year, the sources."""
+    years = sorted({r["annee"] for r in rows})
+    lines, sources = {}, {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
+                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r["valeur_texte"]
+        sources.setdefault(r["source"], r["source_url"])
+    return {"annees": years, "lignes": list(lines.values()), "sources": sources}
+
+
+async def series_blocks(datasette, kind: str, code: str) -> dict:
+    """The blocks of indicators over the years (dotations, richness and burdens, zonages), and on the
+    fiches of groups of communes the communes receiving the largest DGF."""
+    blocks = []
+    for block in SERIES[kind]:
+        params = {"niveau": kind, "code": code, "indicateurs": ",".join(block.indicators)}
+        table = pivot(await canned(datasette, "series_indicateurs", **params))
+        if table["lignes"]:
+            blocks.append({"key": block.key, "titre": block.title, **table,
+                           "requete": pages.query_url(datasette, "series_indicateurs", **params),
+                           "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params)})
+    context = {"series": blocks, "codes_series": {c for b in SERIES[kind] for c in b.indicators}}
+    if kind != "commune":
+        params = {"niveau": kind, "code": code}
+        rows = await canned(datasette, "communes_dgf_territoire", **params)
+        context["dgf_communes"] = rows[:TOP_COMMUNES]
+        context["nb_dgf_communes"] = len(rows)
+        context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
+        context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
+                                                      _size="max")
+    if kind == "departement":
+        context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
+                                                          departement=code)
+        context["requete_dsu"] = pages.query_url(datasette, "dsu_departement", departement=code)
+    return context
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, and publications."""
     db = datasette.get_database(DATABASE)
@@ -219,12 +288,14 @@ async def fiche(datasette, request):
     context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
     if kind == "commune":
         context["points"] = map_points([territory], "commune")
+        context["maire_depuis"] = french_date(territory["maire_depuis"])
         context["comparer_codes"] = code
     elif kind == "departement":
         context["region_drom"] = DROM_REGIONS.get(code)
     elif kind == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(await shared_blocks(datasette, kind, code))
+    context.update(await series_blocks(datasette, kind, code))
     return await render(datasette, request, f"fiche_{kind}.html", context)
 
 
