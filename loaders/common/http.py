@@ -1,10 +1,13 @@
-"""Fetching one source document over HTTP(S), or from a local file, for the harvesters.
+"""Fetching one source document over HTTP(S), or from a local file, for the harvesters; streaming a
+producer's data file to disk (`download`) for the indicator loaders.
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
 enforced while streaming. Every failure becomes a FetchError with a French message.
 """
 
+import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,24 +94,29 @@ def fetch(
         headers["If-Modified-Since"] = last_modified
     own_client = client is None
     client = client or new_client()
-    attempts = retries + 1
     try:
-        for attempt in range(1, attempts + 1):
-            try:
-                return _get_once(client, url, params, headers, timeout, max_bytes)
-            except _Retryable as e:
-                if attempt == attempts:
-                    plural = "s" if attempts > 1 else ""
-                    raise FetchError(f"{e} ({attempts} tentative{plural})") from None
-                time.sleep(backoff * 2 ** (attempt - 1))
+        return _with_retries(lambda: _get_once(client, url, params, headers, timeout, max_bytes), retries, backoff)
     finally:
         if own_client:
             client.close()
-    raise AssertionError("unreachable")
 
 
 class _Retryable(Exception):
     pass
+
+
+def _with_retries(attempt_once, retries: int, backoff: float):
+    """Call `attempt_once` until it succeeds, retrying what is worth retrying (_Retryable) with backoff."""
+    attempts = retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return attempt_once()
+        except _Retryable as e:
+            if attempt == attempts:
+                plural = "s" if attempts > 1 else ""
+                raise FetchError(f"{e} ({attempts} tentative{plural})") from None
+            time.sleep(backoff * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
@@ -154,3 +162,98 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
         raise _Retryable("connexion interrompue par le serveur") from None
     except httpx.InvalidURL:
         raise FetchError(f"adresse invalide : {url}") from None
+
+
+# --- producer files: streamed to disk ------------------------------------------------------------
+
+DEFAULT_FILE_TIMEOUT = 120.0
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024  # the OFGL commune accounts run to hundreds of Mo
+
+
+@dataclass
+class Downloaded:
+    url: str  # final address, after redirects
+    path: Path
+    size: int
+    sha256: str
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+def download(
+    url: str,
+    target: Path,
+    *,
+    params: dict | None = None,
+    timeout: float = DEFAULT_FILE_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    backoff: float = DEFAULT_BACKOFF,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    client: httpx.Client | None = None,
+) -> Downloaded:
+    """Stream `url` into `target`, hashing it on the way; raise FetchError with a French message.
+
+    The bytes go to a `.part` file renamed only once complete: an interrupted transfer (connection
+    cut, fewer bytes than the Content-Length announced) never leaves a file that looks whole. The
+    same retries and size cap as `fetch`, with a longer timeout (files, not feeds).
+    """
+    if urlparse(url).scheme not in ("http", "https"):
+        raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    own_client = client is None
+    client = client or new_client()
+    try:
+        return _with_retries(lambda: _stream_once(client, url, params, headers, timeout, max_bytes, partial, target),
+                             retries, backoff)
+    finally:
+        partial.unlink(missing_ok=True)
+        if own_client:
+            client.close()
+
+
+def _stream_once(client, url, params, headers, timeout, max_bytes, partial: Path, target: Path) -> Downloaded:
+    digest, size = hashlib.sha256(), 0
+    try:
+        with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(f"le serveur a répondu HTTP {response.status_code}")
+            if response.status_code == 404:
+                raise FetchError("adresse introuvable (HTTP 404)")
+            if response.status_code != 200:
+                raise FetchError(f"le serveur a refusé la requête (HTTP {response.status_code})")
+            declared = response.headers.get("content-length")
+            declared = int(declared) if declared and declared.isdigit() else None
+            if declared is not None and declared > max_bytes:
+                raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
+            with open(partial, "wb") as out:
+                for chunk in response.iter_raw() if response.headers.get("content-encoding") in (None, "identity") \
+                        else response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
+                    digest.update(chunk)
+                    out.write(chunk)
+            if declared is not None and response.headers.get("content-encoding") in (None, "identity") \
+                    and size != declared:
+                raise _Retryable(f"fichier tronqué : {size} octets reçus sur {declared} annoncés")
+            os.replace(partial, target)
+            return Downloaded(url=str(response.url), path=target, size=size, sha256=digest.hexdigest(),
+                              last_modified=response.headers.get("last-modified"),
+                              content_type=response.headers.get("content-type"))
+    except httpx.TooManyRedirects:
+        raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})") from None
+    except httpx.TimeoutException:
+        raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
+    except httpx.DecodingError:
+        raise FetchError("réponse compressée illisible") from None
+    except httpx.ConnectError:
+        raise _Retryable("connexion impossible (serveur injoignable, nom de domaine inconnu ou réseau absent)") from None
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+        raise _Retryable(f"connexion interrompue par le serveur après {size} octets (fichier incomplet)") from None
+    except httpx.InvalidURL:
+        raise FetchError(f"adresse invalide : {url}") from None
+    except OSError as e:
+        raise FetchError(f"écriture impossible de {partial} ({e.strerror or e})") from None
