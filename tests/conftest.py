@@ -54,13 +54,17 @@ def full_db() -> Path:
 
 
 @pytest.fixture
-def fixture_ds(fixture_db):
-    return make_datasette(fixture_db)
+async def fixture_ds(fixture_db):
+    ds = make_datasette(fixture_db)
+    await ds.invoke_startup()  # as `datasette serve` does before the first request
+    return ds
 
 
 @pytest.fixture
-def full_ds(full_db):
-    return make_datasette(full_db)
+async def full_ds(full_db):
+    ds = make_datasette(full_db)
+    await ds.invoke_startup()
+    return ds
 
 
 def pytest_sessionstart(session):

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from oc_site.levels import SMALLEST_FIRST
+
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
 from ..common.numbers import parse_number
@@ -102,8 +104,8 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
     key = _require(path, data, "cle", dict)
     level = _require(path, key, "niveau", str, "cle.")
-    if level not in catalogue.LEVELS:
-        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(catalogue.LEVELS)})")
+    if level not in SMALLEST_FIRST:
+        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(SMALLEST_FIRST)})")
     columns = key.get("colonnes") or [_require(path, key, "colonne", str, "cle.")]
     csv_options, xlsx_options = data.get("csv") or {}, data.get("xlsx") or {}
     long_format = data.get("format_long") or {}
@@ -417,7 +419,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             levels.append(mapping.niveau)
         entries.append({
             "code": indicator["code"], "libelle": indicator["libelle"], "unite": indicator.get("unite"),
-            "niveaux": ",".join(lvl for lvl in catalogue.LEVELS if lvl in levels),
+            "niveaux": ",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels),
             "type": indicator.get("type", "nombre"), "decimales": indicator.get("decimales"),
             "theme": indicator.get("theme"), "ordre": indicator.get("ordre", 1000 + order),
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
