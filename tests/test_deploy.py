@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -138,8 +139,7 @@ def test_container_command_line_serves_the_site(full_db, dockerfile, fly, tmp_pa
     stage = final_stage(dockerfile)
     env = stage_env(stage)
     inspect_file = tmp_path / env["INSPECT_FILE"]
-    datasette = ROOT / ".venv" / "bin" / "datasette"
-    subprocess.run([str(datasette), "inspect", "oc.db", "--inspect-file", str(inspect_file)],
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", "oc.db", "--inspect-file", str(inspect_file)],
                    cwd=ROOT, check=True)
     env["INSPECT_FILE"] = str(inspect_file)
     health = fly["http_service"]["checks"][0]["path"]
