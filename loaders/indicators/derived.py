@@ -12,7 +12,7 @@ The computed values carry the mapping's source; their catalogue entries are the 
 import sqlite3
 from dataclasses import dataclass
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from . import catalogue
 
@@ -100,4 +100,4 @@ def apply(conn: sqlite3.Connection, mapping, source_id: int) -> Computed:
 
 def levels_with_values(conn: sqlite3.Connection, code: str) -> list[str]:
     present = {row[0] for row in conn.execute("SELECT DISTINCT niveau FROM valeurs WHERE indicateur = ?", (code,))}
-    return [level for level in catalogue.LEVELS if level in present]
+    return [level for level in SMALLEST_FIRST if level in present]

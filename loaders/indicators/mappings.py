@@ -33,6 +33,8 @@ from pathlib import Path
 
 import yaml
 
+from oc_site.levels import SMALLEST_FIRST
+
 from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
@@ -121,8 +123,8 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
     key = _require(path, data, "cle", dict)
     level = _require(path, key, "niveau", str, "cle.")
-    if level not in catalogue.LEVELS:
-        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(catalogue.LEVELS)})")
+    if level not in SMALLEST_FIRST:
+        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(SMALLEST_FIRST)})")
     columns = key.get("colonnes") or [_require(path, key, "colonne", str, "cle.")]
     csv_options, xlsx_options = data.get("csv") or {}, data.get("xlsx") or {}
     long_format = data.get("format_long") or {}
@@ -550,7 +552,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             levels.append(mapping.niveau)
         entries.append({
             "code": indicator["code"], "libelle": indicator["libelle"], "unite": indicator.get("unite"),
-            "niveaux": ",".join(lvl for lvl in catalogue.LEVELS if lvl in levels),
+            "niveaux": ",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels),
             "type": indicator.get("type", "nombre"), "decimales": indicator.get("decimales"),
             "theme": indicator.get("theme"), "ordre": indicator.get("ordre", 1000 + order),
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
@@ -614,7 +616,7 @@ def fmt(number: int) -> str:
 
 def check_file(mapping: Mapping, source: Path, vintage: str | None = None):
     """Does the file fit the mapping? Every column it names is in the header, the year can be told, every
-    line is whole and decodes: `oc sources --mettre-a-jour` refuses a file the build could not load."""
+    line is whole and decodes: `oc sources --update` refuses a file the build could not load."""
     with open_table(mapping, source) as table:
         _columns(mapping, table, Path(source))
         _fixed_year(mapping, table, Path(source), vintage)
@@ -657,7 +659,7 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         for entry in entries:
             levels = set(derived.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
             conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
-                         (",".join(lvl for lvl in catalogue.LEVELS if lvl in levels), entry["code"]))
+                         (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)
     catalogue.refresh_views(conn)
     return Report(
@@ -671,7 +673,7 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
 
 
 def download(url: str, directory: Path) -> Path:
-    """A file given by its address, through the project's one HTTP client (retries, size cap, cut transfers)."""
+    """A producer file into `directory`, through the loaders' one HTTP client (retries, size cap, cut transfers)."""
     target = directory / (Path(url.split("?")[0]).name or "telechargement")
     try:
         return http.download(url, target).path
@@ -690,26 +692,26 @@ class Located:
     entry: producer_lock.Entry | None = None
 
 
-def locate(mapping: Mapping, entries: dict, cache: Path) -> Located | str:
-    """The mapping's file for the build: its fichier_local, else its pinned file in the cache (verified).
-    A string says, in French, why there is none."""
+def locate(mapping: Mapping, entries: dict, cache: Path, verify: bool = True) -> Located | str:
+    """The mapping's file for the build: its fichier_local, else its pinned file in the cache (verified;
+    `verify=False` checks only its size, to list the mappings quickly). A string says, in French, why there is none."""
     local = mapping.local_file()
     if local is not None and local.exists():
         return Located(local, str(local))
     name = mapping.path.stem
     if mapping.rule is None:
         where = f" ({local})" if local else ""
-        return f"fichier local absent{where} ; chargez-le avec `oc indicateurs charger {name}`"
+        return f"fichier local absent{where} ; chargez-le avec `oc indicators load {name}`"
     entry = entries.get(name)
     if entry is None:
         return (f"fichier du producteur pas encore épinglé dans {producer_lock.default_path().name} "
-                f"(en ligne : `oc sources --mettre-a-jour {name}`)")
+                f"(en ligne : `oc sources --update {name}`)")
     path = entry.path(cache)
     if not path.exists():
         return f"fichier du producteur absent du cache ({path}) ; lancez `oc sources` en ligne"
     if path.stat().st_size != entry.taille:
         return f"fichier du cache altéré ({path} : taille différente du verrou) ; supprimez-le et lancez `oc sources`"
-    digest = sha256_of(path)
+    digest = sha256_of(path) if verify else entry.sha256
     if digest != entry.sha256:
         return f"fichier du cache altéré ({path} : SHA-256 différente du verrou) ; supprimez-le et lancez `oc sources`"
     return Located(path, entry.url, vintage=entry.millesime, sha256=digest, entry=entry)

@@ -7,7 +7,7 @@ The flow, one module per step or producer:
   producer's API (data.gouv.fr API v1, OpenDataSoft Explore v2.1) or its fixed address (INSEE);
 - `lock`: data/producteurs.lock.json, the pinned files (address, size, SHA-256, vintage, date);
 - `sync`: `oc sources` — download what the lock names and is missing from the cache, verify it;
-  with `--mettre-a-jour`, resolve again, download, check the file against its mapping, rewrite the lock.
+  with `--update`, resolve again, download, check the file against its mapping, rewrite the lock.
 
 `oc build` reads only the cache (through the lock): offline it loads what is there and reports the rest.
 """

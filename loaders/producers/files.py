@@ -1,7 +1,7 @@
 """A producer's file host without an API (www.insee.fr/fr/statistiques/fichier/…): the address is the rule's.
 
 INSEE replaces a file in place when it publishes a new edition; the lock's size and SHA-256 tell when
-it happened (`oc sources` then reports a changed file, `oc sources --mettre-a-jour` pins the new one).
+it happened (`oc sources` then reports a changed file, `oc sources --update` pins the new one).
 """
 
 from pathlib import PurePosixPath

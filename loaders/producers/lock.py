@@ -1,6 +1,6 @@
 """data/producteurs.lock.json: the producer files pinned for the build, one entry per mapping.
 
-Each entry records what `oc sources --mettre-a-jour` resolved and verified: producer, dataset,
+Each entry records what `oc sources --update` resolved and verified: producer, dataset,
 resource title, address, size, SHA-256, vintage, retrieval date and the file's name in the cache.
 `oc sources` downloads the entries missing from the cache and checks them against these figures;
 `oc build` loads only files that match them. The file is written sorted, so that a diff shows what changed.
@@ -14,7 +14,7 @@ from pathlib import Path
 from ..common.errors import SourceError
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTE = ("Fichiers des producteurs épinglés pour `oc build` : écrit par `oc sources --mettre-a-jour`, "
+NOTE = ("Fichiers des producteurs épinglés pour `oc build` : écrit par `oc sources --update`, "
         "vérifié par `oc sources`. Ne pas modifier à la main.")
 
 

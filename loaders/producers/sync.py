@@ -112,7 +112,7 @@ def _download(url: str, target: Path, mapping, client, options: dict) -> http.Do
         return http.download(url, target, max_bytes=max_bytes(mapping), client=client, **options)
     except http.FetchError as e:
         if "HTTP 404" in str(e):
-            raise SourceError(f"ressource disparue chez le producteur ({e}, {url}) ; `oc sources --mettre-a-jour "
+            raise SourceError(f"ressource disparue chez le producteur ({e}, {url}) ; `oc sources --update "
                               f"{mapping.path.stem}` cherchera la ressource actuelle") from None
         raise SourceError(f"téléchargement impossible : {e} ({url})") from None
 
@@ -141,7 +141,7 @@ def fetch_pinned(entry: lock.Entry, mapping, directory: Path, client, options: d
             raise SourceError(
                 f"le fichier publié à cette adresse a changé (SHA-256 {downloaded.sha256[:12]}…, {downloaded.size} "
                 f"octets ; le verrou attend {entry.sha256[:12]}…, {entry.taille} octets) : le producteur l'a "
-                f"remplacé ou le téléchargement est incomplet ; `oc sources --mettre-a-jour {entry.mapping}` "
+                f"remplacé ou le téléchargement est incomplet ; `oc sources --update {entry.mapping}` "
                 f"épinglera la version actuelle ({entry.url})")
         os.replace(incoming, path)
     finally:
@@ -199,7 +199,7 @@ def run(mapping_list, *, update_lock: bool = False, lock_path: Path | None = Non
                         f" : « {entry.ressource} », {entry.millesime}, {mapping_module.fmt(entry.taille)} octets, "
                         f"SHA-256 {entry.sha256[:12]}…")
                 elif name not in entries:
-                    message = ("pas encore épinglé dans le verrou : `oc sources --mettre-a-jour "
+                    message = ("pas encore épinglé dans le verrou : `oc sources --update "
                                f"{name}` résout et télécharge le fichier actuel du producteur")
                 else:
                     message = fetch_pinned(entries[name], mapping, directory, client, options)
