@@ -193,7 +193,7 @@ async def producer_blocks(datasette, niveau: str, code: str) -> dict:
     """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
     level; their rows, their sources, and the files that were not loaded (the block says so)."""
     expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
-    blocks = {}
+    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
     for bloc, query in PRODUCER_BLOCKS.items():
         files = [f for f in expected if f["bloc"] == bloc]
         rows = await canned(datasette, query, niveau=niveau, code=code)

@@ -300,8 +300,10 @@ async def test_offline_build_without_cache_says_what_is_missing(setup):
     assert len(lines) == 3 and all("absent du cache" in line and "lancez `oc sources`" in line for line in lines)
     ds = make_datasette(out / "oc.db")
     html = (await ds.client.get("/commune/35238")).text
-    assert html.count("Données non chargées dans cette version de la base") == 2
+    # one notice per block: Indicateurs (DGCL), Finances (OFGL), Contexte socio-économique (INSEE)
+    assert html.count("Données non chargées dans cette version de la base") == 3
     assert "INSEE (recensement de la population, Filosofi)" in html and "absent du cache" in html
+    assert "DGCL (ministère de l&#39;Intérieur)" in html
 
 
 def test_altered_cache_file_is_not_loaded(setup):
@@ -315,6 +317,18 @@ def test_altered_cache_file_is_not_loaded(setup):
                             ).fetchone()[1].startswith("fichier du cache altéré")
     result = sources(setup, "insee_comparateur")
     assert result.exit_code == 1 and "fichier du cache altéré" in result.output
+
+
+def test_load_a_file_with_the_year_given(setup, fixture_db):
+    db = setup["tmp"] / "oc.db"
+    shutil.copy(fixture_db, db)
+    source = PRODUCERS / "dgcl_criteres_repartition_2024_communes.csv"
+    mapping = str(setup["mappings"] / "dgcl_criteres_communes.yml")
+    result = CliRunner().invoke(cli, ["indicators", "load", mapping, str(source), "--db", str(db)])
+    assert result.exit_code == 1 and "année des valeurs inconnue" in result.output
+    result = CliRunner().invoke(cli, ["indicators", "load", mapping, str(source), "--year", "2024", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert value(db, "dgf_dsu", "35238", 2024) == 12448358
 
 
 def test_charger_uses_the_pinned_file(setup, fixture_db):

@@ -17,7 +17,10 @@ def indicators_group():
 @click.argument("mapping")
 @click.argument("source", required=False)
 @db_option("Base oc.db existante à compléter (remplacée seulement en cas de succès).")
-def load(mapping, source, db_path):
+@click.option("--year", type=click.IntRange(1800, 2100),
+              help="Année des valeurs, pour un mapping qui la tient du fichier épinglé (annee: millesime) "
+                   "quand SOURCE est donné.")
+def load(mapping, source, db_path, year):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
     Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son fichier épinglé en cache
@@ -26,10 +29,11 @@ def load(mapping, source, db_path):
     \b
     Exemple :
         oc indicators load ofgl_comptes_communes ofgl-base-communes.csv --db oc.db
+        oc indicators load dgcl_criteres_communes criteres_repartition_2024.csv --year 2024
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
-        report = mappings.load_into_db(db_path, parsed, source)
+        report = mappings.load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
     except SourceError as e:
         fail(f"Erreur : {e}", db_path)
     for line in report.lines():
