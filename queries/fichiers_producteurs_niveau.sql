@@ -5,5 +5,5 @@
 -- params: niveau
 SELECT mapping, producteur, titre, bloc, page, charge, motif, url, millesime, date_recuperation
 FROM fichiers_producteurs
-WHERE niveau = :niveau
+WHERE ',' || niveaux || ',' LIKE '%,' || :niveau || ',%'
 ORDER BY bloc, mapping

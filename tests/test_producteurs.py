@@ -279,6 +279,9 @@ async def test_fiches_and_comparison_show_the_producers_blocks(setup):
     assert "Comptes consolidés des communes" in html and "version du 2024-06-20" in html
     html = (await ds.client.get("/region/53")).text
     assert 'id="finances-titre"' not in html  # no OFGL mapping for the régions in this build
+    assert "Pas de données pour ce territoire dans la source" in html  # Contexte: Bretagne's sum is incomplete
+    html = (await ds.client.get("/departement/01")).text  # Ain: every commune of the fixture in the file
+    assert "Part des logements vacants" in html and "9,5 %" in html
     response = await ds.client.get("/comparer.json?codes=35238,01053")
     indicators = {i["code"]: i for i in response.json()["indicateurs"]}
     assert indicators["insee_taux_chomage_15_64"]["annee"] == 2022
@@ -304,6 +307,8 @@ async def test_offline_build_without_cache_says_what_is_missing(setup):
     assert html.count("Données non chargées dans cette version de la base") == 3
     assert "INSEE (recensement de la population, Filosofi)" in html and "absent du cache" in html
     assert "DGCL (ministère de l&#39;Intérieur)" in html
+    html = (await ds.client.get("/epci/243500139")).text  # the commune file's sums feed the EPCI's block
+    assert html.count("Données non chargées dans cette version de la base") == 1 and "contexte-titre" in html
 
 
 def test_altered_cache_file_is_not_loaded(setup):

@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS fichiers_producteurs (
     mapping TEXT PRIMARY KEY,
     producteur TEXT NOT NULL,
     titre TEXT NOT NULL,
-    niveau TEXT NOT NULL,
+    niveaux TEXT NOT NULL,             -- niveaux servis : celui du fichier, et ses parents s'il y a des sommes
     bloc TEXT,
     page TEXT,
     charge INTEGER NOT NULL CHECK (charge IN (0, 1)),

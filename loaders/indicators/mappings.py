@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from oc_site.levels import SMALLEST_FIRST
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from ..common import http
 from ..common.atomic import updating_copy
@@ -717,12 +717,20 @@ def locate(mapping: Mapping, entries: dict, cache: Path, verify: bool = True) ->
     return Located(path, entry.url, vintage=entry.millesime, sha256=digest, entry=entry)
 
 
+def served_levels(mapping: Mapping) -> str:
+    """The levels a mapping gives values to: its own, and the levels above when it sums commune values."""
+    levels = [mapping.niveau]
+    if any(i.get("agregation") for i in mapping.indicateurs):
+        levels += LEVELS[mapping.niveau].parents
+    return ",".join(levels)
+
+
 def record(conn: sqlite3.Connection, mapping: Mapping, located: Located | None, reason: str | None = None):
     """Note in fichiers_producteurs whether the mapping's data are in the base (the fiches say when not)."""
     catalogue.ensure_schema(conn)
     entry = located.entry if located else None
     catalogue.record_producer_file(
-        conn, mapping=mapping.path.stem, producteur=mapping.producteur, titre=mapping.titre, niveau=mapping.niveau,
+        conn, mapping=mapping.path.stem, producteur=mapping.producteur, titre=mapping.titre, niveaux=served_levels(mapping),
         bloc=mapping.bloc, page=mapping.url, charge=0 if located is None else 1, motif=reason,
         url=entry.url if entry else (located.origin if located else mapping.telechargement),
         millesime=entry.millesime if entry else mapping.millesime, sha256=located.sha256 if located else None,
