@@ -229,11 +229,12 @@ def test_build_loads_pinned_files(setup):
     pin(setup)
     db = build(setup)
     # DGCL, year = the pinned resource's vintage (values: the DGCL's 2022 ones, see the fixture README)
-    assert value(db, "dgf_population", "35238", 2024) == 229692
-    assert value(db, "dgf_potentiel_financier_hab", "35238", 2024) == pytest.approx(1123.281647)
-    assert value(db, "dgf_effort_fiscal", "01001", 2024) == pytest.approx(0.924739)
-    assert value(db, "dgf_dsu", "2A004", 2024) == 1634990
-    assert value(db, "dgf_dotation_communes_nouvelles", "35238", 2024) is None  # empty column
+    assert value(db, "population_dgf", "35238", 2024) == 229692
+    assert value(db, "potentiel_financier_hab", "35238", 2024) == pytest.approx(1123.281647)
+    assert value(db, "effort_fiscal", "01001", 2024) == pytest.approx(0.924739)
+    assert value(db, "dsu", "2A004", 2024) == 1634990
+    assert value(db, "superficie_dgcl", "01001", 2024) == pytest.approx(15.95)  # hectares in the file
+    assert value(db, "dotation_communes_nouvelles", "35238", 2024) is None  # empty column
     # INSEE comparateur: two census years from P16_/P22_, Filosofi 2021, secret values absent
     assert value(db, "insee_logements", "35238", 2022) == pytest.approx(135693.991799913)
     assert value(db, "insee_emplois", "35238", 2016) == pytest.approx(137793.581242526)
@@ -260,7 +261,7 @@ def test_build_loads_pinned_files(setup):
         columns = {row[1] for row in conn.execute("PRAGMA table_info(valeurs_communes_large)")}
     assert files == {name: 1 for name in NAMES}
     assert source == (setup["server"].url(DGCL_FILE), sha256(DGCL_2024), "2024")
-    assert {"dgf_effort_fiscal", "insee_taux_chomage_15_64", "ofgl_achats_charges_externes_hab"} <= columns
+    assert {"effort_fiscal", "insee_taux_chomage_15_64", "ofgl_achats_charges_externes_hab"} <= columns
 
 
 async def test_fiches_and_comparison_show_the_producers_blocks(setup):
@@ -285,7 +286,7 @@ async def test_fiches_and_comparison_show_the_producers_blocks(setup):
     response = await ds.client.get("/comparer.json?codes=35238,01053")
     indicators = {i["code"]: i for i in response.json()["indicateurs"]}
     assert indicators["insee_taux_chomage_15_64"]["annee"] == 2022
-    assert indicators["dgf_population"]["valeurs"] == {"35238": 229692, "01053": 43485}
+    assert indicators["population_dgf"]["valeurs"] == {"35238": 229692, "01053": 43485}
 
 
 async def test_offline_build_without_cache_says_what_is_missing(setup):
@@ -333,7 +334,7 @@ def test_load_a_file_with_the_year_given(setup, fixture_db):
     assert result.exit_code == 1 and "année des valeurs inconnue" in result.output
     result = CliRunner().invoke(cli, ["indicators", "load", mapping, str(source), "--year", "2024", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert value(db, "dgf_dsu", "35238", 2024) == 12448358
+    assert value(db, "dsu", "35238", 2024) == 12448358
 
 
 def test_charger_uses_the_pinned_file(setup, fixture_db):
@@ -343,7 +344,7 @@ def test_charger_uses_the_pinned_file(setup, fixture_db):
     result = CliRunner().invoke(cli, ["indicators", "load", str(setup["mappings"] / "dgcl_criteres_communes.yml"),
                                       "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert value(db, "dgf_population", "01053", 2024) == 43485
+    assert value(db, "population_dgf", "01053", 2024) == 43485
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT charge, millesime FROM fichiers_producteurs "
                             "WHERE mapping = 'dgcl_criteres_communes'").fetchone() == (1, "2024")
@@ -402,7 +403,7 @@ def test_renamed_column_names_it_and_the_mapping(pinned):
     result = sources(pinned, "--update", "dgcl_criteres_communes")
     assert result.exit_code == 1
     assert "mapping dgcl_criteres_communes.yml : colonne « Effort fiscal - Effort fiscal final » (indicateur " \
-           "dgf_effort_fiscal) absente du fichier" in result.output
+           "effort_fiscal) absente du fichier" in result.output
     assert "colonne voisine : « Effort fiscal - Effort fiscal »" in result.output
     untouched(pinned)
 

@@ -9,9 +9,10 @@ holding the indicator (`format_long`) and each indicator the value it takes ther
 A mapping of an online producer also says how to find the current file (`ressource`, see
 loaders/producers/rules.py): `oc sources` pins it in data/producteurs.lock.json and caches it, and
 `oc build` loads it from the cache. A mapping may start from another (`base`), may sum the rows that
-share a territory, year and indicator (`doublons: somme`), read a member of a ZIP archive (`archive`),
-sum commune values up to the other levels (`agregation: somme`) and compute ratios (`derives`, see
-derived.py); `bloc` names the fiche block its indicators feed (finances, contexte).
+share a territory, year and indicator (`doublons: somme`), read a CSV inside a ZIP archive (`csv.membre`),
+give each EPCI, département and région the sum of its communes' values (`agregation: territoires`) and
+compute ratios (`derives`, see
+computed.py); `bloc` names the fiche block its indicators feed (finances, contexte).
 
 Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite connection, inside the
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
@@ -42,7 +43,7 @@ from ..common.numbers import parse_number
 from ..common.pins import sha256_of
 from ..producers import lock as producer_lock
 from ..producers.rules import Rule, parse_rule
-from . import catalogue, derived
+from . import catalogue, computed as computed_values
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
@@ -83,9 +84,9 @@ class Mapping:
     filtres: dict = field(default_factory=dict)
     rule: Rule | None = None  # `ressource`: how `oc sources` finds the producer's current file
     bloc: str | None = None  # fiche block fed by the indicators: finances, contexte (default: Indicateurs)
-    membre: str | None = None  # `archive.membre`: the file to read inside a ZIP archive (expression)
+    membre: str | None = None  # `csv.membre`: the CSV to read inside a ZIP archive (expression)
     doublons: str = "remplacer"  # or "somme": rows sharing territory, year and indicator are added up
-    derives: list = field(default_factory=list)  # ratios computed after loading (derived.py)
+    derives: list = field(default_factory=list)  # ratios computed after loading (computed.py)
 
     @property
     def name(self) -> str:
@@ -192,7 +193,7 @@ def _with_base(path: Path, data: dict) -> dict:
 
 
 def _producer_options(path: Path, data: dict, level: str) -> dict:
-    """The keys of online producers' mappings: ressource, bloc, archive, doublons, derives, agregation."""
+    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, derives, agregation."""
     rule = None
     if data.get("ressource") is not None:
         try:
@@ -202,23 +203,23 @@ def _producer_options(path: Path, data: dict, level: str) -> dict:
     bloc = data.get("bloc")
     if bloc is not None and bloc not in BLOCS:
         raise MappingError(path, f"bloc « {bloc} » inconnu ({', '.join(BLOCS)})")
-    member = (data.get("archive") or {}).get("membre")
+    member = (data.get("csv") or {}).get("membre")
     if member is not None:
         try:
             re.compile(member)
         except re.error as e:
-            raise MappingError(path, f"archive.membre : expression régulière invalide ({e})") from None
+            raise MappingError(path, f"csv.membre : expression régulière invalide ({e})") from None
     duplicates = data.get("doublons", "remplacer")
     if duplicates not in ("remplacer", "somme"):
         raise MappingError(path, "doublons : remplacer ou somme")
     codes = {i["code"] for i in data["indicateurs"]}
     for indicator in data["indicateurs"]:
-        if indicator.get("agregation") not in (None, "somme"):
-            raise MappingError(path, f"agregation de {indicator['code']} : seule « somme » est connue")
+        if indicator.get("agregation") not in (None, "territoires"):
+            raise MappingError(path, f"agregation de {indicator['code']} : seule « territoires » est connue ici")
         if indicator.get("agregation") and level != "commune":
             raise MappingError(path, f"agregation de {indicator['code']} : seulement depuis les communes")
     try:
-        ratios = derived.parse(data.get("derives") or [], codes)
+        ratios = computed_values.parse(data.get("derives") or [], codes)
     except ValueError as e:
         raise MappingError(path, str(e)) from None
     if data.get("annee") == "millesime" and rule is None:
@@ -320,7 +321,7 @@ def open_table(mapping: Mapping, source: Path):
     source = Path(source)
     if mapping.membre:
         if mapping.format != "csv":
-            raise MappingError(mapping.path, "archive : seuls les CSV sont lus dans une archive", source)
+            raise MappingError(mapping.path, "csv.membre : seuls les CSV sont lus dans une archive", source)
         with _archive_member(mapping, source) as member:
             try:
                 stream = io.TextIOWrapper(member, encoding=mapping.encodage, newline="")
@@ -583,7 +584,7 @@ class Report:
     lines_filtered: int
     duplicates: int
     summed: bool = False
-    computed: derived.Computed = field(default_factory=derived.Computed)
+    computed: computed_values.Computed = field(default_factory=computed_values.Computed)
     empty: list[str] = field(default_factory=list)  # indicators of the mapping without any value
 
     def lines(self) -> list[str]:
@@ -652,12 +653,12 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
     catalogue.insert_values(conn, extracted.rows, source_id)
-    computed = derived.apply(conn, mapping, source_id)
+    computed = computed_values.apply(conn, mapping, source_id)
     if computed.aggregated or computed.ratios:
         catalogue.update_source(conn, source_id, nb_valeurs=conn.execute(
             "SELECT count(*) FROM valeurs WHERE source = ?", (source_id,)).fetchone()[0])
         for entry in entries:
-            levels = set(derived.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
+            levels = set(computed_values.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
             conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
                          (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)

@@ -1,6 +1,7 @@
 """Values computed from a mapping's own values, in SQL, right after it is loaded.
 
-- `agregation: somme` on an indicator of a commune mapping: the sum over the communes of each EPCI,
+- `agregation: territoires` on an indicator of a commune mapping: the territory's own value is the sum
+  over its communes (dwellings, jobs, inhabitants…), written under the same code for each EPCI,
   département and région — only where every commune of the territory has a value (a partial sum
   would understate it; the build report counts the territories left out);
 - `derives`: ratios, `numerateur / denominateur × echelle`, at every level and year where both are
@@ -89,7 +90,7 @@ def apply(conn: sqlite3.Connection, mapping, source_id: int) -> Computed:
     """Aggregates first (ratios of EPCI, départements and régions need their sums), then the ratios."""
     computed = Computed()
     for indicator in mapping.indicateurs:
-        if indicator.get("agregation") == "somme":
+        if indicator.get("agregation") == "territoires":
             inserted, skipped = aggregate(conn, indicator["code"], source_id)
             computed.aggregated += inserted
             computed.incomplete += skipped
