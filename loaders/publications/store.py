@@ -67,12 +67,20 @@ class Harvest:
 # --- schema ---------------------------------------------------------------------------------------
 
 def ensure_schema(conn: sqlite3.Connection):
+    """Create the publications tables, or bring those of an older oc.db up to date (for `oc harvest`)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.executescript((HERE / "schema.sql").read_text())
     for table, columns in ADDED_COLUMNS.items():
         present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         for name, declaration in columns:
             if name not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+    if "publications" in tables and "publications_sources" not in tables:
+        # an oc.db from before publications_sources: the source column says who brought each publication
+        conn.execute("""INSERT OR IGNORE INTO publications_sources
+                        SELECT id, source, premiere_vue, derniere_vue FROM publications WHERE source IS NOT NULL""")
+        conn.execute("""UPDATE publications SET date_tri = coalesce(date_publication, printf('%04d-00-00', annee),
+                        substr(premiere_vue, 1, 10)) WHERE date_tri IS NULL""")
     conn.executemany("INSERT OR REPLACE INTO themes(code, libelle) VALUES (?, ?)", classify.THEMES.items())
     conn.executemany("INSERT OR REPLACE INTO types_ressource(code, libelle) VALUES (?, ?)",
                      classify.TYPES.items())
