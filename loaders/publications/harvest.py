@@ -224,9 +224,9 @@ def build_step(db, ctx):
     lists (curated resources, catalogue of publications: local files, no network at build time), link
     everything to the new territory tables. What the lists set aside is listed in the build report."""
     conn = db.conn
-    archive = Path(ctx.options.get("publications_archive") or store.archive_path())
+    archive = store.archive_path()
     with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
-        config = load_config(ctx.options.get("sources_file"))
+        config = load_config(None)
         store.ensure_schema(conn)
         store.upsert_organisations(conn, config.organisations)
         for source in config.sources:
