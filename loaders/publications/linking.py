@@ -317,7 +317,7 @@ class Matcher:
         The name given may add a detail after the official name (« Grand Est (ex-Lorraine) »)."""
         place = self.by_code.get((level, str(code)))
         if place is None:
-            return "code absent du COG" if level in LEVEL_ORDER else "niveau inconnu"
+            return "code absent du COG" if level in LEVELS else "niveau inconnu"
         official, given = tokens(place.name), tokens(name or "")
         if given and given[:len(official)] != official:
             return f"le COG donne « {place.name} » pour ce code"
