@@ -20,6 +20,7 @@ VOLATILE_COLUMNS = {
     "sources": {"derniere_collecte", "dernier_succes", "statut", "message",
                 "nb_lues", "nb_nouvelles", "nb_mises_a_jour", "nb_rejetees"},
     "publications": {"premiere_vue", "derniere_vue"},
+    "publications_sources": {"premiere_vue", "derniere_vue"},
 }
 
 

@@ -181,7 +181,7 @@ def region_rows(documents) -> list[dict]:
 def departement_rows(documents) -> list[dict]:
     return [
         {"code": d["code"], "nom": d["nom"], "region": d["region"], "zone": d["zone"],
-         "chef_lieu": d["chefLieu"]}
+         "chef_lieu": d["chefLieu"], "type_liaison": d.get("typeLiaison")}
         for d in documents["departements"]
     ]
 
