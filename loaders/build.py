@@ -61,12 +61,13 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         search_index.build(db)
 
 
-# Each step receives the database being built and the context. Other loaders append theirs.
+# The recipe, in order: each step receives the database being built and the context.
+# A new producer adds its step here (see README, « Architecture »).
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
     mappings.build_step,  # the producers' files: those of data/mappings with a local file or a pinned archive
-    carry_over.build_step,  # values loaded by `oc indicateurs charger` into the previous oc.db
+    carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, build_fixture_db
 from loaders.cli import cli
+from test_mappings import broken_mapping, with_achats
 
 ARCHIVE = FIXTURES / "dotations-locales-back-fixture.tar.gz"
 MEMBER = "dotations-locales-back-1.3.6/data/criteres_repartition_{}.csv"
-OFGL = FIXTURES / "indicateurs" / "ofgl_comptes_communes_2022_2023.csv"
+OFGL = FIXTURES / "producteurs" / "ofgl_base_communes_consolidee_export_dep93_sample.csv"  # real extract
 
 
 def members() -> dict[str, str]:
@@ -118,7 +119,8 @@ def duplicate_row(text):
 @pytest.mark.parametrize("change,messages", [
     (rename_column, ["colonne « Dotation forfaitaire - Dotation forfaitaire notifiée N » (indicateur "
                      "dotation_forfaitaire) absente du fichier pour l'année 2022", "dgcl_criteres_dgf.yml"]),
-    (cut_in_the_middle, ["cellules au lieu de 205 : fichier tronqué ou ligne coupée", "criteres_repartition_2022.csv"]),
+    (cut_in_the_middle, ["champ(s) au lieu de 205 — fichier tronqué",
+                         "casse.tar.gz!dotations-locales-back-1.3.6/data/criteres_repartition_2022.csv"]),
     (drop_leading_zeros, ["code « 1001 » incomplet (5 caractères attendus, par exemple 01001)",
                           "zéros initiaux ont disparu"]),
     (duplicate_row, ["le code 35238 figure deux fois pour l'année 2022 (déjà à la ligne"]),
@@ -167,36 +169,36 @@ def test_archive_with_the_wrong_checksum(tmp_path, fixture_db, monkeypatch):
 
 def test_values_loaded_by_hand_survive_a_rebuild(tmp_path):
     db = build_fixture_db(tmp_path)
-    result = CliRunner().invoke(cli, ["indicateurs", "charger", "ofgl_comptes_communes", str(OFGL), "--db", str(db)])
+    ofgl = broken_mapping(tmp_path, "ofgl_comptes_communes.yml", with_achats)  # an agrégat of the real extract
+    result = CliRunner().invoke(cli, ["indicators", "load", str(ofgl), str(OFGL), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    loaded = value(db, "ofgl_recettes_fonctionnement", "35238", 2023)
-    assert loaded == pytest.approx(348215427.18)
+    loaded = value(db, "ofgl_achats_charges_externes", "93008", 2017)
+    assert loaded == pytest.approx(17152706.69)
     # a DGCL file of another year loaded by hand too (the 2022 rows, declared as 2023)
     text = members()[MEMBER.format(2022)].replace(",2022,", ",2023,")
     newer = tmp_path / "criteres_2023.csv"
     newer.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["indicateurs", "charger", "dgcl_criteres_dgf", str(newer), "--db", str(db)])
+    result = CliRunner().invoke(cli, ["indicators", "load", "dgcl_criteres_dgf", str(newer), "--db", str(db)])
     assert result.exit_code == 0, result.output
 
     result = build(db, ARCHIVE, "--previous-db", str(db))
     assert result.exit_code == 0, result.output
     assert "Valeurs reprises de la base précédente" in result.output
-    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(loaded)
+    assert value(db, "ofgl_achats_charges_externes", "93008", 2017) == pytest.approx(loaded)
     assert value(db, "dotation_forfaitaire", "35238", 2023) == 39062590
     assert value(db, "dotation_forfaitaire_communes", "35", 2023, "departement") is not None
     assert value(db, "dotation_forfaitaire", "35238", 2022) == 39062590  # rebuilt from the archive
     with sqlite3.connect(db) as conn:
-        note, = conn.execute("SELECT note FROM sources_donnees WHERE mapping = 'ofgl_comptes_communes.yml'").fetchone()
-        wide = conn.execute("SELECT ofgl_recettes_fonctionnement FROM valeurs_communes_large "
-                            "WHERE code = '35238'").fetchone()
+        note, = conn.execute("SELECT note FROM sources_donnees WHERE mapping = ?", (ofgl.name,)).fetchone()
+        wide = conn.execute("SELECT ofgl_achats_charges_externes FROM valeurs_communes_large "
+                            "WHERE code = '93008'").fetchone()
     assert "Reprise de la base précédente" in note and wide == (pytest.approx(loaded),)
     # and a second rebuild neither duplicates nor loses them
     result = build(db, ARCHIVE)
     assert result.exit_code == 0, result.output
-    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(loaded)
+    assert value(db, "ofgl_achats_charges_externes", "93008", 2017) == pytest.approx(loaded)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM sources_donnees WHERE mapping = 'ofgl_comptes_communes.yml'"
-                            ).fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM sources_donnees WHERE mapping = ?", (ofgl.name,)).fetchone() == (1,)
 
 
 def test_one_member_is_copied_out_of_the_archive(tmp_path):

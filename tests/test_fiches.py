@@ -35,8 +35,9 @@ async def test_commune_fiche(fixture_ds):
     assert "Densité de population" in text and "4\u202f592,0 hab./km²" in text
     assert "Évolution de la population municipale" in text
     assert 'href="/oc/indicateurs_territoire?niveau=commune&amp;code=35238"' in html
-    # publications blocks (empty state in the fixture database)
-    assert "Concernant ce territoire" in text
+    # publications blocks: the catalogue's publications on its région (Rennes itself has none in the fixture)
+    assert "Publications sur ce territoire et ceux qui l'englobent" in text
+    assert "Concernant la région Bretagne" in text
     # map data island
     assert '"lat": 48.1' in html and 'id="carte"' in html
 

