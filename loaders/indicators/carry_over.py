@@ -34,14 +34,21 @@ def carry_over(conn, previous: Path) -> dict:
     try:
         if not _has_tables(conn, ("valeurs", "sources_donnees", "indicateurs")):
             return {"values": 0, "dropped": 0}
+        # the sources of mapping loads that this build did not redo (same file: same SHA-256)
+        candidates = [r[0] for r in conn.execute(f"""
+            SELECT s.id FROM {SCHEMA}.sources_donnees s
+            WHERE s.mapping IS NOT NULL
+              AND (s.sha256 IS NULL OR s.sha256 NOT IN (SELECT sha256 FROM main.sources_donnees
+                                                       WHERE sha256 IS NOT NULL))
+              AND NOT EXISTS (SELECT 1 FROM main.sources_donnees m WHERE m.mapping = s.mapping
+                              AND m.sha256 IS NULL AND m.millesime = s.millesime AND s.sha256 IS NULL)""")]
+        if not candidates:  # nothing was loaded by hand: no need to read the previous values
+            return {"values": 0, "dropped": 0}
         conn.execute("DROP TABLE IF EXISTS temp.reprises")
         conn.execute(f"""
             CREATE TEMP TABLE reprises AS
             SELECT v.* FROM {SCHEMA}.valeurs v
-            JOIN {SCHEMA}.sources_donnees s ON s.id = v.source
-            WHERE s.mapping IS NOT NULL
-              AND (s.sha256 IS NULL OR s.sha256 NOT IN (SELECT sha256 FROM main.sources_donnees
-                                                       WHERE sha256 IS NOT NULL))  -- same file reloaded
+            WHERE v.source IN ({", ".join(str(int(c)) for c in candidates)})
               AND NOT EXISTS (SELECT 1 FROM main.valeurs w WHERE w.niveau = v.niveau AND w.code = v.code
                               AND w.indicateur = v.indicateur AND w.annee = v.annee)""")
         dropped = conn.execute(f"DELETE FROM temp.reprises WHERE NOT {_current_territory('reprises')}").rowcount

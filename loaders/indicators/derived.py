@@ -146,15 +146,21 @@ def compute(conn, mapping, years: list[int], note: str | None = None) -> int:
     marks = ", ".join("?" for _ in codes)
     conn.execute(f"DELETE FROM valeurs WHERE indicateur IN ({marks}) AND annee IN ({_years(years)})", codes)
     written = 0
-    for code in additive(mapping):
-        for level in PARENT_LEVELS:
-            written += conn.execute(f"""
-                INSERT INTO valeurs (indicateur, niveau, code, annee, valeur, source)
-                SELECT ?, '{level}', c.{level}, v.annee, sum(v.valeur), ?
+    sums = list(additive(mapping))
+    if sums:
+        # one pass over the communes' values, summed for each level above (a CTE read three times)
+        selects = " UNION ALL ".join(
+            f"SELECT indicateur || '{SUFFIX}', '{level}', {level}, annee, sum(valeur), :source FROM membres "
+            f"WHERE {level} IS NOT NULL GROUP BY indicateur, {level}, annee" for level in PARENT_LEVELS)
+        marks = ", ".join(f":i{n}" for n in range(len(sums)))
+        written += conn.execute(f"""
+            WITH membres AS MATERIALIZED (
+                SELECT v.indicateur, v.annee, v.valeur, {", ".join(f"c.{level}" for level in PARENT_LEVELS)}
                 FROM valeurs v JOIN communes c ON c.code_insee = v.code
-                WHERE v.niveau = 'commune' AND v.indicateur = ? AND v.annee IN ({_years(years)})
-                  AND c.{level} IS NOT NULL AND v.valeur IS NOT NULL
-                GROUP BY c.{level}, v.annee""", (code + SUFFIX, source, code)).rowcount
+                WHERE v.niveau = 'commune' AND v.indicateur IN ({marks}) AND v.annee IN ({_years(years)})
+                  AND v.valeur IS NOT NULL)
+            INSERT INTO valeurs (indicateur, niveau, code, annee, valeur, source) {selects}""",
+            {"source": source, **{f"i{n}": code for n, code in enumerate(sums)}}).rowcount
     sums = additive(mapping)
     for calcul in mapping.calculs:
         numerator, denominator = calcul["rapport"]

