@@ -588,16 +588,16 @@ def _value(mapping: Mapping, indicator: dict, cells: list, indices: tuple, heade
                                                  f"« {text} » inattendue (valeurs prévues : {expected})", source)
             text = {str(k): v for k, v in table.items()}[text]
         return None, text
-    numbers = []
-    for index in indices:
+    number = None
+    for index in indices:  # most often one column; several: their sum
         try:
-            numbers.append(parse_number(cells[index]))
+            found = parse_number(cells[index])
         except ValueError as e:
             raise MappingError(mapping.path, f"ligne {line}, colonne « {header[index]} » : {e}", source) from e
-    present = [n for n in numbers if n is not None]
-    if not present:
+        if found is not None:
+            number = found if number is None else number + found
+    if number is None:
         return None
-    number = sum(present)
     if indicator.get("zero_est_vide") and number == 0:
         return None
     if indicator.get("echelle"):
@@ -820,14 +820,14 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     catalogue.drop_orphan_sources(conn)
     if refresh:
         catalogue.refresh_views(conn)
+    loaded = {row[0] for row in extracted.rows}
     return Report(
         mapping=mapping.name, source=origin or str(source), values=len(extracted.rows),
         indicators=[i["code"] for i in mapping.indicateurs], years=years, unknown_count=len(unknown),
         unknown_examples=unknown[:EXAMPLES], lines_read=extracted.lines_read,
         lines_without_code=extracted.lines_without_code, lines_filtered=extracted.lines_filtered,
         duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=computed,
-        empty=[i["code"] for i in mapping.indicateurs if i["code"] not in {row[0] for row in extracted.rows}
-               and not _unpublished(i, years)],
+        empty=[i["code"] for i in mapping.indicateurs if i["code"] not in loaded and not _unpublished(i, years)],
         notes=extracted.notes,
     )
 
