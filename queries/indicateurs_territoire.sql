@@ -1,12 +1,15 @@
 -- title: Indicateurs d'un territoire au dernier millésime
 -- description: Pour un territoire (niveau : commune, epci, departement ou region ; code INSEE ou SIREN), la valeur de chaque
 --   indicateur à son millésime le plus récent, avec l'unité et la source. C'est le bloc « Indicateurs » des
---   fiches.
+--   fiches. annee_population is the vintage of the territory's population municipale, so that a population figure of
+--   another vintage is never shown beside it without saying so.
 -- params: niveau, code
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,
-  s.producteur, s.titre AS source, s.url AS source_url, s.millesime
+  s.producteur, s.titre AS source, s.url AS source_url, s.millesime,
+  (SELECT max(p.annee) FROM valeurs p
+   WHERE p.niveau = v.niveau AND p.code = v.code AND p.indicateur = 'population_municipale') AS annee_population
 FROM valeurs v
 JOIN indicateurs i ON i.code = v.indicateur
 JOIN sources_donnees s ON s.id = v.source

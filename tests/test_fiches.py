@@ -71,11 +71,14 @@ async def test_island_and_com_without_epci(fixture_ds):
 
 
 async def test_paris_commune_and_departement(fixture_ds):
-    text = text_of(await page(fixture_ds, "/commune/75056"))
-    assert "à la fois une commune et un département" in text
+    html = await page(fixture_ds, "/commune/75056")
+    text = text_of(html)
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
+    assert 'href="https://www.legifrance.gouv.fr/loda/id/JORFTEXT000034103927"' in html  # its source
     assert "Paris 20e Arrondissement" in text and "Arrondissement municipal" in text
+    assert 'id="secondaire-75120"' in html
     text = text_of(await page(fixture_ds, "/departement/75"))
-    assert "à la fois une commune et un département" in text
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
 
 
 async def test_epci_fiche_lists_members_sortable(fixture_ds):
