@@ -8,10 +8,7 @@ the pages and the SQL interface never drift apart.
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote
-
-import yaml
 
 from datasette import hookimpl
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
@@ -19,6 +16,7 @@ from datasette.utils.asgi import Response
 
 from oc_site import pages
 from oc_site.levels import LEVELS, secondary_url
+from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
 
 DATABASE = pages.DATABASE
@@ -38,21 +36,7 @@ OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
 
 DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
-NOTICES_FILE = Path(__file__).resolve().parent.parent / "data" / "notices.yml"
-
-
-def load_notices(path: Path = NOTICES_FILE) -> dict[tuple[str, str], list[dict]]:
-    """(level, code) → the notices of data/notices.yml about that territory, in file order."""
-    found: dict[tuple[str, str], list[dict]] = {}
-    for notice in yaml.safe_load(path.read_text(encoding="utf-8"))["notices"]:
-        for territory in notice["territoires"]:
-            level, code = territory.split("/")
-            found.setdefault((level, code), []).append(
-                {"texte": " ".join(notice["texte"].split()), "sources": notice.get("sources", [])})
-    return found
-
-
-NOTICES = load_notices()
+NOTICES = load_notices()  # data/notices.yml, read once
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ def label(kind: str, nom: str, departement: str | None) -> str:
     return nom
 
 
+def numbered_words(nom: str) -> list[str]:
+    """Words of a name that hold digits (« 15e » of « Paris 15e Arrondissement »): a query token with a digit is
+    looked up among the codes, so they are indexed there too."""
+    return [word for word in normalise(nom).split() if any(ch.isdigit() for ch in word)]
+
+
 def territory_rows(db):
     parents = dict(db.execute(SECONDARY_URL).fetchall())
     for kind, code, nom, departement, population, codes in db.execute(SOURCE_SQL).fetchall():
@@ -52,7 +58,7 @@ def territory_rows(db):
             "population": population,
             "url": url,
             "recherche_nom": normalise(nom),
-            "recherche_codes": " ".join(codes.lower().split()),
+            "recherche_codes": " ".join([*codes.lower().split(), *numbered_words(nom)]),
         }
 
 
