@@ -8,29 +8,28 @@ import datetime
 import sqlite3
 from pathlib import Path
 
+from oc_site.levels import LEVELS, SMALLEST_FIRST
+
 HERE = Path(__file__).parent
 
-LEVELS = ("commune", "epci", "departement", "region")
-
-# Per level: the territory table, its key, the name column and the context columns of the wide view.
-LEVEL_TABLES = {
-    "commune": ("communes", "code_insee", ("departement", "region", "epci")),
-    "epci": ("epci", "siren", ("type", "departement", "region")),
-    "departement": ("departements", "code", ("region", "zone")),
-    "region": ("regions", "code", ("zone",)),
-}
-VIEW_NAMES = {
-    "commune": "valeurs_communes_large",
-    "epci": "valeurs_epci_large",
-    "departement": "valeurs_departements_large",
-    "region": "valeurs_regions_large",
-}
 CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales", "theme", "ordre",
-                     "description", "source", "source_url", "licence")
+                     "description", "source", "source_url", "licence", "bloc")
 
 
 def ensure_schema(conn: sqlite3.Connection):
+    """Create the tables; an oc.db built before the `bloc` column gains it (`oc indicators load`)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(indicateurs)")}
+    if columns and "bloc" not in columns:
+        conn.execute("ALTER TABLE indicateurs ADD COLUMN bloc TEXT")
     conn.executescript((HERE / "catalogue.sql").read_text())
+
+
+def record_producer_file(conn: sqlite3.Connection, **fields):
+    """What the build did with a mapping's file: loaded, or why not (the fiches' blocks say it)."""
+    fields.setdefault("date_chargement", now())
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    conn.execute(f"INSERT OR REPLACE INTO fichiers_producteurs ({columns}) VALUES ({marks})", tuple(fields.values()))
 
 
 def now() -> str:
@@ -86,7 +85,7 @@ def bulk_insert_values(conn: sqlite3.Connection, rows: list[tuple]):
 
 
 def known_codes(conn: sqlite3.Connection, level: str) -> set[str]:
-    table, key, _ = LEVEL_TABLES[level]
+    table, key = LEVELS[level].table, LEVELS[level].key
     return {row[0] for row in conn.execute(f"SELECT {key} FROM {table}")}
 
 
@@ -119,7 +118,8 @@ ORDER BY min(i.ordre IS NULL), min(i.ordre), c.indicateur
 
 def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
     """One row per territory, one column per indicator of the level at its main vintage (VIEW_VINTAGES_SQL)."""
-    table, key, context = LEVEL_TABLES[level]
+    table, key, context = (LEVELS[level].table, LEVELS[level].key,
+                           LEVELS[level].view_context)
     latest = conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()
     columns = [f"t.{key} AS code", "t.nom AS nom", *(f"t.{c} AS {c}" for c in context)]
     for code, year, kind in latest:
@@ -130,13 +130,13 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
             f" AND v.indicateur = '{literal}' AND v.annee = {int(year)}) AS {quote(code)}"
         )
     body = ",\n    ".join(columns)
-    return f"CREATE VIEW {VIEW_NAMES[level]} AS\nSELECT\n    {body}\nFROM {table} t"
+    return f"CREATE VIEW {LEVELS[level].wide_view} AS\nSELECT\n    {body}\nFROM {table} t"
 
 
 def refresh_views(conn: sqlite3.Connection):
     """(Re)generate the wide views and the table of vintages from the current catalogue and values."""
-    for level in LEVELS:
-        conn.execute(f"DROP VIEW IF EXISTS {VIEW_NAMES[level]}")
+    for level in SMALLEST_FIRST:
+        conn.execute(f"DROP VIEW IF EXISTS {LEVELS[level].wide_view}")
         conn.execute(wide_view_sql(conn, level))
     conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
     conn.execute("""
@@ -153,8 +153,7 @@ def refresh_views(conn: sqlite3.Connection):
         INSERT INTO indicateurs_millesimes
         SELECT indicateur, niveau, annee, count(*), 0, group_concat(DISTINCT source)
         FROM valeurs GROUP BY indicateur, niveau, annee""")
-    conn.execute("""
-        UPDATE indicateurs_millesimes SET dernier_millesime = 1
-        WHERE annee = (SELECT max(m.annee) FROM indicateurs_millesimes m
-                       WHERE m.indicateur = indicateurs_millesimes.indicateur
-                         AND m.niveau = indicateurs_millesimes.niveau)""")
+    for level in SMALLEST_FIRST:  # the vintage each wide view shows (VIEW_VINTAGES_SQL)
+        conn.executemany(
+            "UPDATE indicateurs_millesimes SET dernier_millesime = 1 WHERE indicateur = ? AND niveau = ? AND annee = ?",
+            [(indicator, level, year) for indicator, year, _ in conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()])

@@ -9,9 +9,15 @@ from pathlib import Path
 
 from ..common.errors import SourceError
 
+# The vintages of @etalab/decoupage-administratif (its version is pinned in package.json).
 COG_YEAR = 2026
 # Populations légales millésimées 2023, en vigueur au 1er janvier 2026 (INSEE, décembre 2025).
 POPULATION_YEAR = 2023
+
+
+def in_force(census_year: int) -> int:
+    """The year on whose 1 January the populations légales of a census year come into force."""
+    return census_year + 3
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,8 @@ class Census:
 # and Saint-Martin follow the annual census (2023); « les résultats les plus récents portent sur l'année
 # 2025 pour la Nouvelle-Calédonie, sur l'année 2022 pour la Polynésie française et sur l'année 2023 pour
 # Wallis et Futuna ».
-CENSUS_DEFAULT = Census(POPULATION_YEAR, "Populations légales 2023 (en vigueur au 1er janvier 2026)",
+CENSUS_DEFAULT = Census(POPULATION_YEAR, f"Populations légales {POPULATION_YEAR} (en vigueur au 1er janvier "
+                        f"{in_force(POPULATION_YEAR)})",
                         "https://www.insee.fr/fr/statistiques/8680726?sommaire=8681011")
 _COM_POPULATIONS = "https://www.insee.fr/fr/statistiques/8680702?sommaire=8681011"
 CENSUS_EXCEPTIONS = {
@@ -53,6 +60,7 @@ CHEF_LIEU_CORRECTIONS = {"984": None}
 
 def chef_lieu(item: dict) -> str | None:
     return CHEF_LIEU_CORRECTIONS.get(item["code"], item["chefLieu"])
+
 
 FILES = ("regions", "departements", "arrondissements", "communes", "epci", "ept")
 
