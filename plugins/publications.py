@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from oc_site import pages
 from oc_site import publications as store
 from oc_site.levels import LEVELS
 from oc_site.pages import DATABASE
 from oc_site.taxonomy import THEMES
+from oc_site.text import strip_controls
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
@@ -141,9 +143,10 @@ def atom_feed(title: str, self_url: str, site_url: str, rows: list[dict]) -> byt
     feed = ET.Element(f"{{{ns}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
 
     def add(parent, tag, text=None, **attributes):
-        element = ET.SubElement(parent, f"{{{ns}}}{tag}", attributes)
+        # control characters cannot be written in XML: stripped at harvest, and here for older rows
+        element = ET.SubElement(parent, f"{{{ns}}}{tag}", {k: strip_controls(v) for k, v in attributes.items()})
         if text is not None:
-            element.text = text
+            element.text = strip_controls(text)
         return element
 
     add(feed, "title", title)
@@ -178,8 +181,8 @@ async def publications_atom(datasette, request):
     if request.args.get("territoire") and not territory:
         return Response.text("Paramètre territoire invalide : attendu niveau:code, par exemple commune:35238.",
                              status=400)
-    base = request.url.split("/publications.atom")[0]
-    self_url = request.url
+    base = pages.public_url(datasette)
+    self_url = f"{base}/publications.atom" + (f"?territoire={territory}" if territory else "")
     rows = []
     title = "Open Collectivités — nouvelles publications"
     site_url = f"{base}/publications"

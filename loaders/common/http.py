@@ -1,8 +1,12 @@
-"""Fetching one source document over HTTP(S), or from a local file, for the harvesters.
+"""THE HTTP client of the loaders: fetching one source document over HTTP(S), or from a local file.
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
-enforced while streaming. Every failure becomes a FetchError with a French message.
+enforced while streaming (on the decompressed bytes: a small gzip answer cannot become gigabytes),
+and an overall deadline (`deadline`, a time.monotonic() value) that a server sending one byte at a
+time cannot outlive. `fetch` keeps the document in memory (feeds, catalogue pages); `download` writes
+it to a file (producer files of hundreds of megabytes). Every failure becomes a FetchError with a
+French message.
 """
 
 import time
@@ -17,6 +21,7 @@ DEFAULT_TIMEOUT = 20.0
 DEFAULT_RETRIES = 2
 DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DOWNLOAD_MAX_BYTES = 500 * 1024 * 1024  # producer files (`download`)
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -60,7 +65,7 @@ def megabytes(size: int) -> str:
 def read_local(path: str, max_bytes: int) -> Fetched:
     file = Path(path[len("file://"):] if path.startswith("file://") else path)
     if not file.is_file():
-        raise FetchError(f"fichier introuvable : {file}")
+        raise FetchError("fichier introuvable")  # the caller names the source
     if file.stat().st_size > max_bytes:
         raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
     return Fetched(url=str(file), status=200, content=file.read_bytes())
@@ -77,12 +82,45 @@ def fetch(
     backoff: float = DEFAULT_BACKOFF,
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
+    deadline: float | None = None,
 ) -> Fetched:
     """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
-    if scheme not in ("http", "https"):
+    chunks: list[bytes] = []
+    fetched = _request(url, etag, last_modified, params, timeout, retries, backoff, max_bytes, client, deadline,
+                       chunks.append, chunks.clear)
+    if fetched.status != 304:
+        fetched.content = b"".join(chunks)
+    return fetched
+
+
+def download(url: str, target: Path, *, max_bytes: int = DOWNLOAD_MAX_BYTES, timeout: float = 60.0,
+             retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF, deadline: float | None = None,
+             client: httpx.Client | None = None) -> Path:
+    """Write the document at `url` (http or https) into `target`, with the same guarantees as `fetch`;
+    a failed download leaves no file behind."""
+    try:
+        with open(target, "wb") as out:
+            def write(chunk, out=out):
+                out.write(chunk)
+
+            def restart(out=out):  # a retried attempt starts the file again
+                out.seek(0)
+                out.truncate()
+
+            _request(url, None, None, None, timeout, retries, backoff, max_bytes, client, deadline, write, restart)
+    except BaseException:
+        Path(target).unlink(missing_ok=True)
+        raise
+    return Path(target)
+
+
+def _request(url, etag, last_modified, params, timeout, retries, backoff, max_bytes, client, deadline,
+             write, restart=None) -> Fetched:
+    """One GET with retries; the body goes to `write` chunk by chunk (Fetched.content stays None)."""
+    if urlparse(url).scheme not in ("http", "https"):
         raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
@@ -95,11 +133,15 @@ def fetch(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                return _get_once(client, url, params, headers, timeout, max_bytes)
+                check_deadline(deadline)
+                return _get_once(client, url, params, headers, per_attempt(timeout, deadline), max_bytes, deadline,
+                                 write)
             except _Retryable as e:
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
                     raise FetchError(f"{e} ({attempts} tentative{plural})") from None
+                if restart:
+                    restart()
                 time.sleep(backoff * 2 ** (attempt - 1))
     finally:
         if own_client:
@@ -111,7 +153,19 @@ class _Retryable(Exception):
     pass
 
 
-def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
+def check_deadline(deadline: float | None):
+    if deadline is not None and time.monotonic() > deadline:
+        raise FetchError("délai total dépassé pour cette source (le serveur répond trop lentement)")
+
+
+def per_attempt(timeout: float, deadline: float | None) -> float:
+    """The timeout of one network wait: never beyond the overall deadline."""
+    if deadline is None:
+        return timeout
+    return max(0.1, min(timeout, deadline - time.monotonic()))
+
+
+def _get_once(client, url, params, headers, timeout, max_bytes, deadline, write) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -128,16 +182,17 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-            chunks, size = [], 0
+            size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                chunks.append(chunk)
+                check_deadline(deadline)
+                write(chunk)
             return Fetched(
                 url=str(response.url),
                 status=response.status_code,
-                content=b"".join(chunks),
+                content=None,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),

@@ -10,22 +10,31 @@ Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite con
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
 """
 
+import codecs
 import contextlib
 import csv
 import hashlib
 import itertools
+import math
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
+import regex
 import yaml
 
+from oc_site.text import strip_controls
+
+from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
+from ..common.locations import public_location
 from ..common.numbers import parse_number
 from . import catalogue
 
@@ -35,6 +44,9 @@ CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2}
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 HEADER_SEARCH_ROWS = 40
 EXAMPLES = 10
+# a mapping's patterns (colonnes, feuille) run with the `regex` module, which can stop a match: a
+# catastrophic pattern such as (a|aa)+$ ran 18 s on a header with Python's re
+PATTERN_SECONDS = 2.0
 
 
 class MappingError(SourceError):
@@ -134,6 +146,13 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
     if year is not None and not isinstance(year, (int, dict)):
         raise MappingError(path, "annee : un entier, {colonne: …} ou {feuille: …} est attendu")
+    for key in ("url", "telechargement"):
+        if data.get(key) is not None and not is_web_address(data[key]):
+            raise MappingError(path, f"{key} : une adresse http:// ou https:// est attendue (« {data[key]} »)")
+    for pattern in [xlsx_options.get("feuille"), *(i.get("colonnes") for i in checked),
+                    year.get("feuille") if isinstance(year, dict) else None]:
+        if pattern is not None:
+            compile_pattern(path, pattern)
     return Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
@@ -144,6 +163,34 @@ def parse_mapping(path: Path) -> Mapping:
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
     )
+
+
+def is_web_address(value) -> bool:
+    """An absolute http(s) address: the only kind a mapping may give (javascript: would run on the fiches)."""
+    parts = urlparse(str(value))
+    return isinstance(value, str) and parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def compile_pattern(mapping_path, pattern) -> "regex.Pattern":
+    try:
+        return regex.compile(str(pattern))
+    except regex.error as e:
+        raise MappingError(mapping_path, f"motif « {pattern} » invalide ({e})") from e
+
+
+def match_all(mapping_path, pattern: str, texts: list[str], search: bool = False) -> list:
+    """`pattern` matched (fullmatch, or search) against every text, in PATTERN_SECONDS at most in all."""
+    compiled = compile_pattern(mapping_path, pattern)
+    method = compiled.search if search else compiled.fullmatch
+    deadline = time.monotonic() + PATTERN_SECONDS
+    found = []
+    for text in texts:
+        try:
+            found.append(method(text, timeout=max(0.01, deadline - time.monotonic())))
+        except TimeoutError:
+            raise MappingError(mapping_path, f"motif « {pattern} » trop coûteux (plus de {PATTERN_SECONDS:g} s "
+                                             "sur les noms de colonnes ou de feuilles) : simplifiez-le") from None
+    return found
 
 
 def mapping_path(name_or_path: str, directory: Path = DEFAULT_DIR) -> Path:
@@ -204,11 +251,46 @@ def _csv_rows(mapping: Mapping, stream, source: Path):
         raise MappingError(mapping.path, f"CSV illisible ({e})", source) from e
 
 
+UNICODE_ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+
+
+def looks_utf8(path: Path, block: int = 1 << 20) -> bool:
+    """True if the file has non-ASCII bytes and all of them form valid UTF-8 (read block by block)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    non_ascii = False
+    with open(path, "rb") as f:
+        for data in iter(lambda: f.read(block), b""):
+            try:
+                decoder.decode(data)
+            except UnicodeDecodeError:
+                return False
+            non_ascii = non_ascii or not data.isascii()
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return non_ascii
+
+
+def check_encoding(mapping: Mapping, source: Path):
+    """A UTF-8 file read with a one-byte encoding (cp1252, latin-1) would load as mojibake (« Ã© » for
+    « é ») without any error: refused. The other way round fails on the first invalid byte."""
+    try:
+        name = codecs.lookup(mapping.encodage).name
+    except LookupError as e:
+        raise MappingError(mapping.path, f"encodage « {mapping.encodage} » inconnu", source) from e
+    if name not in UNICODE_ENCODINGS and looks_utf8(source):
+        raise MappingError(mapping.path, f"le fichier est encodé en UTF-8, mais le mapping indique {mapping.encodage} "
+                                         "(csv.encodage) : les accents seraient mal lus ; corrigez l'encodage "
+                                         "(utf-8-sig)", source)
+
+
 @contextlib.contextmanager
 def open_table(mapping: Mapping, source: Path):
     """The producer file as a Table whose rows are read while they are consumed (files of millions of rows)."""
     source = Path(source)
     if mapping.format == "csv":
+        check_encoding(mapping, source)
         try:
             stream = open(source, encoding=mapping.encodage, newline="")
         except (OSError, LookupError) as e:
@@ -225,7 +307,7 @@ def open_table(mapping: Mapping, source: Path):
     try:
         names = workbook.sheetnames
         if mapping.feuille:
-            matching = [n for n in names if re.fullmatch(mapping.feuille, n)]
+            matching = [n for n, m in zip(names, match_all(mapping.path, mapping.feuille, names)) if m]
             if not matching:
                 raise MappingError(mapping.path, f"aucune feuille ne correspond à « {mapping.feuille} » "
                                                  f"(feuilles : {', '.join(names)})", source)
@@ -304,8 +386,8 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
         plan["filters"][need(name, "filtre")] = {str(a) for a in allowed}
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
-            pattern = re.compile(indicator["colonnes"])
-            found = [(i, int(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
+            matches = match_all(mapping.path, indicator["colonnes"], table.header)
+            found = [(i, int(m.group(1))) for i, m in enumerate(matches) if m]
             if not found:
                 raise MappingError(mapping.path, f"aucune colonne ne correspond à « {indicator['colonnes']} » "
                                                  f"(indicateur {indicator['code']})", source)
@@ -320,7 +402,7 @@ def _fixed_year(mapping: Mapping, table: Table, source: Path) -> int | None:
     if isinstance(mapping.annee, int):
         return mapping.annee
     if isinstance(mapping.annee, dict) and mapping.annee.get("feuille"):
-        match = re.search(mapping.annee["feuille"], table.sheet or "")
+        match = match_all(mapping.path, mapping.annee["feuille"], [table.sheet or ""], search=True)[0]
         if not match:
             raise MappingError(mapping.path, f"année introuvable dans le nom de feuille « {table.sheet} » "
                                              f"(motif {mapping.annee['feuille']})", source)
@@ -331,7 +413,7 @@ def _fixed_year(mapping: Mapping, table: Table, source: Path) -> int | None:
 def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else strip_controls(str(value)).strip()
 
 
 def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Extract:
@@ -389,6 +471,9 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Ex
                         continue
                     if indicator.get("echelle"):
                         number = number * indicator["echelle"]
+                        if not math.isfinite(number):
+                            raise MappingError(mapping.path, f"ligne {line}, colonne « {table.header[index]} » : "
+                                                             "nombre hors limites après l'échelle", source)
                 key = (indicator["code"], code, value_year)
                 if key in seen:
                     result.duplicates += 1
@@ -477,9 +562,10 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     note = (f"{extracted.lines_read} lignes lues, {extracted.lines_without_code} sans code, "
             f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés.")
     source_id = catalogue.add_source(
-        conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url, fichier=origin or str(source),
+        conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url,
+        fichier=public_location(origin or source),  # published: an address or a file name, no machine path
         millesime=mapping.millesime or ", ".join(str(y) for y in years) or "inconnu",
-        sha256=hashlib.sha256(source.read_bytes()).hexdigest(), mapping=mapping.name,
+        sha256=sha256_of(source), mapping=mapping.name,
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
@@ -495,42 +581,45 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     )
 
 
-def download(url: str, directory: Path) -> Path:
-    import httpx
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
+
+def download(url: str, directory: Path) -> Path:
+    """The producer file, through the loaders' one HTTP client (size cap, timeouts, retries)."""
     target = directory / (Path(url.split("?")[0]).name or "telechargement")
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
-            if response.status_code != 200:
-                raise SourceError(f"téléchargement impossible : HTTP {response.status_code}", url)
-            with open(target, "wb") as f:
-                for chunk in response.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as e:
-        raise SourceError(f"téléchargement impossible ({type(e).__name__} : {e})", url) from e
-    return target
+        return http.download(url, target)
+    except http.FetchError as e:
+        raise SourceError(f"téléchargement impossible de {url} : {e}") from e
 
 
 def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
-    """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded."""
-    if not Path(db_path).exists():
-        raise SourceError("base absente : lancez d'abord `oc build`", Path(db_path).resolve())
+    """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded. The
+    producer file is downloaded beside the database (a stale download is removed by the next change)."""
+    db_path = Path(db_path).resolve()
+    if not db_path.exists():
+        raise SourceError("base absente : lancez d'abord `oc build`", db_path)
     if source is None:
         local = mapping.local_file()
         source = str(local) if local and local.exists() else mapping.telechargement
         if source is None:
             raise MappingError(mapping.path, "donnez un fichier ou une URL : pas de fichier_local présent "
                                              "ni d'adresse de téléchargement dans le mapping")
-    with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
-        origin = source
-        if re.match(r"^https?://", source):
-            path = download(source, Path(workdir))
-        else:
-            path = Path(source)
-            if not path.exists():
-                raise SourceError("fichier absent", path)
-            origin = str(path)
-        with updating_copy(db_path, "mapping") as conn:
+    with updating_copy(db_path, "mapping") as conn:
+        with tempfile.TemporaryDirectory(prefix=f".{db_path.name}.telechargement-", dir=db_path.parent) as workdir:
+            origin = source
+            if re.match(r"^https?://", source):
+                path = download(source, Path(workdir))
+            else:
+                path = Path(source)
+                if not path.exists():
+                    raise SourceError("fichier absent", path)
+                origin = str(path)
             with conn:
                 report = load(conn, mapping, path, origin=origin)
             conn.execute("ANALYZE")
