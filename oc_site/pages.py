@@ -10,6 +10,14 @@ PLUGIN_CONFIG = "open-collectivites"  # the site's own settings under `plugins:`
 PUBLIC_URL_ENV = "OC_URL_PUBLIQUE"
 
 
+def web_url(value) -> str | None:
+    """`value` if it is an absolute http(s) address, else None (javascript:, data:, relative…)."""
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value.strip())
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def public_url(datasette) -> str:
     """The site's public address (https://…, no trailing slash) for the absolute links of Atom feeds
     and cached pages: configured (OC_URL_PUBLIQUE, else `url_publique` in metadata.yml), never taken
