@@ -116,7 +116,8 @@ def as_json(comparison) -> str:
 
 def error_response(fmt, message, status=400):
     if fmt == ".json":
-        return Response.json({"erreur": message}, status=status)
+        return Response(json.dumps({"erreur": message}, ensure_ascii=False), status=status,
+                        content_type="application/json; charset=utf-8")
     return Response.text(f"Erreur : {message}\n", status=status)
 
 
