@@ -94,8 +94,8 @@ def updating_copy(db_path: Path, purpose: str):
         raise SourceError("base absente : lancez d'abord `oc build`", db_path)
     with database_lock(db_path, purpose):
         temporary = db_path.with_name(f".{db_path.name}.{purpose}-{os.getpid()}")
-        shutil.copyfile(db_path, temporary)
         try:
+            shutil.copyfile(db_path, temporary)
             conn = sqlite3.connect(temporary)
             # a private copy, swapped in only at the end: no need to sync it to disk at every commit
             conn.execute("PRAGMA synchronous = OFF")
