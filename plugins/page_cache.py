@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from datasette import hookimpl
 
-from oc_site.pages import public_url
+from oc_site.pages import DATABASE, public_url
 
-CACHED_PATHS = ("/oc",)
+CACHED_PATHS = (f"/{DATABASE}",)
 
 
 def cacheable(scope) -> bool:

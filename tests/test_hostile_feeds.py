@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from conftest import ROOT
 from loaders.common.atomic import database_lock, temporaries
 from test_publications_harvest import Harvester, query
 
-OC = ROOT / ".venv" / "bin" / "oc"
 
 
 def rss(*items: str) -> bytes:
@@ -63,7 +63,7 @@ def test_a_server_that_never_finishes_is_cut_at_the_source_deadline(harvester, s
 def test_the_command_line_sets_the_deadline_of_every_source(harvester, server):
     server.add("/goutte-a-goutte", body=GOOD * 50, drip=0.02)
     harvester.source("lente", "/goutte-a-goutte")
-    result = harvester.run("--delai-total", "1")
+    result = harvester.run("--total-timeout", "1")
     assert result.exit_code == 1 and "délai total dépassé" in result.output
 
 
@@ -108,7 +108,7 @@ def test_a_second_run_meanwhile_stops_with_a_clear_message(harvester, server):
 
 def start_harvest(harvester) -> subprocess.Popen:
     harvester.run("--help")  # writes the configuration
-    return subprocess.Popen([str(OC), "harvest", "--db", str(harvester.db), "--sources", str(harvester.config),
+    return subprocess.Popen([sys.executable, "-m", "loaders.cli", "harvest", "--db", str(harvester.db), "--sources", str(harvester.config),
                              "--archive", str(harvester.archive)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 

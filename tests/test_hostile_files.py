@@ -63,7 +63,7 @@ def dgf_file(tmp_path, encoding="cp1252", **cells) -> "Path":
 
 
 def load(db, mapping_path, source):
-    return CliRunner().invoke(cli, ["indicateurs", "charger", str(mapping_path), str(source), "--db", str(db)])
+    return CliRunner().invoke(cli, ["indicators", "load", str(mapping_path), str(source), "--db", str(db)])
 
 
 @pytest.mark.parametrize("key,address", [("url", "javascript:alert(document.cookie)"),
@@ -140,9 +140,7 @@ def server():
 
 def test_downloads_go_through_the_shared_client_and_its_size_cap(tmp_path, server, monkeypatch):
     assert "httpx" not in (ROOT / "loaders" / "indicators" / "mappings.py").read_text()
-    monkeypatch.setattr(mappings.http, "DOWNLOAD_MAX_BYTES", 1024 * 1024)
-    monkeypatch.setattr(mappings.http.download, "__kwdefaults__",
-                        {**mappings.http.download.__kwdefaults__, "max_bytes": 1024 * 1024})
+    monkeypatch.setattr(mappings, "DOWNLOAD_MAX_BYTES", 1024 * 1024)
     url = server.add("/criteres.csv", body=gzip.compress(b"0;" * (20 * 1024 * 1024)), encoding="gzip",
                      content_type="text/csv")
     with pytest.raises(SourceError, match="réponse trop volumineuse : plus de 1 Mo"):

@@ -1,14 +1,15 @@
-"""THE HTTP client of the loaders: fetching one source document over HTTP(S), or from a local file.
+"""Fetching one source document over HTTP(S), or from a local file: THE one HTTP client of the loaders
+(publication harvesters and producer files alike).
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
-enforced while streaming (on the decompressed bytes: a small gzip answer cannot become gigabytes),
-and an overall deadline (`deadline`, a time.monotonic() value) that a server sending one byte at a
-time cannot outlive. `fetch` keeps the document in memory (feeds, catalogue pages); `download` writes
-it to a file (producer files of hundreds of megabytes). Every failure becomes a FetchError with a
-French message.
+enforced while streaming (on the decoded bytes: a small gzip answer cannot become gigabytes), and an
+overall deadline (`deadline`, a time.monotonic() value) that a server sending one byte at a time
+cannot outlive. Every failure becomes a FetchError with a French message; a body streamed to a file
+that fails is removed.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,6 @@ DEFAULT_TIMEOUT = 20.0
 DEFAULT_RETRIES = 2
 DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DOWNLOAD_MAX_BYTES = 500 * 1024 * 1024  # producer files (`download`)
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -34,7 +34,8 @@ class FetchError(Exception):
 class Fetched:
     url: str  # final address, after redirects
     status: int  # 200, or 304 when the document has not changed
-    content: bytes | None
+    content: bytes | None  # None for a 304, or when the body was written to `path`
+    path: Path | None = None  # where the body was written, when fetch() was given a `target`
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
@@ -82,45 +83,19 @@ def fetch(
     backoff: float = DEFAULT_BACKOFF,
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
+    target: Path | None = None,
     deadline: float | None = None,
 ) -> Fetched:
-    """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
+    """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
+
+    With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
+    the size cap applies all the same, to the decoded bytes. With `deadline`, no attempt, wait or
+    chunk goes past it.
+    """
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
-    chunks: list[bytes] = []
-    fetched = _request(url, etag, last_modified, params, timeout, retries, backoff, max_bytes, client, deadline,
-                       chunks.append, chunks.clear)
-    if fetched.status != 304:
-        fetched.content = b"".join(chunks)
-    return fetched
-
-
-def download(url: str, target: Path, *, max_bytes: int = DOWNLOAD_MAX_BYTES, timeout: float = 60.0,
-             retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF, deadline: float | None = None,
-             client: httpx.Client | None = None) -> Path:
-    """Write the document at `url` (http or https) into `target`, with the same guarantees as `fetch`;
-    a failed download leaves no file behind."""
-    try:
-        with open(target, "wb") as out:
-            def write(chunk, out=out):
-                out.write(chunk)
-
-            def restart(out=out):  # a retried attempt starts the file again
-                out.seek(0)
-                out.truncate()
-
-            _request(url, None, None, None, timeout, retries, backoff, max_bytes, client, deadline, write, restart)
-    except BaseException:
-        Path(target).unlink(missing_ok=True)
-        raise
-    return Path(target)
-
-
-def _request(url, etag, last_modified, params, timeout, retries, backoff, max_bytes, client, deadline,
-             write, restart=None) -> Fetched:
-    """One GET with retries; the body goes to `write` chunk by chunk (Fetched.content stays None)."""
-    if urlparse(url).scheme not in ("http", "https"):
+    if scheme not in ("http", "https"):
         raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
@@ -134,15 +109,17 @@ def _request(url, etag, last_modified, params, timeout, retries, backoff, max_by
         for attempt in range(1, attempts + 1):
             try:
                 check_deadline(deadline)
-                return _get_once(client, url, params, headers, per_attempt(timeout, deadline), max_bytes, deadline,
-                                 write)
+                return _get_once(client, url, params, headers, per_attempt(timeout, deadline), max_bytes, target,
+                                 deadline)
             except _Retryable as e:
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
                     raise FetchError(f"{e} ({attempts} tentative{plural})") from None
-                if restart:
-                    restart()
                 time.sleep(backoff * 2 ** (attempt - 1))
+    except BaseException:
+        if target:
+            Path(target).unlink(missing_ok=True)
+        raise
     finally:
         if own_client:
             client.close()
@@ -165,7 +142,7 @@ def per_attempt(timeout: float, deadline: float | None) -> float:
     return max(0.1, min(timeout, deadline - time.monotonic()))
 
 
-def _get_once(client, url, params, headers, timeout, max_bytes, deadline, write) -> Fetched:
+def _get_once(client, url, params, headers, timeout, max_bytes, target=None, deadline=None) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -182,17 +159,22 @@ def _get_once(client, url, params, headers, timeout, max_bytes, deadline, write)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                check_deadline(deadline)
-                write(chunk)
+            chunks, size = [], 0
+            with open(target, "wb") if target else contextlib.nullcontext() as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                    check_deadline(deadline)
+                    if target:
+                        out.write(chunk)
+                    else:
+                        chunks.append(chunk)
             return Fetched(
                 url=str(response.url),
                 status=response.status_code,
-                content=None,
+                content=None if target else b"".join(chunks),
+                path=target,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),

@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 import regex
 import yaml
 
+from oc_site.levels import SMALLEST_FIRST
 from oc_site.text import strip_controls
 
 from ..common import http
@@ -114,8 +115,8 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
     key = _require(path, data, "cle", dict)
     level = _require(path, key, "niveau", str, "cle.")
-    if level not in catalogue.LEVELS:
-        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(catalogue.LEVELS)})")
+    if level not in SMALLEST_FIRST:
+        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(SMALLEST_FIRST)})")
     columns = key.get("colonnes") or [_require(path, key, "colonne", str, "cle.")]
     csv_options, xlsx_options = data.get("csv") or {}, data.get("xlsx") or {}
     long_format = data.get("format_long") or {}
@@ -502,7 +503,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             levels.append(mapping.niveau)
         entries.append({
             "code": indicator["code"], "libelle": indicator["libelle"], "unite": indicator.get("unite"),
-            "niveaux": ",".join(lvl for lvl in catalogue.LEVELS if lvl in levels),
+            "niveaux": ",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels),
             "type": indicator.get("type", "nombre"), "decimales": indicator.get("decimales"),
             "theme": indicator.get("theme"), "ordre": indicator.get("ordre", 1000 + order),
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
@@ -589,13 +590,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+DOWNLOAD_TIMEOUT = 60.0
+DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024  # the largest producer file read today is about 40 MB
+
+
 def download(url: str, directory: Path) -> Path:
-    """The producer file, through the loaders' one HTTP client (size cap, timeouts, retries)."""
+    """A producer file into `directory`, through the loaders' one HTTP client (retries, size cap)."""
     target = directory / (Path(url.split("?")[0]).name or "telechargement")
     try:
-        return http.download(url, target)
+        http.fetch(url, target=target, timeout=DOWNLOAD_TIMEOUT, max_bytes=DOWNLOAD_MAX_BYTES)
     except http.FetchError as e:
         raise SourceError(f"téléchargement impossible de {url} : {e}") from e
+    return target
 
 
 def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
@@ -637,7 +643,7 @@ def build_step(db, ctx):
         if local is None or not local.exists():
             where = f" ({local})" if local else ""
             ctx.reporter.echo(f"Mapping {mapping.name} : fichier local absent{where}, ignoré "
-                              f"(chargez-le avec `oc indicateurs charger {path.stem}`).")
+                              f"(chargez-le avec `oc indicators load {path.stem}`).")
             continue
         with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
             report = load(db.conn, mapping, local)

@@ -25,7 +25,7 @@ from .sources import rss as feeds
 ROOT = Path(__file__).resolve().parents[2]
 LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated}
 # a source must be done in this time, whatever its server does (one byte every 2 s kept a run alive
-# for 8 minutes); `delai_total_s` in sources.yml, `--delai-total` on the command line
+# for 8 minutes); `delai_total_s` in sources.yml, `--total-timeout` on the command line
 DEFAULT_TOTAL_SECONDS = 120.0
 TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
                "curation": "liste choisie"}
@@ -224,9 +224,9 @@ def build_step(db, ctx):
     """`oc build`: keep every publication of the previous oc.db and of the archive, reload the curated
     list (a local file: no network at build time), link everything to the new territory tables."""
     conn = db.conn
-    archive = Path(ctx.options.get("publications_archive") or store.archive_path())
+    archive = store.archive_path()
     with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
-        config = load_config(ctx.options.get("sources_file"))
+        config = load_config(None)
         store.ensure_schema(conn)
         store.upsert_organisations(conn, config.organisations)
         for source in config.sources:
