@@ -4,7 +4,8 @@ Datasette's time limit (sql_time_limit_ms) is checked by a progress handler betw
 virtual-machine instructions; a single instruction that runs long escapes it. The functions
 that can do so are those whose work grows with their arguments: printf('%.*c', 900000000, 'x'),
 randomblob(900000000), hex(…), zeroblob, replace, instr (quadratic: text × pattern), trim with a
-set of characters (text × set). Bounding the length of any string or blob bounds them all:
+set of characters (text × set). Bounding the length of any string or blob bounds most of them; the
+others are replaced or checked:
 
 - LIMITS: SQLite's own limits (sqlite3.Connection.setlimit). A string or blob of 256 Kio at most
   (the longest value in oc.db is about 2 000 characters): a longer one fails at once with
@@ -23,8 +24,8 @@ set of characters (text × set). Bounding the length of any string or blob bound
 - HEAP_LIMIT: all of SQLite's memory in the process (PRAGMA hard_heap_limit), a last bound for
   what a query holds inside SQLite (sorts, wide rows); past it the query fails with
   « out of memory » (Python raises MemoryError).
-- fts3_tokenizer() is refused: given a tokenizer name it returns a pointer, i.e. a memory
-  address of the server process.
+- fts3_tokenizer() is refused by an authorizer (« not authorized to use function »): given a
+  tokenizer name it returns a pointer, i.e. a memory address of the server process.
 """
 
 import re
@@ -81,17 +82,18 @@ def result_budget_row_factory(limit: int = RESULT_MAX_CHARACTERS):
     return row_factory
 
 
+def as_text(value) -> str:
+    """A value as SQLite's trim reads it: as text (blobs decoded as UTF-8)."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def linear_trim(strip):
     """trim(X, Y), ltrim(X, Y), rtrim(X, Y) with Python's linear str methods (same results on text)."""
 
     def trim(text, characters):
         if text is None or characters is None:
             return None
-        if isinstance(text, bytes) or isinstance(characters, bytes):
-            text, characters = bytes(text), bytes(characters)  # blobs: byte by byte, as SQLite
-        elif not isinstance(text, str):
-            text = str(text)
-        return strip(text, characters if isinstance(characters, (str, bytes)) else str(characters))
+        return strip(as_text(text), as_text(characters))
 
     return trim
 
