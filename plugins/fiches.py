@@ -21,6 +21,8 @@ from oc_site.publications import publications_for_db
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
 CHART_LIMIT = 15
+SERIES_YEARS = 6  # exercices shown in the Finances block (the query and its CSV have them all)
+PRODUCER_BLOCKS = {"finances": "finances_territoire", "contexte": "contexte_territoire"}
 SORTS = {
     "nom": "nom",
     "population": "population",
@@ -168,13 +170,53 @@ async def list_blocks(datasette, request, kind: str, code: str) -> dict:
     return {**context, "requetes": requetes}
 
 
+def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
+    """Rows (indicator, year, value) → a table: one line per indicator, one column per recent year."""
+    kept = sorted({r["annee"] for r in rows})[-years:]
+    lines = {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"],
+                                                  "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"]
+    return {"annees": kept, "lignes": list(lines.values()), "toutes_annees": len({r["annee"] for r in rows})}
+
+
+def sources_of(rows: list[dict]) -> list[dict]:
+    found = {}
+    for r in rows:
+        found.setdefault(r["source"], {"titre": r["source"], "url": r["source_url"], "producteur": r["producteur"],
+                                       "millesime": r["millesime"]})
+    return list(found.values())
+
+
+async def producer_blocks(datasette, niveau: str, code: str) -> dict:
+    """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
+    level; their rows, their sources, and the files that were not loaded (the block says so)."""
+    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
+    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
+    for bloc, query in PRODUCER_BLOCKS.items():
+        files = [f for f in expected if f["bloc"] == bloc]
+        rows = await canned(datasette, query, niveau=niveau, code=code)
+        if not files and not rows:
+            continue
+        blocks[bloc] = {
+            "lignes": rows, "sources": sources_of(rows), "serie": series(rows) if bloc == "finances" and rows else None,
+            "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
+            "requete": pages.query_url(datasette, query, niveau=niveau, code=code),
+            "csv": pages.query_url(datasette, query, ".csv", niveau=niveau, code=code),
+        }
+    return blocks
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
-    """The blocks every fiche has: indicators at their latest vintage, and publications."""
+    """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
+    (when their producers' files are expected), and publications."""
     db = datasette.get_database(DATABASE)
     return {
         "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "blocs": await producer_blocks(datasette, niveau, code),
         "publications": await publications_for_db(db, niveau, code),
         "code": code,
     }

@@ -140,7 +140,8 @@ def server():
 
 def test_downloads_go_through_the_shared_client_and_its_size_cap(tmp_path, server, monkeypatch):
     assert "httpx" not in (ROOT / "loaders" / "indicators" / "mappings.py").read_text()
-    monkeypatch.setattr(mappings, "DOWNLOAD_MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(mappings.http.download, "__kwdefaults__",
+                        {**mappings.http.download.__kwdefaults__, "max_bytes": 1024 * 1024})
     url = server.add("/criteres.csv", body=gzip.compress(b"0;" * (20 * 1024 * 1024)), encoding="gzip",
                      content_type="text/csv")
     with pytest.raises(SourceError, match="réponse trop volumineuse : plus de 1 Mo"):

@@ -10,6 +10,8 @@ that fails is removed.
 """
 
 import contextlib
+import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,3 +193,44 @@ def _get_once(client, url, params, headers, timeout, max_bytes, target=None, dea
         raise _Retryable("connexion interrompue par le serveur") from None
     except httpx.InvalidURL:
         raise FetchError(f"adresse invalide : {url}") from None
+
+
+# --- producer files: streamed to disk, hashed, renamed once whole ---------------------------------
+
+DEFAULT_FILE_TIMEOUT = 120.0
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024  # the OFGL commune accounts run to hundreds of Mo
+
+
+@dataclass
+class Downloaded:
+    url: str  # final address, after redirects
+    path: Path
+    size: int
+    sha256: str
+    last_modified: str | None = None
+
+
+def download(url: str, target: Path, *, timeout: float = DEFAULT_FILE_TIMEOUT,
+             max_bytes: int = DEFAULT_MAX_FILE_BYTES, **options) -> Downloaded:
+    """`fetch` an http(s) file into `target` through a `.part` file renamed only once complete: a
+    transfer cut short (fewer bytes than announced, connection closed) never leaves a file that looks
+    whole. Returns its size and SHA-256, which the producers' lock records and checks."""
+    if not is_web_url(url):
+        raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        fetched = fetch(url, target=partial, timeout=timeout, max_bytes=max_bytes, **options)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = partial.stat().st_size
+        os.replace(partial, target)
+    except OSError as e:
+        raise FetchError(f"écriture impossible de {target} ({e.strerror or e})") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return Downloaded(url=fetched.url, path=target, size=size, sha256=digest.hexdigest(),
+                      last_modified=fetched.last_modified)

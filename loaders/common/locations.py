@@ -5,6 +5,7 @@ oc.db is published (/oc.db, every table in the browser): `/home/…/data/ressour
 of the repository is written relative to it (data/ressources.yml), any other file by its name.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,3 +24,14 @@ def public_location(location) -> str | None:
         return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
         return path.name
+
+
+# an absolute path in a message (not the path part of a URL: no letter, digit, ':' or '/' right before it)
+ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s()«»,;:]+/)*[^\s()«»,;:]+")
+
+
+def hide_paths(text: str | None) -> str | None:
+    """A message as it may be stored in oc.db: every absolute path in it made public (public_location)."""
+    if text is None:
+        return None
+    return ABSOLUTE_PATH.sub(lambda m: public_location(m.group()), text)

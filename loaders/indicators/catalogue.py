@@ -13,11 +13,23 @@ from oc_site.levels import LEVELS, SMALLEST_FIRST
 HERE = Path(__file__).parent
 
 CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales", "theme", "ordre",
-                     "description", "source", "source_url", "licence")
+                     "description", "source", "source_url", "licence", "bloc")
 
 
 def ensure_schema(conn: sqlite3.Connection):
+    """Create the tables; an oc.db built before the `bloc` column gains it (`oc indicators load`)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(indicateurs)")}
+    if columns and "bloc" not in columns:
+        conn.execute("ALTER TABLE indicateurs ADD COLUMN bloc TEXT")
     conn.executescript((HERE / "catalogue.sql").read_text())
+
+
+def record_producer_file(conn: sqlite3.Connection, **fields):
+    """What the build did with a mapping's file: loaded, or why not (the fiches' blocks say it)."""
+    fields.setdefault("date_chargement", now())
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    conn.execute(f"INSERT OR REPLACE INTO fichiers_producteurs ({columns}) VALUES ({marks})", tuple(fields.values()))
 
 
 def now() -> str:

@@ -16,7 +16,7 @@ import yaml
 from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
-from ..common.locations import public_location
+from ..common.locations import hide_paths, public_location
 from . import store
 from .linking import Matcher
 from .sources import curated, gallica, opendatasoft
@@ -141,7 +141,7 @@ def run_source(conn, source: dict, matcher_factory, archive: Path | None, defaul
     report.seconds = time.monotonic() - started
     message = report.message or "; ".join(report.notes) or None
     # oc.db is published: the source's location as an address or a file name, not a path of this machine
-    message = message.replace(source["url"], public_location(source["url"])) if message else None
+    message = hide_paths(message.replace(source["url"], public_location(source["url"]))) if message else None
     fields = {"statut": report.status, "message": message}
     if report.status != "erreur":
         fields.update(nb_lues=report.read, nb_nouvelles=report.new, nb_mises_a_jour=report.changed,
