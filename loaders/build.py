@@ -1,7 +1,8 @@
 """`oc build`: the recipe that assembles oc.db.
 
 The database is written to a temporary file beside the target and moves into place with an
-atomic rename only when every step succeeded: a failed build never touches a good oc.db.
+atomic rename only when every step succeeded: a failed build never touches a good oc.db. The build
+holds the database's lock (common/atomic.py) from start to end.
 """
 
 import os
@@ -13,6 +14,7 @@ from typing import Callable
 import sqlite_utils
 
 from .common import pins as sources
+from .common.atomic import database_lock
 from .common.progress import Reporter
 from .indicators import mappings
 from .publications import harvest
@@ -136,9 +138,12 @@ def build(target: Path, ctx: BuildContext) -> dict:
     """Build every step into a temporary file, then atomically replace `target`."""
     started = time.monotonic()
     target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with database_lock(target, "construction"):  # no harvest or load may swap in an older copy meanwhile
+        return _build(target, ctx, started)
+
+
+def _build(target: Path, ctx: BuildContext, started: float) -> dict:
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    temporary.unlink(missing_ok=True)
     if ctx.previous_db is None and target.exists():
         ctx.previous_db = target
     try:
