@@ -15,7 +15,8 @@ from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from datasette.utils.asgi import Response
 
 from oc_site import pages
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, secondary_url
+from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
 from oc_site.text import french_date
 
@@ -38,23 +39,7 @@ OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
 
 DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
-NOTES = {
-    ("commune", "75056"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier. Ses 20 arrondissements municipaux sont listés plus bas.",
-    ("departement", "75"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier.",
-    ("departement", "69"): "Le code 69 du COG couvre à la fois le département du Rhône et la Métropole de Lyon, "
-    "collectivité à statut particulier qui exerce les compétences départementales sur son territoire "
-    "(EPCI 200046977, listé parmi les EPCI ci-dessous).",
-    ("epci", "200046977"): "La Métropole de Lyon est une collectivité territoriale à statut particulier : elle "
-    "exerce aussi les compétences du département sur ses communes, détachées du département du Rhône.",
-    ("region", "94"): "La Collectivité de Corse exerce les compétences de la région et des deux départements "
-    "(Corse-du-Sud, 2A, et Haute-Corse, 2B).",
-    ("departement", "2A"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-    ("departement", "2B"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-}
+NOTICES = load_notices()  # data/notices.yml, read once
 
 
 @dataclass(frozen=True)
@@ -165,16 +150,14 @@ def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
     return found
 
 
-def note(kind: str, code: str, territory: dict) -> str | None:
-    text = NOTES.get((kind, code))
+def notes(kind: str, code: str, territory: dict) -> list[dict]:
+    """The notices of a fiche: those of data/notices.yml, then what the data say of a commune without EPCI."""
+    found = list(NOTICES.get((kind, code), []))
     if kind == "commune" and territory["epci"] is None:
-        text = (text + " " if text else "") + (
-            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
-            if territory["zone"] == "com"
-            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
-            "mono-communale, dérogation prévue par la loi)."
-        )
-    return text
+        found.append({"texte": "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre." if territory["zone"] == "com"
+                      else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+                           "mono-communale, dérogation prévue par la loi).", "sources": []})
+    return found
 
 
 async def list_blocks(datasette, request, kind: str, code: str) -> dict:
@@ -302,6 +285,14 @@ async def render(datasette, request, template, context, status=200):
     return Response.html(html, status=status)
 
 
+async def parent_commune(datasette, code: str) -> str | None:
+    """The commune of a commune déléguée, associée or arrondissement municipal (75101 → 75056), if `code` is one."""
+    result = await datasette.get_database(DATABASE).execute(
+        "SELECT commune_parente FROM communes_secondaires WHERE code_insee = ? ORDER BY type DESC LIMIT 1", [code])
+    row = result.first()
+    return row[0] if row else None
+
+
 def canonical_code(kind: str, code: str) -> str:
     """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
     upper = code.upper()
@@ -315,6 +306,8 @@ async def fiche(datasette, request):
     if (canonical := canonical_code(kind, code)) != code:
         return Response.redirect(level.url(canonical), status=301)
     rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
+    if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
+        return Response.redirect(secondary_url(parent, code), status=302)
     if not rows:
         return await render(datasette, request, "fiche_introuvable.html",
                             {"niveau": level.label, "code": code, "q": code}, status=404)
@@ -322,7 +315,7 @@ async def fiche(datasette, request):
     context = {
         "niveau": kind,
         "t": territory,
-        "note": note(kind, code, territory),
+        "notes": notes(kind, code, territory),
         "liens": links(kind, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, level.table, code),
         **await list_blocks(datasette, request, kind, code),

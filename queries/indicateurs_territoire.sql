@@ -3,11 +3,15 @@
 --   indicateur à son millésime le plus récent, avec l'unité et la source. C'est le bloc « Indicateurs » des
 --   fiches : les finances (OFGL) et le contexte socio-économique (INSEE) ont leurs blocs et leurs requêtes,
 --   finances_territoire et contexte_territoire.
+--   annee_population est le millésime de la population municipale du territoire : la fiche signale une
+--   population d'un autre millésime.
 -- params: niveau, code
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,
-  s.producteur, s.titre AS source, s.url AS source_url, s.millesime
+  s.producteur, s.titre AS source, s.url AS source_url, s.millesime,
+  (SELECT max(p.annee) FROM valeurs p
+   WHERE p.niveau = v.niveau AND p.code = v.code AND p.indicateur = 'population_municipale') AS annee_population
 FROM valeurs v
 JOIN indicateurs i ON i.code = v.indicateur
 JOIN sources_donnees s ON s.id = v.source

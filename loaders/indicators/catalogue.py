@@ -99,16 +99,28 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+# The vintage of a wide-view column: the latest one that covers at least half as many territories as the
+# best-covered vintage. A few territories have other census years (Mayotte 2017, Polynésie française 2022,
+# Nouvelle-Calédonie 2025): their values stay in `valeurs`, never in a column labelled with another year.
+VIEW_VINTAGES_SQL = """
+WITH counts AS (  -- read from indicateurs_millesimes (refresh_views builds it first), not from millions of values
+    SELECT indicateur, annee, nb_valeurs AS n FROM indicateurs_millesimes WHERE niveau = ?
+), best AS (
+    SELECT indicateur, max(n) AS n FROM counts GROUP BY indicateur
+)
+SELECT c.indicateur, max(c.annee), i.type
+FROM counts c JOIN best b ON b.indicateur = c.indicateur JOIN indicateurs i ON i.code = c.indicateur
+WHERE c.n * 2 >= b.n
+GROUP BY c.indicateur
+ORDER BY min(i.ordre IS NULL), min(i.ordre), c.indicateur
+"""
+
+
 def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
-    """One row per territory, one column per indicator of the level at its latest vintage."""
+    """One row per territory, one column per indicator of the level at its main vintage (VIEW_VINTAGES_SQL)."""
     table, key, context = (LEVELS[level].table, LEVELS[level].key,
                            LEVELS[level].view_context)
-    latest = conn.execute(
-        """SELECT m.indicateur, max(m.annee), i.type FROM indicateurs_millesimes m
-           JOIN indicateurs i ON i.code = m.indicateur
-           WHERE m.niveau = ? GROUP BY m.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), m.indicateur""",
-        (level,),
-    ).fetchall()
+    latest = conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()
     columns = [f"t.{key} AS code", "t.nom AS nom", *(f"t.{c} AS {c}" for c in context)]
     for code, year, kind in latest:
         value = "valeur_texte" if kind == "texte" else "valeur"
@@ -122,7 +134,7 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
 
 
 def refresh_views(conn: sqlite3.Connection):
-    """(Re)generate the table of vintages, then the wide views (read from it), from the current values."""
+    """(Re)generate the table of vintages, then the wide views (their vintages are read from it)."""
     conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
     conn.execute("""
         CREATE TABLE indicateurs_millesimes (
@@ -142,11 +154,10 @@ def refresh_views(conn: sqlite3.Connection):
         FROM (SELECT source, indicateur, niveau, annee, count(*) AS n FROM valeurs NOT INDEXED
               GROUP BY source, indicateur, niveau, annee ORDER BY source)
         GROUP BY indicateur, niveau, annee""")
-    conn.execute("""
-        UPDATE indicateurs_millesimes SET dernier_millesime = 1
-        WHERE annee = (SELECT max(m.annee) FROM indicateurs_millesimes m
-                       WHERE m.indicateur = indicateurs_millesimes.indicateur
-                         AND m.niveau = indicateurs_millesimes.niveau)""")
+    for level in SMALLEST_FIRST:  # the vintage each wide view shows (VIEW_VINTAGES_SQL)
+        conn.executemany(
+            "UPDATE indicateurs_millesimes SET dernier_millesime = 1 WHERE indicateur = ? AND niveau = ? AND annee = ?",
+            [(indicator, level, year) for indicator, year, _ in conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()])
     for level in SMALLEST_FIRST:
         conn.execute(f"DROP VIEW IF EXISTS {LEVELS[level].wide_view}")
         conn.execute(wide_view_sql(conn, level))

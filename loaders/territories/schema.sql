@@ -25,7 +25,8 @@ CREATE TABLE departements (
     nb_arrondissements INTEGER,
     nb_epci INTEGER,
     nb_communes INTEGER,
-    superficie_km2 REAL
+    superficie_km2 REAL,
+    superficie_methode TEXT
 );
 
 CREATE TABLE arrondissements (
@@ -83,6 +84,7 @@ CREATE TABLE communes (
     population INTEGER,
     annee_population INTEGER,
     superficie_km2 REAL,
+    superficie_note TEXT,
     latitude REAL,
     longitude REAL,
     anciens_codes TEXT,
