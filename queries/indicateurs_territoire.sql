@@ -3,6 +3,7 @@
 --   indicateur à son millésime le plus récent, avec l'unité et la source. C'est le bloc « Indicateurs » des
 --   fiches.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,

@@ -4,6 +4,7 @@
 --   département ou de la région). La colonne direct vaut 1 pour le territoire lui-même, methode dit comment le
 --   lien a été établi.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 WITH cible(niveau, code) AS (
   SELECT :niveau, :code
   UNION SELECT 'epci', epci FROM communes WHERE :niveau = 'commune' AND code_insee = :code AND epci IS NOT NULL

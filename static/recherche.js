@@ -1,8 +1,18 @@
 // Search autocomplete, following the WAI-ARIA combobox pattern (list autocomplete, manual selection).
 // Progressive enhancement: without JavaScript the search forms simply submit to /recherche.
+// On an input with data-oc-niveau, suggestions are territories of that level; with data-oc-comparer
+// (the codes already compared), choosing one adds it to the comparison in one step, and when the
+// text only matches territories of other levels, they are offered as a switch of level.
 (function () {
   "use strict";
   var counter = 0;
+  var LEVELS = { region: "région", departement: "département", epci: "EPCI", commune: "commune" };
+  var PLURALS = { region: "régions", departement: "départements", epci: "EPCI", commune: "communes" };
+
+  function searchUrl(q, level, limit) {
+    return "/recherche.json?limit=" + limit + (level ? "&niveau=" + encodeURIComponent(level) : "") +
+      "&q=" + encodeURIComponent(q);
+  }
 
   function enhance(input) {
     if (input.dataset.ocEnhanced) return;
@@ -30,6 +40,24 @@
     input.setAttribute("autocomplete", "off");
 
     var items = [], active = -1, timer = null, last = "";
+    var level = input.dataset.ocNiveau || "";
+    var compared = input.dataset.ocComparer !== undefined
+      ? input.dataset.ocComparer.split(",").filter(Boolean) : null;
+
+    // Where choosing a suggestion leads: its fiche, or the comparison with it added
+    function target(r) {
+      if (compared === null) return r.url;
+      if (r.type !== level) return "/comparer?niveau=" + r.type + "&codes=" + encodeURIComponent(r.code);
+      return "/comparer?niveau=" + level + "&codes=" + compared.concat([r.code]).map(encodeURIComponent).join(",");
+    }
+
+    function suggestions(q) {
+      return fetch(searchUrl(q, level, 8)).then(function (r) { return r.json(); }).then(function (found) {
+        if (compared !== null) found = found.filter(function (r) { return compared.indexOf(r.code) < 0; });
+        if (found.length || !level) return found;
+        return fetch(searchUrl(q, "", 5)).then(function (r) { return r.json(); });
+      });
+    }
 
     function close() {
       list.hidden = true;
@@ -58,11 +86,12 @@
         li.id = id + "-" + i;
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
-        li.textContent = r.libelle + " ";
+        var other = compared !== null && r.type !== level;
+        li.textContent = (compared !== null && !other ? "Ajouter " : "") + r.libelle + " ";
         var small = document.createElement("small");
-        small.textContent = { region: "région", departement: "département", epci: "EPCI", commune: "commune" }[r.type] || r.type;
+        small.textContent = other ? LEVELS[r.type] + " : comparer des " + PLURALS[r.type] : LEVELS[r.type] || r.type;
         li.appendChild(small);
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = r.url; });
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = target(r); });
         list.appendChild(li);
       });
       status.textContent = results.length
@@ -83,8 +112,7 @@
       if (!q) { close(); return; }
       timer = setTimeout(function () {
         last = q;
-        fetch("/recherche.json?limit=8&q=" + encodeURIComponent(q))
-          .then(function (r) { return r.json(); })
+        suggestions(q)
           .then(function (results) { if (q === last) render(results); })
           .catch(close);
       }, 120);
@@ -94,7 +122,7 @@
       var open = !list.hidden && items.length;
       if (e.key === "ArrowDown" && open) { e.preventDefault(); highlight((active + 1) % items.length); }
       else if (e.key === "ArrowUp" && open) { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); window.location.href = items[active].url; }
+      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); window.location.href = target(items[active]); }
       else if (e.key === "Escape") { if (open) { e.preventDefault(); close(); } }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });

