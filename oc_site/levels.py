@@ -63,6 +63,7 @@ LEVELS: dict[str, Level] = {
     )
 }
 NAMES = tuple(LEVELS)  # ("region", "departement", "epci", "commune")
+SMALLEST_FIRST = tuple(reversed(NAMES))  # ("commune", "epci", "departement", "region")
 
 
 def level(name: str) -> Level:

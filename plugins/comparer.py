@@ -161,7 +161,13 @@ async def comparer(datasette, request):
     })
 
 
+# the year of the COG the territories' descriptions come from (the vintage of the COG counts)
+COG_YEAR_SQL = "SELECT max(annee) FROM indicateurs_millesimes WHERE indicateur = 'nb_communes'"
+
+
 async def render(datasette, request, context, status=200):
+    year = (await datasette.get_database(pages.DATABASE).execute(COG_YEAR_SQL)).first()[0]
+    context["source_cog"] = f"INSEE, COG {year}" if year else "INSEE, COG"
     html = await datasette.render_template("comparer.html", context, request=request)
     return Response.html(html, status=status)
 

@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from loaders.common.pins import sha256_of
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 FULL_DB = ROOT / "oc.db"
+# The browser the browser tests drive (Debian's package by default; never a Playwright download)
+CHROMIUM = os.environ.get("OC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,13 +57,17 @@ def full_db() -> Path:
 
 
 @pytest.fixture
-def fixture_ds(fixture_db):
-    return make_datasette(fixture_db)
+async def fixture_ds(fixture_db):
+    ds = make_datasette(fixture_db)
+    await ds.invoke_startup()  # as `datasette serve` does before the first request
+    return ds
 
 
 @pytest.fixture
-def full_ds(full_db):
-    return make_datasette(full_db)
+async def full_ds(full_db):
+    ds = make_datasette(full_db)
+    await ds.invoke_startup()
+    return ds
 
 
 def pytest_sessionstart(session):

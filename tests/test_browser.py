@@ -5,20 +5,17 @@ path so that nothing leaves the machine. Skipped only outside CI when chromium i
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import CHROMIUM, ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import Server  # noqa: E402
+from oc_site.harness import Server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

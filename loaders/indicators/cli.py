@@ -1,43 +1,47 @@
-"""`oc indicateurs …`: load a producer file through its declarative mapping into an existing oc.db."""
-
-from pathlib import Path
+"""`oc indicators …`: load a producer file through its declarative mapping into an existing oc.db."""
 
 import click
 
-from . import mappings
+from ..common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from ..common.errors import SourceError
+from . import mappings
 
 
-@click.group(name="indicateurs")
-def indicateurs_group():
+@click.group(name="indicators", subcommand_metavar=SUBCOMMAND_METAVAR)
+def indicators_group():
     """Indicateurs : chargement de fichiers de producteurs par mapping déclaratif."""
 
 
-@indicateurs_group.command(name="charger")
+@indicators_group.command(name="load")
 @click.argument("mapping")
 @click.argument("source", required=False)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default="oc.db",
-              show_default=True, help="Base oc.db existante à compléter (remplacée seulement en cas de succès).")
-def charger(mapping, source, db_path):
+@db_option("Base oc.db existante à compléter (remplacée seulement en cas de succès).")
+def load(mapping, source, db_path):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
     Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son adresse de téléchargement.
+
+    \b
+    Exemple :
+        oc indicators load ofgl_comptes_communes ofgl-base-communes.csv --db oc.db
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
         report = mappings.load_into_db(db_path, parsed, source)
     except SourceError as e:
-        message = f"Erreur : {e}"
-        if Path(db_path).exists():
-            message += f"\nLa base existante {db_path} n'a pas été modifiée."
-        raise click.ClickException(message) from e
+        fail(f"Erreur : {e}", db_path)
     for line in report.lines():
         click.echo(line)
 
 
-@indicateurs_group.command(name="mappings")
+@indicators_group.command(name="mappings")
 def list_mappings():
-    """Liste les mappings de data/mappings et l'état de leur fichier local."""
+    """Liste les mappings de data/mappings et l'état de leur fichier local.
+
+    \b
+    Exemple :
+        oc indicators mappings
+    """
     for path in sorted(mappings.DEFAULT_DIR.glob("*.yml")):
         try:
             mapping = mappings.parse_mapping(path)

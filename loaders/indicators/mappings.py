@@ -24,6 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from oc_site.levels import SMALLEST_FIRST
+
+from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
 from ..common.numbers import parse_number
@@ -102,8 +105,8 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
     key = _require(path, data, "cle", dict)
     level = _require(path, key, "niveau", str, "cle.")
-    if level not in catalogue.LEVELS:
-        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(catalogue.LEVELS)})")
+    if level not in SMALLEST_FIRST:
+        raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(SMALLEST_FIRST)})")
     columns = key.get("colonnes") or [_require(path, key, "colonne", str, "cle.")]
     csv_options, xlsx_options = data.get("csv") or {}, data.get("xlsx") or {}
     long_format = data.get("format_long") or {}
@@ -417,7 +420,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             levels.append(mapping.niveau)
         entries.append({
             "code": indicator["code"], "libelle": indicator["libelle"], "unite": indicator.get("unite"),
-            "niveaux": ",".join(lvl for lvl in catalogue.LEVELS if lvl in levels),
+            "niveaux": ",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels),
             "type": indicator.get("type", "nombre"), "decimales": indicator.get("decimales"),
             "theme": indicator.get("theme"), "ordre": indicator.get("ordre", 1000 + order),
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
@@ -495,19 +498,17 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     )
 
 
-def download(url: str, directory: Path) -> Path:
-    import httpx
+DOWNLOAD_TIMEOUT = 60.0
+DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024  # the largest producer file read today is about 40 MB
 
+
+def download(url: str, directory: Path) -> Path:
+    """A producer file into `directory`, through the loaders' one HTTP client (retries, size cap)."""
     target = directory / (Path(url.split("?")[0]).name or "telechargement")
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
-            if response.status_code != 200:
-                raise SourceError(f"téléchargement impossible : HTTP {response.status_code}", url)
-            with open(target, "wb") as f:
-                for chunk in response.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as e:
-        raise SourceError(f"téléchargement impossible ({type(e).__name__} : {e})", url) from e
+        http.fetch(url, target=target, timeout=DOWNLOAD_TIMEOUT, max_bytes=DOWNLOAD_MAX_BYTES)
+    except http.FetchError as e:
+        raise SourceError(f"téléchargement impossible : {e}", url) from e
     return target
 
 
@@ -548,7 +549,7 @@ def build_step(db, ctx):
         if local is None or not local.exists():
             where = f" ({local})" if local else ""
             ctx.reporter.echo(f"Mapping {mapping.name} : fichier local absent{where}, ignoré "
-                              f"(chargez-le avec `oc indicateurs charger {path.stem}`).")
+                              f"(chargez-le avec `oc indicators load {path.stem}`).")
             continue
         with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
             report = load(db.conn, mapping, local)

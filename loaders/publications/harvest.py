@@ -214,9 +214,9 @@ def build_step(db, ctx):
     """`oc build`: keep every publication of the previous oc.db and of the archive, reload the curated
     list (a local file: no network at build time), link everything to the new territory tables."""
     conn = db.conn
-    archive = Path(ctx.options.get("publications_archive") or store.archive_path())
+    archive = store.archive_path()
     with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
-        config = load_config(ctx.options.get("sources_file"))
+        config = load_config(None)
         store.ensure_schema(conn)
         store.upsert_organisations(conn, config.organisations)
         for source in config.sources:

@@ -21,13 +21,13 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from oc_site.levels import LEVELS
 from oc_site.text import tokens
 
 WORD = re.compile(r"[^\W_]+")
 SENTENCE_END = re.compile(r"[.!?:;»«—–|\n]\s*$")
 DEPARTEMENT_CODE = re.compile(r"\((0[1-9]|[1-8]\d|9[0-5]|2[AaBb]|97[1-6])\)")
 SIREN = re.compile(r"(?<!\d)(2\d{8})(?!\d)")
-LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3}
 
 # Normalised one-word names that are also ordinary words: they need context to count as places.
 COMMON_WORDS = set("""
@@ -340,4 +340,4 @@ def links_for_publication(matcher: Matcher, title: str, summary: str | None, cat
     if level and code:
         add(matcher.by_code.get((level, str(code))), "producteur")
     return [(level, code, method) for (level, code), method in
-            sorted(links.items(), key=lambda item: (LEVEL_ORDER[item[0][0]], item[0][1]))]
+            sorted(links.items(), key=lambda item: (LEVELS[item[0][0]].rank, item[0][1]))]

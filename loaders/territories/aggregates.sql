@@ -46,42 +46,26 @@ UPDATE arrondissements SET
     nb_communes = (SELECT count(*) FROM communes WHERE arrondissement = arrondissements.code),
     population = (SELECT sum(population) FROM communes WHERE arrondissement = arrondissements.code);
 
-UPDATE departements SET
-    population = m.population,
-    annee_population = m.annee_population,
-    nb_communes = m.nb_communes,
-    nb_epci = m.nb_epci,
-    superficie_km2 = round(m.superficie_km2, 3),
-    nb_arrondissements = (SELECT count(*) FROM arrondissements a WHERE a.departement = departements.code)
+-- Départements and régions: the sums of their communes, computed once for both levels.
+CREATE TEMP TABLE agregats_communes AS
+SELECT niveau, code, sum(population) AS population, max(annee_population) AS annee_population,
+       count(*) AS nb_communes, count(DISTINCT epci) AS nb_epci, round(sum(superficie_km2), 3) AS superficie_km2
 FROM (
-    SELECT
-        departement,
-        sum(population) AS population,
-        max(annee_population) AS annee_population,
-        count(*) AS nb_communes,
-        count(DISTINCT epci) AS nb_epci,
-        sum(superficie_km2) AS superficie_km2
+    SELECT 'departement' AS niveau, departement AS code, population, annee_population, epci, superficie_km2
     FROM communes
-    GROUP BY departement
-) AS m
-WHERE departements.code = m.departement;
+    UNION ALL
+    SELECT 'region', region, population, annee_population, epci, superficie_km2 FROM communes
+)
+GROUP BY niveau, code;
 
-UPDATE regions SET
-    population = m.population,
-    annee_population = m.annee_population,
-    nb_communes = m.nb_communes,
-    nb_epci = m.nb_epci,
-    superficie_km2 = round(m.superficie_km2, 3),
-    nb_departements = (SELECT count(*) FROM departements d WHERE d.region = regions.code)
-FROM (
-    SELECT
-        region,
-        sum(population) AS population,
-        max(annee_population) AS annee_population,
-        count(*) AS nb_communes,
-        count(DISTINCT epci) AS nb_epci,
-        sum(superficie_km2) AS superficie_km2
-    FROM communes
-    GROUP BY region
-) AS m
-WHERE regions.code = m.region;
+UPDATE departements SET (population, annee_population, nb_communes, nb_epci, superficie_km2) =
+    (SELECT population, annee_population, nb_communes, nb_epci, superficie_km2 FROM agregats_communes a
+     WHERE a.niveau = 'departement' AND a.code = departements.code),
+    nb_arrondissements = (SELECT count(*) FROM arrondissements a WHERE a.departement = departements.code);
+
+UPDATE regions SET (population, annee_population, nb_communes, nb_epci, superficie_km2) =
+    (SELECT population, annee_population, nb_communes, nb_epci, superficie_km2 FROM agregats_communes a
+     WHERE a.niveau = 'region' AND a.code = regions.code),
+    nb_departements = (SELECT count(*) FROM departements d WHERE d.region = regions.code);
+
+DROP TABLE agregats_communes;

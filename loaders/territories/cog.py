@@ -8,9 +8,15 @@ from pathlib import Path
 
 from ..common.errors import SourceError
 
+# The vintages of @etalab/decoupage-administratif (its version is pinned in package.json).
 COG_YEAR = 2026
 # Populations légales millésimées 2023, en vigueur au 1er janvier 2026 (INSEE, décembre 2025).
 POPULATION_YEAR = 2023
+
+
+def in_force(census_year: int) -> int:
+    """The year on whose 1 January the populations légales of a census year come into force."""
+    return census_year + 3
 
 FILES = ("regions", "departements", "arrondissements", "communes", "epci", "ept")
 

