@@ -25,13 +25,13 @@
   function markScrollable(container) {
     var table = container.closest(".fr-table") || container;
     var scrolls = container.scrollWidth > container.clientWidth + 1;
-    var hint = table.previousElementSibling;
-    if (!hint || !hint.classList.contains("oc-defile-aide")) {
+    var hint = table.querySelector(":scope > .oc-defile-aide");
+    if (!hint) {
       hint = document.createElement("p");
       hint.className = "oc-defile-aide";
       hint.setAttribute("aria-hidden", "true");
       hint.textContent = "↔ Tableau large : faites-le défiler horizontalement.";
-      table.parentNode.insertBefore(hint, table);
+      table.insertBefore(hint, table.firstChild);
     }
     hint.hidden = !scrolls;
     if (scrolls && !container.hasAttribute("tabindex")) {
