@@ -6,7 +6,9 @@
 (function () {
   "use strict";
 
-  function visible(element) { return element.getClientRects().length > 0; }
+  function visible(element) {  // the closed DSFR dialog keeps its layout but is invisible
+    return element.getClientRects().length > 0 && getComputedStyle(element).visibility === "visible";
+  }
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest('a[href="#recherche"]');
