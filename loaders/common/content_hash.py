@@ -16,9 +16,11 @@ SKIPPED_TABLES = re.compile(r"^sqlite_")
 # same sources differ there
 VOLATILE_COLUMNS = {
     "sources_donnees": {"date_chargement"},
+    "fichiers_producteurs": {"date_chargement"},
     "sources": {"derniere_collecte", "dernier_succes", "statut", "message",
                 "nb_lues", "nb_nouvelles", "nb_mises_a_jour", "nb_rejetees"},
     "publications": {"premiere_vue", "derniere_vue"},
+    "publications_sources": {"premiere_vue", "derniere_vue"},
 }
 
 

@@ -16,15 +16,20 @@ import yaml
 from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
+from ..common.locations import hide_paths, public_location
 from . import store
 from .linking import Matcher
-from .sources import curated, gallica, opendatasoft
+from .sources import catalogue, curated, gallica, opendatasoft
 from .sources import rss as feeds
 
 ROOT = Path(__file__).resolve().parents[2]
-LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated}
+LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated,
+           "catalogue": catalogue}
+# a source must be done in this time, whatever its server does (one byte every 2 s kept a run alive
+# for 8 minutes); `delai_total_s` in sources.yml, `--total-timeout` on the command line
+DEFAULT_TOTAL_SECONDS = 120.0
 TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
-               "curation": "liste choisie"}
+               "curation": "liste choisie", "catalogue": "catalogue de publications"}
 
 
 def sources_file() -> Path:
@@ -77,7 +82,7 @@ def adhoc_source(argument: str) -> dict:
     """A feed URL or a local file given on the command line becomes a source of its own."""
     digest = hashlib.sha1(argument.encode()).hexdigest()[:10]
     kind = "curation" if argument.endswith((".yml", ".yaml")) else "rss"
-    return {"id": f"ponctuelle-{digest}", "nom": argument, "type": kind, "url": argument}
+    return {"id": f"ponctuelle-{digest}", "nom": public_location(argument), "type": kind, "url": argument}
 
 
 @dataclass
@@ -106,7 +111,10 @@ class RunReport:
 
 
 def fetch_options(source: dict, defaults: dict) -> dict:
+    """The options of http.fetch for this source's run; its deadline starts now."""
     options = dict(defaults)
+    total = float(source.get("delai_total_s", options.pop("total_seconds", DEFAULT_TOTAL_SECONDS)))
+    options["deadline"] = time.monotonic() + total
     if "delai_s" in source:
         options["timeout"] = float(source["delai_s"])
     if "tentatives" in source:
@@ -121,18 +129,21 @@ def run_source(conn, source: dict, matcher_factory, archive: Path | None, defaul
     store.upsert_source(conn, source)
     state = store.source_state(conn, source["id"])
     loader = LOADERS[source["type"]]
+    where = f"{TYPE_LABELS[source['type']]} {source['url']}"
     try:
         harvested = loader.harvest(source, state, fetch_options(source, defaults))
     except (SourceError, http.FetchError) as e:
         message = e.message if isinstance(e, SourceError) else str(e)
-        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : {message}")
+        report = RunReport(source, "erreur", f"{where} : {message}")
     except Exception as e:  # noqa: BLE001 - one broken source must not stop the others
-        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : "
-                                             f"erreur inattendue ({type(e).__name__} : {e})")
+        report = RunReport(source, "erreur", f"{where} : erreur inattendue ({type(e).__name__} : {e})")
     else:
         report = store_harvest(conn, source, state, harvested, matcher_factory, archive)
     report.seconds = time.monotonic() - started
-    fields = {"statut": report.status, "message": report.message or "; ".join(report.notes) or None}
+    message = report.message or "; ".join(report.notes) or None
+    # oc.db is published: the source's location as an address or a file name, not a path of this machine
+    message = hide_paths(message.replace(source["url"], public_location(source["url"]))) if message else None
+    fields = {"statut": report.status, "message": message}
     if report.status != "erreur":
         fields.update(nb_lues=report.read, nb_nouvelles=report.new, nb_mises_a_jour=report.changed,
                       nb_rejetees=report.rejected)
@@ -146,16 +157,24 @@ def store_harvest(conn, source, state, harvested, matcher_factory, archive) -> R
         store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified)
         return RunReport(source, "non_modifie")
     batch = store.Batch()
+    store.resolve_producers(conn, harvested.entries)
     rows = [row for row in (store.clean_entry(entry, source, batch, base_url=source["url"])
                             for entry in harvested.entries) if row]
+    notes = store.check_declared(rows, matcher_factory()) if any(r["territoires_declares"] for r in rows) else []
     ids, new, changed = store.upsert(conn, rows, archive)
+    if source["type"] in store.EDITORIAL_TYPES:  # the whole list: what it no longer lists goes
+        removed, kept = store.prune(conn, source["id"], ids)
+        ids += kept
+        if removed or kept:
+            notes.append(f"{removed} entrée(s) retirée(s) de la liste et de la base ; "
+                         f"{len(kept)} retirée(s) de la liste mais gardée(s), trouvée(s) aussi par une moisson")
     if ids:
         store.relink(conn, matcher_factory(), ids)
     store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified,
                      curseur=harvested.cursor or state.get("curseur"))
     return RunReport(source, "ok", read=batch.read, new=new, changed=changed,
                      rejected=sum(batch.rejected.values()) + batch.duplicates,
-                     notes=[*harvested.notes, *batch.notes()])
+                     notes=[*harvested.notes, *batch.notes(), *notes])
 
 
 def harvest_into(conn, config: Config, sources: list[dict], archive: Path | None,
@@ -211,8 +230,9 @@ def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, 
 
 
 def build_step(db, ctx):
-    """`oc build`: keep every publication of the previous oc.db and of the archive, reload the curated
-    list (a local file: no network at build time), link everything to the new territory tables."""
+    """`oc build`: keep every publication of the previous oc.db and of the archive, reload the editorial
+    lists (curated resources, catalogue of publications: local files, no network at build time), link
+    everything to the new territory tables. What the lists set aside is listed in the build report."""
     conn = db.conn
     archive = store.archive_path()
     with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
@@ -223,12 +243,17 @@ def build_step(db, ctx):
             store.upsert_source(conn, source)
         kept = store.carry_over(conn, ctx.previous_db, archive)
         conn.commit()
-    with ctx.reporter.step(f"Publications : liste choisie et liens aux territoires ({kept} reprises)"):
-        local = [s for s in config.sources if s["type"] == "curation" and not http.is_web_url(s["url"])]
+    with ctx.reporter.step(f"Publications : listes éditoriales et liens aux territoires ({kept} reprises)"):
+        local = [s for s in config.sources
+                 if s["type"] in store.EDITORIAL_TYPES and not http.is_web_url(s["url"])]
         matcher = Matcher.from_db(conn)
-        for report in harvest_into(conn, config, local, archive, matcher=matcher):
+        reports = harvest_into(conn, config, local, archive, matcher=matcher)
+        for report in reports:
             if report.status == "erreur":
                 raise SourceError(report.message)
         store.relink(conn, matcher)
         store.rebuild_fts(conn)
         conn.commit()
+    for report in reports:
+        ctx.reporter.echo(f"Publications — {report.line()}")
+    ctx.reporter.echo(store.summary(conn))

@@ -22,11 +22,13 @@ CREATE TABLE departements (
     region TEXT NOT NULL REFERENCES regions(code),
     zone TEXT NOT NULL REFERENCES zones(code),
     chef_lieu TEXT REFERENCES communes(code_insee),
+    type_liaison INTEGER,
     annee_population INTEGER,
     nb_arrondissements INTEGER,
     nb_epci INTEGER,
     nb_communes INTEGER,
-    superficie_km2 REAL
+    superficie_km2 REAL,
+    superficie_methode TEXT
 );
 
 CREATE TABLE arrondissements (
@@ -84,6 +86,7 @@ CREATE TABLE communes (
     chef_lieu TEXT REFERENCES chefs_lieux_types(code),
     annee_population INTEGER,
     superficie_km2 REAL,
+    superficie_note TEXT,
     latitude REAL,
     longitude REAL,
     anciens_codes TEXT,
