@@ -2,7 +2,8 @@
 -- description: Pour un territoire (niveau : commune, epci, departement ou region ; code INSEE ou SIREN) et une liste
 --   d'indicateurs (codes séparés par des virgules), la valeur de chacun à son dernier millésime, celle du territoire
 --   parent au même millésime (le département d'une commune ou d'un EPCI, la région d'un département) et celle de
---   la France (métropole et DROM, table valeurs_france), avec leur source. C'est le bandeau « Chiffres clés » des
+--   la France (métropole et DROM, table valeurs_france : france_exclues nomme les régions laissées de côté à ce
+--   millésime), avec leur source. C'est le bandeau « Chiffres clés » des
 --   fiches.
 -- params: niveau, code, indicateurs
 -- example: niveau=commune&code=35238&indicateurs=population_municipale,evolution_population_pct,densite,superficie
@@ -20,7 +21,7 @@ SELECT
   v.annee, v.valeur,
   s.producteur, s.titre AS source, s.url AS source_url, s.millesime,
   p.niveau AS parent_niveau, p.code AS parent_code, t.nom AS parent_nom, vp.valeur AS valeur_parent,
-  f.valeur AS valeur_france
+  f.valeur AS valeur_france, f.exclues AS france_exclues
 FROM demandes d
 JOIN indicateurs i ON i.code = d.indicateur
 JOIN valeurs v ON v.niveau = :niveau AND v.code = :code AND v.indicateur = i.code

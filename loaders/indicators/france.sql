@@ -1,5 +1,9 @@
 -- Values for France (métropole and DROM: the régions whose zone is not 'com'), for the comparisons of the
 -- fiches' key figures. Each value keeps the source of the regional values it is computed from.
+-- A région whose figure has another vintage (Mayotte: its populations come from another census) is left
+-- out of that vintage's sum and named in `exclues`, as is a région without that indicator (Mayotte has
+-- no population change: both its vintages come from the same census); a vintage is summed only when most
+-- régions have it.
 
 DROP TABLE IF EXISTS valeurs_france;
 CREATE TABLE valeurs_france (
@@ -8,57 +12,76 @@ CREATE TABLE valeurs_france (
     valeur NUMERIC NOT NULL,
     source INTEGER NOT NULL REFERENCES sources_donnees(id),
     methode TEXT NOT NULL,
+    exclues TEXT,
     PRIMARY KEY (indicateur, annee)
 );
 
-CREATE TEMP VIEW regions_france AS SELECT code FROM regions WHERE zone != 'com';
+CREATE TEMP TABLE regions_france AS SELECT code, nom FROM regions WHERE zone != 'com';
 
--- Stocks: the sum of the régions, when every région has a value
+-- The régions each (indicator, vintage) leaves out, and whether most régions have that vintage
+CREATE TEMP TABLE millesimes_france AS
+SELECT m.indicateur, m.annee,
+       (SELECT group_concat(r.nom, ', ') FROM regions_france r WHERE NOT EXISTS (
+          SELECT 1 FROM valeurs w WHERE w.niveau = 'region' AND w.code = r.code
+            AND w.indicateur = m.indicateur AND w.annee = m.annee)) AS exclues,
+       m.presentes * 2 > (SELECT count(*) FROM regions_france) AS majoritaire
+FROM (SELECT v.indicateur, v.annee, count(*) AS presentes
+      FROM valeurs v JOIN regions_france r ON v.niveau = 'region' AND v.code = r.code
+      GROUP BY v.indicateur, v.annee) m;
+
+CREATE TEMP VIEW regions_au_millesime AS  -- the régions summed for an (indicator, vintage)
+SELECT v.indicateur, v.annee, v.code, v.valeur, v.source
+FROM valeurs v JOIN regions_france r ON v.niveau = 'region' AND v.code = r.code;
+
+-- Stocks: the sum of the régions
 INSERT INTO valeurs_france
-SELECT v.indicateur, v.annee, sum(v.valeur), min(v.source), 'somme des régions'
-FROM valeurs v JOIN regions_france r ON v.niveau = 'region' AND v.code = r.code
+SELECT v.indicateur, v.annee, sum(v.valeur), min(v.source), 'somme des régions', m.exclues
+FROM regions_au_millesime v
+JOIN millesimes_france m ON m.indicateur = v.indicateur AND m.annee = v.annee AND m.majoritaire
 WHERE v.indicateur IN ('population_municipale', 'superficie', 'nb_communes', 'nb_departements')
-GROUP BY v.indicateur, v.annee
-HAVING count(*) = (SELECT count(*) FROM regions_france);
+GROUP BY v.indicateur, v.annee;
 
 -- EPCI: each counted once, even when its communes lie in several régions
 INSERT INTO valeurs_france
 SELECT 'nb_epci', v.annee,
        (SELECT count(DISTINCT c.epci) FROM communes c JOIN regions_france r ON r.code = c.region WHERE c.epci IS NOT NULL),
-       min(v.source), 'EPCI distincts des communes de métropole et des DROM'
+       min(v.source), 'EPCI distincts des communes de métropole et des DROM', NULL
 FROM valeurs v WHERE v.niveau = 'region' AND v.indicateur = 'nb_epci'
 GROUP BY v.annee;
 
--- Density: population over area, at the density's vintage
+-- Density: the population of the régions of a vintage over their area
 INSERT INTO valeurs_france
-SELECT 'densite', d.annee, round(p.valeur / s.valeur, 1), min(d.source), 'population / superficie'
-FROM valeurs d
-JOIN valeurs_france p ON p.indicateur = 'population_municipale' AND p.annee = d.annee
-JOIN valeurs_france s ON s.indicateur = 'superficie'
-WHERE d.niveau = 'region' AND d.indicateur = 'densite'
+SELECT 'densite', d.annee, round(sum(p.valeur) / sum(s.valeur), 1), min(d.source),
+       'population / superficie des mêmes régions', m.exclues
+FROM regions_au_millesime d
+JOIN millesimes_france m ON m.indicateur = 'densite' AND m.annee = d.annee AND m.majoritaire
+JOIN regions_au_millesime p ON p.indicateur = 'population_municipale' AND p.annee = d.annee AND p.code = d.code
+JOIN regions_au_millesime s ON s.indicateur = 'superficie' AND s.code = d.code
+WHERE d.indicateur = 'densite'
 GROUP BY d.annee;
 
--- Population change: over the régions that have one (Mayotte has none: both its vintages come from the
--- 2017 census), relative to their population at the earlier vintage
+-- Population change: over the régions that have one, relative to their population at the earlier vintage
 CREATE TEMP TABLE evolution_france AS
 SELECT e.annee, sum(e.valeur) AS evolution, sum(p.valeur) AS depart, min(p.annee) AS annee_depart,
-       min(e.source) AS source
-FROM valeurs e
-JOIN regions_france r ON e.niveau = 'region' AND e.code = r.code
-JOIN valeurs p ON p.niveau = 'region' AND p.code = e.code AND p.indicateur = 'population_municipale'
+       min(e.source) AS source, m.exclues
+FROM regions_au_millesime e
+JOIN millesimes_france m ON m.indicateur = e.indicateur AND m.annee = e.annee AND m.majoritaire
+JOIN regions_au_millesime p ON p.indicateur = 'population_municipale' AND p.code = e.code
   AND p.annee = (SELECT min(annee) FROM valeurs WHERE niveau = 'region' AND indicateur = 'population_municipale')
 WHERE e.indicateur = 'evolution_population'
 GROUP BY e.annee;
 
 INSERT INTO valeurs_france
-SELECT 'evolution_population', annee, evolution, source, 'somme des régions (hors Mayotte)' FROM evolution_france;
+SELECT 'evolution_population', annee, evolution, source, 'somme des régions', exclues FROM evolution_france;
 INSERT INTO valeurs_france
 SELECT 'evolution_population_pct', annee, round(100.0 * evolution / depart, 2), source,
-       'évolution / population de départ (hors Mayotte)' FROM evolution_france;
+       'évolution / population de départ des mêmes régions', exclues FROM evolution_france;
 INSERT INTO valeurs_france
 SELECT 'taux_evolution_annuel', annee,
        round(100.0 * (pow(1.0 + 1.0 * evolution / depart, 1.0 / (annee - annee_depart)) - 1), 2), source,
-       'taux annuel moyen (hors Mayotte)' FROM evolution_france;
+       'taux annuel moyen des mêmes régions', exclues FROM evolution_france;
 
 DROP TABLE evolution_france;
-DROP VIEW regions_france;
+DROP VIEW regions_au_millesime;
+DROP TABLE millesimes_france;
+DROP TABLE regions_france;
