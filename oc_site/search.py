@@ -11,6 +11,7 @@ SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
 FROM territoires_fts
 JOIN territoires t ON t.id = territoires_fts.rowid
 WHERE territoires_fts MATCH :match
+  AND (:niveau = '' OR t.type = :niveau)
 ORDER BY
     t.code = :code DESC,
     t.recherche_nom = :nom DESC,
@@ -18,7 +19,16 @@ ORDER BY
     -- an EPCI weighs a tenth of its population, so that "renn" gives Rennes before Rennes Métropole
     coalesce(t.population, 0) / (CASE t.type WHEN 'epci' THEN 10 ELSE 1 END) DESC,
     t.type = 'commune' DESC
-LIMIT :limit
+LIMIT :limit OFFSET :offset
+"""
+
+# How many territories of each level match (the counts of the search page's level filters)
+COUNT_SQL = """
+SELECT t.type, count(*) AS nombre
+FROM territoires_fts
+JOIN territoires t ON t.id = territoires_fts.rowid
+WHERE territoires_fts MATCH :match
+GROUP BY t.type
 """
 
 

@@ -1,6 +1,14 @@
-"""The site's own CSS and the search autocomplete script, on every page."""
+"""The site's own CSS and scripts on every page: search autocomplete, skip link to the search and
+wide tables (static/oc.js), French labels of the table pages' map (static/carte-fr.js); and the
+DSFR charts (npm @gouvfr/dsfr-chart, pinned in package.json) served from node_modules under
+/-/dsfr-chart/, for the fiches' charts."""
+
+from pathlib import Path
 
 from datasette import hookimpl
+from datasette.utils.asgi import asgi_static
+
+DSFR_CHART = Path(__file__).resolve().parent.parent / "node_modules" / "@gouvfr" / "dsfr-chart" / "dist"
 
 
 @hookimpl
@@ -9,5 +17,13 @@ def extra_css_urls(datasette):
 
 
 @hookimpl
-def extra_js_urls(datasette):
-    return [{"url": datasette.urls.path("/static/recherche.js"), "module": False}]
+def extra_js_urls(datasette, view_name):
+    scripts = ["/static/recherche.js", "/static/oc.js"]
+    if view_name in ("table", "database", "query", "row"):
+        scripts.append("/static/carte-fr.js")
+    return [{"url": datasette.urls.path(path), "module": False} for path in scripts]
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/dsfr-chart/(?P<path>.*)$", asgi_static(str(DSFR_CHART)))]

@@ -1,7 +1,10 @@
-"""/comparer?codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
+"""/comparer?niveau=…&codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
 
-The figures come from the canned queries comparer_communes, comparer_epci, comparer_departements
-and comparer_regions of metadata.yml; this module only lays them out.
+The figures come from the canned queries comparer_<level> (names, parents) and comparer_indicateurs
+(every indicator of the level at its latest vintage); this module only lays them out. The page
+offers the four levels, adds a territory in one step with the site's search component filtered to
+the level (static/recherche.js; without JavaScript, a search form lists the matches), and offers to
+switch level when the name typed is a territory of another level.
 """
 
 import csv
@@ -82,9 +85,14 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
     }
 
 
-async def candidates(datasette, query: str, level: str, exclude: list[str]) -> list[dict]:
-    found = await pages.search_territories(datasette, query, limit=200)
-    return [r for r in found if r["type"] == level and r["code"] not in exclude][:10]
+async def candidates(datasette, query: str, level: str, exclude: list[str]) -> tuple[list[dict], list[dict]]:
+    """Territories of the level matching a query; when there are none, the matches at other levels
+    (the page then offers to switch level: « Finistère » is a département, not a commune)."""
+    found = await pages.search_territories(datasette, query, limit=10 + len(exclude), niveau=level)
+    found = [r for r in found if r["code"] not in exclude][:10]
+    if found:
+        return found, []
+    return [], await pages.search_territories(datasette, query, limit=5)
 
 
 def as_csv(comparison) -> str:
@@ -132,7 +140,8 @@ async def comparer(datasette, request):
     except ComparisonError as e:
         if fmt:
             return error_response(fmt, str(e))
-        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
+        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None, "niveaux": LEVELS},
+                            status=400)
 
     comparison = await compare(datasette, codes, level) if codes else {
         "niveau": level, "territoires": [], "inconnus": [], "indicateurs": [], "descriptions": [], "graphique": []}
@@ -146,12 +155,14 @@ async def comparer(datasette, request):
         return Response(as_json(comparison), content_type="application/json; charset=utf-8")
 
     ajout = request.args.get("ajouter", "").strip()
-    proposals = await candidates(datasette, ajout, level, codes) if ajout else []
+    proposals, elsewhere = await candidates(datasette, ajout, level, codes) if ajout else ([], [])
     known = [t["code"] for t in comparison["territoires"]]
     return await render(datasette, request, {
         "comparaison": comparison,
         "niveau": level,
+        "niveaux": LEVELS,
         "niveau_libelle": LEVELS[level].plural,
+        "autres_niveaux": elsewhere,
         "fiche": LEVELS[level].url_prefix,
         "codes": known,
         "ajouter": ajout,
