@@ -19,7 +19,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
 from loaders.indicators import mappings
@@ -100,11 +99,8 @@ class Producers:
 
 
 @pytest.fixture
-def producers():
-    state, httpd = publications_server.start()
-    yield Producers(state)
-    httpd.shutdown()
-    httpd.server_close()
+def producers(server):
+    return Producers(server)
 
 
 @pytest.fixture

@@ -220,16 +220,15 @@ def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: 
     marks = ", ".join("?" for _ in sums)
     inserted = skipped = 0
     for parent in PARENT_LEVELS:
+        members = dict(conn.execute(f"SELECT {parent}, count(*) FROM communes GROUP BY {parent}"))
         groups = conn.execute(f"""
-            SELECT v.indicateur, c.{parent}, v.annee, sum(v.valeur), count(v.valeur), m.membres
+            SELECT v.indicateur, c.{parent}, v.annee, sum(v.valeur), count(v.valeur)
             FROM valeurs v JOIN communes c ON c.code_insee = v.code
-            JOIN (SELECT {parent} AS code, count(*) AS membres FROM communes GROUP BY {parent}) m
-              ON m.code = c.{parent}
-            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks})
+            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks}) AND c.{parent} IS NOT NULL
             GROUP BY v.indicateur, c.{parent}, v.annee""", (source_id, *sums)).fetchall()
         rows = []
-        for indicator, code, year, total, present, members in groups:
-            if present < members and options.territoires_incomplets == "omis":
+        for indicator, code, year, total, present in groups:
+            if present < members[code] and options.territoires_incomplets == "omis":
                 skipped += 1
             elif total is not None:
                 rows.append((options.target(indicator), parent, code, year, total, None))
