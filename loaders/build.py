@@ -12,6 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
+from .common import content_hash
 from .common import pins as sources
 from .common.progress import Reporter
 from .indicators import mappings
@@ -99,7 +100,7 @@ def build(target: Path, ctx: BuildContext) -> dict:
                 raise RuntimeError(f"{len(problems)} références orphelines, par exemple {problems[:3]}")
             db.execute("ANALYZE")
             counts = table_counts(db)
-            db.conn.commit()
+            content_hash.record(db.conn, temporary)
             db.execute("VACUUM")
             db.close()
         os.replace(temporary, target)

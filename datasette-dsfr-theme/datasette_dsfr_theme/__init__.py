@@ -6,7 +6,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, asgi_static
 
-from . import formatting
+from . import assets, formatting
 from .config import (
     DIST_ROUTE_PREFIX,
     PLUGIN_NAME,
@@ -51,11 +51,15 @@ class ThemeContext:
         config = self.config
         if not vendored_assets_present() and dist_folder(config):
             return self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
-        return self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path)
+        return self.versioned(self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path))
 
     def static(self, path: str) -> str:
         """URL of one of this plugin's own static files."""
-        return self.datasette.urls.static_plugins(PLUGIN_NAME, path)
+        return self.versioned(self.datasette.urls.static_plugins(PLUGIN_NAME, path))
+
+    def versioned(self, url: str) -> str:
+        """A static file URL with its version segment, cacheable for a year (see assets.py)."""
+        return assets.versioned_url(self.datasette, url)
 
     def css_variables(self) -> str:
         return "".join(
@@ -95,8 +99,14 @@ def render_cell(value, column, datasette):
 
 
 @hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: assets.versioned_asgi(datasette, app)
+
+
+@hookimpl
 def startup(datasette):
     config = load_config(datasette.plugin_config(PLUGIN_NAME))  # validates
+    assets.asset_version(datasette)  # computed before the first request
     if config.is_dsfr and not vendored_assets_present():
         if not dist_folder(config):
             print(

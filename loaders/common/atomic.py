@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from . import content_hash
 from .errors import SourceError
 
 
@@ -32,6 +33,7 @@ def updating_copy(db_path: Path, purpose: str):
                 raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
                                   db_path)
             yield conn
+            content_hash.record(conn, temporary)
         finally:
             conn.close()
         os.replace(temporary, db_path)
