@@ -30,10 +30,14 @@ node_modules/.installed: package.json package-lock.json
 	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# DSFR files copied from the npm package into the theme plugin (gitignored)
+# DSFR files copied from the npm package into the theme plugin (gitignored), reduced to the components
+# and icons that the theme's and the site's templates, scripts, plugins and metadata use
 DSFR_VENDORED := datasette-dsfr-theme/datasette_dsfr_theme/static/dsfr/VERSION
-$(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed
-	$(BIN)/python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist
+DSFR_SCANNED := templates static plugins oc_site metadata.yml
+DSFR_SCANNED_FILES := $(shell find $(DSFR_SCANNED) datasette-dsfr-theme/datasette_dsfr_theme/templates \
+	datasette-dsfr-theme/datasette_dsfr_theme/vendor.py -type f ! -name '*.pyc')
+$(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed $(DSFR_SCANNED_FILES)
+	$(BIN)/python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist --scan $(DSFR_SCANNED)
 
 install: $(BIN)/.installed node_modules/.installed $(DSFR_VENDORED)
 
