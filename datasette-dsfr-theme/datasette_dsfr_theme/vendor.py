@@ -59,6 +59,7 @@ OWN_CLASS = re.compile(r"(?:^|[},])\.(fr-[a-z0-9]+(?:(?:-|__|--)[a-z0-9]+)*)")
 ICON_CLASS = re.compile(r"(?<![\w-])fr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*")
 CSS_URL = re.compile(r"url\((['\"]?)([^)'\"]+)\1\)")
 BANNER = re.compile(r"^/\*!.*?\*/", re.S)
+SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.M)
 
 
 def dsfr_version(dist: Path):
@@ -180,10 +181,15 @@ def resolve(css_path: str, url: str) -> str:
 
 
 def js_bundle(dist: Path, components: list) -> str:
+    """The core script then the components' scripts, each in its own block: every file declares the
+    same short top-level names (`const e=window.dsfr`), which must not collide once joined."""
     scripts = [dist / "core/core.module.min.js"]
     scripts += [dist / "component" / name / f"{name}.module.min.js" for name in components
                 if (dist / "component" / name / f"{name}.module.min.js").exists()]
-    return concatenate(scripts)
+    texts = [SOURCE_MAP.sub("", p.read_text(encoding="utf-8")) for p in scripts]
+    banner = BANNER.match(texts[0])
+    return (banner.group(0) + "\n" if banner else "") + "\n".join(
+        "{\n" + BANNER.sub("", text, count=1).strip() + "\n}" for text in texts) + "\n"
 
 
 def css_rules(css: str):
