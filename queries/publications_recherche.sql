@@ -12,7 +12,7 @@ SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p
 FROM publications p
 LEFT JOIN organisations o ON o.id = p.organisation
 LEFT JOIN types_ressource t ON t.code = p.type
-WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH '"' || replace(:q, '"', ' ') || '"'))
+WHERE (:q = '' OR p.rang IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH '"' || replace(:q, '"', ' ') || '"'))
   AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
   AND (:type = '' OR p.type = :type)
   AND (:producteur = '' OR p.organisation = :producteur)
@@ -23,4 +23,4 @@ WHERE (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications
           AND pt.code = substr(:territoire, instr(:territoire, ':') + 1)))
   AND (:du = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) >= :du)
   AND (:au = '' OR coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) <= :au)
-ORDER BY coalesce(p.date_publication, substr(p.premiere_vue, 1, 10)) DESC, p.id DESC
+ORDER BY p.rang DESC

@@ -175,3 +175,21 @@ async def test_full_database_pages_and_fiche_helper(full_ds):
     assert useful["Dossier complet d'un territoire (Insee)"] == "https://www.insee.fr/fr/statistiques/2011101?geo=EPCI-243500139"
     response = await full_ds.client.get("/publications.atom?territoire=departement:2A")
     assert response.status_code == 200 and "Corse-du-Sud" in response.text
+
+
+async def test_search_lists_newest_first_through_the_ranked_index(ds, harvested_db):
+    """The full-text index's rowid is the rank by date (store.rebuild_fts): walking it backwards gives the
+    same list as sorting every match by date, and Datasette's table search finds the same publications."""
+    from oc_site.publications import page_search_sql, search_params
+
+    with sqlite3.connect(harvested_db) as conn:
+        expected = [row[0] for row in conn.execute(
+            """SELECT id FROM publications
+               ORDER BY coalesce(date_publication, substr(premiere_vue, 1, 10)) DESC, id DESC""")]
+        assert [r[0] for r in conn.execute("SELECT id FROM publications ORDER BY rang DESC")] == expected
+        params = search_params({"q": "collectivites"})
+        found = [r[0] for r in conn.execute(page_search_sql(params), params)]
+        everything = [r[0] for r in conn.execute(page_search_sql(search_params({})), search_params({}))]
+    assert found and found == [i for i in expected if i in found] and everything == expected
+    response = await ds.client.get("/oc/publications.json?_search=collectivites&_shape=array&_col=id&_size=max")
+    assert sorted(row["id"] for row in response.json()) == sorted(found)

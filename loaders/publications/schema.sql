@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS publications (
     guid TEXT,
     source TEXT REFERENCES sources(id),
     premiere_vue TEXT NOT NULL,
-    derniere_vue TEXT NOT NULL
+    derniere_vue TEXT NOT NULL,
+    rang INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS publications_territoires (

@@ -56,6 +56,8 @@ class Harvest:
 
 def ensure_schema(conn: sqlite3.Connection):
     conn.executescript((HERE / "schema.sql").read_text())
+    if "rang" not in {row[1] for row in conn.execute("PRAGMA table_info(publications)")}:
+        conn.execute("ALTER TABLE publications ADD COLUMN rang INTEGER")  # a database built before it existed
     conn.executemany("INSERT OR REPLACE INTO themes(code, libelle) VALUES (?, ?)", classify.THEMES.items())
     conn.executemany("INSERT OR REPLACE INTO types_ressource(code, libelle) VALUES (?, ?)",
                      classify.TYPES.items())
@@ -320,21 +322,36 @@ def carry_over(conn, previous_db: Path | None, archive: Path | None) -> int:
 # --- full-text index ------------------------------------------------------------------------------
 
 def rebuild_fts(conn):
+    """Rank the publications by date and rebuild the full-text index with that rank as its rowid.
+
+    `rang` is 1 for the oldest publication and N for the newest (date of publication, else of first
+    harvest; then id). The library lists matches newest first: with the index's rowid equal to `rang`,
+    SQLite walks the index backwards and stops after one page, instead of finding and sorting every
+    match (at a million publications, well under a millisecond instead of 30 to 500 ms; `make bench`).
+    """
     conn.executescript(
         """
         DROP TABLE IF EXISTS publications_fts;
+        DROP INDEX IF EXISTS idx_publications_rang;
+        UPDATE publications SET rang = NULL;
+        WITH ordre AS (
+            SELECT id, row_number() OVER (
+                ORDER BY coalesce(date_publication, substr(premiere_vue, 1, 10)), id) AS rang
+            FROM publications
+        )
+        UPDATE publications SET rang = ordre.rang FROM ordre WHERE ordre.id = publications.id;
+        CREATE UNIQUE INDEX idx_publications_rang ON publications(rang);
         CREATE VIRTUAL TABLE publications_fts USING fts5(
             titre, resume, producteur,
             tokenize='unicode61 remove_diacritics 2', prefix='2 3'
         );
         INSERT INTO publications_fts(rowid, titre, resume, producteur)
-        SELECT p.id, p.titre, coalesce(p.resume, ''),
+        SELECT p.rang, p.titre, coalesce(p.resume, ''),
                coalesce(o.nom, '') || ' ' || coalesce(o.sigle, '')
         FROM publications p LEFT JOIN organisations o ON o.id = p.organisation;
         INSERT INTO publications_fts(publications_fts) VALUES ('optimize');
         """
     )
-
 
 
 # --- territory links ------------------------------------------------------------------------------
