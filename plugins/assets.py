@@ -10,4 +10,5 @@ def extra_css_urls(datasette):
 
 @hookimpl
 def extra_js_urls(datasette):
-    return [{"url": datasette.urls.path("/static/recherche.js"), "module": False}]
+    # as a module the script is deferred: it no longer holds up the first paint (it waits for the page anyway)
+    return [{"url": datasette.urls.path("/static/recherche.js"), "module": True}]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system tools that `make test` and `make bench` need and that pip/npm cannot provide:
-# wrk (HTTP load generator, from Debian). Does nothing when they are already there.
+# wrk (HTTP load generator) and nginx (the local caching proxy of the bench), from Debian.
+# Does nothing when they are already there.
 set -euo pipefail
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Outils absents : ${missing[*]} ; installez-les avec le gestionnaire de paquets du système." >&2

@@ -1,11 +1,23 @@
 // Fiche map: reads the JSON data island #carte-donnees ({points: [{nom, lat, lon, url}], tuiles: {url, options}})
 // and draws it with Leaflet, the ES module bundled by datasette-leaflet (URL in data-leaflet).
+// Leaflet (40 KB compressed) and the tiles are fetched only when the map comes near the screen: on a
+// phone the map is below the first screen, and a visitor who does not scroll down does not pay for it.
 // Without JavaScript the page stays complete.
 document.addEventListener("DOMContentLoaded", function () {
   var element = document.getElementById("carte");
   var source = document.getElementById("carte-donnees");
   if (!element || !source || !element.dataset.leaflet) return;
-  import(element.dataset.leaflet).then(function (L) { draw(L, element, JSON.parse(source.textContent)); });
+  var load = function () {
+    import(element.dataset.leaflet).then(function (L) { draw(L, element, JSON.parse(source.textContent)); });
+  };
+  if (!("IntersectionObserver" in window)) return load();
+  var observer = new IntersectionObserver(function (entries) {
+    if (entries.some(function (entry) { return entry.isIntersecting; })) {
+      observer.disconnect();
+      load();
+    }
+  }, { rootMargin: "200px" });
+  observer.observe(element);
 });
 
 function draw(L, element, data) {
