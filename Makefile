@@ -14,7 +14,7 @@ help:
 	@echo "make test    installe tout et lance les tests"
 	@echo "make build   reconstruit $(DB) depuis les sources épinglées"
 	@echo "make clean   supprime les artefacts (.venv, node_modules, caches, $(DB))"
-	@echo "make bench   mesure les temps de réponse (wrk) et écrit bench/RESULTS.md"
+	@echo "make bench   mesure temps de réponse, charge, poids des pages et recherche ; écrit bench/RESULTS.md"
 	@echo "make deploy  déploie sur Fly.io (flyctl, voir README)"
 	@echo "make rebuild récolte, reconstruit et déploie si le contenu a changé (scripts/rebuild.sh)"
 
@@ -71,6 +71,7 @@ bench-harvest: $(DB)
 
 bench: $(DB) $(DSFR_VENDORED)
 	scripts/install-tools.sh
+	scripts/install-chromium.sh
 	$(BIN)/python scripts/bench --db $(DB)
 
 deploy:
