@@ -70,7 +70,7 @@ bench-harvest: $(DB)
 	$(BIN)/python scripts/bench_harvest.py $(DB)
 
 bench: $(DB) $(DSFR_VENDORED)
-	scripts/install-tools.sh
+	scripts/install-tools.sh nginx
 	scripts/install-chromium.sh
 	$(BIN)/python scripts/bench --db $(DB)
 

@@ -1,6 +1,6 @@
 """A local caching proxy (nginx, scripts/nginx-cache.conf) in front of a server, for `make bench`.
 
-`CachingProxy(upstream_url)` starts nginx (Debian's package, installed by scripts/install-tools.sh)
+`CachingProxy(upstream_url)` starts nginx (Debian's package, installed by `scripts/install-tools.sh nginx`)
 on a free loopback port with its own temporary directory, waits until it answers, and stops it on
 exit. It stands for the HTTP cache or CDN of the production setup (README, « Mise en production »).
 """
@@ -23,7 +23,7 @@ TEMPLATE = ROOT / "scripts" / "nginx-cache.conf"
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if found is None:
-        subprocess.run([str(ROOT / "scripts" / "install-tools.sh")], check=True)
+        subprocess.run([str(ROOT / "scripts" / "install-tools.sh"), "nginx"], check=True)
         found = shutil.which("nginx") or "/usr/sbin/nginx"
     return found
 
