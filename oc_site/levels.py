@@ -73,5 +73,11 @@ def level(name: str) -> Level:
         raise ValueError(f"niveau inconnu : « {name} » (niveaux : {', '.join(NAMES)})") from None
 
 
+def secondary_url(commune: str, code: str) -> str:
+    """Where a commune déléguée, associée or arrondissement municipal is shown: its row on its commune's fiche
+    (it has a COG code, but no fiche of its own)."""
+    return f"{LEVELS['commune'].url(commune)}#secondaire-{code}"
+
+
 def is_code_of(name: str, code: str) -> bool:
     return re.fullmatch(LEVELS[name].code_pattern, code or "") is not None

@@ -19,3 +19,6 @@ TYPES = {
     "site_officiel": "Site officiel",
     "plateforme_open_data": "Plateforme open data",
 }
+
+# label → code, for files that name topics by their label (data/publications.yml)
+THEME_CODES = {label: code for code, label in THEMES.items()}

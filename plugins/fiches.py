@@ -15,12 +15,15 @@ from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from datasette.utils.asgi import Response
 
 from oc_site import pages
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, secondary_url
+from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
 CHART_LIMIT = 15
+SERIES_YEARS = 6  # exercices shown in the Finances block (the query and its CSV have them all)
+PRODUCER_BLOCKS = {"finances": "finances_territoire", "contexte": "contexte_territoire"}
 SORTS = {
     "nom": "nom",
     "population": "population",
@@ -35,23 +38,7 @@ OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
 
 DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
-NOTES = {
-    ("commune", "75056"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier. Ses 20 arrondissements municipaux sont listés plus bas.",
-    ("departement", "75"): "Paris est à la fois une commune et un département : la Ville de Paris est une "
-    "collectivité à statut particulier.",
-    ("departement", "69"): "Le code 69 du COG couvre à la fois le département du Rhône et la Métropole de Lyon, "
-    "collectivité à statut particulier qui exerce les compétences départementales sur son territoire "
-    "(EPCI 200046977, listé parmi les EPCI ci-dessous).",
-    ("epci", "200046977"): "La Métropole de Lyon est une collectivité territoriale à statut particulier : elle "
-    "exerce aussi les compétences du département sur ses communes, détachées du département du Rhône.",
-    ("region", "94"): "La Collectivité de Corse exerce les compétences de la région et des deux départements "
-    "(Corse-du-Sud, 2A, et Haute-Corse, 2B).",
-    ("departement", "2A"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-    ("departement", "2B"): "Depuis 2018, la Collectivité de Corse exerce les compétences des départements de "
-    "Corse-du-Sud (2A) et de Haute-Corse (2B) et de la région.",
-}
+NOTICES = load_notices()  # data/notices.yml, read once
 
 
 @dataclass(frozen=True)
@@ -133,16 +120,14 @@ def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
     return found
 
 
-def note(kind: str, code: str, territory: dict) -> str | None:
-    text = NOTES.get((kind, code))
+def notes(kind: str, code: str, territory: dict) -> list[dict]:
+    """The notices of a fiche: those of data/notices.yml, then what the data say of a commune without EPCI."""
+    found = list(NOTICES.get((kind, code), []))
     if kind == "commune" and territory["epci"] is None:
-        text = (text + " " if text else "") + (
-            "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre."
-            if territory["zone"] == "com"
-            else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
-            "mono-communale, dérogation prévue par la loi)."
-        )
-    return text
+        found.append({"texte": "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre." if territory["zone"] == "com"
+                      else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+                           "mono-communale, dérogation prévue par la loi).", "sources": []})
+    return found
 
 
 async def list_blocks(datasette, request, kind: str, code: str) -> dict:
@@ -168,13 +153,53 @@ async def list_blocks(datasette, request, kind: str, code: str) -> dict:
     return {**context, "requetes": requetes}
 
 
+def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
+    """Rows (indicator, year, value) → a table: one line per indicator, one column per recent year."""
+    kept = sorted({r["annee"] for r in rows})[-years:]
+    lines = {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"],
+                                                  "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"]
+    return {"annees": kept, "lignes": list(lines.values()), "toutes_annees": len({r["annee"] for r in rows})}
+
+
+def sources_of(rows: list[dict]) -> list[dict]:
+    found = {}
+    for r in rows:
+        found.setdefault(r["source"], {"titre": r["source"], "url": r["source_url"], "producteur": r["producteur"],
+                                       "millesime": r["millesime"]})
+    return list(found.values())
+
+
+async def producer_blocks(datasette, niveau: str, code: str) -> dict:
+    """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
+    level; their rows, their sources, and the files that were not loaded (the block says so)."""
+    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
+    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
+    for bloc, query in PRODUCER_BLOCKS.items():
+        files = [f for f in expected if f["bloc"] == bloc]
+        rows = await canned(datasette, query, niveau=niveau, code=code)
+        if not files and not rows:
+            continue
+        blocks[bloc] = {
+            "lignes": rows, "sources": sources_of(rows), "serie": series(rows) if bloc == "finances" and rows else None,
+            "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
+            "requete": pages.query_url(datasette, query, niveau=niveau, code=code),
+            "csv": pages.query_url(datasette, query, ".csv", niveau=niveau, code=code),
+        }
+    return blocks
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
-    """The blocks every fiche has: indicators at their latest vintage, and publications."""
+    """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
+    (when their producers' files are expected), and publications."""
     db = datasette.get_database(DATABASE)
     return {
         "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "blocs": await producer_blocks(datasette, niveau, code),
         "publications": await publications_for_db(db, niveau, code),
         "code": code,
     }
@@ -191,6 +216,14 @@ async def render(datasette, request, template, context, status=200):
     return Response.html(html, status=status)
 
 
+async def parent_commune(datasette, code: str) -> str | None:
+    """The commune of a commune déléguée, associée or arrondissement municipal (75101 → 75056), if `code` is one."""
+    result = await datasette.get_database(DATABASE).execute(
+        "SELECT commune_parente FROM communes_secondaires WHERE code_insee = ? ORDER BY type DESC LIMIT 1", [code])
+    row = result.first()
+    return row[0] if row else None
+
+
 def canonical_code(kind: str, code: str) -> str:
     """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
     upper = code.upper()
@@ -204,6 +237,8 @@ async def fiche(datasette, request):
     if (canonical := canonical_code(kind, code)) != code:
         return Response.redirect(level.url(canonical), status=301)
     rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
+    if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
+        return Response.redirect(secondary_url(parent, code), status=302)
     if not rows:
         return await render(datasette, request, "fiche_introuvable.html",
                             {"niveau": level.label, "code": code, "q": code}, status=404)
@@ -211,7 +246,7 @@ async def fiche(datasette, request):
     context = {
         "niveau": kind,
         "t": territory,
-        "note": note(kind, code, territory),
+        "notes": notes(kind, code, territory),
         "liens": links(kind, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, level.table, code),
         **await list_blocks(datasette, request, kind, code),

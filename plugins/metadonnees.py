@@ -17,9 +17,9 @@ CONTEXT_COLUMNS = {
     "zone": "Zone : métropole, DROM ou collectivité d'outre-mer.",
 }
 INDICATORS_SQL = """
-SELECT m.niveau, i.code, i.libelle, i.unite, i.source, max(m.annee) AS annee
+SELECT m.niveau, i.code, i.libelle, i.unite, i.source, m.annee
 FROM indicateurs i JOIN indicateurs_millesimes m ON m.indicateur = i.code
-GROUP BY m.niveau, i.code
+WHERE m.dernier_millesime = 1
 """
 
 
@@ -37,8 +37,10 @@ def wide_view_metadata(indicators: list[dict]) -> dict[str, dict]:
         tables[level.wide_view] = {
             "description": (
                 f"Indicateurs des {level.plural} en format large : une ligne par territoire, une colonne par "
-                "indicateur (nommée par son code, voir la table indicateurs) à son dernier millésime (voir "
-                "indicateurs_millesimes). Vue régénérée à chaque chargement d'indicateurs ; téléchargeable en CSV."),
+                "indicateur (nommée par son code, voir la table indicateurs) à son millésime principal, le plus "
+                "récent qui couvre au moins la moitié des territoires (voir indicateurs_millesimes ; Mayotte et une "
+                "partie de l'outre-mer ont d'autres années de recensement, dans la table valeurs). Vue régénérée à "
+                "chaque chargement d'indicateurs ; téléchargeable en CSV."),
             "label_column": "nom",
             "sort_desc": "population_municipale",
             "facets": [c for c in level.view_context if c != "epci"],

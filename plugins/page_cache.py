@@ -14,7 +14,9 @@ import asyncio
 
 from datasette import hookimpl
 
-CACHED_PATHS = ("/oc",)
+from oc_site.pages import DATABASE
+
+CACHED_PATHS = (f"/{DATABASE}",)
 
 
 def cacheable(scope) -> bool:

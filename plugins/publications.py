@@ -1,8 +1,12 @@
-"""The publications pages: /publications (search, filters, pagination), /publications.atom (new
-publications, for the whole site or one territory). The canned queries publications_recherche and
-publications_territoire (queries/*.sql) give the same lists as CSV and JSON.
+"""The publications pages: /publications (search, filters, pagination), /publications.atom (the newest
+publications of the same search, for any combination of filters). The canned queries
+publications_recherche and publications_territoire (queries/*.sql) give the same lists as CSV and JSON.
 
-Fiches can call `publications_for(conn, niveau, code)` from oc_site.publications (through
+The territory filter is a search field with suggestions (static/recherche.js, /recherche.json, as the
+header's search); the chosen territory travels as territoire=niveau:code. Without JavaScript the
+name typed (lieu) is looked up on the server: the best match is taken.
+
+Fiches call `publications_for(conn, niveau, code)` from oc_site.publications (through
 `db.execute_fn`) and include templates/_publications_fiche.html.
 """
 
@@ -17,13 +21,16 @@ from datasette.utils.asgi import Response
 
 from oc_site import publications as store
 from oc_site.levels import LEVELS
-from oc_site.pages import DATABASE
-from oc_site.taxonomy import THEMES
+from oc_site.pages import DATABASE, search_territories
+from oc_site.taxonomy import THEMES, TYPES
+from oc_site.text import normalise
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
 FILTER_LABELS = {"q": "Recherche", "theme": "Thème", "type": "Type", "producteur": "Producteur", "annee": "Année",
-                 "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
+                 "niveau": "Type de territoire", "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
+TERRITORY_LEVEL_LABELS = {**{name: level.group_title for name, level in LEVELS.items()},
+                          "national": "Sans territoire précis (national)"}
 
 
 @hookimpl
@@ -55,6 +62,42 @@ def page_url(params: dict, **changes) -> str:
     return "/publications" + (f"?{urlencode(merged)}" if merged else "")
 
 
+async def chosen_territory(datasette, db, request, params: dict) -> tuple[dict, dict, str]:
+    """The territory filter: territoire=niveau:code (a suggestion picked, a fiche's "voir tout"), or the
+    name typed in the field (lieu) when it no longer names that territory → (params, labels, notice)."""
+    typed = (request.args.get("lieu") or "").strip()[:200]
+    labels = await territory_labels(db, {params["territoire"]}) if params["territoire"] else {}
+    current = labels.get(params["territoire"], {}).get("libelle")
+    if "lieu" in request.args and (not typed or normalise(typed) != normalise(current or "")):
+        params["territoire"], labels = "", {}
+        if typed:
+            found = await search_territories(datasette, typed, 1)
+            if not found:
+                return params, labels, f"Aucun territoire ne correspond à « {typed} » : filtre ignoré."
+            params["territoire"] = f"{found[0]['type']}:{found[0]['code']}"
+            labels = await territory_labels(db, {params["territoire"]})
+    return params, labels, ""
+
+
+async def filter_options(db) -> dict:
+    return {
+        "themes": [dict(r) for r in await db.execute("SELECT code, libelle FROM themes ORDER BY libelle")],
+        "types": [dict(r) for r in await db.execute("SELECT code, libelle FROM types_ressource ORDER BY libelle")],
+        "producteurs": [dict(r) for r in await db.execute(
+            """SELECT o.id, o.nom, o.sigle, count(*) AS n FROM publications p
+               JOIN organisations o ON o.id = p.organisation WHERE p.masquee = 0
+               GROUP BY o.id ORDER BY coalesce(o.sigle, o.nom) COLLATE NOCASE""")],
+        "annees": [r[0] for r in await db.execute(
+            "SELECT DISTINCT annee FROM publications WHERE annee IS NOT NULL AND masquee = 0 ORDER BY annee DESC")],
+        "niveaux": [{"code": code, "libelle": label} for code, label in TERRITORY_LEVEL_LABELS.items()],
+    }
+
+
+def feed_url(params: dict) -> str:
+    chosen = {k: params[k] for k in store.SEARCH_FILTERS if params.get(k)}
+    return "/publications.atom" + (f"?{urlencode(chosen)}" if chosen else "")
+
+
 async def publications_page(datasette, request):
     db = datasette.get_database(DATABASE)
     args = {key: request.args.get(key) for key in store.SEARCH_FILTERS}
@@ -64,7 +107,8 @@ async def publications_page(datasette, request):
     except ValueError:
         page = 1
     available = await has_publications(db)
-    rows, total, options = [], 0, {"themes": [], "types": [], "producteurs": [], "annees": []}
+    rows, total, options = [], 0, {"themes": [], "types": [], "producteurs": [], "annees": [], "niveaux": []}
+    params, labels, notice = await chosen_territory(datasette, db, request, params)
     if available:
         total = (await db.execute(store.count_sql(params), params)).first()[0]
         pages = max(1, math.ceil(min(total, store.COUNT_LIMIT) / PAGE_SIZE))
@@ -72,29 +116,22 @@ async def publications_page(datasette, request):
         result = await db.execute(f"{store.page_search_sql(params)} LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
                                   params)
         rows = [dict(r) for r in result.rows]
-        options = {
-            "themes": [dict(r) for r in await db.execute("SELECT code, libelle FROM themes ORDER BY libelle")],
-            "types": [dict(r) for r in await db.execute("SELECT code, libelle FROM types_ressource ORDER BY libelle")],
-            "producteurs": [dict(r) for r in await db.execute(
-                """SELECT o.id, o.nom, o.sigle, count(*) AS n FROM publications p
-                   JOIN organisations o ON o.id = p.organisation GROUP BY o.id ORDER BY coalesce(o.sigle, o.nom)""")],
-            "annees": [r[0] for r in await db.execute(
-                "SELECT DISTINCT annee FROM publications WHERE annee IS NOT NULL ORDER BY annee DESC")],
-        }
+        options = await filter_options(db)
     else:
         pages = 1
-    references = {params["territoire"]} if params["territoire"] else set()
+    references = set()
     for row in rows:
         row["themes"] = [THEMES.get(t, t) for t in json.loads(row["themes"] or "[]")]
         row["territoires"] = (row["territoires"] or "").split()
         references.update(row["territoires"][:6])
-    labels = await territory_labels(db, references)
+    labels.update(await territory_labels(db, references - set(labels)))
     for row in rows:
         row["territoires"] = [{"ref": ref, **labels[ref]} for ref in row["territoires"][:6] if ref in labels]
     names = {
         "theme": {o["code"]: o["libelle"] for o in options["themes"]},
         "type": {o["code"]: o["libelle"] for o in options["types"]},
         "producteur": {o["id"]: o["sigle"] or o["nom"] for o in options["producteurs"]},
+        "niveau": TERRITORY_LEVEL_LABELS,
         "territoire": {ref: v["libelle"] for ref, v in labels.items()},
     }
     active = [
@@ -114,7 +151,6 @@ async def publications_page(datasette, request):
             "first": page_url(params), "last": page_url(params, page=pages),
             "links": [{"number": n, "url": page_url(params, page=n if n > 1 else "")} for n in window],
         }
-    feed = "/publications.atom" + (f"?territoire={params['territoire']}" if params["territoire"] else "")
     return Response.html(await datasette.render_template("publications.html", {
         "available": available,
         "zip": zip,
@@ -127,10 +163,11 @@ async def publications_page(datasette, request):
         "pagination": pagination,
         "active": active,
         "options": options,
+        "notice": notice,
         "clear_url": page_url({}),
         "csv_url": f"/{DATABASE}/publications_recherche.csv?{query_string}&_size=max",
         "json_url": f"/{DATABASE}/publications_recherche.json?{query_string}&_shape=array",
-        "feed_url": feed,
+        "feed_url": feed_url(params),
         "territory_label": names["territoire"].get(params["territoire"]),
         "suggestions": [{"label": o["libelle"], "url": page_url({}, theme=o["code"])} for o in options["themes"]],
     }, request=request))
@@ -173,30 +210,33 @@ def atom_feed(title: str, self_url: str, site_url: str, rows: list[dict]) -> byt
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
 
 
+def feed_title(territory: str | None, params: dict) -> str:
+    """« Open Collectivités — publications concernant Rennes (35) (thème : Parité) »."""
+    values = {"theme": THEMES, "type": TYPES, "niveau": TERRITORY_LEVEL_LABELS}
+    others = [f"{FILTER_LABELS[name].lower()} : {values.get(name, {}).get(params[name], params[name])}"
+              for name in store.SEARCH_FILTERS if params[name] and name != "territoire"]
+    title = "Open Collectivités — " + (f"publications concernant {territory}" if territory else "nouvelles publications")
+    return title + (f" ({' ; '.join(others)})" if others else "")
+
+
 async def publications_atom(datasette, request):
+    """The newest publications of a library search: every filter of /publications applies."""
     db = datasette.get_database(DATABASE)
-    territory = store.search_params({"territoire": request.args.get("territoire")})["territoire"]
-    if request.args.get("territoire") and not territory:
+    params = store.search_params({key: request.args.get(key) for key in store.SEARCH_FILTERS})
+    if request.args.get("territoire") and not params["territoire"]:
         return Response.text("Paramètre territoire invalide : attendu niveau:code, par exemple commune:35238.",
                              status=400)
-    base = request.url.split("/publications.atom")[0]
-    self_url = request.url
+    territory = None
+    if params["territoire"]:
+        labels = await territory_labels(db, {params["territoire"]})
+        if params["territoire"] not in labels:
+            return Response.text(f"Territoire inconnu : {params['territoire']}", status=404)
+        territory = labels[params["territoire"]]["libelle"]
     rows = []
-    title = "Open Collectivités — nouvelles publications"
-    site_url = f"{base}/publications"
     if await has_publications(db):
-        if territory:
-            niveau, code = territory.split(":", 1)
-            labels = await territory_labels(db, {territory})
-            if territory not in labels:
-                return Response.text(f"Territoire inconnu : {territory}", status=404)
-            title = f"Open Collectivités — publications concernant {labels[territory]['libelle']}"
-            site_url = f"{base}/publications?territoire={territory}"
-            result = await db.execute(store.TERRITORY_NEW_SQL, {"niveau": niveau, "code": code, "limite": FEED_SIZE})
-        else:
-            result = await db.execute(store.ALL_NEW_SQL, {"limite": FEED_SIZE})
-        rows = [dict(r) for r in result.rows]
-    return Response(atom_feed(title, self_url, site_url, rows), status=200,
+        rows = [dict(r) for r in (await db.execute(store.FEED_SQL, {**params, "limite": FEED_SIZE})).rows]
+    site_url = request.url.split("/publications.atom")[0] + page_url(params)
+    return Response(atom_feed(feed_title(territory, params), request.url, site_url, rows), status=200,
                     content_type="application/atom+xml; charset=utf-8")
 
 

@@ -5,7 +5,7 @@
 SELECT
   c.code_insee, c.nom, c.siren, c.zone, z.libelle AS zone_libelle,
   c.chef_lieu, cl.libelle AS chef_lieu_libelle,
-  c.population, c.annee_population, c.superficie_km2,
+  c.population, c.annee_population, c.superficie_km2, c.superficie_note,
   round(c.population / c.superficie_km2, 1) AS densite,
   c.latitude, c.longitude, c.anciens_codes,
   c.departement, d.nom AS departement_nom,

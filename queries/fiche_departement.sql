@@ -4,7 +4,7 @@
 -- params: code
 SELECT
   d.code, d.nom, d.zone, z.libelle AS zone_libelle,
-  d.population, d.annee_population, d.superficie_km2,
+  d.population, d.annee_population, d.superficie_km2, d.superficie_methode,
   round(d.population / d.superficie_km2, 1) AS densite,
   d.nb_communes, d.nb_epci, d.nb_arrondissements,
   d.region, r.nom AS region_nom,

@@ -1,5 +1,8 @@
 // Search autocomplete, following the WAI-ARIA combobox pattern (list autocomplete, manual selection).
 // Progressive enhancement: without JavaScript the search forms simply submit to /recherche.
+// A field with data-oc-cible="ID" is a territory picker (the publications' territory filter): choosing a
+// suggestion writes "niveau:code" into the hidden field ID and the name into the field, instead of
+// opening the fiche; typing again clears the hidden field (the server then looks the typed name up).
 (function () {
   "use strict";
   var counter = 0;
@@ -30,6 +33,15 @@
     input.setAttribute("autocomplete", "off");
 
     var items = [], active = -1, timer = null, last = "";
+    var target = input.dataset.ocCible ? document.getElementById(input.dataset.ocCible) : null;
+
+    function choose(r) {
+      if (!target) { window.location.href = r.url; return; }
+      target.value = r.type + ":" + r.code;
+      input.value = r.libelle;
+      close();
+      status.textContent = r.libelle + " choisi";
+    }
 
     function close() {
       list.hidden = true;
@@ -62,7 +74,7 @@
         var small = document.createElement("small");
         small.textContent = { region: "région", departement: "département", epci: "EPCI", commune: "commune" }[r.type] || r.type;
         li.appendChild(small);
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = r.url; });
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);
       });
       status.textContent = results.length
@@ -79,6 +91,7 @@
 
     input.addEventListener("input", function () {
       var q = input.value.trim();
+      if (target) target.value = "";
       clearTimeout(timer);
       if (!q) { close(); return; }
       timer = setTimeout(function () {
@@ -94,7 +107,7 @@
       var open = !list.hidden && items.length;
       if (e.key === "ArrowDown" && open) { e.preventDefault(); highlight((active + 1) % items.length); }
       else if (e.key === "ArrowUp" && open) { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); window.location.href = items[active].url; }
+      else if (e.key === "Enter" && open && active >= 0) { e.preventDefault(); choose(items[active]); }
       else if (e.key === "Escape") { if (open) { e.preventDefault(); close(); } }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });

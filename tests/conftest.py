@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from loaders.common.pins import sha256_of
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 FULL_DB = ROOT / "oc.db"
+# The browser the browser tests drive (Debian's package by default; never a Playwright download)
+CHROMIUM = os.environ.get("OC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session", autouse=True)

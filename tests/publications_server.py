@@ -1,5 +1,5 @@
 """A real HTTP server on 127.0.0.1 (random free port) serving fixture files with chosen status codes,
-headers, delays, redirects and ETags, for the harvest tests."""
+headers, delays, redirects, ETags and cut transfers, for the harvest and producer tests."""
 
 import threading
 import time
@@ -18,6 +18,7 @@ class Route:
     delay: float = 0.0
     location: str | None = None
     by_query: object = None  # function(query dict) -> bytes
+    cut_after: int | None = None  # announce the whole body, send this many bytes, close (a cut transfer)
 
 
 @dataclass
@@ -71,12 +72,12 @@ def make_handler(server: FixtureServer):
                 extra["ETag"] = route.etag
             if route.last_modified:
                 extra["Last-Modified"] = route.last_modified
-            self.reply(parsed.path, query, route.status, body, route.content_type, extra)
+            self.reply(parsed.path, query, route.status, body, route.content_type, extra, route.cut_after)
 
         def record(self, path, query, status):
             server.requests.append((path, query, dict(self.headers), status))
 
-        def reply(self, path, query, status, body, content_type, extra=None):
+        def reply(self, path, query, status, body, content_type, extra=None, cut_after=None):
             self.record(path, query, status)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -85,7 +86,10 @@ def make_handler(server: FixtureServer):
                 self.send_header(name, value)
             self.end_headers()
             try:
-                self.wfile.write(body)
+                self.wfile.write(body if cut_after is None else body[:cut_after])
+                if cut_after is not None:
+                    self.wfile.flush()
+                    self.close_connection = True
             except (BrokenPipeError, ConnectionResetError):
                 pass
 

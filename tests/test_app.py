@@ -33,7 +33,6 @@ async def test_codes_stay_text_in_json_and_csv(fixture_ds):
 
 
 async def test_metadata_describes_every_table_and_column(fixture_ds):
-    import sqlite3
 
     metadata = fixture_ds.metadata()["databases"]["oc"]["tables"]
     db = fixture_ds.get_database("oc")

@@ -5,20 +5,17 @@ path so that nothing leaves the machine. Skipped only outside CI when chromium i
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import CHROMIUM, ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import Server  # noqa: E402
+from oc_site.harness import Server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -31,6 +28,7 @@ PAGES = {
     "recherche": "/recherche?q=saint+denis",
     "comparaison": "/comparer?codes=35238,44109,2A004",
     "publications": "/publications",
+    "publications filtrées": "/publications?territoire=region:53&niveau=region",
     "introuvable": "/commune/99999",
 }
 
@@ -130,6 +128,38 @@ def test_header_search_suggests_and_escape_closes(site, browser):
         context.close()
 
 
+def test_publications_territory_filter_suggests_and_filters(site, browser):
+    """The library's territory field: the header search's suggestions, but a choice fills the filter."""
+    context, page = open_page(browser, site + "/publications")
+    try:
+        field = page.locator("#lieu")
+        field.focus()
+        page.keyboard.type("bretag")
+        page.wait_for_selector("#lieu ~ [role=listbox]:not([hidden]) [role=option]")
+        assert field.get_attribute("role") == "combobox"
+        option = page.locator("#lieu ~ [role=listbox] [role=option]").first
+        assert option.inner_text().startswith("Bretagne")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")  # chooses, stays on the page
+        assert page.url == site + "/publications"
+        assert field.input_value() == "Bretagne" and page.locator("#territoire").input_value() == "region:53"
+        page.locator("button", has_text="Appliquer les filtres").click()
+        page.wait_for_url("**/publications?*territoire=region%3A53*")
+        main = page.locator("main").inner_text()
+        assert "Territoire : Bretagne" in main and "L'essentiel sur… la Bretagne" in main
+        assert page.locator("#lieu").input_value() == "Bretagne"
+        # typing another name clears the choice: the server looks the typed name up
+        field = page.locator("#lieu")
+        field.fill("")
+        field.type("Cantal")
+        assert page.locator("#territoire").input_value() == ""
+        page.locator("button", has_text="Appliquer les filtres").click()
+        page.wait_for_url("**territoire=**")
+        assert "Territoire : Cantal" in page.locator("main").inner_text()
+    finally:
+        context.close()
+
+
 def test_fiche_map_draws_the_members(site, browser):
     context, page = open_page(browser, site + "/epci/243500139")
     try:
@@ -144,6 +174,8 @@ def test_fiche_map_draws_the_members(site, browser):
     ("/epci/243500139?tri=nom&ordre=asc", "Bruz"),
     ("/comparer?codes=35238,44109", "Nantes"),
     ("/recherche?q=35000", "Rennes (35)"),
+    ("/publications?lieu=bretagne", "Territoire : Bretagne"),
+    ("/region/53", "Concernant la région Bretagne"),
 ])
 def test_pages_read_without_javascript(site, browser, path, expected):
     context, page = open_page(browser, site + path, javascript=False)

@@ -34,7 +34,9 @@ def test_fixture_build_tables_and_counts(fixture_db):
     assert counts["epci"] == len(cog["epci"])
     assert counts["regions"] == len(cog["regions"])
     assert counts["departements"] == len(cog["departements"])
-    assert counts["territoires"] == counts["communes"] + counts["epci"] + counts["regions"] + counts["departements"]
+    arrondissements = sum(c["type"] == "arrondissement-municipal" for c in cog["communes"])
+    assert counts["territoires"] == (counts["communes"] + counts["epci"] + counts["regions"] + counts["departements"]
+                                     + arrondissements)
 
 
 def test_codes_are_text(fixture_db):

@@ -16,8 +16,7 @@ import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import Server, fetch  # noqa: E402
+from oc_site.harness import Server, fetch
 
 SECRET_WORDS = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE", re.I)
 
@@ -140,8 +139,7 @@ def test_container_command_line_serves_the_site(full_db, dockerfile, fly, tmp_pa
     stage = final_stage(dockerfile)
     env = stage_env(stage)
     inspect_file = tmp_path / env["INSPECT_FILE"]
-    datasette = ROOT / ".venv" / "bin" / "datasette"
-    subprocess.run([str(datasette), "inspect", "oc.db", "--inspect-file", str(inspect_file)],
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", "oc.db", "--inspect-file", str(inspect_file)],
                    cwd=ROOT, check=True)
     env["INSPECT_FILE"] = str(inspect_file)
     health = fly["http_service"]["checks"][0]["path"]

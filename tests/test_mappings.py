@@ -20,7 +20,7 @@ from loaders.cli import cli
 MAPPINGS = ROOT / "data" / "mappings"
 PRODUCERS = FIXTURES / "indicateurs"
 DGF = PRODUCERS / "dgcl_criteres_dgf_2024.csv"
-OFGL = PRODUCERS / "ofgl_comptes_communes_2022_2023.csv"
+OFGL = FIXTURES / "producteurs" / "ofgl_base_communes_consolidee_export_dep93_sample.csv"  # real extract
 INSEE = PRODUCERS / "insee_pop_historiques.xlsx"
 
 
@@ -32,7 +32,7 @@ def db(tmp_path, fixture_db):
 
 
 def load(db, mapping, source=None):
-    args = ["indicateurs", "charger", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
+    args = ["indicators", "load", str(mapping)] + ([str(source)] if source else []) + ["--db", str(db)]
     return CliRunner().invoke(cli, args)
 
 
@@ -75,24 +75,55 @@ def test_dgcl_dgf_criteria(db):
     assert catalogue == [("Population DGF", "hab.", "commune", "Aide & Dotations")]
 
 
-def test_ofgl_consolidated_accounts_long_format(db):
+def with_achats(data):
+    """The repository's OFGL mapping plus the agrégat present in the real extract (Achats et charges externes),
+    the OFGL population read on its rows: what an editor adds to read one more agrégat."""
+    data["indicateurs"].append({"code": "ofgl_achats_charges_externes", "libelle": "Achats et charges externes",
+                                "valeur_indicateur": "Achats et charges externes", "colonne": "Montant", "unite": "€"})
+    data["derives"].append({"code": "ofgl_achats_charges_externes_hab", "libelle": "Achats par habitant",
+                            "numerateur": "ofgl_achats_charges_externes", "denominateur": "ofgl_population"})
+    next(i for i in data["indicateurs"] if i["code"] == "ofgl_population")["valeur_indicateur"] = \
+        "Achats et charges externes"
+
+
+def test_ofgl_consolidated_accounts_long_format(tmp_path, db):
     result = load(db, "ofgl_comptes_communes", OFGL)
     assert result.exit_code == 0, result.output
-    assert "16 valeurs chargées" in result.output and "années : 2022, 2023" in result.output
-    assert "sans code : 1" in result.output and "écartées par les filtres : 1" in result.output
-    assert "codes de territoire inconnus : 1 (par exemple 35999)" in result.output
-    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(348215427.18)
-    assert value(db, "ofgl_recettes_fonctionnement_hab", "35238", 2023) == pytest.approx(1501.12)
-    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2022) == pytest.approx(331984025.9)
-    assert value(db, "ofgl_depenses_fonctionnement", "35238", 2023) == pytest.approx(312604981.4)
-    assert value(db, "ofgl_epargne_brute", "35238", 2023) == pytest.approx(35610445.78)
-    assert value(db, "ofgl_encours_dette", "01001", 2023) == 0
-    assert value(db, "ofgl_encours_dette_hab", "2A004", 2023) == pytest.approx(1318.74)
-    # the budgets annexes row is filtered out: the principal budget's value stays
-    assert rows(db, "SELECT count(*) FROM valeurs WHERE indicateur = 'ofgl_recettes_fonctionnement'") == [(4,)]
-    # wide view: latest vintage (2023) of each indicator
-    assert rows(db, "SELECT ofgl_recettes_fonctionnement, ofgl_encours_dette_hab FROM valeurs_communes_large "
-                    "WHERE code = '35238'") == [(pytest.approx(348215427.18), pytest.approx(1777.62))]
+    # none of the repository's agrégats is in this extract: said, not silent
+    assert "0 valeurs chargées" in result.output
+    assert "sans aucune valeur : ofgl_recettes_fonctionnement, ofgl_depenses_fonctionnement" in result.output
+    result = load(db, broken_mapping(tmp_path, "ofgl_comptes_communes.yml", with_achats), OFGL)
+    assert result.exit_code == 0, result.output
+    assert "années : 2017" in result.output and "doublons additionnés : 0" in result.output
+    assert "codes de territoire inconnus : 7 (par exemple 93001, 93005, 93006" in result.output
+    assert value(db, "ofgl_achats_charges_externes", "93008", 2017) == pytest.approx(17152706.69)
+    assert value(db, "ofgl_population", "93008", 2017) == 50806
+    # computed per inhabitant: OFGL's own « Montant en € par habitant » of that row
+    assert value(db, "ofgl_achats_charges_externes_hab", "93008", 2017) == pytest.approx(337.611831082943)
+    assert rows(db, "SELECT ofgl_achats_charges_externes FROM valeurs_communes_large WHERE code = '93008'") == [
+        (pytest.approx(17152706.69),)]
+    assert rows(db, "SELECT bloc, niveaux FROM indicateurs WHERE code = 'ofgl_achats_charges_externes_hab'") == [
+        ("finances", "commune")]
+
+
+def test_ofgl_rows_of_a_commune_nouvelle_are_summed(tmp_path, db):
+    """A commune nouvelle keeps one row per former commune (its own SIREN) under its current code:
+    amounts and populations add up. Three real rows (Aubervilliers, Bagnolet, Bobigny) placed under
+    Bobigny's code stand for such a commune."""
+    lines = OFGL.read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line.replace(";93001;Aubervilliers;", ";93008;Bobigny;").replace(";93006;Bagnolet;",
+                                                                                          ";93008;Bobigny;")
+                         for line in lines[1:] if ";Achats et charges externes;" in line
+                         and (";93001;" in line or ";93006;" in line or ";93008;" in line)]
+    source = tmp_path / "nouvelle.csv"
+    source.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    result = load(db, broken_mapping(tmp_path, "ofgl_comptes_communes.yml", with_achats), source)
+    assert result.exit_code == 0, result.output
+    assert "doublons additionnés : 4" in result.output  # 2 extra rows × (amount, population)
+    total = 17227758.18 + 13072458.02 + 17152706.69
+    assert value(db, "ofgl_achats_charges_externes", "93008", 2017) == pytest.approx(total)
+    assert value(db, "ofgl_population", "93008", 2017) == 80834 + 36237 + 50806
+    assert value(db, "ofgl_achats_charges_externes_hab", "93008", 2017) == pytest.approx(total / (80834 + 36237 + 50806))
 
 
 def test_insee_series_xlsx_with_title_block(db):
@@ -149,8 +180,9 @@ def broken_mapping(tmp_path, name, change):
      ["casse-insee_pop_historiques.yml", "aucune colonne ne correspond à « POP(\\d{4}) »"]),
     ("ofgl_comptes_communes.yml", OFGL, lambda m: m.update(annee={"colonne": "Année"}),
      ["casse-ofgl_comptes_communes.yml", "colonne « Année » (année) absente"]),
-    ("ofgl_comptes_communes.yml", OFGL, lambda m: m["indicateurs"][0].update(colonne="Nom 2024 Commune"),
-     ["casse-ofgl_comptes_communes.yml", "colonne « Nom 2024 Commune »", "nombre illisible : « Rennes »"]),
+    ("ofgl_comptes_communes.yml", OFGL,
+     lambda m: m["indicateurs"][0].update(colonne="Nom 2024 Commune", valeur_indicateur="Achats et charges externes"),
+     ["casse-ofgl_comptes_communes.yml", "colonne « Nom 2024 Commune »", "nombre illisible : « Bobigny »"]),
     ("ofgl_comptes_communes.yml", OFGL, lambda m: m["cle"].update(niveau="canton"),
      ["casse-ofgl_comptes_communes.yml", "niveau « canton » inconnu"]),
     ("ofgl_comptes_communes.yml", OFGL, lambda m: m["indicateurs"][0].pop("libelle"),
@@ -197,7 +229,7 @@ def test_missing_database_and_missing_file(tmp_path):
 
 @pytest.fixture
 def http_server():
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(PRODUCERS))
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(OFGL.parent))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -207,16 +239,17 @@ def http_server():
     server.server_close()
 
 
-def test_load_from_url(db, http_server):
+def test_load_from_url(tmp_path, db, http_server):
     url = f"{http_server}/{OFGL.name}"
-    result = load(db, "ofgl_comptes_communes", url)
+    mapping = broken_mapping(tmp_path, "ofgl_comptes_communes.yml", with_achats)
+    result = load(db, mapping, url)
     assert result.exit_code == 0, result.output
-    assert value(db, "ofgl_recettes_fonctionnement", "35238", 2023) == pytest.approx(348215427.18)
-    assert rows(db, "SELECT fichier, sha256 FROM sources_donnees WHERE mapping = 'ofgl_comptes_communes.yml'") == [
+    assert value(db, "ofgl_achats_charges_externes", "93008", 2017) == pytest.approx(17152706.69)
+    assert rows(db, "SELECT fichier, sha256 FROM sources_donnees WHERE mapping = ?", mapping.name) == [
         (url, digest(OFGL))]
     before = digest(db)
     result = load(db, "ofgl_comptes_communes", f"{http_server}/absent.csv")
-    assert result.exit_code == 1 and "HTTP 404" in result.output and "absent.csv" in result.output
+    assert result.exit_code == 1 and "HTTP 404" in result.output and f"{http_server}/absent.csv" in result.output
     assert digest(db) == before
 
 
@@ -235,7 +268,8 @@ def test_build_includes_mappings_with_a_local_file(tmp_path):
     assert rows(db, "SELECT count(*) FROM valeurs WHERE indicateur = 'population_sans_doubles_comptes'") == [(0,)]
 
 
-def test_build_reports_skipped_mappings(tmp_path):
+def test_build_reports_skipped_mappings(tmp_path, monkeypatch):
+    monkeypatch.setenv("OC_PRODUCTEURS_LOCK", str(tmp_path / "aucun-verrou.json"))
     directory = tmp_path / "mappings"
     directory.mkdir()
     shutil.copy(MAPPINGS / "ofgl_comptes_communes.yml", directory)
@@ -245,7 +279,8 @@ def test_build_reports_skipped_mappings(tmp_path):
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
         "--mappings", str(directory)])
     assert result.exit_code == 0, result.output
-    assert "Mapping ofgl_comptes_communes.yml : fichier local absent" in result.output
+    assert ("Mapping ofgl_comptes_communes.yml : données non chargées — fichier du producteur pas encore épinglé "
+            "dans aucun-verrou.json (en ligne : `oc sources --update ofgl_comptes_communes`).") in result.output
 
 
 def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):
@@ -291,7 +326,9 @@ def test_normalize_code(raw, level, expected):
 
 def test_repository_mappings_are_valid():
     names = sorted(p.name for p in MAPPINGS.glob("*.yml"))
-    assert names == ["dgcl_criteres_dgf.yml", "insee_pop_historiques.yml", "ofgl_comptes_communes.yml"]
+    assert names == ["dgcl_criteres_communes.yml", "dgcl_criteres_dgf.yml", "insee_comparateur.yml",
+                     "insee_pop_historiques.yml", "ofgl_comptes_communes.yml", "ofgl_comptes_departements.yml",
+                     "ofgl_comptes_groupements.yml", "ofgl_comptes_regions.yml"]
     for name in names:
         mapping = mappings.parse_mapping(MAPPINGS / name)
         assert mapping.url.startswith("https://") and mapping.licence
@@ -307,14 +344,15 @@ def test_compose_key(parts, expected):
 
 def test_text_indicator(tmp_path, db):
     def change(mapping):
-        mapping["indicateurs"] = [{"code": "commune_rurale", "libelle": "Commune rurale", "type": "texte",
-                                   "valeur_indicateur": "Recettes de fonctionnement", "colonne": "Commune rurale"}]
+        mapping["indicateurs"] = [{"code": "presence_qpv", "libelle": "Présence d'un QPV", "type": "texte",
+                                   "valeur_indicateur": "Achats et charges externes", "colonne": "Présence QPV"}]
+        mapping["derives"] = []
     result = load(db, broken_mapping(tmp_path, "ofgl_comptes_communes.yml", change), OFGL)
     assert result.exit_code == 0, result.output
-    assert rows(db, "SELECT valeur, valeur_texte FROM valeurs WHERE indicateur = 'commune_rurale' AND code = '01001'"
+    assert rows(db, "SELECT valeur, valeur_texte FROM valeurs WHERE indicateur = 'presence_qpv' AND code = '93008'"
                 ) == [(None, "Oui")]
-    assert rows(db, "SELECT commune_rurale FROM valeurs_communes_large WHERE code = '35238'") == [("Non",)]
-    assert rows(db, "SELECT type, niveaux FROM indicateurs WHERE code = 'commune_rurale'") == [("texte", "commune")]
+    assert rows(db, "SELECT presence_qpv FROM valeurs_communes_large WHERE code = '93008'") == [("Oui",)]
+    assert rows(db, "SELECT type, niveaux FROM indicateurs WHERE code = 'presence_qpv'") == [("texte", "commune")]
 
 
 def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):

@@ -1,4 +1,4 @@
-"""French number parsing: the table of decisions documented in loaders/numbers.py."""
+"""French number parsing: the table of decisions documented in loaders/common/numbers.py."""
 
 import pytest
 

@@ -59,10 +59,11 @@ class Harvester:
                                         *arguments])
 
     def publications(self, curated=True):
-        """url → (titre, resume, date, source, organisation); curated=False leaves out data/ressources.yml."""
+        """url → (titre, resume, date, source, organisation); curated=False leaves out the editorial lists
+        of data/ (ressources.yml, publications.yml), loaded by `oc build`."""
         return {row[0]: row[1:] for row in query(
             self.db, "SELECT url, titre, resume, date_publication, source, organisation FROM publications")
-            if curated or row[4] != "ressources"}
+            if curated or row[4] not in ("ressources", "catalogue")}
 
     def status(self, source_id):
         return query(self.db, "SELECT statut, message FROM sources WHERE id = ?", source_id)[0]
@@ -104,8 +105,10 @@ def test_rss_atom_ods_gallica_and_curated_sources(harvester, server):
     for url, (_, _, _, source, _) in pubs.items():
         by_source[source] = by_source.get(source, 0) + 1
     # dgcl: 6 items, one javascript: link rejected, one duplicate GUID ignored;
-    # "ressources": the curated list of data/, loaded by `oc build` (one of its URLs now belongs to "choix")
-    assert by_source == {"dgcl": 4, "insee-bretagne": 3, "ofgl": 3, "gallica": 61, "choix": 2, "ressources": 11}
+    # "ressources" and "catalogue": the editorial lists of data/, loaded by `oc build` (one URL of "ressources"
+    # is also in "choix": the editorial list loaded last has the last word)
+    assert by_source == {"dgcl": 4, "insee-bretagne": 3, "ofgl": 3, "gallica": 61, "choix": 2, "ressources": 11,
+                         "catalogue": 214}
 
     # RSS: HTML stripped to plain text, relative link made absolute, future date dropped, missing date kept empty
     first = pubs["https://www.collectivites-locales.gouv.fr/finances-locales/les-finances-des-communes-en-2023"]
@@ -149,8 +152,8 @@ def test_rss_atom_ods_gallica_and_curated_sources(harvester, server):
 
     # full-text index: accents removed, producer searchable
     assert query(harvester.db, "SELECT count(*) FROM publications_fts WHERE publications_fts MATCH 'departements'")[0][0] >= 1
-    assert query(harvester.db, "SELECT count(*) FROM publications_fts WHERE publications_fts MATCH 'dgcl'") == \
-        query(harvester.db, "SELECT count(*) FROM publications WHERE organisation = 'dgcl'")
+    found = set(query(harvester.db, "SELECT rowid FROM publications_fts WHERE publications_fts MATCH 'dgcl'"))
+    assert set(query(harvester.db, "SELECT id FROM publications WHERE organisation = 'dgcl'")) <= found
 
 
 # --- incremental runs and idempotence ---------------------------------------------------------------
@@ -332,7 +335,7 @@ def test_rebuild_keeps_every_harvested_publication(harvester, server, monkeypatc
     assert harvester.run().exit_code == 0
     harvested = harvester.publications(curated=False)
     links = set(query(harvester.db, "SELECT p.url, niveau, code, methode FROM publications_territoires JOIN publications p ON p.id = publication"))
-    assert len(harvested) == 7 and len(harvester.publications()) == 19
+    assert len(harvested) == 7 and len(harvester.publications()) == 7 + 12 + 214  # + ressources.yml, publications.yml
     monkeypatch.setenv("OC_PUBLICATIONS_ARCHIVE", str(harvester.archive))
 
     # 1. rebuild over the existing oc.db: carried over from it (plus the curated list of data/)

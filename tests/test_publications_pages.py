@@ -67,15 +67,16 @@ async def test_publications_page_cards_count_and_exports(ds):
 async def test_search_is_accent_insensitive_and_filters_show_removable_tags(ds):
     response = await ds.client.get("/publications?q=depenses+sociales")
     assert "Les dépenses sociales des départements : l&#39;exemple du Cantal" in response.text
-    assert "1 résultat" in response.text
+    assert "2 résultats" in response.text  # and the ODAS page of the catalogue (« dépenses sociales » in its summary)
     assert 'aria-label="Retirer le filtre Recherche : depenses sociales">Recherche : depenses sociales</a>' in response.text
 
     response = await ds.client.get("/publications?producteur=insee&territoire=region:53&annee=2024")
     html = response.text
-    assert "3 résultats" in html
+    assert "4 résultats" in html  # 3 from the Insee Bretagne feed, 1 from the catalogue
     assert "Producteur : Insee" in html and "Territoire : Bretagne" in html and "Année : 2024" in html
     assert 'href="/publications?annee=2024&amp;territoire=region%3A53"' in html  # removing "producteur"
-    assert 'href="/publications.atom?territoire=region:53"' in html
+    assert 'href="/publications.atom?producteur=insee&amp;annee=2024&amp;territoire=region%3A53"' in html
+    assert 'id="lieu" name="lieu" value="Bretagne"' in html and 'name="territoire" value="region:53"' in html
 
     response = await ds.client.get("/publications?du=2024-04-01&au=2024-04-30")
     assert "Dotation globale de fonctionnement" in response.text and "1 résultat" in response.text
@@ -105,19 +106,27 @@ async def test_nothing_executable_is_rendered(ds):
     assert "Ratio dette &lt; 12 ans &amp; &lt;b&gt;gras&lt;/b&gt;" in html
 
 
-async def test_atom_feeds_site_and_territory(ds):
+async def test_atom_feeds_site_territory_and_any_filter(ds):
     response = await ds.client.get("/publications.atom")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
     feed = ET.fromstring(response.content)
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 50
-    response = await ds.client.get("/publications.atom?territoire=commune:35238")
+    # a territory's feed: the publications linked to it, as the library filtered on it
+    response = await ds.client.get("/publications.atom?territoire=epci:243500139")
     feed = ET.fromstring(response.content)
-    assert feed.findtext(f"{ATOM}title") == "Open Collectivités — publications concernant Rennes (35)"
+    assert feed.findtext(f"{ATOM}title") == "Open Collectivités — publications concernant Rennes Métropole (35)"
     titles = {e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")}
-    # Rennes Métropole (its EPCI), Ille-et-Vilaine and Bretagne (its parents) count for Rennes
     assert any(t.startswith("Dotation globale de fonctionnement") for t in titles)
+    assert not any("Bretagne" in t for t in titles)  # its région's publications have the région's feed
+    # every filter of the library applies
+    response = await ds.client.get("/publications.atom?territoire=region:53&type=publication_statistique&q=bretagne")
+    feed = ET.fromstring(response.content)
+    assert feed.findtext(f"{ATOM}title") == ("Open Collectivités — publications concernant Bretagne "
+                                             "(recherche : bretagne ; type : Publication statistique)")
+    titles = {e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")}
     assert "Bilan démographique 2023 : la Bretagne gagne 20 000 habitants" in titles
+    assert "L'essentiel sur… la Bretagne" in titles  # from the catalogue
     assert not any("Cantal" in t for t in titles)
     assert (await ds.client.get("/publications.atom?territoire=rennes")).status_code == 400
     assert (await ds.client.get("/publications.atom?territoire=commune:99999")).status_code == 404
@@ -126,12 +135,12 @@ async def test_atom_feeds_site_and_territory(ds):
 async def test_canned_queries_json_and_csv(ds):
     response = await ds.client.get("/oc/publications_territoire.json?niveau=commune&code=35238&_shape=array")
     rows = response.json()
-    assert rows and all(r["direct"] == 0 for r in rows)  # Rennes itself is not named, its parents are
+    assert rows and all(r["direct"] == 0 and r["relation"] == "parent" for r in rows)  # its parents are named
     assert {(r["territoire_niveau"], r["territoire_code"]) for r in rows} >= {("epci", "243500139"), ("region", "53")}
     response = await ds.client.get("/oc/publications_territoire.csv?niveau=epci&code=243500139&_size=max")
     table = list(csv.DictReader(io.StringIO(response.text)))
     assert any(r["direct"] == "1" and r["methode"] == "titre" for r in table)
-    params = "theme=&type=&producteur=&annee=&territoire=&du=&au="
+    params = "theme=&type=&producteur=&annee=&niveau=&territoire=&du=&au="
     response = await ds.client.get(f"/oc/publications_recherche.json?q=finances%22&{params}&_shape=array")
     assert response.status_code == 200 and any("finances" in r["titre"].lower() for r in response.json())
     response = await ds.client.get(f"/oc/publications_recherche.csv?q=&{params.replace('annee=', 'annee=1884')}")
@@ -141,17 +150,25 @@ async def test_canned_queries_json_and_csv(ds):
 async def test_publications_for_and_the_fiche_blocks(ds, harvested_db):
     with sqlite3.connect(harvested_db) as conn:
         result = publications_for(conn, "commune", "35238")
-    concerning = {p["titre"]: p for p in result["concernant"]}
-    dgf = next(p for t, p in concerning.items() if t.startswith("Dotation globale"))
-    assert dgf["direct"] == 0 and dgf["territoire_niveau"] == "epci"
+    groups = {g["titre"]: g for g in result["groupes"]}
+    # Rennes is not named itself: its EPCI, département and région are, nearest first
+    assert list(groups) == ["Concernant Rennes Métropole", "Concernant le département d'Ille-et-Vilaine",
+                            "Concernant la région Bretagne"]
+    dgf = groups["Concernant Rennes Métropole"]["publications"][0]
+    assert dgf["titre"].startswith("Dotation globale") and dgf["direct"] == 0 and dgf["methode"] == "titre"
+    region = groups["Concernant la région Bretagne"]
+    assert region["url_tout"] == "/publications?territoire=region:53"
+    assert len(region["publications"]) == 4 < region["total"]
+    assert region["publications"][0]["titre"] == "L'essentiel sur… la Bretagne"  # newest first
     useful = {p["titre"]: p for p in result["utiles"]}
     assert useful["Dossier complet d'un territoire (Insee)"]["url_territoire"] == \
         "https://www.insee.fr/fr/statistiques/2011101?geo=COM-35238"
     await ds.invoke_startup()
     html = await ds.render_template("_publications_fiche.html", {"publications": result, "niveau": "commune",
                                                                  "code": "35238"})
-    assert "Concernant ce territoire" in html and "Utiles à toutes les communes" in html
-    assert "geo=COM-35238" in html and "via le niveau epci" in html
+    assert "Concernant la région Bretagne" in html and "Utiles à toutes les communes" in html
+    assert f"Voir les {region['total']} publications" in html and 'href="/publications?territoire=region:53"' in html
+    assert "geo=COM-35238" in html and 'rel="noopener noreferrer"' in html
     with pytest.raises(ValueError):
         publications_for(conn, "canton", "3501")
 

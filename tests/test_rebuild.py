@@ -6,7 +6,6 @@ import shutil
 import sqlite3
 import subprocess
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
@@ -100,10 +99,7 @@ def test_rebuild_deploys_only_when_content_changes(tmp_path):
 
 def test_rebuild_compares_with_the_published_site(tmp_path, fixture_db):
     """With SITE_URL, the previous database is the one the site serves (downloaded from /oc.db)."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from loadtest import Server
+    from oc_site.harness import Server
 
     (tmp_path / "site").mkdir()
     with Server(fixture_db) as server:

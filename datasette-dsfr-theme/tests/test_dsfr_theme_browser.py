@@ -7,6 +7,7 @@ AND we are not in CI; with CI=true they must run. Install Chromium with
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from dsfr_theme_helpers import METADATA, make_db
 pytestmark = pytest.mark.browser
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("DSFR_THEME_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("DSFR_THEME_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -1,6 +1,6 @@
 """Changing an existing oc.db without ever leaving it half-changed.
 
-`oc harvest` and `oc indicateurs charger` work on a private copy of the database, which replaces
+`oc harvest` and `oc indicators load` work on a private copy of the database, which replaces
 the original with an atomic rename only when everything succeeded (`oc build` writes a new file
 the same way, see build.py). A server that has the old file open keeps reading it.
 """

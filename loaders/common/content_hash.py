@@ -21,9 +21,11 @@ SKIPPED_TABLES = re.compile(rf"^(sqlite_|{STORED_TABLE}$)")
 # same sources differ there
 VOLATILE_COLUMNS = {
     "sources_donnees": {"date_chargement"},
+    "fichiers_producteurs": {"date_chargement"},
     "sources": {"derniere_collecte", "dernier_succes", "statut", "message",
                 "nb_lues", "nb_nouvelles", "nb_mises_a_jour", "nb_rejetees"},
     "publications": {"premiere_vue", "derniere_vue"},
+    "publications_sources": {"premiere_vue", "derniere_vue"},
 }
 
 

@@ -1,10 +1,14 @@
-"""Fetching one source document over HTTP(S), or from a local file, for the harvesters.
+"""Fetching one source document over HTTP(S), or from a local file: THE one HTTP client of the loaders
+(publication harvesters and producer files alike).
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
 enforced while streaming. Every failure becomes a FetchError with a French message.
 """
 
+import contextlib
+import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +33,8 @@ class FetchError(Exception):
 class Fetched:
     url: str  # final address, after redirects
     status: int  # 200, or 304 when the document has not changed
-    content: bytes | None
+    content: bytes | None  # None for a 304, or when the body was written to `path`
+    path: Path | None = None  # where the body was written, when fetch() was given a `target`
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
@@ -77,8 +82,13 @@ def fetch(
     backoff: float = DEFAULT_BACKOFF,
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
+    target: Path | None = None,
 ) -> Fetched:
-    """Fetch `url` (http, https, or a local path); raise FetchError with a French message."""
+    """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
+
+    With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
+    the size cap applies all the same, to the decoded bytes.
+    """
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
@@ -95,7 +105,7 @@ def fetch(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                return _get_once(client, url, params, headers, timeout, max_bytes)
+                return _get_once(client, url, params, headers, timeout, max_bytes, target)
             except _Retryable as e:
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
@@ -111,7 +121,7 @@ class _Retryable(Exception):
     pass
 
 
-def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
+def _get_once(client, url, params, headers, timeout, max_bytes, target=None) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -129,15 +139,20 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                chunks.append(chunk)
+            with open(target, "wb") if target else contextlib.nullcontext() as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                    if target:
+                        out.write(chunk)
+                    else:
+                        chunks.append(chunk)
             return Fetched(
                 url=str(response.url),
                 status=response.status_code,
-                content=b"".join(chunks),
+                content=None if target else b"".join(chunks),
+                path=target,
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),
@@ -154,3 +169,44 @@ def _get_once(client, url, params, headers, timeout, max_bytes) -> Fetched:
         raise _Retryable("connexion interrompue par le serveur") from None
     except httpx.InvalidURL:
         raise FetchError(f"adresse invalide : {url}") from None
+
+
+# --- producer files: streamed to disk, hashed, renamed once whole ---------------------------------
+
+DEFAULT_FILE_TIMEOUT = 120.0
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024  # the OFGL commune accounts run to hundreds of Mo
+
+
+@dataclass
+class Downloaded:
+    url: str  # final address, after redirects
+    path: Path
+    size: int
+    sha256: str
+    last_modified: str | None = None
+
+
+def download(url: str, target: Path, *, timeout: float = DEFAULT_FILE_TIMEOUT,
+             max_bytes: int = DEFAULT_MAX_FILE_BYTES, **options) -> Downloaded:
+    """`fetch` an http(s) file into `target` through a `.part` file renamed only once complete: a
+    transfer cut short (fewer bytes than announced, connection closed) never leaves a file that looks
+    whole. Returns its size and SHA-256, which the producers' lock records and checks."""
+    if not is_web_url(url):
+        raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {url}")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        fetched = fetch(url, target=partial, timeout=timeout, max_bytes=max_bytes, **options)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = partial.stat().st_size
+        os.replace(partial, target)
+    except OSError as e:
+        raise FetchError(f"écriture impossible de {target} ({e.strerror or e})") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return Downloaded(url=fetched.url, path=target, size=size, sha256=digest.hexdigest(),
+                      last_modified=fetched.last_modified)

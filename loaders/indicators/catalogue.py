@@ -13,11 +13,23 @@ from oc_site.levels import LEVELS, SMALLEST_FIRST
 HERE = Path(__file__).parent
 
 CATALOGUE_COLUMNS = ("code", "libelle", "unite", "niveaux", "type", "decimales", "theme", "ordre",
-                     "description", "source", "source_url", "licence")
+                     "description", "source", "source_url", "licence", "bloc")
 
 
 def ensure_schema(conn: sqlite3.Connection):
+    """Create the tables; an oc.db built before the `bloc` column gains it (`oc indicators load`)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(indicateurs)")}
+    if columns and "bloc" not in columns:
+        conn.execute("ALTER TABLE indicateurs ADD COLUMN bloc TEXT")
     conn.executescript((HERE / "catalogue.sql").read_text())
+
+
+def record_producer_file(conn: sqlite3.Connection, **fields):
+    """What the build did with a mapping's file: loaded, or why not (the fiches' blocks say it)."""
+    fields.setdefault("date_chargement", now())
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    conn.execute(f"INSERT OR REPLACE INTO fichiers_producteurs ({columns}) VALUES ({marks})", tuple(fields.values()))
 
 
 def now() -> str:
@@ -87,15 +99,28 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+# The vintage of a wide-view column: the latest one that covers at least half as many territories as the
+# best-covered vintage. A few territories have other census years (Mayotte 2017, Polynésie française 2022,
+# Nouvelle-Calédonie 2025): their values stay in `valeurs`, never in a column labelled with another year.
+VIEW_VINTAGES_SQL = """
+WITH counts AS (
+    SELECT indicateur, annee, count(*) AS n FROM valeurs WHERE niveau = ? GROUP BY indicateur, annee
+), best AS (
+    SELECT indicateur, max(n) AS n FROM counts GROUP BY indicateur
+)
+SELECT c.indicateur, max(c.annee), i.type
+FROM counts c JOIN best b ON b.indicateur = c.indicateur JOIN indicateurs i ON i.code = c.indicateur
+WHERE c.n * 2 >= b.n
+GROUP BY c.indicateur
+ORDER BY min(i.ordre IS NULL), min(i.ordre), c.indicateur
+"""
+
+
 def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
-    """One row per territory, one column per indicator of the level at its latest vintage."""
+    """One row per territory, one column per indicator of the level at its main vintage (VIEW_VINTAGES_SQL)."""
     table, key, context = (LEVELS[level].table, LEVELS[level].key,
                            LEVELS[level].view_context)
-    latest = conn.execute(
-        """SELECT v.indicateur, max(v.annee), i.type FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur
-           WHERE v.niveau = ? GROUP BY v.indicateur ORDER BY min(i.ordre IS NULL), min(i.ordre), v.indicateur""",
-        (level,),
-    ).fetchall()
+    latest = conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()
     columns = [f"t.{key} AS code", "t.nom AS nom", *(f"t.{c} AS {c}" for c in context)]
     for code, year, kind in latest:
         value = "valeur_texte" if kind == "texte" else "valeur"
@@ -128,8 +153,7 @@ def refresh_views(conn: sqlite3.Connection):
         INSERT INTO indicateurs_millesimes
         SELECT indicateur, niveau, annee, count(*), 0, group_concat(DISTINCT source)
         FROM valeurs GROUP BY indicateur, niveau, annee""")
-    conn.execute("""
-        UPDATE indicateurs_millesimes SET dernier_millesime = 1
-        WHERE annee = (SELECT max(m.annee) FROM indicateurs_millesimes m
-                       WHERE m.indicateur = indicateurs_millesimes.indicateur
-                         AND m.niveau = indicateurs_millesimes.niveau)""")
+    for level in SMALLEST_FIRST:  # the vintage each wide view shows (VIEW_VINTAGES_SQL)
+        conn.executemany(
+            "UPDATE indicateurs_millesimes SET dernier_millesime = 1 WHERE indicateur = ? AND niveau = ? AND annee = ?",
+            [(indicator, level, year) for indicator, year, _ in conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()])

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS indicateurs (
     description TEXT,
     source TEXT,
     source_url TEXT,
-    licence TEXT
+    licence TEXT,
+    bloc TEXT                          -- bloc de fiche : finances, contexte (vide : bloc Indicateurs)
 );
 
 CREATE TABLE IF NOT EXISTS sources_donnees (
@@ -45,3 +46,20 @@ CREATE TABLE IF NOT EXISTS valeurs (
 -- The primary key (niveau, code, …) serves a territory's values (fiches, comparisons);
 -- this index serves rankings and the latest vintage of an indicator (wide views).
 CREATE INDEX IF NOT EXISTS idx_valeurs_indicateur_niveau_annee ON valeurs(indicateur, niveau, annee, valeur);
+
+-- The producer files the mappings expect, loaded or not at the last build (fiches say when not).
+CREATE TABLE IF NOT EXISTS fichiers_producteurs (
+    mapping TEXT PRIMARY KEY,
+    producteur TEXT NOT NULL,
+    titre TEXT NOT NULL,
+    niveaux TEXT NOT NULL,             -- niveaux servis : celui du fichier, et ses parents s'il y a des sommes
+    bloc TEXT,
+    page TEXT,
+    charge INTEGER NOT NULL CHECK (charge IN (0, 1)),
+    motif TEXT,
+    url TEXT,
+    millesime TEXT,
+    sha256 TEXT,
+    date_recuperation TEXT,
+    date_chargement TEXT NOT NULL
+);

@@ -1,49 +1,60 @@
-"""`oc indicateurs …`: load a producer file through its declarative mapping into an existing oc.db."""
-
-from pathlib import Path
+"""`oc indicators …`: load a producer file through its declarative mapping into an existing oc.db."""
 
 import click
 
-from . import mappings
+from ..common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from ..common.errors import SourceError
+from ..producers import lock as producer_lock
+from . import mappings
 
 
-@click.group(name="indicateurs")
-def indicateurs_group():
+@click.group(name="indicators", subcommand_metavar=SUBCOMMAND_METAVAR)
+def indicators_group():
     """Indicateurs : chargement de fichiers de producteurs par mapping déclaratif."""
 
 
-@indicateurs_group.command(name="charger")
+@indicators_group.command(name="load")
 @click.argument("mapping")
 @click.argument("source", required=False)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default="oc.db",
-              show_default=True, help="Base oc.db existante à compléter (remplacée seulement en cas de succès).")
-def charger(mapping, source, db_path):
+@db_option("Base oc.db existante à compléter (remplacée seulement en cas de succès).")
+@click.option("--year", type=click.IntRange(1800, 2100),
+              help="Année des valeurs, pour un mapping qui la tient du fichier épinglé (annee: millesime) "
+                   "quand SOURCE est donné.")
+def load(mapping, source, db_path, year):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
-    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son adresse de téléchargement.
+    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son fichier épinglé en cache
+    (oc sources), sinon son adresse de téléchargement.
+
+    \b
+    Exemple :
+        oc indicators load ofgl_comptes_communes ofgl-base-communes.csv --db oc.db
+        oc indicators load dgcl_criteres_communes criteres_repartition_2024.csv --year 2024
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
-        report = mappings.load_into_db(db_path, parsed, source)
+        report = mappings.load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
     except SourceError as e:
-        message = f"Erreur : {e}"
-        if Path(db_path).exists():
-            message += f"\nLa base existante {db_path} n'a pas été modifiée."
-        raise click.ClickException(message) from e
+        fail(f"Erreur : {e}", db_path)
     for line in report.lines():
         click.echo(line)
 
 
-@indicateurs_group.command(name="mappings")
+@indicators_group.command(name="mappings")
 def list_mappings():
-    """Liste les mappings de data/mappings et l'état de leur fichier local."""
+    """Liste les mappings de data/mappings et l'état de leur fichier (local, ou épinglé et en cache).
+
+    \b
+    Exemple :
+        oc indicators mappings
+    """
+    entries, cache = producer_lock.read(), producer_lock.cache_dir()
     for path in sorted(mappings.DEFAULT_DIR.glob("*.yml")):
         try:
             mapping = mappings.parse_mapping(path)
         except SourceError as e:
             click.echo(f"{path.name} : invalide — {e}")
             continue
-        local = mapping.local_file()
-        state = "présent" if local and local.exists() else "absent"
-        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} (fichier local {state})")
+        found = mappings.locate(mapping, entries, cache, verify=False)
+        state = f"fichier {found.origin}" if isinstance(found, mappings.Located) else found
+        click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} ({state})")

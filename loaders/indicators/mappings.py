@@ -6,30 +6,44 @@ separator and encoding, or XLSX with a sheet-name pattern), the key column and i
 (code, libellé, unité, type, column). Long files — one row per indicator, as OFGL's — name the column
 holding the indicator (`format_long`) and each indicator the value it takes there.
 
+A mapping of an online producer also says how to find the current file (`ressource`, see
+loaders/producers/rules.py): `oc sources` pins it in data/producteurs.lock.json and caches it, and
+`oc build` loads it from the cache. A mapping may start from another (`base`), may sum the rows that
+share a territory, year and indicator (`doublons: somme`), read a CSV inside a ZIP archive (`csv.membre`),
+give each EPCI, département and région the sum of its communes' values (`agregation: territoires`) and
+compute ratios (`derives`, see
+computed.py); `bloc` names the fiche block its indicators feed (finances, contexte).
+
 Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite connection, inside the
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
 """
 
 import contextlib
 import csv
-import hashlib
+import difflib
+import io
 import itertools
 import re
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from oc_site.levels import SMALLEST_FIRST
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
+from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
 from ..common.numbers import parse_number
-from . import catalogue
+from ..common.pins import sha256_of
+from ..producers import lock as producer_lock
+from ..producers.rules import Rule, parse_rule
+from . import catalogue, computed as computed_values
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
@@ -68,6 +82,11 @@ class Mapping:
     ligne_entete: int | None = None
     colonne_indicateur: str | None = None
     filtres: dict = field(default_factory=dict)
+    rule: Rule | None = None  # `ressource`: how `oc sources` finds the producer's current file
+    bloc: str | None = None  # fiche block fed by the indicators: finances, contexte (default: Indicateurs)
+    membre: str | None = None  # `csv.membre`: the CSV to read inside a ZIP archive (expression)
+    doublons: str = "remplacer"  # or "somme": rows sharing territory, year and indicator are added up
+    derives: list = field(default_factory=list)  # ratios computed after loading (computed.py)
 
     @property
     def name(self) -> str:
@@ -99,6 +118,7 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"YAML invalide ({e})", path) from e
     if not isinstance(data, dict):
         raise MappingError(path, "un dictionnaire YAML est attendu")
+    data = _with_base(path, data)
     fmt = _require(path, data, "format")
     if fmt not in ("csv", "xlsx"):
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
@@ -134,8 +154,8 @@ def parse_mapping(path: Path) -> Mapping:
         checked.append(indicator)
     if isinstance(year, dict) and not (year.get("colonne") or year.get("feuille")):
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
-    if year is not None and not isinstance(year, (int, dict)):
-        raise MappingError(path, "annee : un entier, {colonne: …} ou {feuille: …} est attendu")
+    if year is not None and not isinstance(year, (int, dict)) and year != "millesime":
+        raise MappingError(path, "annee : un entier, millesime, {colonne: …} ou {feuille: …} est attendu")
     return Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
@@ -145,7 +165,66 @@ def parse_mapping(path: Path) -> Mapping:
         feuille=xlsx_options.get("feuille"), ligne_entete=(csv_options.get("ligne_entete")
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
+        **_producer_options(path, data, level),
     )
+
+
+BLOCS = ("finances", "contexte")
+
+
+def _with_base(path: Path, data: dict) -> dict:
+    """`base: autre.yml`: start from that mapping (same folder), this one's keys replacing its keys
+    (`cle` and `ressource` merged key by key) — one list of indicators for four levels of a producer."""
+    base_name = data.get("base")
+    if base_name is None:
+        return data
+    base_path = path.parent / str(base_name)
+    try:
+        base = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise MappingError(path, f"base « {base_name} » illisible ({e})") from e
+    if not isinstance(base, dict) or base.get("base"):
+        raise MappingError(path, f"base « {base_name} » : un mapping sans base est attendu")
+    merged = {**base, **{k: v for k, v in data.items() if k != "base"}}
+    for key in ("cle", "ressource"):
+        if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
+            merged[key] = {**base[key], **data[key]}
+    return merged
+
+
+def _producer_options(path: Path, data: dict, level: str) -> dict:
+    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, derives, agregation."""
+    rule = None
+    if data.get("ressource") is not None:
+        try:
+            rule = parse_rule(data["ressource"])
+        except ValueError as e:
+            raise MappingError(path, str(e)) from None
+    bloc = data.get("bloc")
+    if bloc is not None and bloc not in BLOCS:
+        raise MappingError(path, f"bloc « {bloc} » inconnu ({', '.join(BLOCS)})")
+    member = (data.get("csv") or {}).get("membre")
+    if member is not None:
+        try:
+            re.compile(member)
+        except re.error as e:
+            raise MappingError(path, f"csv.membre : expression régulière invalide ({e})") from None
+    duplicates = data.get("doublons", "remplacer")
+    if duplicates not in ("remplacer", "somme"):
+        raise MappingError(path, "doublons : remplacer ou somme")
+    codes = {i["code"] for i in data["indicateurs"]}
+    for indicator in data["indicateurs"]:
+        if indicator.get("agregation") not in (None, "territoires"):
+            raise MappingError(path, f"agregation de {indicator['code']} : seule « territoires » est connue ici")
+        if indicator.get("agregation") and level != "commune":
+            raise MappingError(path, f"agregation de {indicator['code']} : seulement depuis les communes")
+    try:
+        ratios = computed_values.parse(data.get("derives") or [], codes)
+    except ValueError as e:
+        raise MappingError(path, str(e)) from None
+    if data.get("annee") == "millesime" and rule is None:
+        raise MappingError(path, "annee : millesime suppose une section ressource (millésime du fichier épinglé)")
+    return {"rule": rule, "bloc": bloc, "membre": member, "doublons": duplicates, "derives": ratios}
 
 
 def mapping_path(name_or_path: str, directory: Path = DEFAULT_DIR) -> Path:
@@ -193,8 +272,19 @@ def _table(mapping: Mapping, rows: Iterator, source: Path, sheet=None) -> Table:
     head = list(itertools.islice(rows, max(HEADER_SEARCH_ROWS, mapping.ligne_entete or 0)))
     at = _find_header(mapping, head, source)
     body = itertools.chain(head[at + 1:], rows)
-    return Table(header=[normalize_header(v) for v in head[at]],
-                 rows=((at + 2 + i, list(row)) for i, row in enumerate(body)), sheet=sheet)
+    numbered = ((at + 2 + i, list(row)) for i, row in enumerate(body))
+    if mapping.format == "csv":
+        numbered = _whole_rows(mapping, numbered, len(head[at]), source)
+    return Table(header=[normalize_header(v) for v in head[at]], rows=numbered, sheet=sheet)
+
+
+def _whole_rows(mapping: Mapping, rows, width: int, source: Path):
+    """A CSV line with fewer fields than the header is a file cut in the middle (or a wrong separator)."""
+    for line, row in rows:
+        if 1 < len(row) < width or (len(row) == 1 and width > 1 and row[0].strip()):
+            raise MappingError(mapping.path, f"ligne {line} : {len(row)} champ(s) au lieu de {width} — fichier "
+                                             "tronqué ou séparateur différent", source)
+        yield line, row
 
 
 def _csv_rows(mapping: Mapping, stream, source: Path):
@@ -207,9 +297,38 @@ def _csv_rows(mapping: Mapping, stream, source: Path):
 
 
 @contextlib.contextmanager
+def _archive_member(mapping: Mapping, source: Path):
+    """The file to read inside a ZIP archive (INSEE publishes its CSV zipped), as a binary stream."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise MappingError(mapping.path, f"archive ZIP illisible ou tronquée ({e})", source) from e
+    with archive:
+        names = [n for n in archive.namelist() if re.fullmatch(mapping.membre, n.rsplit("/", 1)[-1])]
+        if not names:
+            raise MappingError(mapping.path, f"aucun fichier de l'archive ne correspond à « {mapping.membre} » "
+                                             f"(contenu : {', '.join(archive.namelist())[:300]})", source)
+        try:
+            with archive.open(names[0]) as member:
+                yield member
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:  # a member cut in the middle fails while read
+            raise MappingError(mapping.path, f"archive ZIP tronquée ou corrompue ({names[0]} : {e})", source) from e
+
+
+@contextlib.contextmanager
 def open_table(mapping: Mapping, source: Path):
     """The producer file as a Table whose rows are read while they are consumed (files of millions of rows)."""
     source = Path(source)
+    if mapping.membre:
+        if mapping.format != "csv":
+            raise MappingError(mapping.path, "csv.membre : seuls les CSV sont lus dans une archive", source)
+        with _archive_member(mapping, source) as member:
+            try:
+                stream = io.TextIOWrapper(member, encoding=mapping.encodage, newline="")
+            except LookupError as e:
+                raise MappingError(mapping.path, f"encodage inconnu ({e})", source) from e
+            yield _table(mapping, _csv_rows(mapping, stream, source), source)
+        return
     if mapping.format == "csv":
         try:
             stream = open(source, encoding=mapping.encodage, newline="")
@@ -292,8 +411,10 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
         name = normalize_header(name)
         if name not in position:
             available = ", ".join(f"« {h} »" for h in table.header if h)[:600]
+            close = difflib.get_close_matches(name, [h for h in table.header if h], n=1, cutoff=0.8)
+            hint = f"colonne voisine : « {close[0]} » ; " if close else ""
             raise MappingError(mapping.path, f"colonne « {name} » ({role}) absente du fichier "
-                                             f"(colonnes disponibles : {available})", source)
+                                             f"({hint}colonnes disponibles : {available})", source)
         return position[name]
 
     plan = {"key": [need(c, "clé") for c in mapping.cle], "filters": {}, "indicators": []}
@@ -307,7 +428,7 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
             pattern = re.compile(indicator["colonnes"])
-            found = [(i, int(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
+            found = [(i, column_year(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
             if not found:
                 raise MappingError(mapping.path, f"aucune colonne ne correspond à « {indicator['colonnes']} » "
                                                  f"(indicateur {indicator['code']})", source)
@@ -318,9 +439,20 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
     return plan
 
 
-def _fixed_year(mapping: Mapping, table: Table, source: Path) -> int | None:
+def column_year(text: str) -> int:
+    """The year in a column name: PMUN2022 → 2022; INSEE's short forms P22_POP, MED21 → 2022, 2021."""
+    year = int(text)
+    return 2000 + year if len(text) == 2 else year
+
+
+def _fixed_year(mapping: Mapping, table: Table, source: Path, vintage: str | None = None) -> int | None:
     if isinstance(mapping.annee, int):
         return mapping.annee
+    if mapping.annee == "millesime":
+        if vintage is None or not re.fullmatch(r"\d{4}", str(vintage)):
+            raise MappingError(mapping.path, f"année des valeurs inconnue : le mapping prend le millésime du "
+                                             f"fichier épinglé (ici « {vintage or 'aucun'} »)", source)
+        return int(vintage)
     if isinstance(mapping.annee, dict) and mapping.annee.get("feuille"):
         match = re.search(mapping.annee["feuille"], table.sheet or "")
         if not match:
@@ -336,9 +468,9 @@ def cell_text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Extract:
+def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vintage: str | None = None) -> Extract:
     plan = _columns(mapping, table, source)
-    fixed_year = _fixed_year(mapping, table, source)
+    fixed_year = _fixed_year(mapping, table, source, vintage)
     result = Extract(rows=[], unknown={}, years=set())
     seen = {}
     for line, row in table.rows:
@@ -394,6 +526,8 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str]) -> Ex
                 key = (indicator["code"], code, value_year)
                 if key in seen:
                     result.duplicates += 1
+                    if mapping.doublons == "somme" and number is not None:
+                        number += result.rows[seen[key]][4] or 0
                     result.rows[seen[key]] = (indicator["code"], mapping.niveau, code, value_year, number, text)
                     continue
                 seen[key] = len(result.rows)
@@ -423,7 +557,15 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             "type": indicator.get("type", "nombre"), "decimales": indicator.get("decimales"),
             "theme": indicator.get("theme"), "ordre": indicator.get("ordre", 1000 + order),
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
-            "source_url": mapping.url, "licence": mapping.licence,
+            "source_url": mapping.url, "licence": mapping.licence, "bloc": indicator.get("bloc", mapping.bloc),
+        })
+    for order, entry in enumerate(mapping.derives, start=len(mapping.indicateurs) + 1):
+        entries.append({
+            "code": entry["code"], "libelle": entry["libelle"], "unite": entry.get("unite"), "niveaux": mapping.niveau,
+            "type": "nombre", "decimales": entry.get("decimales"), "theme": entry.get("theme"),
+            "ordre": entry.get("ordre", 1000 + order), "description": entry.get("description"),
+            "source": f"{mapping.producteur} — {mapping.titre} ; calcul Open Collectivités",
+            "source_url": mapping.url, "licence": mapping.licence, "bloc": mapping.bloc,
         })
     return entries
 
@@ -441,6 +583,9 @@ class Report:
     lines_without_code: int
     lines_filtered: int
     duplicates: int
+    summed: bool = False
+    computed: computed_values.Computed = field(default_factory=computed_values.Computed)
+    empty: list[str] = field(default_factory=list)  # indicators of the mapping without any value
 
     def lines(self) -> list[str]:
         years = ", ".join(str(y) for y in self.years) or "—"
@@ -448,8 +593,16 @@ class Report:
             f"Mapping {self.mapping} : {fmt(self.values)} valeurs chargées depuis {self.source}",
             f"  indicateurs : {', '.join(self.indicators)} ; années : {years}",
             f"  lignes lues : {fmt(self.lines_read)} ; sans code : {fmt(self.lines_without_code)} ; "
-            f"écartées par les filtres : {fmt(self.lines_filtered)} ; doublons remplacés : {fmt(self.duplicates)}",
+            f"écartées par les filtres : {fmt(self.lines_filtered)} ; "
+            f"doublons {'additionnés' if self.summed else 'remplacés'} : {fmt(self.duplicates)}",
         ]
+        computed = self.computed
+        if computed.aggregated or computed.incomplete or computed.ratios:
+            out.append(f"  calculées : {fmt(computed.aggregated)} sommes pour les EPCI, départements et régions "
+                       f"({fmt(computed.incomplete)} omises faute de valeur pour toutes leurs communes), "
+                       f"{fmt(computed.ratios)} ratios")
+        if self.empty:
+            out.append(f"  sans aucune valeur : {', '.join(self.empty)} (colonne ou libellé à vérifier)")
         if self.unknown_count:
             out.append(f"  codes de territoire inconnus : {fmt(self.unknown_count)} "
                        f"(par exemple {', '.join(self.unknown_examples)}) — valeurs non chargées")
@@ -462,12 +615,26 @@ def fmt(number: int) -> str:
     return f"{number:,}".replace(",", "\u202f")
 
 
-def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None) -> Report:
-    """Read `source` through `mapping` and write catalogue, source and values (caller commits)."""
+def check_file(mapping: Mapping, source: Path, vintage: str | None = None):
+    """Does the file fit the mapping? Every column it names is in the header, the year can be told, every
+    line is whole and decodes: `oc sources --update` refuses a file the build could not load."""
+    with open_table(mapping, source) as table:
+        _columns(mapping, table, Path(source))
+        _fixed_year(mapping, table, Path(source), vintage)
+        for _ in table.rows:
+            pass
+
+
+def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None,
+         vintage: str | None = None, sha256: str | None = None) -> Report:
+    """Read `source` through `mapping` and write catalogue, source and values (caller commits).
+
+    `vintage`: the pinned file's millésime (lock), the year of the values when the mapping says
+    `annee: millesime`; `sha256`: the file's, when already known (a big file is not hashed twice)."""
     source = Path(source)
     catalogue.ensure_schema(conn)
     with open_table(mapping, source) as table:
-        extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau))
+        extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])
@@ -480,12 +647,20 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
             f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés.")
     source_id = catalogue.add_source(
         conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url, fichier=origin or str(source),
-        millesime=mapping.millesime or ", ".join(str(y) for y in years) or "inconnu",
-        sha256=hashlib.sha256(source.read_bytes()).hexdigest(), mapping=mapping.name,
+        millesime=mapping.millesime or vintage or ", ".join(str(y) for y in years) or "inconnu",
+        sha256=sha256 or sha256_of(source), mapping=mapping.name,
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
     catalogue.insert_values(conn, extracted.rows, source_id)
+    computed = computed_values.apply(conn, mapping, source_id)
+    if computed.aggregated or computed.ratios:
+        catalogue.update_source(conn, source_id, nb_valeurs=conn.execute(
+            "SELECT count(*) FROM valeurs WHERE source = ?", (source_id,)).fetchone()[0])
+        for entry in entries:
+            levels = set(computed_values.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
+            conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
+                         (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)
     catalogue.refresh_views(conn)
     return Report(
@@ -493,67 +668,133 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         indicators=[i["code"] for i in mapping.indicateurs], years=years, unknown_count=len(unknown),
         unknown_examples=unknown[:EXAMPLES], lines_read=extracted.lines_read,
         lines_without_code=extracted.lines_without_code, lines_filtered=extracted.lines_filtered,
-        duplicates=extracted.duplicates,
+        duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=computed,
+        empty=[i["code"] for i in mapping.indicateurs if i["code"] not in {row[0] for row in extracted.rows}],
     )
 
 
 def download(url: str, directory: Path) -> Path:
-    import httpx
-
+    """A producer file into `directory`, through the loaders' one HTTP client (retries, size cap, cut transfers)."""
     target = directory / (Path(url.split("?")[0]).name or "telechargement")
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
-            if response.status_code != 200:
-                raise SourceError(f"téléchargement impossible : HTTP {response.status_code}", url)
-            with open(target, "wb") as f:
-                for chunk in response.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as e:
-        raise SourceError(f"téléchargement impossible ({type(e).__name__} : {e})", url) from e
-    return target
+        return http.download(url, target).path
+    except http.FetchError as e:
+        raise SourceError(f"téléchargement impossible : {e} ({url})") from e
 
 
-def load_into_db(db_path: Path, mapping: Mapping, source: str | None) -> Report:
-    """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded."""
+@dataclass
+class Located:
+    """The file a build or a load reads for a mapping, and what is known of it."""
+
+    path: Path
+    origin: str  # shown and stored in sources_donnees.fichier
+    vintage: str | None = None
+    sha256: str | None = None
+    entry: producer_lock.Entry | None = None
+
+
+def locate(mapping: Mapping, entries: dict, cache: Path, verify: bool = True) -> Located | str:
+    """The mapping's file for the build: its fichier_local, else its pinned file in the cache (verified;
+    `verify=False` checks only its size, to list the mappings quickly). A string says, in French, why there is none."""
+    local = mapping.local_file()
+    if local is not None and local.exists():
+        return Located(local, str(local))
+    name = mapping.path.stem
+    if mapping.rule is None:
+        where = f" ({local})" if local else ""
+        return f"fichier local absent{where} ; chargez-le avec `oc indicators load {name}`"
+    entry = entries.get(name)
+    if entry is None:
+        return (f"fichier du producteur pas encore épinglé dans {producer_lock.default_path().name} "
+                f"(en ligne : `oc sources --update {name}`)")
+    path = entry.path(cache)
+    if not path.exists():
+        return f"fichier du producteur absent du cache ({path}) ; lancez `oc sources` en ligne"
+    if path.stat().st_size != entry.taille:
+        return f"fichier du cache altéré ({path} : taille différente du verrou) ; supprimez-le et lancez `oc sources`"
+    digest = sha256_of(path) if verify else entry.sha256
+    if digest != entry.sha256:
+        return f"fichier du cache altéré ({path} : SHA-256 différente du verrou) ; supprimez-le et lancez `oc sources`"
+    return Located(path, entry.url, vintage=entry.millesime, sha256=digest, entry=entry)
+
+
+def served_levels(mapping: Mapping) -> str:
+    """The levels a mapping gives values to: its own, and the levels above when it sums commune values."""
+    levels = [mapping.niveau]
+    if any(i.get("agregation") for i in mapping.indicateurs):
+        levels += LEVELS[mapping.niveau].parents
+    return ",".join(levels)
+
+
+def record(conn: sqlite3.Connection, mapping: Mapping, located: Located | None, reason: str | None = None):
+    """Note in fichiers_producteurs whether the mapping's data are in the base (the fiches say when not)."""
+    catalogue.ensure_schema(conn)
+    entry = located.entry if located else None
+    catalogue.record_producer_file(
+        conn, mapping=mapping.path.stem, producteur=mapping.producteur, titre=mapping.titre, niveaux=served_levels(mapping),
+        bloc=mapping.bloc, page=mapping.url, charge=0 if located is None else 1, motif=reason,
+        url=entry.url if entry else (located.origin if located else mapping.telechargement),
+        millesime=entry.millesime if entry else mapping.millesime, sha256=located.sha256 if located else None,
+        date_recuperation=entry.date_recuperation if entry else None,
+    )
+
+
+def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: str | None = None) -> Report:
+    """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded.
+
+    Without `source`: the mapping's fichier_local, else its pinned file in the cache, else its
+    download address. `vintage`: the year of the values for a mapping that takes it from the pinned file."""
     if not Path(db_path).exists():
         raise SourceError("base absente : lancez d'abord `oc build`", Path(db_path).resolve())
+    located = None
     if source is None:
-        local = mapping.local_file()
-        source = str(local) if local and local.exists() else mapping.telechargement
-        if source is None:
-            raise MappingError(mapping.path, "donnez un fichier ou une URL : pas de fichier_local présent "
-                                             "ni d'adresse de téléchargement dans le mapping")
-    with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
-        origin = source
-        if re.match(r"^https?://", source):
-            path = download(source, Path(workdir))
+        found = locate(mapping, producer_lock.read(), producer_lock.cache_dir())
+        if isinstance(found, Located):
+            located = found
+        elif mapping.telechargement or (mapping.rule and mapping.rule.type == "fichier"):
+            source = mapping.telechargement or mapping.rule.url
         else:
-            path = Path(source)
-            if not path.exists():
-                raise SourceError("fichier absent", path)
-            origin = str(path)
+            raise MappingError(mapping.path, f"donnez un fichier ou une URL : {found}")
+    with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
+        if located is None:
+            if re.match(r"^https?://", source):
+                located = Located(download(source, Path(workdir)), source)
+            else:
+                if not Path(source).exists():
+                    raise SourceError("fichier absent", Path(source))
+                located = Located(Path(source), str(Path(source)))
         with updating_copy(db_path, "mapping") as conn:
             with conn:
-                report = load(conn, mapping, path, origin=origin)
+                report = load(conn, mapping, located.path, origin=located.origin,
+                              vintage=vintage or located.vintage, sha256=located.sha256)
+                record(conn, mapping, located)
             conn.execute("ANALYZE")
     return report
 
 
 def build_step(db, ctx):
-    """`oc build` step: every mapping whose fichier_local is present; the others are noted."""
+    """`oc build` step: every mapping whose file is at hand (fichier_local, or pinned file in the cache).
+
+    The others are one line of the report each and a row of fichiers_producteurs, so that the fiches
+    say which data were not loaded; the build goes on. A file that does not fit its mapping fails the
+    build (the previous oc.db stays)."""
     directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
     if not directory.is_dir():
         return
+    entries = producer_lock.read()
+    cache = producer_lock.cache_dir()
     for path in sorted(directory.glob("*.yml")):
         mapping = parse_mapping(path)
-        local = mapping.local_file()
-        if local is None or not local.exists():
-            where = f" ({local})" if local else ""
-            ctx.reporter.echo(f"Mapping {mapping.name} : fichier local absent{where}, ignoré "
-                              f"(chargez-le avec `oc indicateurs charger {path.stem}`).")
+        found = locate(mapping, entries, cache)
+        if not isinstance(found, Located):
+            ctx.reporter.echo(f"Mapping {mapping.name} : données non chargées — {found}.")
+            record(db.conn, mapping, None, found)
+            db.conn.commit()
             continue
         with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
-            report = load(db.conn, mapping, local)
+            report = load(db.conn, mapping, found.path, origin=found.origin, vintage=found.vintage,
+                          sha256=found.sha256)
+            record(db.conn, mapping, found)
             db.conn.commit()
         for line in report.lines():
             ctx.reporter.echo(line)

@@ -18,13 +18,14 @@ from ..common.atomic import updating_copy
 from ..common.errors import SourceError
 from . import store
 from .linking import Matcher
-from .sources import curated, gallica, opendatasoft
+from .sources import catalogue, curated, gallica, opendatasoft
 from .sources import rss as feeds
 
 ROOT = Path(__file__).resolve().parents[2]
-LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated}
+LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated,
+           "catalogue": catalogue}
 TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
-               "curation": "liste choisie"}
+               "curation": "liste choisie", "catalogue": "catalogue de publications"}
 
 
 def sources_file() -> Path:
@@ -146,16 +147,24 @@ def store_harvest(conn, source, state, harvested, matcher_factory, archive) -> R
         store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified)
         return RunReport(source, "non_modifie")
     batch = store.Batch()
+    store.resolve_producers(conn, harvested.entries)
     rows = [row for row in (store.clean_entry(entry, source, batch, base_url=source["url"])
                             for entry in harvested.entries) if row]
+    notes = store.check_declared(rows, matcher_factory()) if any(r["territoires_declares"] for r in rows) else []
     ids, new, changed = store.upsert(conn, rows, archive)
+    if source["type"] in store.EDITORIAL_TYPES:  # the whole list: what it no longer lists goes
+        removed, kept = store.prune(conn, source["id"], ids)
+        ids += kept
+        if removed or kept:
+            notes.append(f"{removed} entrée(s) retirée(s) de la liste et de la base ; "
+                         f"{len(kept)} retirée(s) de la liste mais gardée(s), trouvée(s) aussi par une moisson")
     if ids:
         store.relink(conn, matcher_factory(), ids)
     store.record_run(conn, source["id"], etag=harvested.etag, last_modified=harvested.last_modified,
                      curseur=harvested.cursor or state.get("curseur"))
     return RunReport(source, "ok", read=batch.read, new=new, changed=changed,
                      rejected=sum(batch.rejected.values()) + batch.duplicates,
-                     notes=[*harvested.notes, *batch.notes()])
+                     notes=[*harvested.notes, *batch.notes(), *notes])
 
 
 def harvest_into(conn, config: Config, sources: list[dict], archive: Path | None,
@@ -211,24 +220,30 @@ def harvest_database(db_path: Path, arguments: list[str], archive: Path | None, 
 
 
 def build_step(db, ctx):
-    """`oc build`: keep every publication of the previous oc.db and of the archive, reload the curated
-    list (a local file: no network at build time), link everything to the new territory tables."""
+    """`oc build`: keep every publication of the previous oc.db and of the archive, reload the editorial
+    lists (curated resources, catalogue of publications: local files, no network at build time), link
+    everything to the new territory tables. What the lists set aside is listed in the build report."""
     conn = db.conn
-    archive = Path(ctx.options.get("publications_archive") or store.archive_path())
+    archive = store.archive_path()
     with ctx.reporter.step("Publications : reprise de la base précédente et de l'archive"):
-        config = load_config(ctx.options.get("sources_file"))
+        config = load_config(None)
         store.ensure_schema(conn)
         store.upsert_organisations(conn, config.organisations)
         for source in config.sources:
             store.upsert_source(conn, source)
         kept = store.carry_over(conn, ctx.previous_db, archive)
         conn.commit()
-    with ctx.reporter.step(f"Publications : liste choisie et liens aux territoires ({kept} reprises)"):
-        local = [s for s in config.sources if s["type"] == "curation" and not http.is_web_url(s["url"])]
+    with ctx.reporter.step(f"Publications : listes éditoriales et liens aux territoires ({kept} reprises)"):
+        local = [s for s in config.sources
+                 if s["type"] in store.EDITORIAL_TYPES and not http.is_web_url(s["url"])]
         matcher = Matcher.from_db(conn)
-        for report in harvest_into(conn, config, local, archive, matcher=matcher):
+        reports = harvest_into(conn, config, local, archive, matcher=matcher)
+        for report in reports:
             if report.status == "erreur":
                 raise SourceError(report.message)
         store.relink(conn, matcher)
         store.rebuild_fts(conn)
         conn.commit()
+    for report in reports:
+        ctx.reporter.echo(f"Publications — {report.line()}")
+    ctx.reporter.echo(store.summary(conn))

@@ -14,7 +14,7 @@ wins ("Loire-Atlantique" over "Loire", "Rennes Métropole" over "Rennes"), and p
 - région and département names take precedence over the communes that share them ("Bretagne").
 
 Each link says how it was made: titre, resume, categorie (from the text), producteur (the source's
-territory), curation (declared in the curated list).
+territory), curation (declared in the curated list), catalogue (declared in the catalogue).
 """
 
 import re
@@ -312,10 +312,25 @@ class Matcher:
         level, _, code = str(reference).partition(":")
         return self.by_code.get((level, code))
 
+    def rejection(self, level: str, code: str, name: str = "") -> str | None:
+        """Why a declared territory cannot be kept (unknown code, name of another territory), or None.
+        The name given may add a detail after the official name (« Grand Est (ex-Lorraine) »)."""
+        place = self.by_code.get((level, str(code)))
+        if place is None:
+            return "code absent du COG" if level in LEVELS else "niveau inconnu"
+        official, given = tokens(place.name), tokens(name or "")
+        if given and given[:len(official)] != official:
+            return f"le COG donne « {place.name} » pour ce code"
+        return None
+
 
 def links_for_publication(matcher: Matcher, title: str, summary: str | None, categories: list[str],
-                          declared: list[str], producer: tuple) -> list[tuple[str, str, str]]:
-    """[(niveau, code, methode)] for one publication, each territory once, most specific method first."""
+                          declared: list[str], producer: tuple, declared_method: str = "curation",
+                          from_summary: bool = True) -> list[tuple[str, str, str]]:
+    """[(niveau, code, methode)] for one publication, each territory once, most specific method first.
+    Declared territories come first, with `declared_method` (curation, or catalogue). A catalogue's
+    summaries are the cataloguer's own sentences, which compare places ("as in Mayotte"):
+    from_summary=False links from the title only."""
     departements, regions = matcher.context([title, summary or "", *categories], producer)
     links: dict[tuple, str] = {}
 
@@ -324,7 +339,7 @@ def links_for_publication(matcher: Matcher, title: str, summary: str | None, cat
             links.setdefault((place.level, place.code), method)
 
     for reference in declared:
-        add(matcher.declared(reference), "curation")
+        add(matcher.declared(reference), declared_method)
     for place in matcher.match(title, departements, regions):
         add(place, "titre")
     for category in categories:
@@ -334,7 +349,7 @@ def links_for_publication(matcher: Matcher, title: str, summary: str | None, cat
             span = replace(spans[0], sentence_start=False, cue_before=True)
             for place in matcher.resolve(span, departements, regions):
                 add(place, "categorie")
-    for place in matcher.match(summary or "", departements, regions):
+    for place in matcher.match(summary or "", departements, regions) if from_summary else ():
         add(place, "resume")
     level, code = producer
     if level and code:

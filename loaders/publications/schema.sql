@@ -1,4 +1,5 @@
--- Publications, datasets, tools and sites harvested from feeds, catalogues, Gallica and the curated list.
+-- Publications, datasets, tools and sites harvested from feeds, catalogues, Gallica, the curated list and
+-- the catalogue of publications (data/publications.yml).
 -- Every statement is idempotent: `oc harvest` runs it on an existing oc.db.
 
 CREATE TABLE IF NOT EXISTS themes (
@@ -61,7 +62,20 @@ CREATE TABLE IF NOT EXISTS publications (
     source TEXT REFERENCES sources(id),
     premiere_vue TEXT NOT NULL,
     derniere_vue TEXT NOT NULL,
+    poids INTEGER NOT NULL DEFAULT 0,
+    masquee INTEGER NOT NULL DEFAULT 0,
+    date_tri TEXT,
     rang INTEGER
+);
+
+-- every source that brought a publication: an editorial list (curation, catalogue) can drop an entry
+-- only when no harvest found it too
+CREATE TABLE IF NOT EXISTS publications_sources (
+    publication INTEGER NOT NULL REFERENCES publications(id),
+    source TEXT NOT NULL REFERENCES sources(id),
+    premiere_vue TEXT NOT NULL,
+    derniere_vue TEXT NOT NULL,
+    PRIMARY KEY (publication, source)
 );
 
 CREATE TABLE IF NOT EXISTS publications_territoires (
@@ -77,3 +91,4 @@ CREATE INDEX IF NOT EXISTS idx_publications_date ON publications(date_publicatio
 CREATE INDEX IF NOT EXISTS idx_publications_organisation ON publications(organisation);
 CREATE INDEX IF NOT EXISTS idx_publications_source ON publications(source);
 CREATE INDEX IF NOT EXISTS idx_publications_type_territoire ON publications(type_territoire);
+CREATE INDEX IF NOT EXISTS idx_publications_sources_source ON publications_sources(source);

@@ -4,6 +4,7 @@ Pure functions: JSON documents in, rows (dicts) out. Every code stays a string.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..common.errors import SourceError
@@ -17,6 +18,49 @@ POPULATION_YEAR = 2023
 def in_force(census_year: int) -> int:
     """The year on whose 1 January the populations légales of a census year come into force."""
     return census_year + 3
+
+
+@dataclass(frozen=True)
+class Census:
+    """The census behind the `population` of the COG JSON for some départements or collectivités."""
+
+    year: int
+    title: str
+    url: str
+
+
+# The package takes the populations of Mayotte and of the collectivités d'outre-mer from other INSEE
+# publications than the populations légales 2023 (its README, « Sources »): their census year differs.
+# Mayotte: last exhaustive census in 2017 (« population Mayotte INSEE 2017 »). Collectivités d'outre-mer
+# (INSEE, populations des collectivités d'outre-mer en 2023): Saint-Pierre-et-Miquelon, Saint-Barthélemy
+# and Saint-Martin follow the annual census (2023); « les résultats les plus récents portent sur l'année
+# 2025 pour la Nouvelle-Calédonie, sur l'année 2022 pour la Polynésie française et sur l'année 2023 pour
+# Wallis et Futuna ».
+CENSUS_DEFAULT = Census(POPULATION_YEAR, f"Populations légales {POPULATION_YEAR} (en vigueur au 1er janvier "
+                        f"{in_force(POPULATION_YEAR)})",
+                        "https://www.insee.fr/fr/statistiques/8680726?sommaire=8681011")
+_COM_POPULATIONS = "https://www.insee.fr/fr/statistiques/8680702?sommaire=8681011"
+CENSUS_EXCEPTIONS = {
+    "976": Census(2017, "Populations légales de Mayotte en 2017 (dernier recensement exhaustif)",
+                  "https://www.insee.fr/fr/statistiques/3291775?sommaire=2120838"),
+    "987": Census(2022, "Populations de la Polynésie française (recensement général de 2022)", _COM_POPULATIONS),
+    "988": Census(2025, "Populations de la Nouvelle-Calédonie (recensement général de 2025)", _COM_POPULATIONS),
+}
+
+
+def census(departement: str) -> Census:
+    return CENSUS_EXCEPTIONS.get(departement, CENSUS_DEFAULT)
+
+
+# The JSON gives the TAAF (984) the chef-lieu of Saint-Pierre-et-Miquelon (97502), a commune of another
+# collectivité: the TAAF have no chef-lieu on their territory (their administration sits at Saint-Pierre,
+# La Réunion). data/notices.yml says so on their fiches.
+CHEF_LIEU_CORRECTIONS = {"984": None}
+
+
+def chef_lieu(item: dict) -> str | None:
+    return CHEF_LIEU_CORRECTIONS.get(item["code"], item["chefLieu"])
+
 
 FILES = ("regions", "departements", "arrondissements", "communes", "epci", "ept")
 
@@ -126,10 +170,26 @@ def commune_rows(documents) -> list[dict]:
             "zone": c["zone"],
             "chef_lieu": status.get(code),
             "population": c.get("population"),
-            "annee_population": POPULATION_YEAR if c.get("population") is not None else None,
+            "annee_population": census(c["departement"]).year if c.get("population") is not None else None,
             "anciens_codes": ",".join(c.get("anciensCodes", [])) or None,
         })
     return rows
+
+
+def deleguees_count(documents) -> dict[str, int]:
+    """Code of a current commune → its number of communes déléguées."""
+    counts: dict[str, int] = {}
+    for c in documents["communes"]:
+        if c["type"] == "commune-deleguee":
+            counts[c["chefLieu"]] = counts.get(c["chefLieu"], 0) + 1
+    return counts
+
+
+def names(documents) -> dict[str, str]:
+    """Code → name of every commune, current or secondary (a current commune wins on a shared code)."""
+    found = {c["code"]: c["nom"] for c in documents["communes"] if c["type"] != "commune-actuelle"}
+    found.update({c["code"]: c["nom"] for c in documents["communes"] if c["type"] == "commune-actuelle"})
+    return found
 
 
 def secondary_rows(documents) -> list[dict]:
@@ -146,7 +206,7 @@ def secondary_rows(documents) -> list[dict]:
             "departement": c["departement"],
             "region": c["region"],
             "population": c.get("population"),
-            "annee_population": POPULATION_YEAR if c.get("population") is not None else None,
+            "annee_population": census(c["departement"]).year if c.get("population") is not None else None,
         })
     return rows
 
@@ -173,7 +233,7 @@ def postal_code_rows(documents) -> list[dict]:
 
 def region_rows(documents) -> list[dict]:
     return [
-        {"code": r["code"], "nom": r["nom"], "zone": r["zone"], "chef_lieu": r["chefLieu"]}
+        {"code": r["code"], "nom": r["nom"], "zone": r["zone"], "chef_lieu": chef_lieu(r)}
         for r in documents["regions"]
     ]
 
@@ -181,7 +241,7 @@ def region_rows(documents) -> list[dict]:
 def departement_rows(documents) -> list[dict]:
     return [
         {"code": d["code"], "nom": d["nom"], "region": d["region"], "zone": d["zone"],
-         "chef_lieu": d["chefLieu"]}
+         "chef_lieu": chef_lieu(d), "type_liaison": d.get("typeLiaison")}
         for d in documents["departements"]
     ]
 

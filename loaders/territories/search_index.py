@@ -1,10 +1,12 @@
 """One full-text index over every territory: names (accent- and case-free), codes, SIREN, postal codes.
 
-`territoires` holds one row per région, département, EPCI and commune; `territoires_fts` is an
-FTS5 index on it with prefix indexes, so that "renn*", "35*" or "y*" answer from the index.
+`territoires` holds one row per région, département, EPCI and commune, and one per arrondissement
+municipal of Paris, Lyon and Marseille (type commune, leading to its row on the city's fiche: it has a
+COG code but is not a commune); `territoires_fts` is an FTS5 index on it with prefix indexes, so that
+"renn*", "35*" or "y*" answer from the index.
 """
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, secondary_url
 from oc_site.text import normalise
 
 SOURCE_SQL = """
@@ -21,7 +23,12 @@ SELECT 'commune', c.code_insee, c.nom, c.departement, c.population,
        c.code_insee || ' ' || coalesce(c.siren, '') || ' ' ||
        coalesce((SELECT group_concat(code_postal, ' ') FROM codes_postaux p WHERE p.code_insee = c.code_insee), '')
 FROM communes c
+UNION ALL
+SELECT 'commune', s.code_insee, s.nom, s.departement, s.population, s.code_insee
+FROM communes_secondaires s
+WHERE s.type = 'arrondissement-municipal'
 """
+SECONDARY_URL = """SELECT code_insee, commune_parente FROM communes_secondaires WHERE type = 'arrondissement-municipal'"""
 
 
 def label(kind: str, nom: str, departement: str | None) -> str:
@@ -32,8 +39,16 @@ def label(kind: str, nom: str, departement: str | None) -> str:
     return nom
 
 
+def numbered_words(nom: str) -> list[str]:
+    """Words of a name that hold digits (« 15e » of « Paris 15e Arrondissement »): a query token with a digit is
+    looked up among the codes, so they are indexed there too."""
+    return [word for word in normalise(nom).split() if any(ch.isdigit() for ch in word)]
+
+
 def territory_rows(db):
+    parents = dict(db.execute(SECONDARY_URL).fetchall())
     for kind, code, nom, departement, population, codes in db.execute(SOURCE_SQL).fetchall():
+        url = secondary_url(parents[code], code) if code in parents else LEVELS[kind].url(code)
         yield {
             "type": kind,
             "code": code,
@@ -41,9 +56,9 @@ def territory_rows(db):
             "libelle": label(kind, nom, departement),
             "departement": departement,
             "population": population,
-            "url": LEVELS[kind].url(code),
+            "url": url,
             "recherche_nom": normalise(nom),
-            "recherche_codes": " ".join(codes.lower().split()),
+            "recherche_codes": " ".join([*codes.lower().split(), *numbered_words(nom)]),
         }
 
 

@@ -15,6 +15,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,7 +25,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 WRK_SCRIPT = ROOT / "scripts" / "wrk-mix.lua"
 
 
@@ -115,8 +115,7 @@ VANILLA_LAUNCHER = (
 
 def vanilla_command(db: Path | str, settings: dict | None = None) -> list[str]:
     """Datasette alone: no metadata, templates or plugins (installed or not); optional settings."""
-    python = VENV_BIN / "python"
-    command = [str(python if python.exists() else "python3"), "-c", VANILLA_LAUNCHER,
+    command = [sys.executable, "-c", VANILLA_LAUNCHER,
                "serve", "-i", str(db), "--host", "127.0.0.1"]
     for name, value in (settings or {}).items():
         value = ("on" if value else "off") if isinstance(value, bool) else value

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from loadtest import ROOT, fetch, free_port
+from .harness import ROOT, fetch, free_port
 
 TEMPLATE = ROOT / "scripts" / "nginx-cache.conf"
 

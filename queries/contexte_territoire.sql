@@ -1,0 +1,19 @@
+-- title: Contexte socio-économique d'un territoire
+-- description: Chômage, revenu médian, pauvreté, logements (principaux, secondaires, vacants), emplois et structure par âge
+--   d'un territoire (niveau : commune, epci, departement ou region ; code INSEE ou SIREN), d'après la base du
+--   comparateur de territoires de l'INSEE : chaque indicateur à son millésime le plus récent, avec la source.
+--   C'est le bloc « Contexte socio-économique » des fiches.
+-- params: niveau, code
+SELECT
+  i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
+  v.annee, v.valeur, v.valeur_texte,
+  s.producteur, s.titre AS source, s.url AS source_url, s.millesime
+FROM valeurs v
+JOIN indicateurs i ON i.code = v.indicateur
+JOIN sources_donnees s ON s.id = v.source
+WHERE v.niveau = :niveau AND v.code = :code AND i.bloc = 'contexte'
+  AND v.annee = (
+    SELECT max(w.annee) FROM valeurs w
+    WHERE w.niveau = v.niveau AND w.code = v.code AND w.indicateur = v.indicateur
+  )
+ORDER BY i.ordre, i.code

