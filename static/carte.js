@@ -1,6 +1,6 @@
 // Fiche map: reads the JSON data island #carte-donnees ({points: [{nom, lat, lon, url}], tuiles: {url, options}})
 // and draws it with Leaflet, the ES module bundled by datasette-leaflet (URL in data-leaflet).
-// Leaflet (40 KB compressed) and the tiles are fetched only when the map comes near the screen: on a
+// Leaflet (40 KB compressed) and the tiles are fetched only when the map comes on screen: on a
 // phone the map is below the first screen, and a visitor who does not scroll down does not pay for it.
 // Without JavaScript the page stays complete.
 document.addEventListener("DOMContentLoaded", function () {
@@ -8,6 +8,12 @@ document.addEventListener("DOMContentLoaded", function () {
   var source = document.getElementById("carte-donnees");
   if (!element || !source || !element.dataset.leaflet) return;
   var load = function () {
+    if (element.dataset.leafletCss) {  // Leaflet's stylesheet too, with the map rather than in every fiche's head
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = element.dataset.leafletCss;
+      document.head.appendChild(link);
+    }
     import(element.dataset.leaflet).then(function (L) { draw(L, element, JSON.parse(source.textContent)); });
   };
   if (!("IntersectionObserver" in window)) return load();
@@ -16,7 +22,7 @@ document.addEventListener("DOMContentLoaded", function () {
       observer.disconnect();
       load();
     }
-  }, { rootMargin: "200px" });
+  });
   observer.observe(element);
 });
 

@@ -120,9 +120,11 @@ def dependencies(dist: Path, name: str) -> list:
 def components_in_use(dist: Path, used: set) -> list:
     """The components one of whose own classes is used, and their dependencies, in the DSFR order."""
     order = component_order(dist)
+    core = set(OWN_CLASS.findall(BANNER.sub("", (dist / "core/core.main.min.css").read_text(encoding="utf-8"))))
     chosen = set()
     for name in order:
-        own = set(OWN_CLASS.findall(BANNER.sub("", component_css(dist, name).read_text(encoding="utf-8"))))
+        # a component also styles the core's classes (`.fr-grid-row .fr-tile…`): those do not make it used
+        own = set(OWN_CLASS.findall(BANNER.sub("", component_css(dist, name).read_text(encoding="utf-8")))) - core
         if own & used or f"fr-{name}" in used:
             chosen.add(name)
     pending = list(chosen)
