@@ -15,7 +15,7 @@ components it uses. This module writes, under the usual names:
   in the theme's templates and in the ``--scan`` files (the site's templates, scripts, plugins,
   configuration), with the components they depend on, in the DSFR's own order; modern-browser
   builds (``*.main.min.css``), without the Internet Explorer fallbacks;
-- ``dsfr.module.min.js``: the core script and the scripts of those components;
+- ``dsfr.module.min.js``: the core script, the colour-scheme script and the scripts of those components;
 - ``utility/icons/icons.min.css``: the rules of the ``fr-icon-*`` classes in use only;
 - ``icons/``: only the SVG files that these stylesheets reference.
 The fonts, favicons and display-setting pictograms are copied as they are, and so is
@@ -48,7 +48,7 @@ FILES = [
 ]
 # Read from the dist folder to build the bundles.
 SOURCES = ["core/core.main.min.css", "scheme/scheme.min.css", "core/core.module.min.js",
-           "utility/icons/icons.main.min.css"]
+           "scheme/scheme.module.min.js", "utility/icons/icons.main.min.css"]
 # Whole folders (referenced by relative url() in the CSS files above).
 FOLDERS = {"fonts": (".woff2", ".woff")}
 SCANNED_SUFFIXES = {".html", ".js", ".css", ".py", ".yml", ".yaml", ".json"}
@@ -185,7 +185,7 @@ def resolve(css_path: str, url: str) -> str:
 def js_bundle(dist: Path, components: list) -> str:
     """The core script then the components' scripts, each in its own block: every file declares the
     same short top-level names (`const e=window.dsfr`), which must not collide once joined."""
-    scripts = [dist / "core/core.module.min.js"]
+    scripts = [dist / "core/core.module.min.js", dist / "scheme/scheme.module.min.js"]  # as src/dsfr/main.js
     scripts += [dist / "component" / name / f"{name}.module.min.js" for name in components
                 if (dist / "component" / name / f"{name}.module.min.js").exists()]
     texts = [SOURCE_MAP.sub("", p.read_text(encoding="utf-8")) for p in scripts]

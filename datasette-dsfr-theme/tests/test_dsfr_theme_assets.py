@@ -17,6 +17,7 @@ def fake_dist(root, version="1.15.3"):
         "core/core.main.min.css": BANNER + "@font-face{src:url(../fonts/sub/file.woff2)}.fr-container{}",
         "scheme/scheme.min.css": BANNER + ".fr-scheme{}",
         "core/core.module.min.js": BANNER + "const core=1;",
+        "scheme/scheme.module.min.js": BANNER + "const scheme=1;",
         "utility/icons/icons.main.min.css": BANNER
         + ".fr-icon-download-line:after,.fr-icon-download-line:before{mask-image:url(../../icons/sub/file.svg)}"
         + ".fr-icon-unused:after{mask-image:url(../../icons/sub/other.svg)}",
@@ -52,6 +53,7 @@ def test_vendor_keeps_only_the_parts_in_use(tmp_path):
     assert css.count("DSFR v1.15.3") == 1
     assert "const core=1" in (target / "dsfr.module.min.js").read_text()
     assert "const button=1" in (target / "dsfr.module.min.js").read_text()
+    assert "const scheme=1" in (target / "dsfr.module.min.js").read_text()
     icons = (target / "utility/icons/icons.min.css").read_text()
     assert "fr-icon-download-line" in icons and "fr-icon-unused" not in icons
     assert (target / "icons/sub/file.svg").exists() and (target / "icons/sub/btn.svg").exists()
