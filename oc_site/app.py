@@ -28,4 +28,5 @@ def make_datasette(db_path: Path, **overrides) -> Datasette:
         template_dir=str(ROOT / "templates"),
         plugins_dir=str(ROOT / "plugins"),
         static_mounts=[("static", str(ROOT / "static"))],
+        cors=True,
     )

@@ -240,3 +240,89 @@ def runaway_attack(base_url: str, seconds: float) -> dict:
         "probe_p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else None,
         "attack_median_s": statistics.median(a[3] for a in attacks) if attacks else None,
     }
+
+
+# Hostile load (issue 17): memory bombs and 20,000-code comparisons fired while the 64-connection mix runs.
+MEMORY_BOMBS = [
+    "select length(printf('%.*c', 900000000, 'x'))",
+    "select randomblob(900000000)",
+    "select hex(randomblob(400000000))",
+]
+HUGE_COMPARISON = "/comparer.json?codes=" + ",".join(f"{35000 + i:05d}" for i in range(20_000))
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class PeakMemory:
+    """Polls the resident memory of a process every 50 ms while in use; `peak_mb` at the end."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kb, self._stop = pid, rss_kb(pid), threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        while not self._stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, rss_kb(self.pid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+def hostile_load(base_url: str, pid: int, paths: list[str], *, seconds: float, connections: int = 64,
+                 attackers: int = 3, timeout: float = 10) -> dict:
+    """The same wrk mix twice: calm, then with `attackers` clients looping over the memory bombs and the
+    20,000-code comparison. Returns each run's wrk figures and the server's peak resident memory, and
+    the attacks' statuses."""
+    runs = {}
+    for name in ("calme", "hostile"):
+        settle(base_url)
+        stop, attacks = threading.Event(), []
+
+        def attack(offset):
+            targets = [f"{base_url}/oc.json?" + urllib.parse.urlencode({"sql": sql}) for sql in MEMORY_BOMBS]
+            targets.append(base_url + HUGE_COMPARISON)
+            i = offset
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    status = fetch(targets[i % len(targets)], timeout=120)[0]
+                except OSError as error:
+                    status = type(error).__name__
+                attacks.append((i % len(targets), status, time.monotonic() - started))
+                i += 1
+
+        threads = [threading.Thread(target=attack, args=(k,)) for k in range(attackers if name == "hostile" else 0)]
+        with PeakMemory(pid) as memory:
+            for thread in threads:
+                thread.start()
+            figures = run_wrk(base_url, paths, connections=connections, seconds=seconds, threads=2, timeout=timeout)
+            stop.set()
+            for thread in threads:
+                thread.join()
+        statuses = {}
+        for _, status, _ in attacks:
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        runs[name] = {**figures, "peak_rss_mb": memory.peak_mb, "attacks": len(attacks),
+                      "attack_statuses": statuses,
+                      "attack_median_s": statistics.median(a[2] for a in attacks) if attacks else None}
+    calm, hostile = runs["calme"]["latency_us"]["p99"], runs["hostile"]["latency_us"]["p99"]
+    runs["p99_ratio"] = hostile / calm if calm else None
+    return runs

@@ -5,11 +5,14 @@ comment header, loaded into Datasette by plugins/requetes.py.
     -- description: Identité et rattachements d'une commune,
     --   à partir de son code INSEE.
     -- params: code
+    -- example: code=35238
     SELECT …
 
 A header line `-- key: value` opens a field; a line `--   more` (two spaces or more) continues it.
 The header ends at the first line that is not a comment. Keys: title, description, params (separated
-by commas or spaces), and any other key of a Datasette canned query (hide_sql…).
+by commas or spaces), example (parameters as a query string: the theme pre-fills the query's form with
+them and the database page links to the query with them), and any other key of a Datasette canned
+query (hide_sql…).
 """
 
 import re

@@ -2,11 +2,16 @@
 
 from .text import tokens
 
+# what is read of a free-text query, before any work: the longest commune name has 45 characters
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 10
+
 SEARCH_SQL = """
 SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
 FROM territoires_fts
 JOIN territoires t ON t.id = territoires_fts.rowid
 WHERE territoires_fts MATCH :match
+  AND (:niveau = '' OR t.type = :niveau)
 ORDER BY
     t.code = :code DESC,
     t.recherche_nom = :nom DESC,
@@ -14,7 +19,16 @@ ORDER BY
     -- an EPCI weighs a tenth of its population, so that "renn" gives Rennes before Rennes Métropole
     coalesce(t.population, 0) / (CASE t.type WHEN 'epci' THEN 10 ELSE 1 END) DESC,
     t.type = 'commune' DESC
-LIMIT :limit
+LIMIT :limit OFFSET :offset
+"""
+
+# How many territories of each level match (the counts of the search page's level filters)
+COUNT_SQL = """
+SELECT t.type, count(*) AS nombre
+FROM territoires_fts
+JOIN territoires t ON t.id = territoires_fts.rowid
+WHERE territoires_fts MATCH :match
+GROUP BY t.type
 """
 
 
@@ -25,13 +39,14 @@ def is_code(token: str) -> bool:
 def match_expression(query: str) -> tuple[str, str, str] | None:
     """FTS5 expression, normalised name and code for a free-text query, or None if nothing to search.
 
-    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code):
+    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code).
+    Only the first MAX_QUERY_LENGTH characters and MAX_WORDS words count:
     >>> match_expression("Ile de Bré")
     ('recherche_nom:"ile"* AND recherche_nom:"de"* AND recherche_nom:"bre"*', 'ile de bre', '')
     >>> match_expression("35000")
     ('recherche_codes:"35000"*', '', '35000')
     """
-    words = tokens(query)
+    words = tokens(query[:MAX_QUERY_LENGTH])[:MAX_WORDS]
     if not words:
         return None
     parts, names, codes = [], [], []

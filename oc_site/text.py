@@ -3,8 +3,17 @@
 import re
 import unicodedata
 
+# Control characters: C0 (but tab and line breaks), DEL and C1; the bidirectional embeddings, overrides and
+# isolates (U+202E turns "gpj.exe" into what reads "exe.jpg"); and what XML 1.0 cannot carry at all (U+FFFE,
+# U+FFFF, lone surrogates): one of them in a harvested title made /publications.atom invalid XML.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]")
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters (see _CONTROLS); tabs and line breaks are kept."""
+    return _CONTROLS.sub("", text)
 
 
 def strip_accents(text: str) -> str:

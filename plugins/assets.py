@@ -1,6 +1,14 @@
-"""The site's own CSS and the search autocomplete script, on every page."""
+"""The site's own CSS and scripts on every page: search autocomplete, skip link to the search and
+wide tables (static/oc.js), French labels of the table pages' map (static/carte-fr.js); and the
+DSFR charts (npm @gouvfr/dsfr-chart, pinned in package.json) served from node_modules under
+/-/dsfr-chart/, for the fiches' charts."""
+
+from pathlib import Path
 
 from datasette import hookimpl
+from datasette.utils.asgi import asgi_static
+
+DSFR_CHART = Path(__file__).resolve().parent.parent / "node_modules" / "@gouvfr" / "dsfr-chart" / "dist"
 
 
 @hookimpl
@@ -9,6 +17,15 @@ def extra_css_urls(datasette):
 
 
 @hookimpl
-def extra_js_urls(datasette):
-    # as a module the script is deferred: it no longer holds up the first paint (it waits for the page anyway)
-    return [{"url": datasette.urls.path("/static/recherche.js"), "module": True}]
+def extra_js_urls(datasette, view_name):
+    scripts = ["/static/recherche.js", "/static/oc.js"]
+    if view_name in ("table", "database", "query", "row"):
+        scripts.append("/static/carte-fr.js")
+    # as modules, the site's own scripts are deferred: they no longer hold up the first paint (they wait
+    # for the page anyway); carte-fr.js stays a classic script, in order with the map plugin's
+    return [{"url": datasette.urls.path(path), "module": path != "/static/carte-fr.js"} for path in scripts]
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/dsfr-chart/(?P<path>.*)$", asgi_static(str(DSFR_CHART)))]

@@ -1,12 +1,16 @@
-"""/comparer?codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
+"""/comparer?niveau=…&codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
 
-The figures come from the canned queries comparer_communes, comparer_epci, comparer_departements
-and comparer_regions of metadata.yml; this module only lays them out.
+The figures come from the canned queries comparer_<level> (names, parents) and comparer_indicateurs
+(every indicator of the level at its latest vintage); this module only lays them out. The page
+offers the four levels, adds a territory in one step with the site's search component filtered to
+the level (static/recherche.js; without JavaScript, a search form lists the matches), and offers to
+switch level when the name typed is a territory of another level.
 """
 
 import csv
 import io
 import json
+import math
 import re
 
 from datasette import hookimpl
@@ -16,6 +20,9 @@ from oc_site import pages
 from oc_site.levels import LEVELS, NAMES
 
 MIN_CODES, MAX_CODES = 2, 10
+# the `codes` parameter is refused past this length before it is split: ten SIREN (9 characters)
+# and their separators take about 110; 20,000 codes would otherwise be parsed for nothing
+MAX_CODES_TEXT = 300
 # Descriptive columns of the comparer_<level> queries shown under the indicators
 DESCRIPTIONS = {"epci_nom": "EPCI d'appartenance", "type_libelle": "Nature juridique",
                 "region_nom": "Région", "departement": "Département"}
@@ -26,12 +33,17 @@ class ComparisonError(Exception):
 
 
 def parse_codes(raw: str) -> list[str]:
-    codes = []
-    for code in re.split(r"[,;\s]+", raw or ""):
-        code = code.strip().upper()
-        if code and code not in codes:
-            codes.append(code)
-    return codes
+    """The distinct codes of the `codes` parameter, in order (bounded text, linear work)."""
+    raw = raw or ""
+    if len(raw) > MAX_CODES_TEXT:
+        raise ComparisonError(f"Paramètre codes trop long : on compare au plus {MAX_CODES} territoires "
+                              f"({MAX_CODES_TEXT} caractères au plus).")
+    return list(dict.fromkeys(code.upper() for code in re.split(r"[,;\s]+", raw) if code))
+
+
+def finite(value):
+    """A figure for the JSON and CSV exports: never Infinity or NaN (invalid JSON)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def guess_level(codes: list[str], asked: str | None) -> str:
@@ -58,7 +70,7 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
             "decimales": v["decimales"] if v["decimales"] is not None else 2,
             "sources": {}, "valeurs": {t["code"]: None for t in territories},
         })
-        indicator["valeurs"][v["code"]] = v["valeur"] if v["valeur"] is not None else v["valeur_texte"]
+        indicator["valeurs"][v["code"]] = finite(v["valeur"]) if v["valeur"] is not None else v["valeur_texte"]
         indicator["sources"].setdefault(v["source"], v["source_url"])
     descriptions = [
         {"code": column, "libelle": label, "valeurs": {t["code"]: t.get(column) for t in territories}}
@@ -73,9 +85,14 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
     }
 
 
-async def candidates(datasette, query: str, level: str, exclude: list[str]) -> list[dict]:
-    found = await pages.search_territories(datasette, query, limit=200)
-    return [r for r in found if r["type"] == level and r["code"] not in exclude][:10]
+async def candidates(datasette, query: str, level: str, exclude: list[str]) -> tuple[list[dict], list[dict]]:
+    """Territories of the level matching a query; when there are none, the matches at other levels
+    (the page then offers to switch level: « Finistère » is a département, not a commune)."""
+    found = await pages.search_territories(datasette, query, limit=10 + len(exclude), niveau=level)
+    found = [r for r in found if r["code"] not in exclude][:10]
+    if found:
+        return found, []
+    return [], await pages.search_territories(datasette, query, limit=5)
 
 
 def as_csv(comparison) -> str:
@@ -102,26 +119,29 @@ def as_json(comparison) -> str:
                          "sources": [{"titre": titre, "url": url} for titre, url in i["sources"].items()]}
                         for i in comparison["indicateurs"]],
         "descriptions": comparison["descriptions"],
-    }, ensure_ascii=False)
+    }, ensure_ascii=False, allow_nan=False)
 
 
 def error_response(fmt, message, status=400):
     if fmt == ".json":
-        return Response.json({"erreur": message}, status=status)
+        return Response(json.dumps({"erreur": message}, ensure_ascii=False), status=status,
+                        content_type="application/json; charset=utf-8")
     return Response.text(f"Erreur : {message}\n", status=status)
 
 
 async def comparer(datasette, request):
     fmt = request.url_vars.get("format") or ""
-    codes = parse_codes(request.args.get("codes", ""))
+    codes = []
     try:
+        codes = parse_codes(request.args.get("codes", ""))
         level = guess_level(codes, request.args.get("niveau") or None)
         if len(codes) > MAX_CODES:
             raise ComparisonError(f"On compare au plus {MAX_CODES} territoires à la fois ({len(codes)} demandés).")
     except ComparisonError as e:
         if fmt:
             return error_response(fmt, str(e))
-        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
+        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None, "niveaux": LEVELS},
+                            status=400)
 
     comparison = await compare(datasette, codes, level) if codes else {
         "niveau": level, "territoires": [], "inconnus": [], "indicateurs": [], "descriptions": [], "graphique": []}
@@ -135,12 +155,14 @@ async def comparer(datasette, request):
         return Response(as_json(comparison), content_type="application/json; charset=utf-8")
 
     ajout = request.args.get("ajouter", "").strip()
-    proposals = await candidates(datasette, ajout, level, codes) if ajout else []
+    proposals, elsewhere = await candidates(datasette, ajout, level, codes) if ajout else ([], [])
     known = [t["code"] for t in comparison["territoires"]]
     return await render(datasette, request, {
         "comparaison": comparison,
         "niveau": level,
+        "niveaux": LEVELS,
         "niveau_libelle": LEVELS[level].plural,
+        "autres_niveaux": elsewhere,
         "fiche": LEVELS[level].url_prefix,
         "codes": known,
         "ajouter": ajout,

@@ -1,27 +1,32 @@
 """Fiches: one page per territory, /commune/<code>, /epci/<siren>, /departement/<code>, /region/<code>.
 
-One handler serves the four levels; templates/fiche_<level>.html lays each one out. Every block of a
-fiche is the result of a canned query (the same SQL that the "voir la requête" links open), so that
-the pages and the SQL interface never drift apart.
+One handler serves the four levels. A fiche opens with its key figures (compared with the parent
+territory and France), then shows the sections listed for its level in SECTIONS, in that order:
+each section is a template, templates/fiche/<section>_<level>.html or else fiche/<section>.html,
+so that a new block is one template and one entry in that list. Every block is the result of a
+canned query (the same SQL that its "voir la requête" link opens), so that the pages and the SQL
+interface never drift apart. The original portal's addresses (/commune/rennes-35238…) redirect here.
 """
 
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from datasette import hookimpl
-from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from datasette.utils.asgi import Response
+from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 
-from oc_site import pages
+from oc_site import maps, pages
 from oc_site.levels import LEVELS, secondary_url
 from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
+from oc_site.text import tokens
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
 CHART_LIMIT = 15
+FOLDED_ROWS = 10  # a long list shows its first rows and a button for the rest
 SERIES_YEARS = 6  # exercices shown in the Finances block (the query and its CSV have them all)
 PRODUCER_BLOCKS = {"finances": "finances_territoire", "contexte": "contexte_territoire"}
 SORTS = {
@@ -30,6 +35,53 @@ SORTS = {
     "superficie": "superficie_km2",
     "densite": "densite",
 }
+
+# The sections of each fiche, in order (templates/fiche/<name>.html), and their titles in the page menu
+SECTION_TITLES = {
+    "carte": "Carte",
+    "identite": "Identité",
+    "population": "Population",
+    "secondaires": "Communes déléguées et arrondissements",
+    "membres": "Communes membres",
+    "epci": "Intercommunalités",
+    "communes": "Communes",
+    "departements": "Départements",
+    "finances": "Finances",
+    "contexte": "Contexte socio-économique",
+    "indicateurs": "Tous les indicateurs",
+    "publications": "Publications",
+    "liens": "Pour aller plus loin",
+    "donnees": "Données",
+}
+SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
+    "commune": ("identite", "carte", "population", "secondaires", "finances", "contexte", "indicateurs",
+                "publications", "liens", "donnees"),
+    "epci": ("identite", "carte", "population", "membres", "finances", "contexte", "indicateurs", "publications",
+             "liens", "donnees"),
+    "departement": ("identite", "carte", "population", "epci", "communes", "finances", "contexte", "indicateurs",
+                    "publications", "liens", "donnees"),
+    "region": ("identite", "carte", "population", "departements", "finances", "contexte", "indicateurs",
+               "publications", "liens", "donnees"),
+}
+
+# Sections shown only when they have something to show (the others always are)
+SHOWN_IF = {
+    "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
+    "secondaires": lambda c: c.get("secondaires"),
+    "finances": lambda c: c["blocs"].get("finances"),
+    "contexte": lambda c: c["blocs"].get("contexte"),
+}
+
+# The « Chiffres clés » band: 4 to 6 indicators per level (canned query chiffres_cles)
+KEY_FIGURES = {
+    "commune": ("population_municipale", "evolution_population_pct", "densite", "superficie"),
+    "epci": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_communes"),
+    "departement": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_communes",
+                    "nb_epci"),
+    "region": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_departements",
+               "nb_communes"),
+}
+CHANGES = {"evolution_population", "evolution_population_pct", "taux_evolution_annuel"}  # a value between two vintages
 
 INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"
 INSEE_PREFIXES = {"commune": "COM", "epci": "EPCI", "departement": "DEP", "region": "REG"}
@@ -48,7 +100,7 @@ class TerritoryList:
     key: str  # name in the template context, in `requetes` and in `csv_<key>`
     query: str  # canned query
     parameter: str  # its parameter, which receives the fiche's code
-    of_level: str | None = None  # level of its rows: they feed the chart and the map
+    of_level: str | None = None  # level of its rows: they feed the composition chart and the map
     default_sort: str | None = None  # sortable by ?tri=…&ordre=… when set
     limit: int | None = None  # rows shown (the CSV has them all)
     csv: bool = True
@@ -131,7 +183,7 @@ def notes(kind: str, code: str, territory: dict) -> list[dict]:
 
 
 async def list_blocks(datasette, request, kind: str, code: str) -> dict:
-    """The fiche's lists, their chart and map points, their queries and CSV links."""
+    """The fiche's lists, their composition chart and map points, their queries and CSV links."""
     context, requetes = {}, {}
     for block in LISTS[kind]:
         rows = await canned(datasette, block.query, **{block.parameter: code})
@@ -144,6 +196,7 @@ async def list_blocks(datasette, request, kind: str, code: str) -> dict:
         context[block.key] = shown
         if block.of_level:
             context["graphique"] = chart(rows, block.of_level)
+            context["nb_graphique"] = len([r for r in rows if r.get("population")])
             context["points"] = map_points(rows, block.of_level)
         requetes[block.key] = pages.query_url(datasette, block.query, **{block.parameter: code})
         if block.csv:
@@ -151,6 +204,68 @@ async def list_blocks(datasette, request, kind: str, code: str) -> dict:
             context[f"csv_{block.key}"] = pages.query_url(datasette, block.query, ".csv",
                                                           **{block.parameter: code}, **size)
     return {**context, "requetes": requetes}
+
+
+def key_figure(row: dict) -> dict:
+    """A key figure as shown: its vintage is the period of a change (« 2017 → 2023 »)."""
+    change = row["indicateur"] in CHANGES
+    return {**row, "evolution": change, "periode": row["millesime"] if change and row["millesime"] else row["annee"]}
+
+
+async def key_figures(datasette, kind: str, code: str) -> dict:
+    indicators = ",".join(KEY_FIGURES[kind])
+    rows = await canned(datasette, "chiffres_cles", niveau=kind, code=code, indicateurs=indicators)
+    return {
+        "chiffres_cles": [key_figure(r) for r in rows],
+        "requete_chiffres_cles": pages.query_url(datasette, "chiffres_cles", niveau=kind, code=code,
+                                                 indicateurs=indicators),
+    }
+
+
+async def population_series(datasette, kind: str, code: str) -> dict:
+    """The population at each vintage, for the chart of the population section."""
+    rows = await canned(datasette, "population_territoire", niveau=kind, code=code)
+    return {
+        "serie_population": rows,
+        "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=kind, code=code),
+    }
+
+
+async def map_config(datasette, kind: str, code: str, context: dict) -> dict:
+    """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
+    région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
+    layer_sql = """
+        SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
+        FROM indicateurs i
+        JOIN indicateurs_millesimes m ON m.indicateur = i.code AND m.niveau = 'commune' AND m.dernier_millesime = 1
+        LEFT JOIN sources_donnees s ON s.id = CAST(m.sources AS INTEGER)
+        WHERE i.code = :code"""
+    db = datasette.get_database(DATABASE)
+    layers = []
+    for layer in maps.LAYERS:
+        found = pages.dicts(await db.execute(layer_sql, {"code": layer.indicator}))
+        if found:
+            info = found[0]
+            change = layer.indicator in CHANGES
+            layers.append({
+                **info, "periode": info["millesime"] if change and info["millesime"] else info["annee"],
+                "seuils": layer.thresholds, "couleurs": layer.colours, "signe": layer.signed,
+                "legende": maps.legend(layer),
+            })
+    if kind == "region":
+        scopes = [("departement", d["code"]) for d in context.get("departements", [])]
+    else:
+        scopes = [(kind, code)]
+    indicators = ",".join(layer.indicator for layer in maps.LAYERS)
+    return {
+        "niveau": kind,
+        "donnees": maps.data_urls(datasette.urls.database(DATABASE), kind, scopes),
+        "requete": pages.query_url(datasette, "contours_communes", niveau=scopes[0][0], code=scopes[0][1],
+                                   indicateurs=indicators) if scopes else None,
+        "couches": layers if kind != "commune" else [],
+        "points": context.get("points", []),
+        "tuiles": tile_config(datasette),
+    }
 
 
 def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
@@ -205,13 +320,13 @@ async def shared_blocks(datasette, niveau: str, code: str) -> dict:
     }
 
 
+def island(data) -> str:
+    """JSON for a <script type="application/json"> data island, safe from </script>."""
+    return (json.dumps(data, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 async def render(datasette, request, template, context, status=200):
-    context = {
-        **context,
-        "carte_json": json.dumps(
-            {"points": context.get("points", []), "tuiles": tile_config(datasette)}, ensure_ascii=False
-        ).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"),
-    }
     html = await datasette.render_template(template, context, request=request)
     return Response.html(html, status=status)
 
@@ -230,12 +345,42 @@ def canonical_code(kind: str, code: str) -> str:
     return upper if re.fullmatch(LEVELS[kind].code_pattern, upper) else code
 
 
+# The original portal's addresses: /commune/<slug>-<code INSEE>, /epci/<slug>, /departement/<slug>,
+# /region/<slug>, the slug being the name in lower case with hyphens (« ille-et-vilaine »).
+OLD_COMMUNE_URL = re.compile(r"^.+-(\d[\dAB]\d{3})$", re.IGNORECASE)
+SLUG_SQL = """
+SELECT code FROM territoires
+WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
+LIMIT 2
+"""
+
+
+async def old_portal_redirect(datasette, kind: str, slug: str) -> Response | None:
+    """A redirection from an address of the original portal to the fiche (or to the search when
+    the name is ambiguous); None when the slug names no territory of that level."""
+    if kind == "commune" and (match := OLD_COMMUNE_URL.match(slug)):
+        return Response.redirect(LEVELS[kind].url(match.group(1).upper()), status=301)
+    words = tokens(slug)
+    if not words:
+        return None
+    db = datasette.get_database(DATABASE)
+    found = (await db.execute(SLUG_SQL, {"type": kind, "cle": "".join(words)})).rows
+    if len(found) == 1:
+        return Response.redirect(LEVELS[kind].url(found[0][0]), status=301)
+    if found:
+        return Response.redirect("/recherche?" + urlencode({"q": " ".join(words), "niveau": kind}), status=302)
+    return None
+
+
 async def fiche(datasette, request):
     kind = request.url_vars["niveau"]
     level = LEVELS[kind]
     code = unquote(request.url_vars["code"]).strip()
     if (canonical := canonical_code(kind, code)) != code:
         return Response.redirect(level.url(canonical), status=301)
+    if not re.fullmatch(level.code_pattern, code) and (
+            redirect := await old_portal_redirect(datasette, kind, code)):
+        return redirect
     rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
     if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
         return Response.redirect(secondary_url(parent, code), status=302)
@@ -249,7 +394,11 @@ async def fiche(datasette, request):
         "notes": notes(kind, code, territory),
         "liens": links(kind, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, level.table, code),
+        "replier_apres": FOLDED_ROWS,
+        "taille_base": datasette.get_database(DATABASE).size,
         **await list_blocks(datasette, request, kind, code),
+        **await key_figures(datasette, kind, code),
+        **await population_series(datasette, kind, code),
     }
     context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
     if kind == "commune":
@@ -260,6 +409,10 @@ async def fiche(datasette, request):
     elif kind == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(await shared_blocks(datasette, kind, code))
+    context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]
+                           if name not in SHOWN_IF or SHOWN_IF[name](context)]
+    context["carte"] = await map_config(datasette, kind, code, context)
+    context["carte_json"] = island(context["carte"])
     return await render(datasette, request, f"fiche_{kind}.html", context)
 
 

@@ -8,13 +8,17 @@ runs (a rebuild means a new process), so the first anonymous rendering is kept a
 it is being rendered, the other requests for it wait for it instead of rendering it again. A real
 server (uvicorn's lifespan start) renders it once as soon as it is up, before any load arrives.
 Requests with a cookie or credentials, query strings and other paths are never cached.
+The kept page is rendered for the site's public address (oc_site.pages.public_url): Datasette writes
+absolute links into it (the JSON version of the page), which must not carry the Host header of
+whichever request happened to come first (http://localhost/oc.json for the warm-up).
 """
 
 import asyncio
+from urllib.parse import urlsplit
 
 from datasette import hookimpl
 
-from oc_site.pages import DATABASE
+from oc_site.pages import DATABASE, public_url
 
 CACHED_PATHS = (f"/{DATABASE}",)
 
@@ -29,6 +33,13 @@ def cacheable(scope) -> bool:
 
 def immutable(datasette) -> bool:
     return not any(db.is_mutable for db in datasette.databases.values() if db.name != "_internal")
+
+
+def public_scope(scope, url: str) -> dict:
+    """The request as if it had come to the site's public address."""
+    parts = urlsplit(url)
+    headers = [(name, value) for name, value in scope.get("headers", []) if name.lower() != b"host"]
+    return {**scope, "scheme": parts.scheme, "headers": [(b"host", parts.netloc.encode()), *headers]}
 
 
 async def warm_up(datasette):
@@ -61,7 +72,7 @@ def asgi_wrapper(datasette):
                     async def record(message):
                         messages.append(message)
 
-                    await app(scope, receive, record)
+                    await app(public_scope(scope, public_url(datasette)), receive, record)
                     if not (messages and messages[0]["type"] == "http.response.start"
                             and messages[0]["status"] == 200):
                         for message in messages:  # an error is passed on, never kept

@@ -19,11 +19,12 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from oc_site import pages
 from oc_site import publications as store
 from oc_site.levels import LEVELS
 from oc_site.pages import DATABASE, search_territories
 from oc_site.taxonomy import THEMES, TYPES
-from oc_site.text import normalise
+from oc_site.text import normalise, strip_controls
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
@@ -179,9 +180,10 @@ def atom_feed(title: str, self_url: str, site_url: str, rows: list[dict]) -> byt
     feed = ET.Element(f"{{{ns}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
 
     def add(parent, tag, text=None, **attributes):
-        element = ET.SubElement(parent, f"{{{ns}}}{tag}", attributes)
+        # control characters cannot be written in XML: stripped at harvest, and here for older rows
+        element = ET.SubElement(parent, f"{{{ns}}}{tag}", {k: strip_controls(v) for k, v in attributes.items()})
         if text is not None:
-            element.text = text
+            element.text = strip_controls(text)
         return element
 
     add(feed, "title", title)
@@ -232,11 +234,14 @@ async def publications_atom(datasette, request):
         if params["territoire"] not in labels:
             return Response.text(f"Territoire inconnu : {params['territoire']}", status=404)
         territory = labels[params["territoire"]]["libelle"]
+    # links from the configured public address, never from the request's Host header
+    base = pages.public_url(datasette)
+    self_url = base + page_url(params).replace("/publications", "/publications.atom", 1)
     rows = []
     if await has_publications(db):
         rows = [dict(r) for r in (await db.execute(store.FEED_SQL, {**params, "limite": FEED_SIZE})).rows]
-    site_url = request.url.split("/publications.atom")[0] + page_url(params)
-    return Response(atom_feed(feed_title(territory, params), request.url, site_url, rows), status=200,
+    site_url = base + page_url(params)
+    return Response(atom_feed(feed_title(territory, params), self_url, site_url, rows), status=200,
                     content_type="application/atom+xml; charset=utf-8")
 
 

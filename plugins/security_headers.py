@@ -91,7 +91,7 @@ def is_https(scope) -> bool:
     return False
 
 
-@hookimpl
+@hookimpl(trylast=True)  # outermost: computed for each request, never replayed from the /oc page cache
 def asgi_wrapper(datasette):
     def wrap(app):
         # computed once: the configuration of an immutable instance does not change while it runs

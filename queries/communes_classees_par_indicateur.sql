@@ -2,6 +2,7 @@
 -- description: Les communes d'un département, de la plus forte à la plus faible valeur d'un indicateur, au dernier millésime
 --   de cet indicateur. Paramètres : code du département (par exemple 35 ou 2A) et code de l'indicateur (par
 --   exemple densite, population_municipale, evolution_population_pct).
+-- example: departement=35&indicateur=densite
 select
   c.code_insee,
   c.nom,

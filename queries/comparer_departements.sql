@@ -2,6 +2,7 @@
 -- description: Nom et région de plusieurs départements (les indicateurs sont dans comparer_indicateurs), donnés par leurs
 --   codes séparés par des virgules (exemple : 35,2A,974).
 -- params: codes
+-- example: codes=35,2A,974
 WITH decoupe AS (  -- "35238, 44109" → the rows 35238 and 44109, in that order
   SELECT key AS rang, value AS code
   FROM json_each('["' || replace(replace(replace(replace(:codes, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]')

@@ -3,6 +3,7 @@
 --   codes séparés par des virgules), au dernier millésime disponible pour ces territoires, un indicateur par ligne
 --   et par territoire. C'est le tableau de la page « Comparer ».
 -- params: niveau, codes
+-- example: niveau=commune&codes=35238,44109
 WITH decoupe AS (  -- "35238, 44109" → the rows 35238 and 44109, in that order
   SELECT key AS rang, value AS code
   FROM json_each('["' || replace(replace(replace(replace(:codes, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]')

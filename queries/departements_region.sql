@@ -2,6 +2,7 @@
 -- description: Les départements d'une région (code), avec leur population, leur superficie et leurs nombres de communes et
 --   d'EPCI.
 -- params: region
+-- example: region=53
 SELECT
   d.code, d.nom, d.population, d.superficie_km2,
   round(d.population / d.superficie_km2, 1) AS densite,

@@ -1,6 +1,7 @@
 -- title: EPCI d'un département classés par un indicateur
 -- description: Les EPCI à fiscalité propre dont le département principal est celui donné, classés par un indicateur à son
 --   dernier millésime. Paramètres : code du département et code de l'indicateur.
+-- example: departement=35&indicateur=population_municipale
 select
   e.siren,
   e.nom,

@@ -2,6 +2,7 @@
 -- description: Les EPCI à fiscalité propre ayant au moins une commune dans un département (code), avec le nombre et la
 --   population de leurs communes dans ce département.
 -- params: departement
+-- example: departement=35
 SELECT
   e.siren, e.nom, e.type_libelle, e.nb_communes, e.population,
   x.nb_communes AS nb_communes_dans_departement,

@@ -2,6 +2,7 @@
 -- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement), à partir de son code
 --   INSEE.
 -- params: code
+-- example: code=35238
 SELECT
   c.code_insee, c.nom, c.siren, c.zone, z.libelle AS zone_libelle,
   c.chef_lieu, cl.libelle AS chef_lieu_libelle,

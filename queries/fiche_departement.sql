@@ -2,6 +2,7 @@
 -- description: Identité d'un département (région, préfecture, population, superficie, nombre de communes et d'EPCI), à partir
 --   de son code.
 -- params: code
+-- example: code=35
 SELECT
   d.code, d.nom, d.zone, z.libelle AS zone_libelle,
   d.population, d.annee_population, d.superficie_km2, d.superficie_methode,

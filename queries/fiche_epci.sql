@@ -2,6 +2,7 @@
 -- description: Identité d'un EPCI à fiscalité propre (nature juridique, population, superficie, département et région
 --   principaux, tous les départements et toutes les régions de ses communes), à partir de son SIREN.
 -- params: siren
+-- example: siren=243500139
 SELECT
   e.siren, e.nom, e.type, e.type_libelle, e.mode_financement,
   e.nb_communes, e.population, e.annee_population, e.superficie_km2,

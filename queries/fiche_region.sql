@@ -2,6 +2,7 @@
 -- description: Identité d'une région (chef-lieu, population, superficie, nombre de départements, d'EPCI et de communes), à
 --   partir de son code.
 -- params: code
+-- example: code=53
 SELECT
   r.code, r.nom, r.zone, z.libelle AS zone_libelle,
   r.population, r.annee_population, r.superficie_km2,

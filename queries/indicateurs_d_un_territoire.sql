@@ -1,6 +1,7 @@
 -- title: Tous les indicateurs d'un territoire
 -- description: Les valeurs de tous les indicateurs d'un territoire, à chaque millésime, avec leur source. Paramètres : niveau
 --   (commune, epci, departement ou region) et code (code INSEE ou SIREN).
+-- example: niveau=commune&code=35238
 select
   i.libelle,
   v.annee,

@@ -6,6 +6,7 @@
 --   annee_population est le millésime de la population municipale du territoire : la fiche signale une
 --   population d'un autre millésime.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,

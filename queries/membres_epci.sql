@@ -2,6 +2,7 @@
 -- description: Les communes membres d'un EPCI à fiscalité propre (SIREN), avec leur population, leur superficie et leur
 --   densité.
 -- params: siren
+-- example: siren=243500139
 SELECT
   c.code_insee, c.nom, c.departement, c.population, c.superficie_km2,
   round(c.population / c.superficie_km2, 1) AS densite,

@@ -7,6 +7,7 @@
 --   groupées par territoire (nb_groupe publications, rang_groupe leur rang), les plus lourdes (poids) puis les plus
 --   récentes d'abord. Les publications masquées n'y figurent pas.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 WITH cible(niveau, code, ordre, relation) AS (
   SELECT :niveau, :code, 0, 'territoire'
   UNION SELECT 'epci', epci, 1, 'parent' FROM communes WHERE :niveau = 'commune' AND code_insee = :code AND epci IS NOT NULL

@@ -3,9 +3,19 @@
 // A field with data-oc-cible="ID" is a territory picker (the publications' territory filter): choosing a
 // suggestion writes "niveau:code" into the hidden field ID and the name into the field, instead of
 // opening the fiche; typing again clears the hidden field (the server then looks the typed name up).
+// On a field with data-oc-niveau, suggestions are territories of that level; with data-oc-comparer (the
+// codes already compared), choosing one adds it to the comparison in one step, and when the text only
+// matches territories of other levels, they are offered as a switch of level.
 (function () {
   "use strict";
   var counter = 0;
+  var LEVELS = { region: "région", departement: "département", epci: "EPCI", commune: "commune" };
+  var PLURALS = { region: "régions", departement: "départements", epci: "EPCI", commune: "communes" };
+
+  function searchUrl(q, level, limit) {
+    return "/recherche.json?limit=" + limit + (level ? "&niveau=" + encodeURIComponent(level) : "") +
+      "&q=" + encodeURIComponent(q);
+  }
 
   function enhance(input) {
     if (input.dataset.ocEnhanced) return;
@@ -34,9 +44,27 @@
 
     var items = [], active = -1, timer = null, last = "";
     var target = input.dataset.ocCible ? document.getElementById(input.dataset.ocCible) : null;
+    var level = input.dataset.ocNiveau || "";
+    var compared = input.dataset.ocComparer !== undefined
+      ? input.dataset.ocComparer.split(",").filter(Boolean) : null;
+
+    // Where choosing a suggestion leads: its fiche, or the comparison with it added (or of its level)
+    function destination(r) {
+      if (compared === null) return r.url;
+      if (r.type !== level) return "/comparer?niveau=" + r.type + "&codes=" + encodeURIComponent(r.code);
+      return "/comparer?niveau=" + level + "&codes=" + compared.concat([r.code]).map(encodeURIComponent).join(",");
+    }
+
+    function suggestions(q) {
+      return fetch(searchUrl(q, level, 8)).then(function (r) { return r.json(); }).then(function (found) {
+        if (compared !== null) found = found.filter(function (r) { return compared.indexOf(r.code) < 0; });
+        if (found.length || !level) return found;
+        return fetch(searchUrl(q, "", 5)).then(function (r) { return r.json(); });
+      });
+    }
 
     function choose(r) {
-      if (!target) { window.location.href = r.url; return; }
+      if (!target) { window.location.href = destination(r); return; }
       target.value = r.type + ":" + r.code;
       input.value = r.libelle;
       close();
@@ -70,9 +98,10 @@
         li.id = id + "-" + i;
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
-        li.textContent = r.libelle + " ";
+        var other = compared !== null && r.type !== level;
+        li.textContent = (compared !== null && !other ? "Ajouter " : "") + r.libelle + " ";
         var small = document.createElement("small");
-        small.textContent = { region: "région", departement: "département", epci: "EPCI", commune: "commune" }[r.type] || r.type;
+        small.textContent = other ? LEVELS[r.type] + " : comparer des " + PLURALS[r.type] : LEVELS[r.type] || r.type;
         li.appendChild(small);
         li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);
@@ -96,8 +125,7 @@
       if (!q) { close(); return; }
       timer = setTimeout(function () {
         last = q;
-        fetch("/recherche.json?limit=8&q=" + encodeURIComponent(q))
-          .then(function (r) { return r.json(); })
+        suggestions(q)
           .then(function (results) { if (q === last) render(results); })
           .catch(close);
       }, 120);

@@ -19,6 +19,8 @@ class Route:
     location: str | None = None
     by_query: object = None  # function(query dict) -> bytes
     cut_after: int | None = None  # announce the whole body, send this many bytes, close (a cut transfer)
+    drip: float = 0.0  # seconds between bytes of the body (a server that never finishes)
+    encoding: str | None = None  # Content-Encoding header sent with the body as given (gzip bombs)
 
 
 @dataclass
@@ -72,12 +74,14 @@ def make_handler(server: FixtureServer):
                 extra["ETag"] = route.etag
             if route.last_modified:
                 extra["Last-Modified"] = route.last_modified
-            self.reply(parsed.path, query, route.status, body, route.content_type, extra, route.cut_after)
+            if route.encoding:
+                extra["Content-Encoding"] = route.encoding
+            self.reply(parsed.path, query, route.status, body, route.content_type, extra, route.cut_after, route.drip)
 
         def record(self, path, query, status):
             server.requests.append((path, query, dict(self.headers), status))
 
-        def reply(self, path, query, status, body, content_type, extra=None, cut_after=None):
+        def reply(self, path, query, status, body, content_type, extra=None, cut_after=None, drip=0.0):
             self.record(path, query, status)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -86,7 +90,13 @@ def make_handler(server: FixtureServer):
                 self.send_header(name, value)
             self.end_headers()
             try:
-                self.wfile.write(body if cut_after is None else body[:cut_after])
+                if drip:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(drip)
+                else:
+                    self.wfile.write(body if cut_after is None else body[:cut_after])
                 if cut_after is not None:
                     self.wfile.flush()
                     self.close_connection = True

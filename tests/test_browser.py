@@ -5,6 +5,7 @@ path so that nothing leaves the machine. Skipped only outside CI when chromium i
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -19,18 +20,31 @@ pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = {
+PAGES = {  # one page of every type
     "accueil": "/",
     "fiche commune": "/commune/35238",
     "fiche EPCI": "/epci/243500139",
     "fiche département": "/departement/2A",
     "fiche région": "/region/53",
-    "recherche": "/recherche?q=saint+denis",
+    "recherche": "/recherche?q=s",
     "comparaison": "/comparer?codes=35238,44109,2A004",
+    "comparaison, autre niveau proposé": "/comparer?niveau=commune&codes=35238&ajouter=finistere",
     "publications": "/publications",
     "publications filtrées": "/publications?territoire=region:53&niveau=region",
     "introuvable": "/commune/99999",
+    "base (Données et SQL)": "/oc",
+    "table et carte": "/oc/communes",
+    "vue large": "/oc/valeurs_communes_large?_facet=region",
+    "ligne": "/oc/communes/35238",
+    "requête prédéfinie": "/oc/communes_departement?departement=35",
+    "requête pré-remplie": "/oc/communes_departement",
+    "sources": "/sources",
+    "questions fréquentes": "/faq",
+    "contact": "/contact",
+    "plan du site": "/plan-du-site",
+    "mentions légales": "/mentions-legales",
 }
+WIDTHS = {"bureau": 1280, "mobile": 390}
 
 
 def missing(reason):
@@ -63,9 +77,17 @@ def browser():
         browser.close()
 
 
-def open_page(browser, url, scheme="light", javascript=True, requests=None):
+def wait_until(page, expression, timeout=10):
+    """Poll a JavaScript expression from Python (the site's CSP forbids the eval of wait_for_function's polling)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"toujours faux après {timeout} s : {expression}"
+        page.wait_for_timeout(50)
+
+
+def open_page(browser, url, scheme="light", javascript=True, requests=None, width=1280):
     context = browser.new_context(color_scheme=scheme, locale="fr-FR", java_script_enabled=javascript,
-                                  viewport={"width": 1280, "height": 900})
+                                  viewport={"width": width, "height": 900 if width > 600 else 844})
     page = context.new_page()
     if requests is not None:
         page.on("request", lambda request: requests.append(request.url))
@@ -74,13 +96,16 @@ def open_page(browser, url, scheme="light", javascript=True, requests=None):
     return context, page
 
 
+@pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_axe_and_network(site, browser, name, scheme):
+def test_axe_and_network(site, browser, name, scheme, width):
     requests = []
-    context, page = open_page(browser, site + PAGES[name], scheme, requests=requests)
+    context, page = open_page(browser, site + PAGES[name], scheme, requests=requests, width=WIDTHS[width])
     try:
         page.wait_for_function("document.documentElement.hasAttribute('data-fr-js')", timeout=10000)
+        if page.locator("#carte-leaflet, .leaflet-container").count():  # the map, drawn after the data arrived
+            page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in", timeout=10000)
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
         violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
         report = [f"{v['id']} [{v['impact']}] {v['help']} : {[n['target'] for n in v['nodes']][:3]}" for v in violations]
@@ -163,14 +188,114 @@ def test_publications_territory_filter_suggests_and_filters(site, browser):
 def test_fiche_map_draws_the_members(site, browser):
     context, page = open_page(browser, site + "/epci/243500139")
     try:
-        page.wait_for_selector("#carte .leaflet-interactive")
-        assert page.locator("#carte .leaflet-interactive").count() == 3  # the fixture's three members
+        page.wait_for_selector("#carte-leaflet path.leaflet-interactive")
+        shapes = page.locator("#carte-leaflet path.leaflet-interactive")
+        assert shapes.count() == 3  # the outlines of the fixture's three members
+        fills = {shapes.nth(i).get_attribute("fill") for i in range(3)}
+        page.locator("label[for=carte-couche-evolution_population_pct]").click()
+        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} != fills  # coloured by the other indicator
+        assert page.locator(".oc-legende[data-couche=evolution_population_pct]").is_visible()
+        assert not page.locator(".oc-legende[data-couche=densite]").is_visible()
+    finally:
+        context.close()
+
+
+def test_map_controls_in_french_with_a_visible_focus(site, browser):
+    context, page = open_page(browser, site + "/commune/35238")
+    try:
+        page.wait_for_selector("#carte-leaflet path.leaflet-interactive")
+        zoom_in = page.locator("#carte-leaflet .leaflet-control-zoom-in")
+        assert zoom_in.get_attribute("title") == "Zoom avant" and zoom_in.get_attribute("aria-label") == "Zoom avant"
+        # Tab from the map's title to its first control: the zoom button, with a focus ring
+        page.locator("#carte-titre").evaluate("title => { title.tabIndex = -1; title.focus(); }")
+        for _ in range(4):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.classList.contains('leaflet-control-zoom-in')"):
+                break
+        assert page.evaluate("document.activeElement.classList.contains('leaflet-control-zoom-in')")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + ' ' + "
+                                "getComputedStyle(document.activeElement).outlineWidth")
+        assert outline.startswith("solid") and not outline.endswith(" 0px")
+        page.keyboard.press("Enter")  # zooms in without leaving the page
+        assert page.url == site + "/commune/35238"
+    finally:
+        context.close()
+
+
+def test_table_page_map_in_french(site, browser):
+    context, page = open_page(browser, site + "/oc/communes?_size=5")
+    try:
+        page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in")
+        wait_until(page, "document.querySelector('.leaflet-container').nextElementSibling"
+                         " && document.querySelector('.leaflet-container').nextElementSibling.textContent"
+                         ".indexOf('Affichage de') === 0")
+        assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Zoom arrière"
+        assert "Showing" not in page.locator("main").inner_text() and "load all" not in page.locator("main").inner_text()
+    finally:
+        context.close()
+
+
+def test_compare_by_level_with_the_keyboard(site, browser):
+    context, page = open_page(browser, site + "/comparer?niveau=departement&codes=35")
+    try:
+        field = page.locator("#ajouter")
+        field.focus()
+        page.keyboard.type("corse-du")
+        page.wait_for_selector("[role=listbox]:not([hidden]) [role=option]")
+        option = page.locator("[role=listbox]:not([hidden]) [role=option]").first
+        assert option.inner_text().startswith("Ajouter Corse-du-Sud")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")  # added in one step
+        page.wait_for_url(site + "/comparer?niveau=departement&codes=35,2A")
+        assert "Corse-du-Sud" in page.locator("table").inner_text()
+        # a name of another level: offered as a switch of level
+        field = page.locator("#ajouter")
+        field.focus()
+        page.keyboard.type("rennes metro")
+        page.wait_for_selector("[role=listbox]:not([hidden]) [role=option]")
+        option = page.locator("[role=listbox]:not([hidden]) [role=option]").first
+        assert "comparer des EPCI" in option.inner_text()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_url(site + "/comparer?niveau=epci&codes=243500139")
+    finally:
+        context.close()
+
+
+def test_mobile_skip_link_opens_the_search(site, browser):
+    context, page = open_page(browser, site + "/commune/35238", width=390)
+    try:
+        page.wait_for_function("document.documentElement.hasAttribute('data-fr-js')", timeout=10000)
+        assert not page.locator("#recherche").is_visible()  # folded in the header's dialog
+        page.keyboard.press("Tab")
+        for _ in range(3):
+            if page.evaluate("document.activeElement.getAttribute('href')") == "#recherche":
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Recherche"
+        page.keyboard.press("Enter")
+        wait_until(page, "document.activeElement && document.activeElement.id === 'recherche'")
+        assert page.locator("#recherche").is_visible()
+        page.keyboard.type("nant")
+        page.wait_for_selector("[role=listbox]:not([hidden]) [role=option]")
+    finally:
+        context.close()
+
+
+def test_charts_draw_and_keep_their_table(site, browser):
+    context, page = open_page(browser, site + "/departement/35")
+    try:
+        page.wait_for_selector("#population bar-chart canvas", timeout=15000)
+        assert page.locator("#population table").count() >= 1
+        assert "2017" in page.locator("#population table").first.inner_text()
     finally:
         context.close()
 
 
 @pytest.mark.parametrize("path,expected", [
     ("/commune/35238", "230\u202f890"),
+    ("/faq", "Pourquoi une commune"),
+    ("/recherche?q=s&page=2", "page 2 sur"),
     ("/epci/243500139?tri=nom&ordre=asc", "Bruz"),
     ("/comparer?codes=35238,44109", "Nantes"),
     ("/recherche?q=35000", "Rennes (35)"),

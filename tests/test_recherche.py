@@ -1,5 +1,8 @@
 """/recherche and /recherche.json: names, prefixes, codes, homonyms, short names."""
 
+import math
+import re
+
 import pytest
 
 
@@ -64,18 +67,47 @@ async def test_empty_odd_and_hostile_queries(fixture_ds):
     assert isinstance(await search(fixture_ds, "s", limit="beaucoup"), list)
 
 
-async def test_html_groups_by_level(fixture_ds):
+async def test_html_lists_every_level_with_counts(fixture_ds):
     response = await fixture_ds.client.get("/recherche", params={"q": "rennes"})
     assert response.status_code == 200
     html = response.text
-    # groups in level order: EPCI before communes, each result linking to its fiche
-    assert 'id="groupe-epci"' in html and 'id="groupe-commune"' in html
-    assert html.index('id="groupe-epci"') < html.index('id="groupe-commune"')
+    # a total, one filter per level found, each result linking to its fiche with its level
+    assert "2 territoires pour « rennes »" in html
+    assert 'href="/recherche?q=rennes&amp;niveau=commune"' in html and "Communes (1)" in html
+    assert 'href="/recherche?q=rennes&amp;niveau=epci"' in html and "Intercommunalités (EPCI) (1)" in html
     assert 'href="/commune/35238"' in html and 'href="/epci/243500139"' in html
+    only = (await fixture_ds.client.get("/recherche", params={"q": "rennes", "niveau": "epci"})).text
+    assert 'href="/epci/243500139"' in only and 'href="/commune/35238"' not in only
+    assert "1 territoire (EPCI)" in only
     empty = await fixture_ds.client.get("/recherche", params={"q": "zzzzzz"})
     assert empty.status_code == 200 and "Aucun territoire ne correspond" in empty.text
     form = await fixture_ds.client.get("/recherche")
     assert 'action="/recherche"' in form.text and 'name="q"' in form.text
+
+
+async def test_html_is_paginated_with_a_total(fixture_ds):
+    """Every match is reachable: 20 a page, a total, the DSFR pagination."""
+    first = (await fixture_ds.client.get("/recherche", params={"q": "a"})).text
+    found = re.search(r"(\d+) territoires pour « a » — résultats 1 à 20, page 1 sur (\d+)", first)
+    assert found, "un total et une première page de 20 résultats"
+    total, pages = int(found.group(1)), int(found.group(2))
+    assert pages == math.ceil(total / 20) >= 2
+    assert total == len(await search(fixture_ds, "a", limit="50")) or total > 50  # the same matches as the JSON
+    assert 'href="/recherche?q=a&amp;page=2"' in first and 'aria-current="page">1<' in first
+    last = (await fixture_ds.client.get("/recherche", params={"q": "a", "page": str(pages)})).text
+    start = 20 * (pages - 1) + 1
+    assert f"résultats {start} à {total}, page {pages} sur {pages}" in last
+    assert f'<ol class="oc-resultats" start="{start}">' in last
+    # a page out of range shows the last one; a bad page number the first one
+    assert f"page {pages} sur {pages}" in (await fixture_ds.client.get("/recherche", params={"q": "a", "page": "99"})).text
+    assert f"page 1 sur {pages}" in (await fixture_ds.client.get("/recherche", params={"q": "a", "page": "x"})).text
+
+
+async def test_json_filters_by_level(fixture_ds):
+    assert {r["type"] for r in await search(fixture_ds, "rennes", niveau="epci")} == {"epci"}
+    assert [r["code"] for r in await search(fixture_ds, "finistere", niveau="commune")] == []
+    assert [r["code"] for r in await search(fixture_ds, "finistere", niveau="departement")] == ["29"]
+    assert await search(fixture_ds, "rennes", niveau="canton") == await search(fixture_ds, "rennes")
 
 
 async def test_html_escapes_the_query(fixture_ds):

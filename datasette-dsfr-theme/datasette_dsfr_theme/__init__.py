@@ -2,6 +2,7 @@
 
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, asgi_static
@@ -26,6 +27,62 @@ class ThemeContext:
         self._config = None
         self._cell_key = None
         self._urls = {}
+        self._registered_labels = {}
+        self._value_labels = {}
+
+    def add_column_labels(self, labels: dict) -> None:
+        """Labels of columns given by another plugin (read from a database at startup, say);
+        the configuration's ``column_labels`` and a table's own ``column_labels`` win."""
+        self._registered_labels.update({str(k): str(v) for k, v in labels.items()})
+
+    def add_value_labels(self, column: str, labels: dict) -> None:
+        """Labels of a column's values (codes → names), shown in its facets where Datasette has no
+        foreign key to expand (views, code columns): another plugin fills them from lookup tables."""
+        self._value_labels.setdefault(str(column), {}).update({str(k): str(v) for k, v in labels.items()})
+
+    def value_label(self, column: str, value, label=None) -> str:
+        """A facet value's label: Datasette's own (foreign key) when it differs from the value, else a
+        registered label, else the value."""
+        if label is not None and str(label) != str(value):
+            return str(label)
+        if value is None or value == "":
+            return ""
+        return self._value_labels.get(column, {}).get(str(value), str(value))
+
+    def column_label(self, column: str, table_metadata=None) -> str:
+        """The French label of a column: the table's ``column_labels`` (table metadata), the
+        plugin's ``column_labels``, labels added by other plugins, else the column name."""
+        own = (table_metadata or {}).get("column_labels") or {}
+        return (
+            own.get(column)
+            or self.config.column_labels.get(column)
+            or self._registered_labels.get(column)
+            or column
+        )
+
+    def link_label(self, link: dict) -> str:
+        """A header link's label, ``{taille}`` replaced by the size of its ``database_size`` database
+        (« Télécharger la base (SQLite, 56,3 Mo) »), so that the size shown is always the real one."""
+        label = link.get("label", "")
+        name = link.get("database_size")
+        if name and "{taille}" in label:
+            database = self.datasette.databases.get(name)
+            size = formatting.file_size_fr(database.size) if database and database.path else ""
+            label = label.replace("{taille}", size).replace(" ()", "").replace(", )", ")")
+        return label
+
+    def database_title(self, name: str) -> str:
+        """A database's title from the metadata (« Données et SQL »), else its name."""
+        return self.datasette.metadata("title", database=name, fallback=False) or name
+
+    @staticmethod
+    def example_values(canned_query) -> dict:
+        """The example parameters of a canned query (its ``example`` key, a query string such as
+        ``departement=35&indicateur=densite``), to pre-fill its form and link to it."""
+        example = (canned_query or {}).get("example") if isinstance(canned_query, dict) else None
+        if isinstance(example, dict):
+            return {str(k): str(v) for k, v in example.items()}
+        return dict(parse_qsl(example or "", keep_blank_values=True))
 
     @property
     def config(self) -> ThemeConfig:

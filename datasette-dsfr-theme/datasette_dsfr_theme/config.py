@@ -60,6 +60,7 @@ class ThemeConfig:
     format_numbers_exclude: List[str] = field(
         default_factory=lambda: list(DEFAULT_FORMAT_NUMBERS_EXCLUDE)
     )
+    column_labels: Dict[str, str] = field(default_factory=dict)
 
     @property
     def is_dsfr(self) -> bool:
@@ -84,6 +85,7 @@ def load_config(raw: Optional[Dict[str, Any]]) -> ThemeConfig:
     config.navigation = [_link(item) for item in config.navigation or []]
     config.header_links = [_link(item) for item in config.header_links or []]
     config.footer_links = [_link(item) for item in config.footer_links or []]
+    config.column_labels = {str(k): str(v) for k, v in (config.column_labels or {}).items()}
     config.colors = {
         str(key): str(value)
         for key, value in (config.colors or {}).items()

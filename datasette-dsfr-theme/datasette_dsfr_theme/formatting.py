@@ -215,6 +215,16 @@ _ERROR_PATTERNS = [
     (re.compile(r"^ambiguous column name: (?P<x>.*)$"), "Nom de colonne ambigu : {x}"),
     (re.compile(r"^_size must be a positive integer$"), "_size doit être un entier positif"),
     (re.compile(r"^_size must be <= (?P<x>.*)$"), "_size doit être inférieur ou égal à {x}"),
+    # SQLite's limits (sqlite3_limit, sqlite3_hard_heap_limit64) and authorizer
+    (
+        re.compile(r"^string or blob too big$"),
+        "Valeur trop longue : une chaîne ou un blob dépasse la taille maximale permise par ce site",
+    ),
+    (re.compile(r"^LIKE or GLOB pattern too complex$"), "Motif LIKE ou GLOB trop long"),
+    (re.compile(r"^too many columns in result set$"), "Trop de colonnes dans le résultat"),
+    (re.compile(r"^out of memory$"), "Mémoire insuffisante pour cette requête"),
+    (re.compile(r"^not authorized to use function: (?P<x>.*)$"), "Fonction désactivée sur ce site : {x}"),
+    (re.compile(r"^not authorized$"), "Opération non autorisée sur ce site"),
 ]
 
 _TIMEOUT_RE = re.compile(

@@ -32,6 +32,11 @@ def test_error_messages():
     assert formatting.error_message_fr("Statement must be a SELECT").startswith("La requête doit")
     assert formatting.error_message_fr("no such column: x") == "Colonne inexistante : x"
     assert formatting.error_message_fr("<b>autre</b>") == "&lt;b&gt;autre&lt;/b&gt;"
+    # SQLite's limits
+    assert formatting.error_message_fr("string or blob too big").startswith("Valeur trop longue")
+    assert formatting.error_message_fr("LIKE or GLOB pattern too complex") == "Motif LIKE ou GLOB trop long"
+    assert (formatting.error_message_fr("not authorized to use function: fts3_tokenizer")
+            == "Fonction désactivée sur ce site : fts3_tokenizer")
     assert formatting.error_title_fr("SQL Interrupted") == "Requête SQL interrompue"
     assert formatting.error_title_fr(None, 404) == "Page introuvable"
     timeout = Markup(

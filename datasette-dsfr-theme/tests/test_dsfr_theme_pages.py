@@ -48,6 +48,7 @@ ERRORS = {
     "404_nested": ("/demo/communes/75056/autre", 404),
     "404_table": ("/demo/pas_de_table", 404),
     "sql_error": ("/demo?sql=select+*+from+pas_de_table", 400),
+    "403": ("/-/permissions", 403),  # Datasette's forbidden() hook gives the template no status
 }
 
 
@@ -304,3 +305,63 @@ async def test_table_description_in_french(ds):
     path = "/demo/communes?nom__contains=a&population__gt=1000&_sort_desc=population"
     text = visible_text((await get(ds, path)).text)
     assert "où nom contient « a » et population > 1000 triées par population (ordre décroissant)" in text
+
+
+@pytest.mark.asyncio
+async def test_column_labels_from_config_table_and_plugins(db_path):
+    metadata = {"databases": {"demo": {"tables": {"communes": {"column_labels": {"superficie": "Superficie (km²)"}}}}}}
+    ds = datasette_for(db_path, metadata=metadata,
+                       plugin_config={"column_labels": {"nom": "Nom", "population": "Population"}})
+    await ds.invoke_startup()
+    ds.jinja_env.globals["dsfr_theme"].add_column_labels({"region": "Région", "nom": "ignoré"})
+    html = (await ds.client.get("/demo/communes")).text
+    for column, label in (("nom", "Nom"), ("population", "Population"), ("superficie", "Superficie (km²)"),
+                          ("region", "Région"), ("code_insee", "code_insee")):
+        assert re.search(rf'data-column="{column}"[^>]*>\s*<a [^>]*>{re.escape(label)}', html), column
+    assert '<option value="population">Population</option>' in html  # the filters speak the same words
+    query = (await ds.client.get("/demo?sql=select+nom,+population+from+communes")).text
+    assert 'data-column="population" title="Colonne population">Population</th>' in query
+
+
+@pytest.mark.asyncio
+async def test_facet_values_labelled_by_plugins(db_path):
+    ds = datasette_for(db_path, metadata={})
+    await ds.invoke_startup()
+    ds.jinja_env.globals["dsfr_theme"].add_value_labels("nom", {"Paris": "Ville de Paris"})
+    html = (await ds.client.get("/demo/grandes_communes?_facet=nom")).text
+    assert "Ville de Paris&nbsp;" in html
+    ds.jinja_env.globals["dsfr_theme"].add_value_labels("region", {"84": "Auvergne-Rhône-Alpes"})
+    html = (await ds.client.get("/demo/communes?_facet=region")).text
+    assert "Auvergne-Rhône-Alpes&nbsp;" in html and ">11&nbsp;" in html  # unknown codes stay as they are
+
+
+@pytest.mark.asyncio
+async def test_header_link_says_the_size_of_a_database(db_path):
+    link = {"label": "Télécharger la base (SQLite, {taille})", "href": "/demo.db", "database_size": "demo"}
+    ds = datasette_for(db_path, plugin_config={"header_links": [link]})
+    html = (await ds.client.get("/")).text
+    size = db_path.stat().st_size
+    expected = f"{size:,}".replace(",", "\u202f") + " octets" if size < 1024 else None
+    label = re.search(r'href="/demo.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html).group(1)
+    assert label == expected if expected else label.endswith(("Ko", "Mo"))
+
+
+@pytest.mark.asyncio
+async def test_canned_query_example_prefills_its_form(db_path):
+    metadata = {"databases": {"demo": {"queries": {"par_region": {
+        "title": "Communes d’une région", "example": "region=84",
+        "sql": "select nom, population from communes where region = :region"}}}}}
+    ds = datasette_for(db_path, metadata=metadata)
+    assert 'href="/demo/par_region?region=84"' in (await ds.client.get("/demo")).text
+    html = (await ds.client.get("/demo/par_region")).text
+    assert 'name="region" value="84"' in html and "pré-remplies" in html
+    assert '<table class="rows-and-columns">' not in html and "Aucun résultat" not in html
+    html = (await ds.client.get("/demo/par_region?region=84")).text
+    assert "Lyon" in html and "pré-remplies" not in html
+
+
+@pytest.mark.asyncio
+async def test_database_title_in_the_breadcrumb(db_path):
+    ds = datasette_for(db_path, metadata={"databases": {"demo": {"title": "Données et SQL"}}})
+    html = (await ds.client.get("/demo/communes")).text
+    assert '<a class="fr-breadcrumb__link" href="/demo">Données et SQL</a>' in html

@@ -1,18 +1,90 @@
-"""Changing an existing oc.db without ever leaving it half-changed.
+"""Changing an existing oc.db without ever leaving it half-changed, nor changing it twice at once.
 
 `oc harvest` and `oc indicators load` work on a private copy of the database, which replaces
 the original with an atomic rename only when everything succeeded (`oc build` writes a new file
 the same way, see build.py). A server that has the old file open keeps reading it.
+
+Every change holds `database_lock` on the target: two harvests at once would each copy the database
+and the last rename would drop what the other brought. The second run stops with a French message
+naming the first (its process and what it does). The lock is a `flock` on `.oc.db.verrou` beside the
+database: the system releases it when the process ends, even killed, so it never goes stale.
+
+The temporary files of a change (`.oc.db.<purpose>-<pid>`, downloads in `.oc.db.telechargement-…`)
+are removed when it fails, is interrupted (Ctrl-C) or terminated (SIGTERM, turned into an exit that
+runs the clean-up); after a SIGKILL or a power cut they are left, and removed by the next change,
+which knows they are stale since it holds the lock.
 """
 
 import contextlib
+import fcntl
 import os
 import shutil
+import signal
 import sqlite3
+import threading
 from pathlib import Path
 
 from . import content_hash
 from .errors import SourceError
+
+LOCK_SUFFIX = "verrou"
+
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.{LOCK_SUFFIX}")
+
+
+def temporaries(db_path: Path) -> list[Path]:
+    """The temporary files and folders of changes of `db_path` (all of them stale when the lock is held)."""
+    prefix = f".{db_path.name}."
+    return [p for p in db_path.parent.glob(f"{prefix}*") if p.name != lock_path(db_path).name]
+
+
+def remove(path: Path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def terminate_runs_cleanup():
+    """SIGTERM raises SystemExit (in the main thread) so that `finally` and `except` blocks run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def database_lock(db_path: Path, purpose: str):
+    """Hold the exclusive right to change `db_path` (stale temporaries removed), or raise SourceError."""
+    db_path = Path(db_path).resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_path(db_path), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "processus inconnu"
+            raise SourceError(f"une autre mise à jour de cette base est en cours ({holder}) : attendez qu'elle "
+                              "se termine, puis relancez la commande", db_path) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{purpose}, processus {os.getpid()}".encode(), 0)
+        for stale in temporaries(db_path):
+            remove(stale)
+        with terminate_runs_cleanup():
+            yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 @contextlib.contextmanager
@@ -21,22 +93,23 @@ def updating_copy(db_path: Path, purpose: str):
     db_path = Path(db_path).resolve()
     if not db_path.exists():
         raise SourceError("base absente : lancez d'abord `oc build`", db_path)
-    temporary = db_path.with_name(f".{db_path.name}.{purpose}-{os.getpid()}")
-    shutil.copyfile(db_path, temporary)
-    try:
-        conn = sqlite3.connect(temporary)
-        # a private copy, swapped in only at the end: no need to sync it to disk at every commit
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA journal_mode = MEMORY")
+    with database_lock(db_path, purpose):
+        temporary = db_path.with_name(f".{db_path.name}.{purpose}-{os.getpid()}")
         try:
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'communes'").fetchone():
-                raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
-                                  db_path)
-            yield conn
-            content_hash.record(conn, temporary)
-        finally:
-            conn.close()
-        os.replace(temporary, db_path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+            shutil.copyfile(db_path, temporary)
+            conn = sqlite3.connect(temporary)
+            # a private copy, swapped in only at the end: no need to sync it to disk at every commit
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            try:
+                if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'communes'").fetchone():
+                    raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
+                                      db_path)
+                yield conn
+                content_hash.record(conn, temporary)
+            finally:
+                conn.close()
+            os.replace(temporary, db_path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise

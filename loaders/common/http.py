@@ -3,7 +3,10 @@
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
 backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
-enforced while streaming. Every failure becomes a FetchError with a French message.
+enforced while streaming (on the decoded bytes: a small gzip answer cannot become gigabytes), and an
+overall deadline (`deadline`, a time.monotonic() value) that a server sending one byte at a time
+cannot outlive. Every failure becomes a FetchError with a French message; a body streamed to a file
+that fails is removed.
 """
 
 import contextlib
@@ -65,7 +68,7 @@ def megabytes(size: int) -> str:
 def read_local(path: str, max_bytes: int) -> Fetched:
     file = Path(path[len("file://"):] if path.startswith("file://") else path)
     if not file.is_file():
-        raise FetchError(f"fichier introuvable : {file}")
+        raise FetchError("fichier introuvable")  # the caller names the source
     if file.stat().st_size > max_bytes:
         raise FetchError(f"fichier trop volumineux : plus de {megabytes(max_bytes)}")
     return Fetched(url=str(file), status=200, content=file.read_bytes())
@@ -83,11 +86,13 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     client: httpx.Client | None = None,
     target: Path | None = None,
+    deadline: float | None = None,
 ) -> Fetched:
     """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
 
     With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
-    the size cap applies all the same, to the decoded bytes.
+    the size cap applies all the same, to the decoded bytes. With `deadline`, no attempt, wait or
+    chunk goes past it.
     """
     scheme = urlparse(url).scheme
     if scheme in ("", "file"):
@@ -105,12 +110,18 @@ def fetch(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                return _get_once(client, url, params, headers, timeout, max_bytes, target)
+                check_deadline(deadline)
+                return _get_once(client, url, params, headers, per_attempt(timeout, deadline), max_bytes, target,
+                                 deadline)
             except _Retryable as e:
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
                     raise FetchError(f"{e} ({attempts} tentative{plural})") from None
                 time.sleep(backoff * 2 ** (attempt - 1))
+    except BaseException:
+        if target:
+            Path(target).unlink(missing_ok=True)
+        raise
     finally:
         if own_client:
             client.close()
@@ -121,7 +132,19 @@ class _Retryable(Exception):
     pass
 
 
-def _get_once(client, url, params, headers, timeout, max_bytes, target=None) -> Fetched:
+def check_deadline(deadline: float | None):
+    if deadline is not None and time.monotonic() > deadline:
+        raise FetchError("délai total dépassé pour cette source (le serveur répond trop lentement)")
+
+
+def per_attempt(timeout: float, deadline: float | None) -> float:
+    """The timeout of one network wait: never beyond the overall deadline."""
+    if deadline is None:
+        return timeout
+    return max(0.1, min(timeout, deadline - time.monotonic()))
+
+
+def _get_once(client, url, params, headers, timeout, max_bytes, target=None, deadline=None) -> Fetched:
     try:
         with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
@@ -144,6 +167,7 @@ def _get_once(client, url, params, headers, timeout, max_bytes, target=None) -> 
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+                    check_deadline(deadline)
                     if target:
                         out.write(chunk)
                     else:

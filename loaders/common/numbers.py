@@ -14,6 +14,8 @@
 - markers of a missing or confidential value give None: "", "-", "–", "—", "s", "(s)", "secret",
   "(secret)", "nd", "n.d.", "n.c.", "nc", "na", "n/a", "so", "s.o.", "x", "…", "NaN" (any case);
 - numbers already typed by the reader (int, float from XLSX cells) pass through; bool is an error;
+- a number too large for a float ("1" followed by 400 digits, which Python reads as infinity) is an
+  error: SQLite would store it as Infinity, and JSON cannot carry it;
 - anything else raises ValueError with a French message.
 """
 
@@ -36,7 +38,11 @@ def parse_number(raw) -> float | int | None:
     if isinstance(raw, bool):
         raise ValueError(f"valeur booléenne inattendue : « {raw} »")
     if isinstance(raw, (int, float)):
-        return None if isinstance(raw, float) and math.isnan(raw) else raw
+        if isinstance(raw, float) and math.isnan(raw):
+            return None
+        if isinstance(raw, float) and math.isinf(raw):
+            raise ValueError(f"nombre hors limites : « {raw} »")
+        return raw
     text = str(raw).strip()
     if text.lower() in MISSING:
         return None
@@ -75,6 +81,8 @@ def parse_number(raw) -> float | int | None:
     if normalized.endswith(".") or normalized.startswith("."):
         raise ValueError(f"nombre illisible : « {text} »")
     value = float(sign + normalized)
+    if math.isinf(value):
+        raise ValueError(f"nombre hors limites (plus de 308 chiffres) : « {text[:40]}… »")
     if DIGITS.match(normalized) and abs(value) < 2**53:
         return int(sign + normalized)
     return value

@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS sources_donnees (
     titre TEXT NOT NULL,
     url TEXT,
     fichier TEXT,
+    distribution TEXT,
+    distribution_url TEXT,
     millesime TEXT NOT NULL,
     date_chargement TEXT NOT NULL,
     sha256 TEXT,

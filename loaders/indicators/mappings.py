@@ -18,27 +18,34 @@ Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite con
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
 """
 
+import codecs
 import contextlib
 import csv
 import difflib
 import io
 import itertools
+import math
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
+import regex
 import yaml
 
 from oc_site.levels import LEVELS, SMALLEST_FIRST
+from oc_site.text import strip_controls
 
 from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
+from ..common.locations import hide_paths, public_location
 from ..common.numbers import parse_number
 from ..common.pins import sha256_of
 from ..producers import lock as producer_lock
@@ -51,6 +58,9 @@ CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2}
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 HEADER_SEARCH_ROWS = 40
 EXAMPLES = 10
+# a mapping's patterns (colonnes, feuille) run with the `regex` module, which can stop a match: a
+# catastrophic pattern such as (a|aa)+$ ran 18 s on a header with Python's re
+PATTERN_SECONDS = 2.0
 
 
 class MappingError(SourceError):
@@ -156,6 +166,13 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
     if year is not None and not isinstance(year, (int, dict)) and year != "millesime":
         raise MappingError(path, "annee : un entier, millesime, {colonne: …} ou {feuille: …} est attendu")
+    for key in ("url", "telechargement"):
+        if data.get(key) is not None and not is_web_address(data[key]):
+            raise MappingError(path, f"{key} : une adresse http:// ou https:// est attendue (« {data[key]} »)")
+    for pattern in [xlsx_options.get("feuille"), *(i.get("colonnes") for i in checked),
+                    year.get("feuille") if isinstance(year, dict) else None]:
+        if pattern is not None:
+            compile_pattern(path, pattern)
     return Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
@@ -167,6 +184,34 @@ def parse_mapping(path: Path) -> Mapping:
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
         **_producer_options(path, data, level),
     )
+
+
+def is_web_address(value) -> bool:
+    """An absolute http(s) address: the only kind a mapping may give (javascript: would run on the fiches)."""
+    parts = urlparse(str(value))
+    return isinstance(value, str) and parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def compile_pattern(mapping_path, pattern) -> "regex.Pattern":
+    try:
+        return regex.compile(str(pattern))
+    except regex.error as e:
+        raise MappingError(mapping_path, f"motif « {pattern} » invalide ({e})") from e
+
+
+def match_all(mapping_path, pattern: str, texts: list[str], search: bool = False) -> list:
+    """`pattern` matched (fullmatch, or search) against every text, in PATTERN_SECONDS at most in all."""
+    compiled = compile_pattern(mapping_path, pattern)
+    method = compiled.search if search else compiled.fullmatch
+    deadline = time.monotonic() + PATTERN_SECONDS
+    found = []
+    for text in texts:
+        try:
+            found.append(method(text, timeout=max(0.01, deadline - time.monotonic())))
+        except TimeoutError:
+            raise MappingError(mapping_path, f"motif « {pattern} » trop coûteux (plus de {PATTERN_SECONDS:g} s "
+                                             "sur les noms de colonnes ou de feuilles) : simplifiez-le") from None
+    return found
 
 
 BLOCS = ("finances", "contexte")
@@ -206,8 +251,8 @@ def _producer_options(path: Path, data: dict, level: str) -> dict:
     member = (data.get("csv") or {}).get("membre")
     if member is not None:
         try:
-            re.compile(member)
-        except re.error as e:
+            regex.compile(member)
+        except regex.error as e:
             raise MappingError(path, f"csv.membre : expression régulière invalide ({e})") from None
     duplicates = data.get("doublons", "remplacer")
     if duplicates not in ("remplacer", "somme"):
@@ -296,6 +341,40 @@ def _csv_rows(mapping: Mapping, stream, source: Path):
         raise MappingError(mapping.path, f"CSV illisible ({e})", source) from e
 
 
+UNICODE_ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+
+
+def looks_utf8(path: Path, block: int = 1 << 20) -> bool:
+    """True if the file has non-ASCII bytes and all of them form valid UTF-8 (read block by block)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    non_ascii = False
+    with open(path, "rb") as f:
+        for data in iter(lambda: f.read(block), b""):
+            try:
+                decoder.decode(data)
+            except UnicodeDecodeError:
+                return False
+            non_ascii = non_ascii or not data.isascii()
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return non_ascii
+
+
+def check_encoding(mapping: Mapping, source: Path):
+    """A UTF-8 file read with a one-byte encoding (cp1252, latin-1) would load as mojibake (« Ã© » for
+    « é ») without any error: refused. The other way round fails on the first invalid byte."""
+    try:
+        name = codecs.lookup(mapping.encodage).name
+    except LookupError as e:
+        raise MappingError(mapping.path, f"encodage « {mapping.encodage} » inconnu", source) from e
+    if name not in UNICODE_ENCODINGS and looks_utf8(source):
+        raise MappingError(mapping.path, f"le fichier est encodé en UTF-8, mais le mapping indique {mapping.encodage} "
+                                         "(csv.encodage) : les accents seraient mal lus ; corrigez l'encodage "
+                                         "(utf-8-sig)", source)
+
+
 @contextlib.contextmanager
 def _archive_member(mapping: Mapping, source: Path):
     """The file to read inside a ZIP archive (INSEE publishes its CSV zipped), as a binary stream."""
@@ -304,7 +383,9 @@ def _archive_member(mapping: Mapping, source: Path):
     except (OSError, zipfile.BadZipFile) as e:
         raise MappingError(mapping.path, f"archive ZIP illisible ou tronquée ({e})", source) from e
     with archive:
-        names = [n for n in archive.namelist() if re.fullmatch(mapping.membre, n.rsplit("/", 1)[-1])]
+        listed = archive.namelist()
+        names = [n for n, m in zip(listed, match_all(mapping.path, mapping.membre,
+                                                      [n.rsplit("/", 1)[-1] for n in listed])) if m]
         if not names:
             raise MappingError(mapping.path, f"aucun fichier de l'archive ne correspond à « {mapping.membre} » "
                                              f"(contenu : {', '.join(archive.namelist())[:300]})", source)
@@ -330,6 +411,7 @@ def open_table(mapping: Mapping, source: Path):
             yield _table(mapping, _csv_rows(mapping, stream, source), source)
         return
     if mapping.format == "csv":
+        check_encoding(mapping, source)
         try:
             stream = open(source, encoding=mapping.encodage, newline="")
         except (OSError, LookupError) as e:
@@ -346,7 +428,7 @@ def open_table(mapping: Mapping, source: Path):
     try:
         names = workbook.sheetnames
         if mapping.feuille:
-            matching = [n for n in names if re.fullmatch(mapping.feuille, n)]
+            matching = [n for n, m in zip(names, match_all(mapping.path, mapping.feuille, names)) if m]
             if not matching:
                 raise MappingError(mapping.path, f"aucune feuille ne correspond à « {mapping.feuille} » "
                                                  f"(feuilles : {', '.join(names)})", source)
@@ -427,8 +509,8 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
         plan["filters"][need(name, "filtre")] = {str(a) for a in allowed}
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
-            pattern = re.compile(indicator["colonnes"])
-            found = [(i, column_year(m.group(1))) for i, h in enumerate(table.header) if (m := pattern.fullmatch(h))]
+            matches = match_all(mapping.path, indicator["colonnes"], table.header)
+            found = [(i, column_year(m.group(1))) for i, m in enumerate(matches) if m]
             if not found:
                 raise MappingError(mapping.path, f"aucune colonne ne correspond à « {indicator['colonnes']} » "
                                                  f"(indicateur {indicator['code']})", source)
@@ -454,7 +536,7 @@ def _fixed_year(mapping: Mapping, table: Table, source: Path, vintage: str | Non
                                              f"fichier épinglé (ici « {vintage or 'aucun'} »)", source)
         return int(vintage)
     if isinstance(mapping.annee, dict) and mapping.annee.get("feuille"):
-        match = re.search(mapping.annee["feuille"], table.sheet or "")
+        match = match_all(mapping.path, mapping.annee["feuille"], [table.sheet or ""], search=True)[0]
         if not match:
             raise MappingError(mapping.path, f"année introuvable dans le nom de feuille « {table.sheet} » "
                                              f"(motif {mapping.annee['feuille']})", source)
@@ -465,7 +547,7 @@ def _fixed_year(mapping: Mapping, table: Table, source: Path, vintage: str | Non
 def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else strip_controls(str(value)).strip()
 
 
 def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vintage: str | None = None) -> Extract:
@@ -523,6 +605,9 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vinta
                         continue
                     if indicator.get("echelle"):
                         number = number * indicator["echelle"]
+                        if not math.isfinite(number):
+                            raise MappingError(mapping.path, f"ligne {line}, colonne « {table.header[index]} » : "
+                                                             "nombre hors limites après l'échelle", source)
                 key = (indicator["code"], code, value_year)
                 if key in seen:
                     result.duplicates += 1
@@ -646,7 +731,8 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     note = (f"{extracted.lines_read} lignes lues, {extracted.lines_without_code} sans code, "
             f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés.")
     source_id = catalogue.add_source(
-        conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url, fichier=origin or str(source),
+        conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url,
+        fichier=public_location(origin or source),  # published: an address or a file name, no machine path
         millesime=mapping.millesime or vintage or ", ".join(str(y) for y in years) or "inconnu",
         sha256=sha256 or sha256_of(source), mapping=mapping.name,
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
@@ -732,8 +818,8 @@ def record(conn: sqlite3.Connection, mapping: Mapping, located: Located | None, 
     entry = located.entry if located else None
     catalogue.record_producer_file(
         conn, mapping=mapping.path.stem, producteur=mapping.producteur, titre=mapping.titre, niveaux=served_levels(mapping),
-        bloc=mapping.bloc, page=mapping.url, charge=0 if located is None else 1, motif=reason,
-        url=entry.url if entry else (located.origin if located else mapping.telechargement),
+        bloc=mapping.bloc, page=mapping.url, charge=0 if located is None else 1, motif=hide_paths(reason),
+        url=entry.url if entry else public_location(located.origin if located else mapping.telechargement),
         millesime=entry.millesime if entry else mapping.millesime, sha256=located.sha256 if located else None,
         date_recuperation=entry.date_recuperation if entry else None,
     )
@@ -755,7 +841,10 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: s
             source = mapping.telechargement or mapping.rule.url
         else:
             raise MappingError(mapping.path, f"donnez un fichier ou une URL : {found}")
-    with tempfile.TemporaryDirectory(prefix="oc-mapping-") as workdir:
+    db_path = Path(db_path).resolve()
+    # the download goes beside the database, under its lock: a stale one is removed by the next change
+    with updating_copy(db_path, "mapping") as conn, \
+            tempfile.TemporaryDirectory(prefix=f".{db_path.name}.telechargement-", dir=db_path.parent) as workdir:
         if located is None:
             if re.match(r"^https?://", source):
                 located = Located(download(source, Path(workdir)), source)
@@ -763,12 +852,11 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: s
                 if not Path(source).exists():
                     raise SourceError("fichier absent", Path(source))
                 located = Located(Path(source), str(Path(source)))
-        with updating_copy(db_path, "mapping") as conn:
-            with conn:
-                report = load(conn, mapping, located.path, origin=located.origin,
-                              vintage=vintage or located.vintage, sha256=located.sha256)
-                record(conn, mapping, located)
-            conn.execute("ANALYZE")
+        with conn:
+            report = load(conn, mapping, located.path, origin=located.origin,
+                          vintage=vintage or located.vintage, sha256=located.sha256)
+            record(conn, mapping, located)
+        conn.execute("ANALYZE")
     return report
 
 

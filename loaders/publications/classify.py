@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlparse
 import nh3
 
 from oc_site.taxonomy import THEMES, TYPES  # noqa: F401 - re-exported for the loaders
-from oc_site.text import normalise
+from oc_site.text import normalise, strip_controls
 
 # accent-free word stems (matched at the start of a word) for each topic
 THEME_KEYWORDS = {
@@ -76,12 +76,13 @@ def plain_text(value, limit: int | None = None) -> str:
     """HTML (or text) → plain text: tags and their scripts/styles removed, entities decoded."""
     if value is None:
         return ""
-    cleaned = nh3.clean(str(value), tags=set(), clean_content_tags={"script", "style"})
+    cleaned = nh3.clean(strip_controls(str(value)), tags=set(), clean_content_tags={"script", "style"})
     text = SPACES.sub(" ", html.unescape(cleaned)).strip()
     # a second pass: entity-encoded markup ("&lt;script&gt;") must not come back as tags
     if "<" in text:
         text = SPACES.sub(" ", html.unescape(nh3.clean(text, tags=set(),
                                                        clean_content_tags={"script", "style"}))).strip()
+    text = strip_controls(text)  # entities too: "&#1;", "&#x202E;"
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -126,11 +127,22 @@ def parse_date(value) -> datetime | None:
     return None
 
 
-def iso_date(value, today: date) -> tuple[str | None, bool]:
-    """(YYYY-MM-DD or None, True if the date was in the future and dropped)."""
+# Dates outside this range are errors of the source: the BnF's statistical library (Gallica) holds
+# yearbooks from the 18th century on; nothing is published after today.
+EARLIEST = date(1700, 1, 1)
+DATE_PROBLEMS = {"futur": "date(s) dans le futur", "ancienne": f"date(s) antérieure(s) à {EARLIEST.year}",
+                 "illisible": "date(s) illisible(s)"}
+
+
+def iso_date(value, today: date) -> tuple[str | None, str | None]:
+    """(YYYY-MM-DD or None, None or the problem of a date given but dropped: futur, ancienne, illisible)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
     parsed = parse_date(value)
     if parsed is None:
-        return None, False
+        return None, "illisible"
     if parsed.date() > today:
-        return None, True
-    return parsed.date().isoformat(), False
+        return None, "futur"
+    if parsed.date() < EARLIEST:
+        return None, "ancienne"
+    return parsed.date().isoformat(), None

@@ -16,6 +16,7 @@ import yaml
 from ..common import http
 from ..common.atomic import updating_copy
 from ..common.errors import SourceError
+from ..common.locations import hide_paths, public_location
 from . import store
 from .linking import Matcher
 from .sources import catalogue, curated, gallica, opendatasoft
@@ -24,6 +25,9 @@ from .sources import rss as feeds
 ROOT = Path(__file__).resolve().parents[2]
 LOADERS = {"rss": feeds, "opendatasoft": opendatasoft, "gallica": gallica, "curation": curated,
            "catalogue": catalogue}
+# a source must be done in this time, whatever its server does (one byte every 2 s kept a run alive
+# for 8 minutes); `delai_total_s` in sources.yml, `--total-timeout` on the command line
+DEFAULT_TOTAL_SECONDS = 120.0
 TYPE_LABELS = {"rss": "flux RSS/Atom", "opendatasoft": "catalogue OpenDataSoft", "gallica": "SRU Gallica",
                "curation": "liste choisie", "catalogue": "catalogue de publications"}
 
@@ -78,7 +82,7 @@ def adhoc_source(argument: str) -> dict:
     """A feed URL or a local file given on the command line becomes a source of its own."""
     digest = hashlib.sha1(argument.encode()).hexdigest()[:10]
     kind = "curation" if argument.endswith((".yml", ".yaml")) else "rss"
-    return {"id": f"ponctuelle-{digest}", "nom": argument, "type": kind, "url": argument}
+    return {"id": f"ponctuelle-{digest}", "nom": public_location(argument), "type": kind, "url": argument}
 
 
 @dataclass
@@ -107,7 +111,10 @@ class RunReport:
 
 
 def fetch_options(source: dict, defaults: dict) -> dict:
+    """The options of http.fetch for this source's run; its deadline starts now."""
     options = dict(defaults)
+    total = float(source.get("delai_total_s", options.pop("total_seconds", DEFAULT_TOTAL_SECONDS)))
+    options["deadline"] = time.monotonic() + total
     if "delai_s" in source:
         options["timeout"] = float(source["delai_s"])
     if "tentatives" in source:
@@ -122,18 +129,21 @@ def run_source(conn, source: dict, matcher_factory, archive: Path | None, defaul
     store.upsert_source(conn, source)
     state = store.source_state(conn, source["id"])
     loader = LOADERS[source["type"]]
+    where = f"{TYPE_LABELS[source['type']]} {source['url']}"
     try:
         harvested = loader.harvest(source, state, fetch_options(source, defaults))
     except (SourceError, http.FetchError) as e:
         message = e.message if isinstance(e, SourceError) else str(e)
-        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : {message}")
+        report = RunReport(source, "erreur", f"{where} : {message}")
     except Exception as e:  # noqa: BLE001 - one broken source must not stop the others
-        report = RunReport(source, "erreur", f"{TYPE_LABELS[source['type']]} {source['url']} : "
-                                             f"erreur inattendue ({type(e).__name__} : {e})")
+        report = RunReport(source, "erreur", f"{where} : erreur inattendue ({type(e).__name__} : {e})")
     else:
         report = store_harvest(conn, source, state, harvested, matcher_factory, archive)
     report.seconds = time.monotonic() - started
-    fields = {"statut": report.status, "message": report.message or "; ".join(report.notes) or None}
+    message = report.message or "; ".join(report.notes) or None
+    # oc.db is published: the source's location as an address or a file name, not a path of this machine
+    message = hide_paths(message.replace(source["url"], public_location(source["url"]))) if message else None
+    fields = {"statut": report.status, "message": message}
     if report.status != "erreur":
         fields.update(nb_lues=report.read, nb_nouvelles=report.new, nb_mises_a_jour=report.changed,
                       nb_rejetees=report.rejected)

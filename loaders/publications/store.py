@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from ..common.locations import public_location
 from . import classify
 from .linking import links_for_publication
 from oc_site.levels import NAMES as LEVELS
@@ -148,7 +149,7 @@ def upsert_source(conn, source: dict):
            ON CONFLICT(id) DO UPDATE SET nom = excluded.nom, type = excluded.type, url = excluded.url,
              organisation = excluded.organisation, type_ressource = excluded.type_ressource,
              territoire_niveau = excluded.territoire_niveau, territoire_code = excluded.territoire_code""",
-        (source["id"], source.get("nom") or source["id"], source["type"], source["url"],
+        (source["id"], source.get("nom") or source["id"], source["type"], public_location(source["url"]),
          source.get("organisation"), source.get("type_ressource"),
          territory.get("niveau"), str(territory["code"]) if territory.get("code") else None),
     )
@@ -181,13 +182,13 @@ def record_run(conn, source_id: str, **fields):
 # --- cleaning -------------------------------------------------------------------------------------
 
 class Batch:
-    """Counts for one source run: read, kept, rejected (with reasons), duplicates, future dates."""
+    """Counts for one source run: read, kept, rejected (with reasons), duplicates, dates dropped."""
 
     def __init__(self):
         self.read = 0
         self.rejected: dict[str, int] = {}
         self.duplicates = 0
-        self.future_dates = 0
+        self.dropped_dates: dict[str, int] = {}  # problem (classify.DATE_PROBLEMS) → count
         self.seen: set[str] = set()
 
     def reject(self, reason: str):
@@ -197,8 +198,8 @@ class Batch:
         notes = [f"{n} entrée(s) écartée(s) : {reason}" for reason, n in self.rejected.items()]
         if self.duplicates:
             notes.append(f"{self.duplicates} doublon(s) ignoré(s) (même adresse ou même identifiant)")
-        if self.future_dates:
-            notes.append(f"{self.future_dates} date(s) dans le futur ignorée(s)")
+        for problem, n in self.dropped_dates.items():
+            notes.append(f"{n} {classify.DATE_PROBLEMS[problem]} ignorée(s) : entrée gardée, date laissée vide")
         return notes
 
 
@@ -223,10 +224,11 @@ def clean_entry(entry: dict, source: dict, batch: Batch, today: date | None = No
     batch.seen |= keys
     summary = classify.plain_text(entry.get("resume"), SUMMARY_MAX)
     categories = [c for c in (classify.plain_text(c, 200) for c in entry.get("categories") or []) if c]
-    published, future = classify.iso_date(entry.get("date_publication"), today)
-    updated, future_update = classify.iso_date(entry.get("date_mise_a_jour"), today)
-    if future or future_update:
-        batch.future_dates += 1
+    published, problem = classify.iso_date(entry.get("date_publication"), today)
+    updated, update_problem = classify.iso_date(entry.get("date_mise_a_jour"), today)
+    if problem or update_problem:
+        key = problem or update_problem
+        batch.dropped_dates[key] = batch.dropped_dates.get(key, 0) + 1
     published = published or updated
     texts = (title, summary, " ".join(categories))
     editorial = source.get("type") in EDITORIAL_TYPES
@@ -494,6 +496,7 @@ def carry_over(conn, previous_db: Path | None, archive: Path | None) -> int:
     # publications of a source no longer configured keep their source row (carried above)
     conn.execute("""INSERT OR IGNORE INTO organisations(id, nom)
                     SELECT DISTINCT organisation, organisation FROM publications WHERE organisation IS NOT NULL""")
+    hide_machine_paths(conn)
     return conn.execute("SELECT count(*) FROM publications").fetchone()[0]
 
 
@@ -537,6 +540,15 @@ def summary(conn) -> str:
     detail = " ; ".join(f"{method} : {', '.join(parts)}" for method, parts in methods.items()) or "aucun"
     return (f"Publications : {total} dans la base, dont {hidden} masquée(s) ; "
             f"liens aux territoires par méthode — {detail}.")
+
+
+def hide_machine_paths(conn):
+    """Sources carried over from an older oc.db or the archive: their local paths made public."""
+    for source_id, url, name in conn.execute("SELECT id, url, nom FROM sources").fetchall():
+        public = public_location(url)
+        if public != url:
+            conn.execute("UPDATE sources SET url = ?, nom = ? WHERE id = ?",
+                         (public, public if name == url else name, source_id))
 
 
 # --- full-text index ------------------------------------------------------------------------------

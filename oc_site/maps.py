@@ -1,0 +1,59 @@
+"""The fiches' maps: which indicators colour the communes, their classes, colours and legends.
+
+The outlines come from oc.db (table contours_communes, canned query contours_communes); the page
+only carries this configuration and the addresses of that query's JSON; static/carte.js draws.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from datasette_dsfr_theme.formatting import format_number_fr
+
+NO_DATA_COLOUR = "#d9d9d9"
+# ColorBrewer Blues (sequential) and RdBu (diverging: decline in red, growth in blue), safe for the
+# common colour-vision deficiencies
+SEQUENTIAL = ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+DIVERGING = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """An indicator that colours the communes of a map, by classes of its values."""
+
+    indicator: str  # code in the indicateurs table, at the commune level
+    thresholds: tuple[float, ...]  # class limits, increasing
+    colours: tuple[str, ...]  # one more colour than thresholds
+    signed: bool = False  # values shown with their sign (+1,2 %)
+
+
+LAYERS = (
+    Layer("densite", (25, 100, 300, 1000, 3000), SEQUENTIAL),
+    Layer("evolution_population_pct", (-5, -1, 1, 5), DIVERGING, signed=True),
+)
+
+
+def legend(layer: Layer) -> list[dict]:
+    """The legend's classes, from the lowest: [{couleur, libelle}], then « sans donnée » (the unit is
+    in the legend's title)."""
+    def text(value):
+        sign = "+" if layer.signed and value > 0 else ""
+        return (sign + format_number_fr(value)).replace("-", "\u2212")
+
+    limits = layer.thresholds
+    labels = [f"moins de {text(limits[0])}"]
+    labels += [f"{text(low)} à {text(high)}" for low, high in zip(limits, limits[1:])]
+    labels.append(f"{text(limits[-1])} ou plus")
+    return [{"couleur": c, "libelle": label} for c, label in zip(layer.colours, labels)] + [
+        {"couleur": NO_DATA_COLOUR, "libelle": "sans donnée"}]
+
+
+def data_urls(database_url: str, level: str, codes: list[tuple[str, str]]) -> list[str]:
+    """Addresses of the canned query contours_communes for a map: one per (level, code) — a région
+    asks one per département, each answer staying under Datasette's row limit."""
+    indicators = ",".join(layer.indicator for layer in LAYERS)  # (pages.query_url gives the HTML page)
+    return [
+        f"{database_url}/contours_communes.json?" + urlencode(
+            {"niveau": niveau, "code": code, "indicateurs": indicators, "_shape": "array"}
+        ) + "&_json=contour&_json=valeurs"
+        for niveau, code in codes
+    ]

@@ -1,0 +1,61 @@
+"""Datasette's own pages in French: titles, column labels, names linking to the fiches, numbers, facet labels,
+canned queries with an example, the size of the database in the header (plugins/libelles.py and the theme)."""
+
+import re
+
+
+async def get(ds, path, status=200):
+    response = await ds.client.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    return response.text
+
+
+async def test_database_page_has_a_real_title_and_queries_with_examples(fixture_ds):
+    html = await get(fixture_ds, "/oc")
+    assert "<title>Données et SQL – Open Collectivités</title>" in html
+    assert re.search(r"<h1>Données et SQL", html)
+    # each canned query is listed with its example values
+    assert 'href="/oc/communes_departement?departement=35"' in html
+    assert 'href="/oc/comparer_indicateurs?niveau=commune&amp;codes=35238%2C44109"' in html
+
+
+async def test_canned_query_without_parameters_is_prefilled_with_its_example(fixture_ds):
+    html = await get(fixture_ds, "/oc/communes_departement")
+    assert "Valeurs d’exemple pré-remplies" in html
+    assert re.search(r'<input class="fr-input" type="text" id="qp1" name="departement" value="35">', html)
+    assert '<table class="rows-and-columns">' not in html  # no result of an empty parameter shown
+    html = await get(fixture_ds, "/oc/communes_departement?departement=35")
+    assert "pré-remplies" not in html and 'href="/commune/35238"' not in html  # a query: names are not linked
+    assert '<table class="rows-and-columns">' in html
+    assert '<th class="col-nom" scope="col" data-column="nom" title="Colonne nom">Nom</th>' in html
+
+
+async def test_table_page_in_french_name_and_population_first(fixture_ds):
+    html = await get(fixture_ds, "/oc/communes?_size=5")
+    headers = re.findall(r'<th [^>]*data-column="([^"]+)"', html)
+    assert headers[:3] == ["code_insee", "nom", "population"]
+    assert "<title>Communes (oc)" in html and ">Code INSEE<" in html and "Statut de chef-lieu" in html
+    # the name links to the fiche, numbers are written the French way, codes are left alone
+    assert '<td class="col-nom type-str"><a href="/commune/35238">Rennes</a></td>' in html
+    assert '<td class="col-population type-int">230\u202f890</td>' in html
+    assert '<td class="col-annee_population type-int">2023</td>' in html
+    # lookup tables give zones and chef-lieu statuses their labels
+    assert ">Préfecture de région</a>" in html and ">Métropole</a>" in html
+    data = (await fixture_ds.client.get("/oc/communes.json?_shape=array&code_insee=35238")).json()
+    assert data[0]["population"] == 230890  # JSON stays raw
+
+
+async def test_wide_view_labels_come_from_the_indicators(fixture_ds):
+    html = await get(fixture_ds, "/oc/valeurs_communes_large?_size=3&_facet=region")
+    assert ">Population totale (hab.)<" in html and ">Taux de variation annuel moyen de la population (% par an)<" in html
+    assert 'href="/commune/' in html  # names link to the fiches
+    facet = html[html.index('id="facet-region"'):]
+    assert "Bretagne" in facet  # a région's name, though the view has no foreign key
+
+
+async def test_header_says_the_size_of_the_database(fixture_ds, fixture_db):
+    html = await get(fixture_ds, "/")
+    label = re.search(r'href="/oc.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html).group(1)
+    size = fixture_db.stat().st_size
+    unit = "Ko" if size < 1024 * 1024 else "Mo"
+    assert label.endswith(unit) and label[0].isdigit()
