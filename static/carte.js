@@ -14,7 +14,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var source = document.getElementById("carte-donnees");
   if (!element || !source || !element.dataset.leaflet) return;
   var config = JSON.parse(source.textContent);
-  onScreen(element, function () {
+  // the map's section: the map itself stays hidden until drawn (see draw), and a hidden element never shows
+  onScreen(element.closest("section") || element, function () {
     if (element.dataset.leafletCss) {
       var link = document.createElement("link");
       link.rel = "stylesheet";

@@ -14,7 +14,8 @@
         fetchLibrary();
       }
     });
-    charts.forEach(function (chart) { observer.observe(chart); });
+    // each chart's section: a chart element has no size until the library defines it
+    charts.forEach(function (chart) { observer.observe(chart.closest("section") || chart.parentNode); });
   }
   function fetchLibrary() {
     var style = document.createElement("link");
