@@ -14,7 +14,7 @@ help:
 	@echo "make test    installe tout et lance les tests"
 	@echo "make build   reconstruit $(DB) depuis les sources épinglées"
 	@echo "make clean   supprime les artefacts (.venv, node_modules, caches, $(DB))"
-	@echo "make bench   mesure les temps de réponse (wrk) et écrit bench/RESULTS.md"
+	@echo "make bench   mesure temps de réponse, charge, poids des pages et recherche ; écrit bench/RESULTS.md"
 	@echo "make deploy  déploie sur Fly.io (flyctl, voir README)"
 	@echo "make rebuild récolte, reconstruit et déploie si le contenu a changé (scripts/rebuild.sh)"
 
@@ -30,10 +30,14 @@ node_modules/.installed: package.json package-lock.json
 	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# DSFR files copied from the npm package into the theme plugin (gitignored)
+# DSFR files copied from the npm package into the theme plugin (gitignored), reduced to the components
+# and icons that the theme's and the site's templates, scripts, plugins and metadata use
 DSFR_VENDORED := datasette-dsfr-theme/datasette_dsfr_theme/static/dsfr/VERSION
-$(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed
-	$(BIN)/python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist
+DSFR_SCANNED := templates static plugins oc_site metadata.yml
+DSFR_SCANNED_FILES := $(shell find $(DSFR_SCANNED) datasette-dsfr-theme/datasette_dsfr_theme/templates \
+	datasette-dsfr-theme/datasette_dsfr_theme/vendor.py -type f ! -name '*.pyc')
+$(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed $(DSFR_SCANNED_FILES)
+	$(BIN)/python -m datasette_dsfr_theme.vendor node_modules/@gouvfr/dsfr/dist --scan $(DSFR_SCANNED)
 
 install: $(BIN)/.installed node_modules/.installed $(DSFR_VENDORED)
 
@@ -66,7 +70,8 @@ bench-harvest: $(DB)
 	$(BIN)/python scripts/bench_harvest.py $(DB)
 
 bench: $(DB) $(DSFR_VENDORED)
-	scripts/install-tools.sh
+	scripts/install-tools.sh nginx
+	scripts/install-chromium.sh
 	$(BIN)/python scripts/bench --db $(DB)
 
 deploy:

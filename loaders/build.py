@@ -13,6 +13,7 @@ from typing import Callable
 
 import sqlite_utils
 
+from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
@@ -167,7 +168,7 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
                 raise RuntimeError(f"{len(problems)} références orphelines, par exemple {problems[:3]}")
             db.execute("ANALYZE")
             counts = table_counts(db)
-            db.conn.commit()
+            content_hash.record(db.conn, temporary)
             db.execute("VACUUM")
             db.close()
         os.replace(temporary, target)

@@ -152,10 +152,40 @@ assert PAGE_SEARCH_SQL != SEARCH_SQL, "queries/publications_recherche.sql: the M
 # the Atom feed of a search: the same publications, the newest seen first
 FEED_SQL = f"SELECT * FROM ({PAGE_SEARCH_SQL}) ORDER BY premiere_vue DESC, date_publication DESC, id DESC LIMIT :limite"
 TERRITORY = re.compile(r"(region|departement|epci|commune):[0-9AB]{2,9}")
+# The page shows one page of results at a time, in the library's order (editorial weight, then newest
+# first), and turns the words into "mot1" "mot2"* first (see fts_query: every word, the last as a prefix).
+# With words, it walks the full-text index backwards (its rowid is the publication's `rang`, its place in
+# that order, see loaders/publications/store.py) and stops after the page, instead of finding and
+# sorting every match; without words, it walks the index on `rang`. Both are the canned query with its
+# words condition and its order rewritten, so that the columns and filters are written once.
+CANNED_WORDS = ("(:q = '' OR p.rang IN (SELECT rowid FROM publications_fts WHERE publications_fts "
+                "MATCH '\"' || replace(:q, '\"', ' ') || '\"'))")
+CANNED_FROM = "FROM publications p\n"
+CANNED_ORDER = "ORDER BY p.poids DESC, p.date_tri IS NULL, p.date_tri DESC, p.id DESC"
+assert all(SEARCH_SQL.count(part) == 1 for part in (CANNED_WORDS, CANNED_FROM, CANNED_ORDER)), \
+    "queries/publications_recherche.sql: the words condition, FROM or ORDER BY changed"
+WORDS_SEARCH_SQL = (SEARCH_SQL.replace(CANNED_FROM, "FROM publications_fts f\nJOIN publications p ON p.rang = f.rowid\n")
+                    .replace(CANNED_WORDS, "publications_fts MATCH :fts")
+                    .replace(CANNED_ORDER, "ORDER BY f.rowid DESC"))
+ALL_SEARCH_SQL = SEARCH_SQL.replace(CANNED_WORDS, "1").replace(CANNED_ORDER, "ORDER BY p.rang DESC")
+# counting every match costs as much as finding them all: the page counts up to this many
+COUNT_LIMIT = 1000
+
+
+def page_search_sql(params: dict) -> str:
+    """The page's search SQL for the cleaned parameters of search_params()."""
+    return WORDS_SEARCH_SQL if params["fts"] else ALL_SEARCH_SQL
+
+
+def count_sql(params: dict) -> str:
+    """How many results, up to COUNT_LIMIT + 1 (more than COUNT_LIMIT is shown as such); the same
+    query without its columns, whose subqueries would otherwise run for every row counted."""
+    sql = page_search_sql(params)
+    return f"SELECT count(*) FROM (SELECT 1{sql[sql.index(chr(10) + 'FROM '):]} LIMIT {COUNT_LIMIT + 1})"
 
 
 def search_params(args: dict) -> dict:
-    """Clean GET parameters → the named parameters of PAGE_SEARCH_SQL (absent filters as '')."""
+    """Clean GET parameters → the named parameters of the page's search SQL (absent filters as '')."""
     params = {name: (args.get(name) or "").strip()[:200] for name in SEARCH_FILTERS}
     if params["annee"] and not params["annee"].isdigit():
         params["annee"] = ""

@@ -21,7 +21,9 @@ def extra_js_urls(datasette, view_name):
     scripts = ["/static/recherche.js", "/static/oc.js"]
     if view_name in ("table", "database", "query", "row"):
         scripts.append("/static/carte-fr.js")
-    return [{"url": datasette.urls.path(path), "module": False} for path in scripts]
+    # as modules, the site's own scripts are deferred: they no longer hold up the first paint (they wait
+    # for the page anyway); carte-fr.js stays a classic script, in order with the map plugin's
+    return [{"url": datasette.urls.path(path), "module": path != "/static/carte-fr.js"} for path in scripts]
 
 
 @hookimpl

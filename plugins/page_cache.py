@@ -47,7 +47,7 @@ async def warm_up(datasette):
         await datasette.client.get(path)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # the innermost wrapper: it keeps Datasette's answer, the others add their headers
 def asgi_wrapper(datasette):
     # shared by every app Datasette builds (the server's and datasette.client's)
     cache = datasette.__dict__.setdefault("_oc_page_cache", {})
@@ -80,7 +80,8 @@ def asgi_wrapper(datasette):
                         return
                     cache[path] = messages
             for message in cache[path]:
-                await send(message)
+                # a copy: outer wrappers (compression) change the messages they are sent in place
+                await send({**message, **({"headers": list(message["headers"])} if "headers" in message else {})})
 
         return with_cache
 

@@ -111,10 +111,10 @@ async def publications_page(datasette, request):
     rows, total, options = [], 0, {"themes": [], "types": [], "producteurs": [], "annees": [], "niveaux": []}
     params, labels, notice = await chosen_territory(datasette, db, request, params)
     if available:
-        total = (await db.execute(f"SELECT count(*) FROM ({store.PAGE_SEARCH_SQL})", params)).first()[0]
-        pages = max(1, math.ceil(total / PAGE_SIZE))
+        total = (await db.execute(store.count_sql(params), params)).first()[0]
+        pages = max(1, math.ceil(min(total, store.COUNT_LIMIT) / PAGE_SIZE))
         page = min(page, pages)
-        result = await db.execute(f"SELECT * FROM ({store.PAGE_SEARCH_SQL}) LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
+        result = await db.execute(f"{store.page_search_sql(params)} LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
                                   params)
         rows = [dict(r) for r in result.rows]
         options = await filter_options(db)
@@ -156,7 +156,8 @@ async def publications_page(datasette, request):
         "available": available,
         "zip": zip,
         "rows": rows,
-        "total": total,
+        "total": min(total, store.COUNT_LIMIT),
+        "more": total > store.COUNT_LIMIT,
         "params": params,
         "page": page,
         "first_index": (page - 1) * PAGE_SIZE + 1,

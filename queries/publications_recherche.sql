@@ -16,7 +16,7 @@ FROM publications p
 LEFT JOIN organisations o ON o.id = p.organisation
 LEFT JOIN types_ressource t ON t.code = p.type
 WHERE p.masquee = 0
-  AND (:q = '' OR p.id IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH '"' || replace(:q, '"', ' ') || '"'))
+  AND (:q = '' OR p.rang IN (SELECT rowid FROM publications_fts WHERE publications_fts MATCH '"' || replace(:q, '"', ' ') || '"'))
   AND (:theme = '' OR EXISTS (SELECT 1 FROM json_each(p.themes) WHERE json_each.value = :theme))
   AND (:type = '' OR p.type = :type)
   AND (:producteur = '' OR p.organisation = :producteur)

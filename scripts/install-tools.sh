@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system tools that `make test` and `make bench` need and that pip/npm cannot provide:
-# wrk (HTTP load generator, from Debian). Does nothing when they are already there.
+# wrk (HTTP load generator), and the Debian packages named as arguments (`make bench` adds nginx, its
+# local caching proxy). Does nothing when they are already there.
+# Usage: scripts/install-tools.sh [PACKAGE…]
 set -euo pipefail
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+for package in "$@"; do
+  command -v "$package" >/dev/null 2>&1 || [ -x "/usr/sbin/$package" ] || missing+=("$package")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Outils absents : ${missing[*]} ; installez-les avec le gestionnaire de paquets du système." >&2

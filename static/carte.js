@@ -6,14 +6,36 @@
 //   contours_communes (JSON), one request per département for a région.
 // Strings in French, zoom buttons reachable and visible at the keyboard. Without JavaScript the page
 // stays complete: the map's content is in its tables.
+// Leaflet, its stylesheet and the tiles are fetched only when the map comes on screen: on a phone the
+// map is below the first screen, and a visitor who does not scroll down does not pay for it.
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   var element = document.getElementById("carte-leaflet");
   var source = document.getElementById("carte-donnees");
   if (!element || !source || !element.dataset.leaflet) return;
   var config = JSON.parse(source.textContent);
-  import(element.dataset.leaflet).then(function (L) { draw(L, element, config); });
+  // the map's section: the map itself stays hidden until drawn (see draw), and a hidden element never shows
+  onScreen(element.closest("section") || element, function () {
+    if (element.dataset.leafletCss) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = element.dataset.leafletCss;
+      document.head.appendChild(link);
+    }
+    import(element.dataset.leaflet).then(function (L) { draw(L, element, config); });
+  });
 });
+
+function onScreen(element, callback) {  // once, when the element first comes on screen
+  if (!("IntersectionObserver" in window)) return callback();
+  var observer = new IntersectionObserver(function (entries) {
+    if (entries.some(function (entry) { return entry.isIntersecting; })) {
+      observer.disconnect();
+      callback();
+    }
+  });
+  observer.observe(element);
+}
 
 function classIndex(value, thresholds) {
   var index = 0;

@@ -1,5 +1,7 @@
 """The Datasette app as served by scripts/serve.sh, through its test client."""
 
+import re
+
 import pytest
 
 
@@ -63,7 +65,10 @@ async def test_home_page(fixture_ds):
 async def test_site_assets_are_served(fixture_ds):
     html = (await fixture_ds.client.get("/commune/35238")).text
     for asset in ("/static/oc.css", "/static/recherche.js", "/static/carte.js"):
-        assert f'"{asset}"' in html
+        # versioned URL (datasette_dsfr_theme/assets.py): /-/v/<version>/static/oc.css
+        url = re.search(rf'"(/-/v/[0-9a-f]+{re.escape(asset)})"', html)
+        assert url, asset
+        assert (await fixture_ds.client.get(url[1])).status_code == 200, asset
         assert (await fixture_ds.client.get(asset)).status_code == 200, asset
 
 

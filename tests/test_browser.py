@@ -105,6 +105,8 @@ def test_axe_and_network(site, browser, name, scheme, width):
     try:
         page.wait_for_function("document.documentElement.hasAttribute('data-fr-js')", timeout=10000)
         if page.locator("#carte-leaflet, .leaflet-container").count():  # the map, drawn after the data arrived
+            if page.locator("#carte-leaflet").count():  # a fiche's map loads when its section is on screen
+                page.locator("section:has(#carte-leaflet)").first.scroll_into_view_if_needed()
             page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in", timeout=10000)
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
         violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
@@ -188,6 +190,7 @@ def test_publications_territory_filter_suggests_and_filters(site, browser):
 def test_fiche_map_draws_the_members(site, browser):
     context, page = open_page(browser, site + "/epci/243500139")
     try:
+        page.locator("section:has(#carte-leaflet)").scroll_into_view_if_needed()  # the map loads when on screen
         page.wait_for_selector("#carte-leaflet path.leaflet-interactive")
         shapes = page.locator("#carte-leaflet path.leaflet-interactive")
         assert shapes.count() == 3  # the outlines of the fixture's three members
@@ -203,6 +206,7 @@ def test_fiche_map_draws_the_members(site, browser):
 def test_map_controls_in_french_with_a_visible_focus(site, browser):
     context, page = open_page(browser, site + "/commune/35238")
     try:
+        page.locator("section:has(#carte-leaflet)").scroll_into_view_if_needed()  # the map loads when on screen
         page.wait_for_selector("#carte-leaflet path.leaflet-interactive")
         zoom_in = page.locator("#carte-leaflet .leaflet-control-zoom-in")
         assert zoom_in.get_attribute("title") == "Zoom avant" and zoom_in.get_attribute("aria-label") == "Zoom avant"
@@ -285,6 +289,7 @@ def test_mobile_skip_link_opens_the_search(site, browser):
 def test_charts_draw_and_keep_their_table(site, browser):
     context, page = open_page(browser, site + "/departement/35")
     try:
+        page.locator("#population").scroll_into_view_if_needed()  # the chart library loads on screen
         page.wait_for_selector("#population bar-chart canvas", timeout=15000)
         assert page.locator("#population table").count() >= 1
         assert "2017" in page.locator("#population table").first.inner_text()

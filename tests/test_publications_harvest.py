@@ -143,7 +143,9 @@ def test_rss_atom_ods_gallica_and_curated_sources(harvester, server):
 
     # full-text index: accents removed, producer searchable
     assert query(harvester.db, "SELECT count(*) FROM publications_fts WHERE publications_fts MATCH 'departements'")[0][0] >= 1
-    found = set(query(harvester.db, "SELECT rowid FROM publications_fts WHERE publications_fts MATCH 'dgcl'"))
+    # the index's rowid is the publication's rank (store.rebuild_fts)
+    found = set(query(harvester.db, "SELECT p.id FROM publications_fts f JOIN publications p ON p.rang = f.rowid "
+                                    "WHERE publications_fts MATCH 'dgcl'"))
     assert set(query(harvester.db, "SELECT id FROM publications WHERE organisation = 'dgcl'")) <= found
 
 

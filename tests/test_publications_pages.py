@@ -192,3 +192,27 @@ async def test_full_database_pages_and_fiche_helper(full_ds):
     assert useful["Dossier complet d'un territoire (Insee)"] == "https://www.insee.fr/fr/statistiques/2011101?geo=EPCI-243500139"
     response = await full_ds.client.get("/publications.atom?territoire=departement:2A")
     assert response.status_code == 200 and "Corse-du-Sud" in response.text
+
+
+async def test_search_lists_newest_first_through_the_ranked_index(ds, harvested_db):
+    """The full-text index's rowid is the rank in the library's order (store.rebuild_fts): walking it
+    backwards gives the same list as the canned query, which sorts every match, and Datasette's table
+    search finds the same publications."""
+    from oc_site.publications import SEARCH_SQL, page_search_sql, search_params
+
+    with sqlite3.connect(harvested_db) as conn:
+        order = "ORDER BY poids DESC, date_tri IS NULL, date_tri DESC, id DESC"
+        ranked = [r[0] for r in conn.execute(f"SELECT id FROM publications {order}")]
+        assert [r[0] for r in conn.execute("SELECT id FROM publications ORDER BY rang DESC")] == ranked
+        for words in ("collectivites", ""):
+            params = search_params({"q": words})
+            canned = [r[0] for r in conn.execute(SEARCH_SQL, {**params, "q": params["q"]})]
+            page = [r[0] for r in conn.execute(page_search_sql(params), params)]
+            assert page and page == [i for i in ranked if i in page]
+            if not words:
+                assert page == canned
+    params = search_params({"q": "collectivites"})
+    with sqlite3.connect(harvested_db) as conn:
+        found = [r[0] for r in conn.execute(page_search_sql(params), params)]
+    response = await ds.client.get("/oc/publications.json?_search=collectivites&_shape=array&_col=id&_size=max")
+    assert sorted(row["id"] for row in response.json()) == sorted(found)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, asgi_static
 
-from . import formatting
+from . import assets, formatting
 from .config import (
     DIST_ROUTE_PREFIX,
     PLUGIN_NAME,
@@ -26,6 +26,7 @@ class ThemeContext:
         self.datasette = datasette
         self._config = None
         self._cell_key = None
+        self._urls = {}
         self._registered_labels = {}
         self._value_labels = {}
 
@@ -92,6 +93,7 @@ class ThemeContext:
         if self._config is None or key != self._cell_key:
             self._config = load_config(self.datasette.plugin_config(PLUGIN_NAME) or {})
             self._cell_key = key
+            self._urls = {}
         return self._config
 
     @property
@@ -104,15 +106,27 @@ class ThemeContext:
         return self.config.is_dsfr
 
     def asset(self, path: str) -> str:
-        """URL of a file from the DSFR ``dist`` folder."""
+        """URL of a file from the DSFR ``dist`` folder (a page asks for a dozen: each is worked out once)."""
         config = self.config
-        if not vendored_assets_present() and dist_folder(config):
-            return self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
-        return self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path)
+        key = ("asset", path)
+        if key not in self._urls:
+            if not vendored_assets_present() and dist_folder(config):
+                self._urls[key] = self.datasette.urls.path(DIST_ROUTE_PREFIX.lstrip("/") + path)
+            else:
+                self._urls[key] = self.versioned(self.datasette.urls.static_plugins(PLUGIN_NAME, "dsfr/" + path))
+        return self._urls[key]
 
     def static(self, path: str) -> str:
         """URL of one of this plugin's own static files."""
-        return self.datasette.urls.static_plugins(PLUGIN_NAME, path)
+        self.config  # noqa: B018 - resets the cached URLs when the configuration changes
+        key = ("static", path)
+        if key not in self._urls:
+            self._urls[key] = self.versioned(self.datasette.urls.static_plugins(PLUGIN_NAME, path))
+        return self._urls[key]
+
+    def versioned(self, url: str) -> str:
+        """A static file URL with its version segment, cacheable for a year (see assets.py)."""
+        return assets.versioned_url(self.datasette, url)
 
     def css_variables(self) -> str:
         return "".join(
@@ -152,8 +166,14 @@ def render_cell(value, column, datasette):
 
 
 @hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: assets.versioned_asgi(datasette, app)
+
+
+@hookimpl
 def startup(datasette):
     config = load_config(datasette.plugin_config(PLUGIN_NAME))  # validates
+    assets.asset_version(datasette)  # computed before the first request
     if config.is_dsfr and not vendored_assets_present():
         if not dist_folder(config):
             print(

@@ -5,11 +5,31 @@ from datasette_dsfr_theme import vendor
 from datasette_dsfr_theme.config import VENDORED_DSFR_DIR
 
 
+BANNER = "/*!\n * DSFR v1.15.3 | licence\n */"
+
+
 def fake_dist(root, version="1.15.3"):
+    """A miniature DSFR dist folder: core, scheme, icons, two components (one used by the theme)."""
     dist = root / "dsfr" / "dist"
-    for name in vendor.FILES:
+    files = {name: "/* {} */".format(name) for name in vendor.FILES}
+    files.update({
+        "dsfr.min.css": "/* dsfr.min.css */",
+        "core/core.main.min.css": BANNER + "@font-face{src:url(../fonts/sub/file.woff2)}.fr-container{}",
+        "scheme/scheme.min.css": BANNER + ".fr-scheme{}",
+        "core/core.module.min.js": BANNER + "const core=1;",
+        "scheme/scheme.module.min.js": BANNER + "const scheme=1;",
+        "utility/icons/icons.main.min.css": BANNER
+        + ".fr-icon-download-line:after,.fr-icon-download-line:before{mask-image:url(../../icons/sub/file.svg)}"
+        + ".fr-icon-unused:after{mask-image:url(../../icons/sub/other.svg)}",
+        "component/button/button.main.min.css": BANNER + ".fr-btn{background:url(../../icons/sub/btn.svg)}",
+        "component/button/button.module.min.js": BANNER + "const button=1;",
+        "component/button/README.md": '<link href="css/core/core.min.css"><link href="css/button/button.min.css">',
+        "component/tile/tile.main.min.css": BANNER + ".fr-tile-unused{}",
+        "icons/sub/file.svg": "<svg/>", "icons/sub/other.svg": "<svg/>", "icons/sub/btn.svg": "<svg/>",
+    })
+    for name, text in files.items():
         (dist / name).parent.mkdir(parents=True, exist_ok=True)
-        (dist / name).write_text("/* {} */".format(name), encoding="utf-8")
+        (dist / name).write_text(text, encoding="utf-8")
     for folder, suffixes in vendor.FOLDERS.items():
         (dist / folder / "sub").mkdir(parents=True, exist_ok=True)
         for suffix in suffixes:
@@ -20,16 +40,29 @@ def fake_dist(root, version="1.15.3"):
     return dist
 
 
-def test_vendor_copies_only_needed_files(tmp_path):
+def test_vendor_keeps_only_the_parts_in_use(tmp_path):
     dist = fake_dist(tmp_path)
     target = tmp_path / "out"
-    count = vendor.vendor(dist, target)
-    assert count == len(vendor.FILES) + 3
-    assert (target / "dsfr.min.css").exists()
+    site = tmp_path / "site.html"
+    site.write_text('<a class="fr-link fr-icon-download-line">', encoding="utf-8")
+    vendor.vendor(dist, target, scan=[site])
+    css = (target / "dsfr.min.css").read_text()
+    # core, scheme, the used component; urls rewritten for the root; one licence banner
+    assert ".fr-container" in css and ".fr-scheme" in css and ".fr-btn" in css and "fr-tile" not in css
+    assert "url(fonts/sub/file.woff2)" in css and "url(icons/sub/btn.svg)" in css
+    assert css.count("DSFR v1.15.3") == 1
+    assert "const core=1" in (target / "dsfr.module.min.js").read_text()
+    assert "const button=1" in (target / "dsfr.module.min.js").read_text()
+    assert "const scheme=1" in (target / "dsfr.module.min.js").read_text()
+    icons = (target / "utility/icons/icons.min.css").read_text()
+    assert "fr-icon-download-line" in icons and "fr-icon-unused" not in icons
+    assert (target / "icons/sub/file.svg").exists() and (target / "icons/sub/btn.svg").exists()
+    assert not (target / "icons/sub/other.svg").exists()
     assert (target / "fonts" / "sub" / "file.woff2").exists()
     assert not (target / "fonts" / "sub" / "ignored.map").exists()
     assert (target / "LICENSE.md").read_text() == "licence"
     assert (target / "VERSION").read_text().strip() == "1.15.3"
+    assert (target / "COMPONENTS").read_text().split() == ["button"]
 
 
 def test_vendor_refuses_incomplete_dist(tmp_path):

@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from . import content_hash
 from .errors import SourceError
 
 LOCK_SUFFIX = "verrou"
@@ -105,6 +106,7 @@ def updating_copy(db_path: Path, purpose: str):
                     raise SourceError("ce fichier n'est pas une base Open Collectivités (table communes absente)",
                                       db_path)
                 yield conn
+                content_hash.record(conn, temporary)
             finally:
                 conn.close()
             os.replace(temporary, db_path)

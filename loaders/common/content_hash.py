@@ -3,6 +3,10 @@
 Two builds of the same content give the same hash even when the file bytes differ (page layout,
 free pages, FTS segment merges, ANALYZE statistics); any changed row, table or column changes it.
 `scripts/rebuild.sh` deploys only when this hash changes.
+
+Every change of oc.db (`oc build`, and `updating_copy` for harvests and indicator loads) also stores
+the hash in the one-row table `empreinte_contenu`, so that the server reads it at start-up (the
+ETag of every page, plugins/http_cache.py) instead of hashing the whole file each time.
 """
 
 import hashlib
@@ -10,8 +14,9 @@ import re
 import sqlite3
 from pathlib import Path
 
-# derived data, rebuilt identically from the tables: not content
-SKIPPED_TABLES = re.compile(r"^sqlite_")
+STORED_TABLE = "empreinte_contenu"
+# derived data, rebuilt identically from the tables, and the stored hash itself: not content
+SKIPPED_TABLES = re.compile(rf"^(sqlite_|{STORED_TABLE}$)")
 # when a load or a harvest happened and how its last run went, not what it brought: two builds of the
 # same sources differ there
 VOLATILE_COLUMNS = {
@@ -59,3 +64,26 @@ def content_hash(path: Path | str) -> str:
         return digest.hexdigest()
     finally:
         conn.close()
+
+
+def record(conn: sqlite3.Connection, path: Path | str) -> str:
+    """Hash the committed content of the database at `path` and store it in STORED_TABLE through `conn`
+    (a connection to that same file); returns the hash."""
+    conn.commit()
+    digest = content_hash(path)
+    conn.executescript(f"""
+        DROP TABLE IF EXISTS {STORED_TABLE};
+        CREATE TABLE {STORED_TABLE} (empreinte TEXT NOT NULL);
+    """)
+    conn.execute(f"INSERT INTO {STORED_TABLE} (empreinte) VALUES (?)", (digest,))
+    conn.commit()
+    return digest
+
+
+def stored(conn: sqlite3.Connection) -> str | None:
+    """The hash recorded in the database, if any (a database built before it was recorded has none)."""
+    try:
+        row = conn.execute(f"SELECT empreinte FROM {STORED_TABLE}").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None

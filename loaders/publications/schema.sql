@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS publications (
     derniere_vue TEXT NOT NULL,
     poids INTEGER NOT NULL DEFAULT 0,
     masquee INTEGER NOT NULL DEFAULT 0,
-    date_tri TEXT
+    date_tri TEXT,
+    rang INTEGER
 );
 
 -- every source that brought a publication: an editorial list (curation, catalogue) can drop an entry

@@ -42,7 +42,7 @@ CONTENT_FIELDS = tuple(f for f in PUBLICATION_FIELDS
 EDITORIAL_TYPES = ("curation", "catalogue")
 # columns added after the first release: `oc harvest` on an older oc.db adds them
 ADDED_COLUMNS = {"publications": (("poids", "INTEGER NOT NULL DEFAULT 0"), ("masquee", "INTEGER NOT NULL DEFAULT 0"),
-                                  ("date_tri", "TEXT"))}
+                                  ("date_tri", "TEXT"), ("rang", "INTEGER"))}
 
 
 def archive_path() -> Path:
@@ -554,21 +554,38 @@ def hide_machine_paths(conn):
 # --- full-text index ------------------------------------------------------------------------------
 
 def rebuild_fts(conn):
+    """Rank the publications in the library's order and rebuild the full-text index with that rank as its rowid.
+
+    `rang` is N for the publication the library lists first and 1 for the last: the library's order is
+    `poids DESC, date_tri IS NULL, date_tri DESC, id DESC` (editorial weight, then newest first, undated
+    last; queries/publications_recherche.sql), so `ORDER BY rang DESC` is that order. With the index's
+    rowid equal to `rang`, SQLite walks the index backwards and stops after one page, instead of finding
+    and sorting every match (at a million publications, well under a millisecond instead of 30 to 500 ms;
+    `make bench`).
+    """
     conn.executescript(
         """
         DROP TABLE IF EXISTS publications_fts;
+        DROP INDEX IF EXISTS idx_publications_rang;
+        UPDATE publications SET rang = NULL;
+        WITH ordre AS (
+            SELECT id, row_number() OVER (
+                ORDER BY poids, date_tri IS NOT NULL, date_tri, id) AS rang
+            FROM publications
+        )
+        UPDATE publications SET rang = ordre.rang FROM ordre WHERE ordre.id = publications.id;
+        CREATE UNIQUE INDEX idx_publications_rang ON publications(rang);
         CREATE VIRTUAL TABLE publications_fts USING fts5(
             titre, resume, producteur,
             tokenize='unicode61 remove_diacritics 2', prefix='2 3'
         );
         INSERT INTO publications_fts(rowid, titre, resume, producteur)
-        SELECT p.id, p.titre, coalesce(p.resume, ''),
+        SELECT p.rang, p.titre, coalesce(p.resume, ''),
                coalesce(o.nom, '') || ' ' || coalesce(o.sigle, '')
         FROM publications p LEFT JOIN organisations o ON o.id = p.organisation;
         INSERT INTO publications_fts(publications_fts) VALUES ('optimize');
         """
     )
-
 
 
 # --- territory links ------------------------------------------------------------------------------
