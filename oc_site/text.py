@@ -37,3 +37,20 @@ def tokens(text: str) -> list[str]:
 
 def normalise(text: str) -> str:
     return " ".join(tokens(text))
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def french_date(iso: str | None) -> str | None:
+    """« 2026-03-20 » → « 20 mars 2026 » (« 1er » for the first day); None or an unreadable text as it is.
+
+    >>> french_date("2026-03-01")
+    '1er mars 2026'
+    """
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return iso
+    day = int(match.group(3))
+    return f"{'1er' if day == 1 else day} {MONTHS[int(match.group(2)) - 1]} {match.group(1)}"

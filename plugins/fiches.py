@@ -21,7 +21,7 @@ from oc_site import maps, pages
 from oc_site.levels import LEVELS, secondary_url
 from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
-from oc_site.text import tokens
+from oc_site.text import french_date, tokens
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
@@ -46,6 +46,10 @@ SECTION_TITLES = {
     "epci": "Intercommunalités",
     "communes": "Communes",
     "departements": "Départements",
+    "dotations": "Dotations de l'État",
+    "richesse": "Richesse et charges",
+    "zonages": "Zonages",
+    "dgf_communes": "Communes et DGF",
     "finances": "Finances",
     "contexte": "Contexte socio-économique",
     "indicateurs": "Tous les indicateurs",
@@ -54,20 +58,24 @@ SECTION_TITLES = {
     "donnees": "Données",
 }
 SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
-    "commune": ("identite", "carte", "population", "secondaires", "finances", "contexte", "indicateurs",
-                "publications", "liens", "donnees"),
-    "epci": ("identite", "carte", "population", "membres", "finances", "contexte", "indicateurs", "publications",
-             "liens", "donnees"),
-    "departement": ("identite", "carte", "population", "epci", "communes", "finances", "contexte", "indicateurs",
-                    "publications", "liens", "donnees"),
-    "region": ("identite", "carte", "population", "departements", "finances", "contexte", "indicateurs",
-               "publications", "liens", "donnees"),
+    "commune": ("identite", "carte", "population", "secondaires", "dotations", "richesse", "zonages", "finances",
+                "contexte", "indicateurs", "publications", "liens", "donnees"),
+    "epci": ("identite", "carte", "population", "membres", "dotations", "dgf_communes", "finances", "contexte",
+             "indicateurs", "publications", "liens", "donnees"),
+    "departement": ("identite", "carte", "population", "epci", "communes", "dotations", "dgf_communes", "finances",
+                    "contexte", "indicateurs", "publications", "liens", "donnees"),
+    "region": ("identite", "carte", "population", "departements", "dotations", "dgf_communes", "finances",
+               "contexte", "indicateurs", "publications", "liens", "donnees"),
 }
 
 # Sections shown only when they have something to show (the others always are)
 SHOWN_IF = {
     "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
     "secondaires": lambda c: c.get("secondaires"),
+    "dotations": lambda c: c["series"].get("dotations"),
+    "richesse": lambda c: c["series"].get("richesse"),
+    "zonages": lambda c: c["series"].get("zonages"),
+    "dgf_communes": lambda c: c.get("dgf_communes"),
     "finances": lambda c: c["blocs"].get("finances"),
     "contexte": lambda c: c["blocs"].get("contexte"),
 }
@@ -115,6 +123,32 @@ LISTS = {
     ),
     "region": (TerritoryList("departements", "departements_region", "region", "departement", "nom"),),
 }
+
+
+@dataclass(frozen=True)
+class SeriesBlock:
+    """A section of a few indicators over the years (one row per indicator, one column per year)."""
+
+    key: str  # its section (SECTIONS, templates/fiche/<key>.html)
+    indicators: tuple[str, ...]  # codes, in the order shown
+
+
+DOTATIONS = ("dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr",
+             "dsr_bourg_centre", "dsr_perequation", "dsr_cible", "dnp")
+RICHESSE = ("potentiel_financier_hab", "potentiel_financier_hab_strate", "potentiel_fiscal_hab",
+            "potentiel_fiscal_hab_strate", "effort_fiscal", "effort_fiscal_strate", "revenu_imposable_hab",
+            "logements_sociaux", "beneficiaires_aides_logement", "population_qpv")
+ZONAGES = ("zrr", "zone_montagne", "commune_insulaire", "superficie_dgcl")
+MEMBER_SUMS = tuple(f"{code}_communes" for code in (
+    "dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr", "dsr_bourg_centre",
+    "dsr_perequation", "dsr_cible", "dnp", "logements_sociaux", "beneficiaires_aides_logement", "population_qpv",
+    "superficie_dgcl"))
+SERIES = {
+    "commune": (SeriesBlock("dotations", DOTATIONS), SeriesBlock("richesse", RICHESSE),
+                SeriesBlock("zonages", ZONAGES)),
+    **{kind: (SeriesBlock("dotations", MEMBER_SUMS),) for kind in ("epci", "departement", "region")},
+}
+TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
 
 
 async def canned(datasette, name: str, **params) -> list[dict]:
@@ -306,6 +340,44 @@ async def producer_blocks(datasette, niveau: str, code: str) -> dict:
     return blocks
 
 
+def pivot(rows: list[dict]) -> dict:
+    """Rows (indicator, year, value) → the years, one line per indicator with its value per year, the sources."""
+    years = sorted({r["annee"] for r in rows})
+    lines, sources = {}, {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
+                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r["valeur_texte"]
+        sources.setdefault(r["source"], r["source_url"])
+    return {"annees": years, "lignes": list(lines.values()), "sources": sources}
+
+
+async def series_blocks(datasette, kind: str, code: str) -> dict:
+    """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
+    fiches of groups of communes the communes receiving the largest DGF."""
+    blocks = {}
+    for block in SERIES[kind]:
+        params = {"niveau": kind, "code": code, "indicateurs": ",".join(block.indicators)}
+        table = pivot(await canned(datasette, "series_indicateurs", **params))
+        if table["lignes"]:
+            blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
+                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params)}
+    context = {"series": blocks, "codes_series": {c for b in SERIES[kind] for c in b.indicators}}
+    if kind != "commune":
+        params = {"niveau": kind, "code": code}
+        rows = await canned(datasette, "communes_dgf_territoire", **params)
+        context["dgf_communes"] = rows[:TOP_COMMUNES]
+        context["nb_dgf_communes"] = len(rows)
+        context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
+        context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
+                                                      _size="max")
+    if kind == "departement":
+        context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
+                                                          departement=code)
+        context["requete_dsu"] = pages.query_url(datasette, "dsu_departement", departement=code)
+    return context
+
+
 async def shared_blocks(datasette, niveau: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
     (when their producers' files are expected), and publications."""
@@ -403,12 +475,14 @@ async def fiche(datasette, request):
     context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
     if kind == "commune":
         context["points"] = map_points([territory], "commune")
+        context["maire_depuis"] = french_date(territory["maire_depuis"])
         context["comparer_codes"] = code
     elif kind == "departement":
         context["region_drom"] = DROM_REGIONS.get(code)
     elif kind == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(await shared_blocks(datasette, kind, code))
+    context.update(await series_blocks(datasette, kind, code))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
     context["carte"] = await map_config(datasette, kind, code, context)

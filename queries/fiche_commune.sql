@@ -1,6 +1,6 @@
 -- title: Fiche d'une commune
--- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement), à partir de son code
---   INSEE.
+-- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement) et son maire, à partir
+--   de son code INSEE.
 -- params: code
 -- example: code=35238
 SELECT
@@ -17,7 +17,8 @@ SELECT
   (SELECT group_concat(code_postal, ', ') FROM
     (SELECT code_postal FROM codes_postaux p WHERE p.code_insee = c.code_insee ORDER BY code_postal)
   ) AS codes_postaux,
-  c.mairie_adresse, c.mairie_telephone, c.mairie_email, c.mairie_site
+  c.mairie_adresse, c.mairie_telephone, c.mairie_email, c.mairie_site,
+  m.prenom AS maire_prenom, m.nom AS maire_nom, m.date_debut_fonction AS maire_depuis
 FROM communes c
 JOIN departements d ON d.code = c.departement
 JOIN regions r ON r.code = c.region
@@ -26,4 +27,5 @@ LEFT JOIN chefs_lieux_types cl ON cl.code = c.chef_lieu
 LEFT JOIN arrondissements a ON a.code = c.arrondissement
 LEFT JOIN epci e ON e.siren = c.epci
 LEFT JOIN ept t ON t.siren = c.ept
+LEFT JOIN maires m ON m.code_insee = c.code_insee
 WHERE c.code_insee = :code

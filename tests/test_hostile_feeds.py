@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import publications_server
 from conftest import ROOT
 from loaders.common.atomic import database_lock, temporaries
 from test_publications_harvest import Harvester, query
@@ -33,14 +32,6 @@ def item(title: str, link: str, date: str | None = None) -> str:
 GOOD = rss(item("Les finances des communes en 2023",
                 "https://www.collectivites-locales.gouv.fr/finances-locales/les-finances-des-communes-en-2023",
                 "Tue, 12 Mar 2024 10:00:00 +0000"))
-
-
-@pytest.fixture
-def server():
-    state, httpd = publications_server.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, ROOT
 from loaders.cli import cli
 from loaders.common.atomic import database_lock
@@ -22,10 +21,10 @@ from loaders.common.numbers import parse_number
 from loaders.indicators import mappings
 from loaders.territories import cog
 
-DGF = FIXTURES / "indicateurs" / "dgcl_criteres_dgf_2024.csv"
+DGF = FIXTURES / "indicateurs" / "dgcl_criteres_repartition_2022_extrait.csv"  # real rows, UTF-8, commas
 DGF_MAPPING = ROOT / "data" / "mappings" / "dgcl_criteres_dgf.yml"
 NAME_COLUMN = "Informations générales - Nom de la commune"
-DSU_COLUMN = "Dotation de solidarité urbaine - Montant de la DSU N"
+DSU_COLUMN = "Dotation de solidarité urbaine et de cohésion sociale - Montant total réparti"
 
 
 @pytest.fixture
@@ -48,17 +47,20 @@ def mapping(tmp_path, **changes) -> "Path":
     return path
 
 
-def dgf_file(tmp_path, encoding="cp1252", **cells) -> "Path":
+def dgf_file(tmp_path, encoding="utf-8", **cells) -> "Path":
     """The real DGCL extract, Rennes's row changed as given (column → text), written in `encoding`."""
-    lines = DGF.read_text(encoding="cp1252").splitlines()
-    header = lines[0].split(";")
-    rennes = next(i for i, line in enumerate(lines) if line.startswith("35238;"))
-    row = lines[rennes].split(";")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(DGF.read_text(encoding="utf-8"), newline="")))
+    header = rows[0]
+    rennes = next(row for row in rows if row[0] == "35238")
     for column, text in cells.items():
-        row[header.index(column)] = text
-    lines[rennes] = ";".join(row)
+        rennes[header.index(column)] = text
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     path = tmp_path / "criteres.csv"
-    path.write_text("\r\n".join(lines) + "\r\n", encoding=encoding)
+    path.write_text(buffer.getvalue(), encoding=encoding, newline="")
     return path
 
 
@@ -88,19 +90,19 @@ def test_a_catastrophic_pattern_is_stopped(tmp_path, db):
 
 
 def test_a_utf8_file_read_as_cp1252_is_refused(tmp_path, db):
+    data = yaml.safe_load(DGF_MAPPING.read_text(encoding="utf-8"))
+    data["csv"]["encodage"] = "cp1252"
+    declared_cp1252 = tmp_path / "cp1252.yml"
+    declared_cp1252.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     utf8 = dgf_file(tmp_path, encoding="utf-8")
     before = digest(db)
-    result = load(db, DGF_MAPPING, utf8)
+    result = load(db, declared_cp1252, utf8)
     assert result.exit_code == 1
     assert "criteres.csv" in result.output and "encodé en UTF-8, mais le mapping indique cp1252" in result.output
     assert digest(db) == before
-    # the other way round: a cp1252 file declared UTF-8 fails on its first accent
-    data = yaml.safe_load(DGF_MAPPING.read_text(encoding="utf-8"))
-    data["csv"]["encodage"] = "utf-8-sig"
-    declared_utf8 = tmp_path / "utf8.yml"
-    declared_utf8.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = load(db, declared_utf8, DGF)
-    assert result.exit_code == 1 and "encodage utf-8-sig invalide" in result.output
+    # the other way round: a cp1252 file read as UTF-8 (the real mapping) fails on its first accent
+    result = load(db, DGF_MAPPING, dgf_file(tmp_path, encoding="cp1252"))
+    assert result.exit_code == 1 and "encodage utf-8 invalide" in result.output
 
 
 def test_a_number_too_large_for_a_float_is_refused(tmp_path, db):
@@ -128,14 +130,6 @@ def test_control_characters_in_a_text_value_are_stripped(tmp_path, db):
                             "AND code = '35238'").fetchone() == ("Rennes",)
         files = [f for (f,) in conn.execute("SELECT fichier FROM sources_donnees")]
     assert "criteres.csv" in files and not any(str(tmp_path) in (f or "") for f in files)  # no machine path
-
-
-@pytest.fixture
-def server():
-    state, httpd = publications_server.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_downloads_go_through_the_shared_client_and_its_size_cap(tmp_path, server, monkeypatch):

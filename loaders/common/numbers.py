@@ -29,6 +29,7 @@ MISSING = {
 SPACES = re.compile(r"[\s\u00a0\u202f\u2009'’]")
 UNITS = re.compile(r"(%|‰|€/hab\.?|€|eur|euros?|hab\.?|habitants?|km²|km2)$", re.IGNORECASE)
 DIGITS = re.compile(r"^[0-9]+$")
+PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # "1234", "-12", "0.5": most cells of big files, read at once
 
 
 def parse_number(raw) -> float | int | None:
@@ -44,6 +45,9 @@ def parse_number(raw) -> float | int | None:
             raise ValueError(f"nombre hors limites : « {raw} »")
         return raw
     text = str(raw).strip()
+    plain = PLAIN.fullmatch(text)
+    if plain and len(text) < 16:
+        return float(text) if plain.group(1) else int(text)
     if text.lower() in MISSING:
         return None
     compact = SPACES.sub("", text)

@@ -103,8 +103,8 @@ def quote(identifier: str) -> str:
 # best-covered vintage. A few territories have other census years (Mayotte 2017, Polynésie française 2022,
 # Nouvelle-Calédonie 2025): their values stay in `valeurs`, never in a column labelled with another year.
 VIEW_VINTAGES_SQL = """
-WITH counts AS (
-    SELECT indicateur, annee, count(*) AS n FROM valeurs WHERE niveau = ? GROUP BY indicateur, annee
+WITH counts AS (  -- read from indicateurs_millesimes (refresh_views builds it first), not from millions of values
+    SELECT indicateur, annee, nb_valeurs AS n FROM indicateurs_millesimes WHERE niveau = ?
 ), best AS (
     SELECT indicateur, max(n) AS n FROM counts GROUP BY indicateur
 )
@@ -134,10 +134,7 @@ def wide_view_sql(conn: sqlite3.Connection, level: str) -> str:
 
 
 def refresh_views(conn: sqlite3.Connection):
-    """(Re)generate the wide views and the table of vintages from the current catalogue and values."""
-    for level in SMALLEST_FIRST:
-        conn.execute(f"DROP VIEW IF EXISTS {LEVELS[level].wide_view}")
-        conn.execute(wide_view_sql(conn, level))
+    """(Re)generate the table of vintages, then the wide views (their vintages are read from it)."""
     conn.execute("DROP TABLE IF EXISTS indicateurs_millesimes")
     conn.execute("""
         CREATE TABLE indicateurs_millesimes (
@@ -149,11 +146,18 @@ def refresh_views(conn: sqlite3.Connection):
             sources TEXT,
             PRIMARY KEY (indicateur, niveau, annee)
         )""")
+    # counted per source first, over the table itself (NOT INDEXED): twice as fast on millions of values
+    # as a group_concat(DISTINCT source) that reads the table row by row through the index
     conn.execute("""
         INSERT INTO indicateurs_millesimes
-        SELECT indicateur, niveau, annee, count(*), 0, group_concat(DISTINCT source)
-        FROM valeurs GROUP BY indicateur, niveau, annee""")
+        SELECT indicateur, niveau, annee, sum(n), 0, group_concat(source)
+        FROM (SELECT source, indicateur, niveau, annee, count(*) AS n FROM valeurs NOT INDEXED
+              GROUP BY source, indicateur, niveau, annee ORDER BY source)
+        GROUP BY indicateur, niveau, annee""")
     for level in SMALLEST_FIRST:  # the vintage each wide view shows (VIEW_VINTAGES_SQL)
         conn.executemany(
             "UPDATE indicateurs_millesimes SET dernier_millesime = 1 WHERE indicateur = ? AND niveau = ? AND annee = ?",
             [(indicator, level, year) for indicator, year, _ in conn.execute(VIEW_VINTAGES_SQL, (level,)).fetchall()])
+    for level in SMALLEST_FIRST:
+        conn.execute(f"DROP VIEW IF EXISTS {LEVELS[level].wide_view}")
+        conn.execute(wide_view_sql(conn, level))

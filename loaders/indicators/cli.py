@@ -23,21 +23,24 @@ def indicators_group():
 def load(mapping, source, db_path, year):
     """Charge SOURCE (fichier local ou URL http(s)) selon MAPPING (fichier YAML ou nom dans data/mappings).
 
-    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon son fichier épinglé en cache
-    (oc sources), sinon son adresse de téléchargement.
+    Sans SOURCE : le fichier_local du mapping s'il est présent, sinon les fichiers de son archive épinglée
+    (critères de la DGCL 2020-2022), sinon son fichier épinglé en cache (oc sources), sinon son adresse de
+    téléchargement.
 
     \b
     Exemple :
         oc indicators load ofgl_comptes_communes ofgl-base-communes.csv --db oc.db
+        oc indicators load dgcl_criteres_dgf criteres_repartition_2022.csv
         oc indicators load dgcl_criteres_communes criteres_repartition_2024.csv --year 2024
     """
     try:
         parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
-        report = mappings.load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
+        reports = mappings.load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
     except SourceError as e:
         fail(f"Erreur : {e}", db_path)
-    for line in report.lines():
-        click.echo(line)
+    for report in reports:
+        for line in report.lines():
+            click.echo(line)
 
 
 @indicators_group.command(name="mappings")
@@ -55,6 +58,10 @@ def list_mappings():
         except SourceError as e:
             click.echo(f"{path.name} : invalide — {e}")
             continue
-        found = mappings.locate(mapping, entries, cache, verify=False)
-        state = f"fichier {found.origin}" if isinstance(found, mappings.Located) else found
+        local = mapping.local_file()
+        if mapping.archive and not (local and local.exists()):
+            state = f"archive épinglée {mapping.archive['paquet']}"
+        else:
+            found = mappings.locate(mapping, entries, cache, verify=False)
+            state = f"fichier {found.origin}" if isinstance(found, mappings.Located) else found
         click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} ({state})")

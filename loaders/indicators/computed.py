@@ -1,27 +1,85 @@
-"""Values computed from a mapping's own values, in SQL, right after it is loaded.
+"""Values computed from a mapping's own values, in SQL, right after it is loaded: sums and ratios.
 
-- `agregation: territoires` on an indicator of a commune mapping: the territory's own value is the sum
-  over its communes (dwellings, jobs, inhabitants…), written under the same code for each EPCI,
-  département and région — only where every commune of the territory has a value (a partial sum
-  would understate it; the build report counts the territories left out);
-- `derives`: ratios, `numerateur / denominateur × echelle`, at every level and year where both are
-  known and the denominator is positive (a rate per inhabitant, a share, a number of years of savings).
-  Both come from the same file (same source), so a ratio never mixes vintages or producers.
-The computed values carry the mapping's source; their catalogue entries are the mapping's.
+- `agregation: somme` on a numeric indicator of a commune mapping: each EPCI, département and région
+  receives the sum over its current communes (dwellings, jobs, dotations…);
+- `derives`: ratios, `numerateur / denominateur × echelle` (rounded to `arrondi` decimals when given),
+  wherever both terms are known for the same territory and year, from the same source, and the
+  denominator is positive: at the mapping's level, and above it when both terms are summed there.
+
+The mapping's `calculs` block chooses, once for all its sums (README of data/mappings):
+- `totaux`: `meme` (default) — the sum is stored under the indicator's own code, the territory's value —
+  or `communes` — under `<code>_communes`, « total des communes membres », distinct from a value of the
+  group itself (a ratio of two such totals is `<code>_communes` too);
+- `territoires_incomplets`: `omis` (default) — a territory one commune of which has no value gets no sum,
+  a partial sum would understate it (the build report counts them) — or `inclus`;
+- `communes_fusionnees`: `additionnees` — the values of communes merged since the file's year (their old
+  code in `communes.anciens_codes`) are added to their current commune, and its other values of that year
+  are left out (they described a smaller territory) — or `ecartees` (default: counted as unknown codes);
+- `source`: `fichier` (default) — the computed values carry the loaded file's source — or `distincte` — a
+  source of their own (« calcul Open Collectivités »), replacing the previous computation of those years.
 """
 
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass
 
 from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from . import catalogue
 
-DERIVED_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "unite", "decimales", "theme",
-                "ordre", "description"}
+SUFFIX = "_communes"  # code of a total over the member communes (`totaux: communes`)
+TOTAL_LABEL = " (total des communes membres)"
+RATIO_LABEL = " (ensemble des communes membres)"
+PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the territories above
+RATIO_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "arrondi", "unite", "decimales",
+              "theme", "ordre", "description"}
+OPTIONS = {"totaux": ("meme", "communes"), "territoires_incomplets": ("omis", "inclus"),
+           "communes_fusionnees": ("ecartees", "additionnees"), "source": ("fichier", "distincte")}
 
 
-def parse(entries: list, codes: set[str]) -> list[dict]:
+@dataclass(frozen=True)
+class Options:
+    """The `calculs` block of a mapping: how its sums are stored (see the module's docstring)."""
+
+    totaux: str = "meme"
+    territoires_incomplets: str = "omis"
+    communes_fusionnees: str = "ecartees"
+    source: str = "fichier"
+
+    def target(self, code: str) -> str:
+        """The code a sum (or a ratio of sums) is stored under above the communes."""
+        return code + SUFFIX if self.totaux == "communes" else code
+
+
+def parse_options(block) -> Options:
+    """Check the `calculs` block of a mapping (ValueError with a French message)."""
+    if block is None:
+        return Options()
+    if not isinstance(block, dict):
+        raise ValueError("calculs : un dictionnaire est attendu (totaux, territoires_incomplets, "
+                         "communes_fusionnees, source)")
+    for key, value in block.items():
+        if key not in OPTIONS:
+            raise ValueError(f"calculs : clé inconnue {key} ({', '.join(OPTIONS)})")
+        if value not in OPTIONS[key]:
+            raise ValueError(f"calculs.{key} : {' ou '.join(OPTIONS[key])} attendu (« {value} »)")
+    return Options(**block)
+
+
+def check_sums(indicators: list[dict], level: str) -> None:
+    """`agregation: somme`, for numeric indicators of a commune mapping only (ValueError)."""
+    for indicator in indicators:
+        if indicator.get("agregation") is None:
+            continue
+        if indicator["agregation"] != "somme":
+            raise ValueError(f"agregation de {indicator['code']} : « somme » attendu (le code et les territoires "
+                             "incomplets se règlent dans le bloc calculs)")
+        if level != "commune" or indicator.get("type", "nombre") != "nombre":
+            raise ValueError(f"agregation de {indicator['code']} : pour un indicateur numérique d'un mapping de "
+                             "communes seulement")
+
+
+def parse_ratios(entries, codes: set[str]) -> list[dict]:
     """Check the `derives` list of a mapping (ValueError with a French message)."""
     if not isinstance(entries, list):
         raise ValueError("derives : une liste est attendue")
@@ -30,7 +88,7 @@ def parse(entries: list, codes: set[str]) -> list[dict]:
         where = f"derives[{position}]"
         if not isinstance(entry, dict):
             raise ValueError(f"{where} : un dictionnaire est attendu")
-        unknown = sorted(set(entry) - DERIVED_KEYS)
+        unknown = sorted(set(entry) - RATIO_KEYS)
         if unknown:
             raise ValueError(f"{where} : clé(s) inconnue(s) {', '.join(unknown)}")
         for key in ("code", "libelle", "numerateur", "denominateur"):
@@ -43,59 +101,199 @@ def parse(entries: list, codes: set[str]) -> list[dict]:
             raise ValueError(f"{where} : le code {entry['code']} est déjà celui d'un indicateur lu")
         if not isinstance(entry.get("echelle", 1), (int, float)):
             raise ValueError(f"{where}.echelle : un nombre est attendu")
+        if not isinstance(entry.get("arrondi", 0), int):
+            raise ValueError(f"{where}.arrondi : un nombre entier de décimales est attendu")
         checked.append(entry)
     return checked
 
 
+def summed(mapping) -> dict[str, dict]:
+    """The indicators summed over the member communes (`agregation: somme`)."""
+    return {i["code"]: i for i in mapping.indicateurs if i.get("agregation") == "somme"}
+
+
+def summed_ratio(mapping, entry: dict) -> bool:
+    """Is a ratio computed above the communes too (both its terms are summed there)?"""
+    sums = summed(mapping)
+    return entry["numerateur"] in sums and entry["denominateur"] in sums
+
+
+# --- communes merged since the file's year ---------------------------------------------------------
+
+def folds(mapping) -> bool:
+    """Does the mapping move the values of merged communes onto their current commune?"""
+    return (mapping.niveau == "commune" and mapping.calculs.communes_fusionnees == "additionnees"
+            and bool(summed(mapping)))
+
+
+def successors(conn) -> dict[str, str]:
+    """Old commune code → the current commune that absorbed it."""
+    found = {}
+    for code, former in conn.execute("SELECT code_insee, anciens_codes FROM communes WHERE anciens_codes IS NOT NULL"):
+        for old in former.split(","):
+            if old.strip() and old.strip() != code:
+                found.setdefault(old.strip(), code)
+    return found
+
+
+def fold_predecessors(conn, mapping, extracted):
+    """Move the values of communes merged since the file's year onto their current commune."""
+    if not folds(mapping) or not extracted.unknown_rows:
+        return
+    successor_of = successors(conn)
+    sums = summed(mapping)
+    changed, extra, folded = set(), defaultdict(int), set()
+    for indicator, _, code, year, value, _ in extracted.unknown_rows:
+        target = successor_of.get(code)
+        if target is None:
+            continue
+        folded.add(code)
+        changed.add((target, year))
+        if indicator in sums and value is not None:
+            extra[indicator, target, year] += value
+    if not folded:
+        return
+    rows, dropped = [], 0
+    for row in extracted.rows:
+        indicator, level, code, year, value, text = row
+        if (code, year) in changed:
+            if indicator not in sums:
+                dropped += 1
+                continue
+            row = (indicator, level, code, year, value + extra.pop((indicator, code, year), 0), text)
+        rows.append(row)
+    rows.extend((indicator, "commune", code, year, value, None) for (indicator, code, year), value in extra.items())
+    extracted.rows = rows
+    for code in folded:
+        extracted.unknown.pop(code, None)
+    examples = ", ".join(sorted(folded)[:10])
+    extracted.notes.append(
+        f"{len(folded)} anciennes communes fusionnées depuis (par exemple {examples}) : montants ajoutés à "
+        f"leur commune actuelle ({len(changed)} commune(s)-année(s)), {dropped} autres valeurs de ces communes "
+        "écartées (périmètre modifié)")
+
+
+# --- catalogue -------------------------------------------------------------------------------------
+
+def catalogue_entries(mapping) -> list[dict]:
+    """Catalogue entries of the ratios, and of the totals and ratios stored under `<code>_communes`."""
+    common = {"source": f"{mapping.producteur} — {mapping.titre} ; calcul Open Collectivités",
+              "source_url": mapping.url, "licence": mapping.licence, "type": "nombre"}
+    apart = mapping.calculs.totaux == "communes"
+    above = ",".join(lvl for lvl in SMALLEST_FIRST if lvl in PARENT_LEVELS)
+    entries = []
+    if apart:
+        for code, indicator in summed(mapping).items():
+            entries.append({
+                **common, "code": code + SUFFIX, "libelle": indicator["libelle"] + TOTAL_LABEL,
+                "unite": indicator.get("unite"), "niveaux": above, "decimales": indicator.get("decimales"),
+                "theme": indicator.get("theme"), "ordre": indicator.get("ordre"),
+                "description": f"Somme des valeurs des communes membres (périmètre actuel). "
+                               f"{indicator.get('description') or ''}".strip(),
+            })
+    for order, ratio in enumerate(mapping.derives, start=len(mapping.indicateurs) + 1):
+        entry = {**common, "code": ratio["code"], "libelle": ratio["libelle"], "unite": ratio.get("unite"),
+                 "niveaux": mapping.niveau, "decimales": ratio.get("decimales"), "theme": ratio.get("theme"),
+                 "ordre": ratio.get("ordre", 1000 + order), "description": ratio.get("description"),
+                 "bloc": mapping.bloc}
+        entries.append(entry)
+        if apart and summed_ratio(mapping, ratio):
+            entries.append({**entry, "code": ratio["code"] + SUFFIX, "libelle": ratio["libelle"] + RATIO_LABEL,
+                            "niveaux": above, "description": f"Rapport des totaux des communes membres. "
+                                                             f"{ratio.get('description') or ''}".strip()})
+    return entries
+
+
+# --- values ----------------------------------------------------------------------------------------
+
 @dataclass
 class Computed:
-    aggregated: int = 0  # values summed up to the EPCI, départements, régions
+    aggregated: int = 0  # sums written for the EPCI, départements, régions
     incomplete: int = 0  # (territory, indicator, year) left out: a commune without a value
     ratios: int = 0
 
 
-def aggregate(conn: sqlite3.Connection, indicator: str, source_id: int) -> tuple[int, int]:
-    """Sum an indicator's commune values (of this source) up to each parent level, complete territories only."""
+def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: int) -> tuple[int, int]:
+    """Sum the summed indicators' commune values (of this load) up to each parent level."""
+    sums = list(summed(mapping))
+    options = mapping.calculs
+    marks = ", ".join("?" for _ in sums)
     inserted = skipped = 0
-    for parent in LEVELS["commune"].parents:
-        groups = f"""
-            SELECT c.{parent} AS code, v.annee, sum(v.valeur) AS total, count(v.valeur) AS presentes,
-                   (SELECT count(*) FROM communes m WHERE m.{parent} = c.{parent}) AS membres
+    for parent in PARENT_LEVELS:
+        members = dict(conn.execute(f"SELECT {parent}, count(*) FROM communes GROUP BY {parent}"))
+        groups = conn.execute(f"""
+            SELECT v.indicateur, c.{parent}, v.annee, sum(v.valeur), count(v.valeur)
             FROM valeurs v JOIN communes c ON c.code_insee = v.code
-            WHERE v.niveau = 'commune' AND v.indicateur = :indicateur AND v.source = :source
-              AND c.{parent} IS NOT NULL
-            GROUP BY c.{parent}, v.annee"""
-        params = {"indicateur": indicator, "source": source_id, "niveau": parent}
-        skipped += conn.execute(f"SELECT count(*) FROM ({groups}) WHERE presentes < membres", params).fetchone()[0]
-        inserted += catalogue.insert_values(conn, conn.execute(
-            f"SELECT :indicateur, :niveau, code, annee, total, NULL FROM ({groups}) WHERE presentes = membres",
-            params).fetchall(), source_id)
+            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks}) AND c.{parent} IS NOT NULL
+            GROUP BY v.indicateur, c.{parent}, v.annee""", (source_id, *sums)).fetchall()
+        rows = []
+        for indicator, code, year, total, present in groups:
+            if present < members[code] and options.territoires_incomplets == "omis":
+                skipped += 1
+            elif total is not None:
+                rows.append((options.target(indicator), parent, code, year, total, None))
+        inserted += catalogue.insert_values(conn, rows, target_source)
     return inserted, skipped
 
 
-def ratio(conn: sqlite3.Connection, entry: dict, source_id: int) -> int:
-    rows = conn.execute(
-        """SELECT :code, n.niveau, n.code, n.annee, 1.0 * n.valeur * :echelle / d.valeur, NULL
-           FROM valeurs n
-           JOIN valeurs d ON d.niveau = n.niveau AND d.code = n.code AND d.annee = n.annee
-                         AND d.indicateur = :denominateur AND d.source = n.source
-           WHERE n.indicateur = :numerateur AND n.source = :source AND n.valeur IS NOT NULL AND d.valeur > 0""",
-        {"code": entry["code"], "echelle": entry.get("echelle", 1), "numerateur": entry["numerateur"],
-         "denominateur": entry["denominateur"], "source": source_id},
-    ).fetchall()
-    return catalogue.insert_values(conn, rows, source_id)
+def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int) -> int:
+    """One ratio at the mapping's level, and above it when both terms are summed there."""
+    plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id)]
+    if summed_ratio(mapping, entry):
+        target = mapping.calculs.target
+        plans += [(level, target(entry["code"]), target(entry["numerateur"]), target(entry["denominateur"]),
+                   target_source) for level in PARENT_LEVELS]
+    value = "1.0 * n.valeur * :echelle / d.valeur"
+    if "arrondi" in entry:
+        value = f"round({value}, {int(entry['arrondi'])})"
+    written = 0
+    for level, code, numerator, denominator, terms_source in plans:
+        rows = conn.execute(
+            f"""SELECT :code, n.niveau, n.code, n.annee, {value}, NULL
+                FROM valeurs n
+                JOIN valeurs d ON d.niveau = n.niveau AND d.code = n.code AND d.annee = n.annee
+                              AND d.indicateur = :denominateur AND d.source = n.source
+                WHERE n.niveau = :niveau AND n.indicateur = :numerateur AND n.source = :source
+                  AND n.valeur IS NOT NULL AND d.valeur > 0""",
+            {"code": code, "echelle": entry.get("echelle", 1), "numerateur": numerator, "niveau": level,
+             "denominateur": denominator, "source": terms_source}).fetchall()
+        written += catalogue.insert_values(conn, rows, target_source)
+    return written
 
 
-def apply(conn: sqlite3.Connection, mapping, source_id: int) -> Computed:
-    """Aggregates first (ratios of EPCI, départements and régions need their sums), then the ratios."""
+def _years(years) -> str:
+    return ", ".join(str(int(y)) for y in years)
+
+
+def own_source(conn, mapping, years: list[int]) -> int:
+    """`source: distincte`: a source for the computed values of `years`, replacing their previous computation."""
+    source = catalogue.add_source(
+        conn, producteur=f"{mapping.producteur}, calcul Open Collectivités",
+        titre=f"{mapping.titre} : totaux des communes membres et rapports", url=mapping.url,
+        fichier=None, millesime=_years(years), mapping=mapping.name, nb_valeurs=0, note=None)
+    codes = [e["code"] for e in catalogue_entries(mapping)]
+    above = [mapping.calculs.target(code) for code in summed(mapping)]
+    conn.execute(f"""DELETE FROM valeurs WHERE annee IN ({_years(years)})
+                     AND (indicateur IN ({", ".join("?" for _ in codes)})
+                          OR (niveau != 'commune' AND indicateur IN ({", ".join("?" for _ in above)})))""",
+                 [*codes, *above])
+    return source
+
+
+def apply(conn: sqlite3.Connection, mapping, source_id: int, years: list[int]) -> Computed:
+    """Sums first (ratios of EPCI, départements and régions need them), then the ratios."""
     computed = Computed()
-    for indicator in mapping.indicateurs:
-        if indicator.get("agregation") == "territoires":
-            inserted, skipped = aggregate(conn, indicator["code"], source_id)
-            computed.aggregated += inserted
-            computed.incomplete += skipped
+    if not years or not (summed(mapping) or mapping.derives):
+        return computed
+    target_source = source_id
+    if mapping.calculs.source == "distincte":
+        target_source = own_source(conn, mapping, years)
+    if summed(mapping):
+        computed.aggregated, computed.incomplete = aggregate(conn, mapping, source_id, target_source)
     for entry in mapping.derives:
-        computed.ratios += ratio(conn, entry, source_id)
+        computed.ratios += ratio(conn, mapping, entry, source_id, target_source)
+    if target_source != source_id:
+        catalogue.update_source(conn, target_source, nb_valeurs=computed.aggregated + computed.ratios)
     return computed
 
 

