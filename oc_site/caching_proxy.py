@@ -7,15 +7,12 @@ exit. It stands for the HTTP cache or CDN of the production setup (README, « Mi
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from .harness import ROOT, fetch, free_port
+from .harness import ROOT, free_port, stop_process_group, wait_until_ready
 
 TEMPLATE = ROOT / "scripts" / "nginx-cache.conf"
 
@@ -51,29 +48,16 @@ class CachingProxy:
         (self.directory / "nginx.conf").write_text(config)
         self.process = subprocess.Popen([nginx_binary(), "-p", str(self.directory), "-c", "nginx.conf"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        deadline = time.monotonic() + 20
-        status = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx s'est arrêté au démarrage : {self.process.stderr.read().decode()}")
-            try:
-                status = fetch(self.url + "/-/versions.json", timeout=2)[0]
-                if status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
+        status = wait_until_ready(self.process, self.url + "/-/versions.json", 20)
+        if status == 200:
+            return self
+        if self.process.poll() is not None:
+            raise RuntimeError(f"nginx s'est arrêté au démarrage : {self.process.stderr.read().decode()}")
         log = (self.directory / "error.log").read_text()[-1000:] if (self.directory / "error.log").exists() else ""
         self.__exit__()
         raise RuntimeError(f"nginx ne répond pas (dernier statut : {status}) ; {log}")
 
     def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         if self.directory:
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -43,6 +43,32 @@ def fetch(url: str, timeout: float = 30) -> tuple[int, bytes, dict]:
         return error.code, error.read(), {k.lower(): v for k, v in error.headers.items()}
 
 
+def wait_until_ready(process: subprocess.Popen, url: str, timeout: float) -> int | None:
+    """Poll `url` until it answers 200, `process` exits or `timeout` seconds pass; the last status seen."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            status = fetch(url, timeout=2)[0]
+            if status == 200:
+                return status
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return status
+
+
+def stop_process_group(process: subprocess.Popen | None):
+    """SIGTERM to a process started with start_new_session, SIGKILL after 10 s."""
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 class Server:
     """A datasette server subprocess on 127.0.0.1. `command` None → scripts/serve.sh DB."""
 
@@ -73,16 +99,10 @@ class Server:
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.output()}")
-            try:
-                if fetch(self.url + self.ready_path, timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
+        if wait_until_ready(self.process, self.url + self.ready_path, self.startup_timeout) == 200:
+            return self
+        if self.process.poll() is not None:
+            raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.output()}")
         self.stop()
         raise RuntimeError(f"le serveur ne répond pas après {self.startup_timeout} s :\n{self.output()}")
 
@@ -91,13 +111,7 @@ class Server:
         return self.log.read().decode(errors="replace")[-5000:]
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
 
     def __exit__(self, *exc):
         self.stop()
