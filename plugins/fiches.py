@@ -18,6 +18,7 @@ from datasette.utils.asgi import Response
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 
 from oc_site import maps, pages
+from oc_site.charts import StackedParts, stacked_parts
 from oc_site.levels import LEVELS, secondary_url
 from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
@@ -131,6 +132,7 @@ class SeriesBlock:
 
     key: str  # its section (SECTIONS, templates/fiche/<key>.html)
     indicators: tuple[str, ...]  # codes, in the order shown
+    chart: StackedParts | None = None  # drawn above the table (DSFR chart), from the same figures
 
 
 DOTATIONS = ("dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr",
@@ -143,10 +145,18 @@ MEMBER_SUMS = tuple(f"{code}_communes" for code in (
     "dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr", "dsr_bourg_centre",
     "dsr_perequation", "dsr_cible", "dnp", "logements_sociaux", "beneficiaires_aides_logement", "population_qpv",
     "superficie_dgcl"))
+# The DGF and its parts (the DGCL's amounts; the DGF is their sum, with outre-mer the DACOM and for a
+# commune nouvelle its dotation d'amorçage, drawn together as « autres parts »)
+DGF_PARTS = (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP"))
+DGF_OTHER = "Autres parts (DACOM, amorçage)"
+DGF_TITLE = "Dotation globale de fonctionnement"
+DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale", DGF_PARTS, DGF_OTHER)
+MEMBERS_DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale_communes",
+                                 tuple((f"{code}_communes", label) for code, label in DGF_PARTS), DGF_OTHER)
 SERIES = {
-    "commune": (SeriesBlock("dotations", DOTATIONS), SeriesBlock("richesse", RICHESSE),
+    "commune": (SeriesBlock("dotations", DOTATIONS, DGF_CHART), SeriesBlock("richesse", RICHESSE),
                 SeriesBlock("zonages", ZONAGES)),
-    **{kind: (SeriesBlock("dotations", MEMBER_SUMS),) for kind in ("epci", "departement", "region")},
+    **{kind: (SeriesBlock("dotations", MEMBER_SUMS, MEMBERS_DGF_CHART),) for kind in ("epci", "departement", "region")},
 }
 TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
 
@@ -346,7 +356,9 @@ def pivot(rows: list[dict]) -> dict:
     lines, sources = {}, {}
     for r in rows:
         line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
-                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {}})
+                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {},
+                                                 "source": r["source"], "source_url": r["source_url"],
+                                                 "producteur": r["producteur"]})
         line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r["valeur_texte"]
         sources.setdefault(r["source"], r["source_url"])
     return {"annees": years, "lignes": list(lines.values()), "sources": sources}
@@ -361,7 +373,8 @@ async def series_blocks(datasette, kind: str, code: str) -> dict:
         table = pivot(await canned(datasette, "series_indicateurs", **params))
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
-                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params)}
+                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
+                                 "graphique": stacked_parts(block.chart, table) if block.chart else None}
     context = {"series": blocks, "codes_series": {c for b in SERIES[kind] for c in b.indicators}}
     if kind != "commune":
         params = {"niveau": kind, "code": code}
