@@ -5,7 +5,7 @@
 --   (codes séparés par des virgules, voir la table indicateurs). Ajoutez _json=contour&_json=valeurs à l'adresse
 --   .json pour recevoir contours et valeurs en objets JSON.
 -- params: niveau, code, indicateurs
--- example: niveau=epci&code=243500139&indicateurs=densite,evolution_population_pct
+-- example: niveau=epci&code=243500139&indicateurs=densite,evolution_population_pct,dgf_par_habitant
 WITH choisies AS (
   SELECT code_insee FROM communes WHERE :niveau = 'commune' AND code_insee = :code
   UNION ALL SELECT code_insee FROM communes WHERE :niveau = 'epci' AND epci = :code
