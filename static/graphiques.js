@@ -55,8 +55,16 @@
       });
     });
   }
+  // The library draws a chart twice as wide as high: on a phone its bars would be a few pixels high,
+  // so a chart narrower than 36em is drawn less elongated (read once, when the chart is created).
+  function fitNarrowCharts() {
+    document.querySelectorAll("bar-chart:not([aspect-ratio])").forEach(function (chart) {
+      if (chart.parentNode.clientWidth < 576) chart.setAttribute("aspect-ratio", "1.3");
+    });
+  }
   function fetchLibrary() {
     frenchNumbersByDefault();
+    fitNarrowCharts();
     var style = document.createElement("link");
     style.rel = "stylesheet";
     style.href = CHART_STYLE;

@@ -199,6 +199,11 @@ def test_fiche_map_draws_the_members(site, browser):
         assert {shapes.nth(i).get_attribute("fill") for i in range(3)} != fills  # coloured by the other indicator
         assert page.locator(".oc-legende[data-couche=evolution_population_pct]").is_visible()
         assert not page.locator(".oc-legende[data-couche=densite]").is_visible()
+        page.locator("label[for=carte-couche-dgf_par_habitant]").click()
+        legend = page.locator(".oc-legende[data-couche=dgf_par_habitant]")
+        assert legend.is_visible() and "DGF par habitant (€/hab.), 2022" in legend.inner_text()
+        # the fixture's three members fall in three classes: 12.85, 121.10 and 238.01 €/hab.
+        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#9ecae1", "#3182bd"}
     finally:
         context.close()
 
@@ -293,6 +298,26 @@ def test_charts_draw_and_keep_their_table(site, browser):
         page.wait_for_selector("#population bar-chart canvas", timeout=15000)
         assert page.locator("#population table").count() >= 1
         assert "2017" in page.locator("#population table").first.inner_text()
+    finally:
+        context.close()
+
+
+def test_dotations_chart_in_french_in_an_english_browser(site, browser):
+    """The DGF chart draws with its legend styled (inside the chart's shadow root) and its numbers in
+    French even when the browser speaks English (Chart.js formats the axes in the default locale)."""
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(site + "/epci/243500139", wait_until="load")
+        page.locator("#dotations").scroll_into_view_if_needed()
+        page.wait_for_selector("#dotations bar-chart canvas", timeout=15000)
+        legend = page.locator("#dotations bar-chart .legende_dot")
+        assert legend.count() == 3 and legend.first.bounding_box()["width"] > 5  # the library's stylesheet applies
+        assert page.evaluate("navigator.language") == "en-US"
+        assert page.evaluate("new Intl.NumberFormat().format(250000.5)") == "250\u202f000,5"
+        assert page.evaluate("new Intl.NumberFormat('en-US').format(250000.5)") == "250,000.5"  # explicit: untouched
+        assert page.locator("#dotations bar-chart").get_attribute("aspect-ratio") == "1.3"  # taller on a phone
+        assert "2022" in page.locator("#dotations table").inner_text()
     finally:
         context.close()
 

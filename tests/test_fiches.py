@@ -127,6 +127,26 @@ async def test_full_rennes(full_ds):
 
 
 @pytest.mark.full
+async def test_full_map_dgf_per_inhabitant_is_the_valeurs_table(full_ds, full_db):
+    """Rennes Métropole's map: each member's DGF per inhabitant is its value of the latest year in valeurs."""
+    import sqlite3
+
+    config = map_config(await page(full_ds, "/epci/243500139"))
+    layer = next(c for c in config["couches"] if c["code"] == "dgf_par_habitant")
+    rows = (await full_ds.client.get(config["donnees"][0])).json()
+    shown = {r["code_insee"]: r["valeurs"].get("dgf_par_habitant") for r in rows}
+    with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as db:
+        stored = dict(db.execute(
+            "SELECT v.code, v.valeur FROM valeurs v JOIN communes c ON c.code_insee = v.code "
+            "WHERE c.epci = '243500139' AND v.niveau = 'commune' AND v.indicateur = 'dgf_par_habitant' AND v.annee = ?",
+            [layer["annee"]]))
+        latest = db.execute("SELECT max(annee) FROM valeurs WHERE indicateur = 'dgf_par_habitant' "
+                            "AND niveau = 'commune'").fetchone()[0]
+    assert layer["annee"] == latest == 2022
+    assert len(shown) == 43 and shown == stored
+
+
+@pytest.mark.full
 async def test_full_epci_43_members(full_ds):
     html = await page(full_ds, "/epci/243500139")
     assert len(re.findall(MEMBER_ROW, html)) == 43
@@ -173,6 +193,27 @@ async def test_group_fiches_show_member_sums_and_top_communes(fixture_ds, path, 
     assert "(total des communes membres)" in text
     assert "Communes recevant la plus forte DGF (2022)" in text
     assert 'href="/commune/35238"' in html
+
+
+@pytest.mark.parametrize("path,title", [
+    ("/commune/35238", "Dotation globale de fonctionnement par part : Rennes, 2020 à 2022 (en millions d'euros)"),
+    ("/epci/243500139", "Dotation globale de fonctionnement des communes par part : Rennes Métropole, 2020 à 2022"),
+    ("/departement/35", "Dotation globale de fonctionnement des communes par part : Ille-et-Vilaine, 2020 à 2022"),
+    ("/region/53", "Dotation globale de fonctionnement des communes par part : Bretagne, 2020 à 2022"),
+])
+async def test_dotations_chart_above_its_table_on_every_level(fixture_ds, path, title):
+    html = await page(fixture_ds, path)
+    section = html[html.index('id="dotations"'):html.index("</section>", html.index('id="dotations"'))]
+    figure = section[:section.index("</figure>")]
+    assert title in text_of(figure)
+    chart = re.search(r"<bar-chart x='([^']+)' y='([^']+)' name='([^']+)'\s+stacked=\"true\"", figure)
+    assert json.loads(chart.group(1)) == [["2020", "2021", "2022"]]
+    assert json.loads(chart.group(3))[:2] == ["Dotation forfaitaire", "DSU"]
+    assert len(json.loads(chart.group(2))) == len(json.loads(chart.group(3)))
+    assert re.search(r'Source : <a href="http://www.dotations-dgcl.interieur.gouv.fr/[^"]+" rel="noopener">'
+                     r"DGCL \(ministère de l&#39;Intérieur\)", figure)
+    # the chart is hidden from screen readers: its figures are in the table that follows it
+    assert 'aria-hidden="true"' in figure and "<table>" in section[len(figure):]
 
 
 async def test_canned_queries_of_a_departement(fixture_ds):
@@ -243,13 +284,20 @@ async def test_population_chart_with_title_vintages_and_source(fixture_ds):
 
 async def test_maps_read_the_outlines_of_the_communes(fixture_ds):
     epci = map_config(await page(fixture_ds, "/epci/243500139"))
-    assert [c["code"] for c in epci["couches"]] == ["densite", "evolution_population_pct"]
+    assert [c["code"] for c in epci["couches"]] == ["densite", "evolution_population_pct", "dgf_par_habitant"]
     assert epci["couches"][0]["legende"][0] == {"couleur": "#eff3ff", "libelle": "moins de 25"}
     assert epci["couches"][0]["annee"] == 2023 and epci["couches"][1]["periode"] == "2017 → 2023"
+    # the DGF per inhabitant at its latest year (2022), with its source and its classes
+    dgf = epci["couches"][2]
+    assert (dgf["periode"], dgf["unite"], dgf["producteur"]) == (
+        2022, "€/hab.", "DGCL (ministère de l'Intérieur), calcul Open Collectivités")
+    assert [c["libelle"] for c in dgf["legende"]] == ["moins de 50", "50 à 100", "100 à 150", "150 à 200",
+                                                       "200 à 250", "250 ou plus", "sans donnée"]
     rows = (await fixture_ds.client.get(epci["donnees"][0])).json()
     assert {r["code_insee"] for r in rows} == {"35238", "35047", "35051"}
     rennes = next(r for r in rows if r["code_insee"] == "35238")
     assert rennes["contour"]["type"] == "MultiPolygon" and rennes["valeurs"]["densite"] == pytest.approx(4592, abs=0.5)
+    assert rennes["valeurs"]["dgf_par_habitant"] == pytest.approx(54668210 / 229692)  # DGF 2022 / population DGF
     # a région asks the communes of each of its départements
     region = map_config(await page(fixture_ds, "/region/53"))
     assert [u.split("code=")[1].split("&")[0] for u in region["donnees"]] == ["22", "29", "35"]
