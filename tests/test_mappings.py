@@ -398,3 +398,29 @@ def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):
     assert "mapping dgcl_criteres_dgf.yml" in result.output
     assert "« Informations générales - Population DGF Année N+1 »" in result.output
     assert "n'a pas été modifiée" in result.output and digest(db) == before
+
+
+def test_an_indicator_read_from_two_files_is_described_once(tmp_path):
+    """dgcl_criteres_communes.yml (2023 and after) takes its indicators' definitions from
+    dgcl_criteres_dgf.yml (2020–2022): same labels, units and totals, its own columns."""
+    archive = mappings.parse_mapping(mappings.mapping_path("dgcl_criteres_dgf"))
+    online = mappings.parse_mapping(mappings.mapping_path("dgcl_criteres_communes"))
+    by_code = {i["code"]: i for i in archive.indicateurs}
+    shared = [i for i in online.indicateurs if i["code"] in by_code]
+    assert len(shared) >= 13
+    for indicator in shared:
+        own = by_code[indicator["code"]]
+        assert {k: v for k, v in indicator.items() if k not in mappings.COLUMN_KEYS + ("echelle",)} == \
+            {k: v for k, v in own.items() if k not in mappings.COLUMN_KEYS + ("echelle",)}
+    assert next(i for i in online.indicateurs if i["code"] == "dsu")["colonne"] == \
+        "Dotation de solidarité urbaine et de cohésion sociale - Montant total réparti"
+    # a key repeated here wins; an unknown definitions file is a clear error naming it
+    path = tmp_path / "m.yml"
+    text = mappings.mapping_path("dgcl_criteres_communes").read_text(encoding="utf-8")
+    path.write_text(text.replace("  - code: dsu\n", "  - code: dsu\n    libelle: DSU (libellé local)\n"),
+                    encoding="utf-8")
+    local = mappings.parse_mapping(path)
+    assert next(i for i in local.indicateurs if i["code"] == "dsu")["libelle"] == "DSU (libellé local)"
+    path.write_text(text.replace("definitions: dgcl_criteres_dgf.yml", "definitions: absent.yml"), encoding="utf-8")
+    with pytest.raises(mappings.MappingError, match="definitions « absent.yml » introuvable"):
+        mappings.parse_mapping(path)

@@ -135,7 +135,7 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, f"YAML invalide ({e})", path) from e
     if not isinstance(data, dict):
         raise MappingError(path, "un dictionnaire YAML est attendu")
-    data = _with_base(path, data)
+    data = _with_definitions(path, _with_base(path, data))
     fmt = _require(path, data, "format")
     if fmt not in ("csv", "xlsx"):
         raise MappingError(path, f"format « {fmt} » inconnu (csv ou xlsx)")
@@ -293,6 +293,37 @@ def _with_base(path: Path, data: dict) -> dict:
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
     return merged
+
+
+COLUMN_KEYS = ("colonne", "colonnes")
+
+
+def _with_definitions(path: Path, data: dict) -> dict:
+    """`definitions: autre.yml`: the indicators of this mapping that the other one declares take their
+    definition from it (label, unit, decimals, theme, order, totals, description…); this mapping gives
+    their columns, and any key it repeats wins. Two files of one producer (an archive for some years,
+    the producer's API for the next ones) then describe each indicator once, as one series."""
+    name = data.get("definitions")
+    if name is None:
+        return data
+    candidates = [path.parent / str(name), DEFAULT_DIR / str(name)]
+    other_path = next((c for c in candidates if c.exists()), None)
+    if other_path is None:
+        raise MappingError(path, f"definitions « {name} » introuvable (ni à côté du mapping, ni dans {DEFAULT_DIR})")
+    try:
+        other = yaml.safe_load(other_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise MappingError(path, f"definitions « {name} » illisible ({e})") from e
+    if not isinstance(other, dict) or other.get("definitions"):
+        raise MappingError(path, f"definitions « {name} » : un mapping sans definitions est attendu")
+    known = {i.get("code"): i for i in other.get("indicateurs") or [] if isinstance(i, dict)}
+    indicators = []
+    for indicator in data.get("indicateurs") or []:
+        if isinstance(indicator, dict) and indicator.get("code") in known:
+            shared = {k: v for k, v in known[indicator["code"]].items() if k not in COLUMN_KEYS}
+            indicator = {**shared, **indicator}
+        indicators.append(indicator)
+    return {**{k: v for k, v in data.items() if k != "definitions"}, "indicateurs": indicators}
 
 
 def _producer_options(path: Path, data: dict, level: str) -> dict:
