@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from dsfr_theme_helpers import datasette_for, visible_text
+from dsfr_theme_helpers import METADATA, datasette_for, visible_text
 
 # English strings of Datasette 0.65's own templates that this plugin replaces.
 ENGLISH = [
@@ -365,3 +365,22 @@ async def test_database_title_in_the_breadcrumb(db_path):
     ds = datasette_for(db_path, metadata={"databases": {"demo": {"title": "Données et SQL"}}})
     html = (await ds.client.get("/demo/communes")).text
     assert '<a class="fr-breadcrumb__link" href="/demo">Données et SQL</a>' in html
+
+
+@pytest.mark.asyncio
+async def test_the_kept_page_frame_follows_the_page_it_is_on(db_path):
+    """The header and footer are rendered once and kept (theme's fragment cache): the active menu
+    item and the search box's words still belong to each page, never to the one rendered first."""
+    config = {**METADATA["plugins"]["datasette-dsfr-theme"], "search_url": "/demo/communes"}
+    ds = datasette_for(db_path, plugin_config=config)
+    home = (await get(ds, "/")).text
+    data = (await get(ds, "/demo")).text
+    assert 'aria-current="page">Accueil</a>' in home and 'aria-current="page">Données brutes</a>' not in home
+    assert 'aria-current="page">Données brutes</a>' in data and 'aria-current="page">Accueil</a>' not in data
+    first = (await get(ds, "/demo/communes?texte=Lyon")).text
+    second = (await get(ds, "/demo/communes?texte=Paris")).text
+    again = (await get(ds, "/demo/communes")).text
+    assert 'name="texte" value="Lyon"' in first and 'name="texte" value="Paris"' in second
+    assert 'value="Lyon"' not in second and 'value="Paris"' not in again
+    for page in (home, data, first, second, again):
+        assert "Texte de licence configuré" in page and 'href="/sources"' in page
