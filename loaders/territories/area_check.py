@@ -100,7 +100,8 @@ def area_sources(conn, checks: dict[str, Check]) -> dict[int, int]:
         taken = sum(1 for c in checks.values() if c.dgcl and c.dgcl.source == source and c.source == "dgcl")
         result[source] = catalogue.add_source(
             conn, **AREA_SOURCE, **fields,  # no nb_valeurs: cited by communes even when no value is retained
-            note=(f"Superficie de {count} communes comparée à celle de leur contour (communes.superficie_controle) ; "
+            note=(f"Superficie connue pour {count} communes, comparée à celle de leur contour quand les deux existent "
+                  "sur le même périmètre (communes.superficie_controle) ; "
                   f"retenue pour les {taken} qui n'ont pas de superficie des contours (valeurs de l'indicateur "
                   "superficie)."))
     return result
