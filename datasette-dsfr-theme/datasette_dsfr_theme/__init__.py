@@ -29,6 +29,7 @@ class ThemeContext:
         self._urls = {}
         self._registered_labels = {}
         self._value_labels = {}
+        self._number_columns = {}
 
     def add_column_labels(self, labels: dict) -> None:
         """Labels of columns given by another plugin (read from a database at startup, say);
@@ -94,12 +95,19 @@ class ThemeContext:
             self._config = load_config(self.datasette.plugin_config(PLUGIN_NAME) or {})
             self._cell_key = key
             self._urls = {}
+            self._number_columns = {}
         return self._config
 
-    @property
-    def cell_config(self) -> ThemeConfig:
-        """Config for the per-cell hook (render_cell runs for every cell of every page)."""
-        return self.config
+    def formats_numbers_in(self, column: str) -> bool:
+        """Whether numbers in this column are shown the French way: render_cell asks it for every
+        numeric cell of every page (1,000 cells on a table page), so each column's answer is kept."""
+        config = self.config  # (empties the kept answers when the configuration changes)
+        try:
+            return self._number_columns[column]
+        except KeyError:
+            answer = config.format_numbers and not is_identifier_column(column, config.format_numbers_exclude)
+            self._number_columns[column] = answer
+            return answer
 
     @property
     def is_dsfr(self) -> bool:
@@ -157,10 +165,9 @@ def render_cell(value, column, datasette):
     """Opt-in (``format_numbers: true``): French number format in HTML cells only.
 
     JSON and CSV keep raw values; identifier-like columns are left alone."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if value.__class__ not in (int, float):  # SQLite's numbers; bool (a subclass of int) is left alone
         return None
-    config = datasette.jinja_env.globals["dsfr_theme"].cell_config
-    if not config.format_numbers or is_identifier_column(column, config.format_numbers_exclude):
+    if not datasette.jinja_env.globals["dsfr_theme"].formats_numbers_in(column):
         return None
     return formatting.format_number_fr(value)
 

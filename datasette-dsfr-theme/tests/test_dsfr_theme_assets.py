@@ -30,11 +30,9 @@ def fake_dist(root, version="1.15.3"):
     for name, text in files.items():
         (dist / name).parent.mkdir(parents=True, exist_ok=True)
         (dist / name).write_text(text, encoding="utf-8")
-    for folder, suffixes in vendor.FOLDERS.items():
-        (dist / folder / "sub").mkdir(parents=True, exist_ok=True)
-        for suffix in suffixes:
-            (dist / folder / "sub" / ("file" + suffix)).write_text("x", encoding="utf-8")
-        (dist / folder / "sub" / "ignored.map").write_text("x", encoding="utf-8")
+    (dist / "fonts" / "sub").mkdir(parents=True, exist_ok=True)
+    for name in ("file.woff2", "unreferenced.woff2", "ignored.map"):
+        (dist / "fonts" / "sub" / name).write_text("x", encoding="utf-8")
     (root / "dsfr" / "package.json").write_text('{"version": "%s"}' % version, encoding="utf-8")
     (root / "dsfr" / "LICENSE.md").write_text("licence", encoding="utf-8")
     return dist
@@ -60,6 +58,7 @@ def test_vendor_keeps_only_the_parts_in_use(tmp_path):
     assert not (target / "icons/sub/other.svg").exists()
     assert (target / "fonts" / "sub" / "file.woff2").exists()
     assert not (target / "fonts" / "sub" / "ignored.map").exists()
+    assert not (target / "fonts" / "sub" / "unreferenced.woff2").exists()  # only the fonts the CSS names
     assert (target / "LICENSE.md").read_text() == "licence"
     assert (target / "VERSION").read_text().strip() == "1.15.3"
     assert (target / "COMPONENTS").read_text().split() == ["button"]
@@ -114,3 +113,25 @@ async def test_node_modules_of_current_directory_as_fallback(db_path, tmp_path, 
     html = (await ds.client.get("/")).text
     assert 'href="/-/dsfr-theme/dist/dsfr.min.css"' in html
     assert (await ds.client.get("/-/dsfr-theme/dist/dsfr.min.css")).status_code == 200
+
+
+def test_the_medium_marianne_face_is_left_out_of_the_bundle():
+    from datasette_dsfr_theme.vendor import without_font_faces
+
+    css = ("@font-face{font-display:swap;font-family:Marianne;font-style:normal;font-weight:500;"
+           "src:url(fonts/Marianne-Medium.woff2) format(\"woff2\")}"
+           "@font-face{font-display:swap;font-family:Marianne;font-style:normal;font-weight:400;"
+           "src:url(fonts/Marianne-Regular.woff2) format(\"woff2\")}"
+           "@font-face{font-family:Spectral;font-weight:500;src:url(fonts/Spectral.woff2)}.fr-btn{font-weight:500}")
+    kept = without_font_faces(css)
+    assert "Marianne-Medium" not in kept
+    assert "Marianne-Regular.woff2" in kept and "Spectral.woff2" in kept and ".fr-btn{font-weight:500}" in kept
+
+
+def test_the_vendored_fonts_are_those_the_stylesheet_names():
+    if not (VENDORED_DSFR_DIR / "dsfr.min.css").exists():
+        pytest.skip("DSFR non copié : python -m datasette_dsfr_theme.vendor …/dist")
+    css = (VENDORED_DSFR_DIR / "dsfr.min.css").read_text(encoding="utf-8")
+    assert "Marianne-Medium" not in css
+    assert not list((VENDORED_DSFR_DIR / "fonts").glob("Marianne-Medium*"))
+    assert (VENDORED_DSFR_DIR / "fonts" / "Marianne-Bold.woff2").exists()
