@@ -19,7 +19,7 @@ from .common.atomic import database_lock
 from .common.progress import Reporter
 from .indicators import carry_over, france, mappings
 from .publications import harvest
-from .territories import areas, cog, history, maires, populations, search_index
+from .territories import area_check, areas, cog, history, maires, populations, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -128,6 +128,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     populations.build_step,
     mappings.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
+    area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
     maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive

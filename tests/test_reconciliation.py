@@ -363,23 +363,31 @@ def test_area_aggregates(db, raw_outlines, raw_cantons):
 
 
 def test_densities_are_population_over_unrounded_area(db):
-    checked = 0
+    """On the outlines' area; for a commune without one (superficie_source = 'dgcl'), on the DGCL's, whose
+    year is that of the area value."""
+    checked, on_dgcl = 0, 0
     for level, table, key in (("commune", "communes", "code_insee"), ("epci", "epci", "siren"),
                               ("departement", "departements", "code"), ("region", "regions", "code")):
-        area = dict(rows(db, f"SELECT {key}, superficie_km2 FROM {table} WHERE superficie_km2 IS NOT NULL"))
+        area = {code: (value, 2026) for code, value in
+                rows(db, f"SELECT {key}, superficie_km2 FROM {table} WHERE superficie_km2 IS NOT NULL")}
+        if level == "commune":
+            area.update({code: (value, year) for code, value, year in rows(
+                db, "SELECT code_insee, superficie_dgcl_km2, superficie_dgcl_annee FROM communes "
+                    "WHERE superficie_source = 'dgcl'")})
         population = values(db, "population_municipale", level)
         superficie = values(db, "superficie", level)
         densities = values(db, "densite", level)
         for (code, year), density in densities.items():
-            assert density == pytest.approx(population[(code, year)] / area[code], abs=5e-5), (level, code)
-            assert superficie[(code, 2026)] == area[code]
+            assert density == pytest.approx(population[(code, year)] / area[code][0], abs=5e-5 + 1e-12), (level, code)
+            assert superficie[(code, area[code][1])] == area[code][0]
             checked += 1
+            on_dgcl += area[code][1] != 2026
         # every territory with an area and a population at its census year has its density, and only those
         expected = {(code, year) for code, year in rows(db, f"SELECT {key}, annee_population FROM {table} "
-                                                            "WHERE superficie_km2 IS NOT NULL AND population IS NOT NULL")}
+                                                            "WHERE population IS NOT NULL") if code in area}
         assert set(densities) == expected, level
-    report(f"Densités : {checked} égales à population / superficie non arrondie (à 5e-5 près) ; superficies des "
-           "valeurs égales à celles des tables.")
+    report(f"Densités : {checked} égales à population / superficie non arrondie (à 5e-5 près), dont {on_dgcl} "
+           "communes sur la superficie DGCL faute de contour ; superficies des valeurs égales à celles des tables.")
 
 
 # --- areas against the raw outlines, the cantons and the DGCL ----------------------------------------
@@ -459,10 +467,69 @@ def test_areas_against_the_dgcl(db, cog, dgcl_areas):
                 stale_found.append(code)
     ratios.sort()
     far = sum(not 0.9 <= r <= 1.1 for r in ratios)
+    classes = defaultdict(int)
+    for r in ratios:
+        gap = abs(r - 1)
+        classes["≤ 2 %" if gap <= 0.02 else "2–5 %" if gap <= 0.05 else "5–10 %" if gap <= 0.1 else "> 10 %"] += 1
     report(f"Superficies DGCL 2022 : {len(ratios)} communes inchangées comparées, rapport médian "
            f"{ratios[len(ratios) // 2]:.3f}, {far} à plus de 10 % (contours simplifiés, littoral, montagne) ; "
            f"{merged_since} communes fusionnées depuis 2022 couvrent bien leurs anciennes communes ; "
-           f"{len(stale_found)} contours « incertains » non publiés.")
+           f"{len(stale_found)} contours « incertains » non publiés. Écarts contours / DGCL : "
+           + ", ".join(f"{label} : {classes[label]}" for label in ("≤ 2 %", "2–5 %", "5–10 %", "> 10 %")) + ".")
+
+
+def test_area_check_against_the_dgcl(db, cog, dgcl_areas):
+    """communes.superficie_controle recomputed from the raw DGCL file of 2022: its area on the current perimeter
+    (the commune and the former communes merged into it since, when they were separate in 2022), unless a commune
+    restored out of it since was not a commune in 2022 (its area then covers a former, larger perimeter)."""
+    stored = {code: (outline, dgcl, year, controle, source, doubtful) for code, outline, dgcl, year, controle, source,
+              doubtful in rows(db, "SELECT code_insee, superficie_km2, superficie_dgcl_km2, superficie_dgcl_annee, "
+                                   "superficie_controle, superficie_source, superficie_douteuse FROM communes")}
+    in_dgcl_values = {code for (code,) in rows(db, "SELECT DISTINCT code FROM valeurs WHERE indicateur = 'superficie_dgcl' "
+                                                   "AND niveau = 'commune' AND annee > 2022")}
+    assert not in_dgcl_values, "superficies DGCL postérieures à 2022 : adapter ce test"
+    # communes restored since 2020 and the commune they left (populations step: sources_donnees note)
+    note = rows(db, "SELECT note FROM sources_donnees WHERE note LIKE 'Communes rétablies depuis 2020%'")[0][0]
+    left = defaultdict(list)
+    for pair in note.split(" : ", 1)[1].rstrip(".").split(", "):
+        child, parent = pair.split(" ← ")
+        left[parent].append(child)
+    counts = defaultdict(int)
+    for c in current(cog):
+        code = c["code"]
+        outline, dgcl, year, controle, source, doubtful = stored[code]
+        parts = [code] + [f for f in c.get("anciensCodes", []) if f not in stored and f in dgcl_areas]
+        expected = sum(dgcl_areas[p] for p in parts if p in dgcl_areas) if code in dgcl_areas or parts[1:] else None
+        if expected is None:
+            assert (dgcl, controle) == (None, "contour_seul" if outline is not None else "inconnue"), code
+        else:
+            assert (dgcl, year) == (pytest.approx(expected, abs=1e-6), 2022), code
+            if any(child not in dgcl_areas for child in left.get(code, [])):
+                assert controle == "perimetre_modifie", code
+            elif outline is None:
+                assert (controle, source) == ("sans_contour", "dgcl"), code
+            else:
+                assert controle == ("ecart" if abs(outline / expected - 1) > 0.1 else "concordante"), code
+        assert doubtful == (source != "contours" or controle == "ecart"), code
+        counts[controle] += 1
+    douteuses = sum(d for *_, d in stored.values())
+    report("Contrôle des superficies avec la DGCL 2022 (communes.superficie_controle) : "
+           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+           + f" ; {douteuses} superficies douteuses signalées sur leur fiche.")
+
+
+async def test_doubtful_area_shown_with_the_dgcl_as_source(full_ds):
+    """15141 has no outline of its own (it still covers four communes restored since): its fiche gives the DGCL's
+    area with its year and source, says it is that of its former perimeter, and computes no density; 62447, whose
+    outline predates its merger, shows the DGCL's area and its density computed on it."""
+    html = (await full_ds.client.get("/commune/15141")).text
+    identity = html[html.index('id="identite"'):html.index("Rattachements")]
+    assert "91,98 km² (2022, <a href=\"http://www.dotations-dgcl.interieur.gouv.fr" in identity
+    assert "rétablies depuis" in identity and "aucune densité" in identity
+    html = (await full_ds.client.get("/commune/62447")).text
+    identity = html[html.index('id="identite"'):html.index("Rattachements")]
+    assert "21,26 km² (2022, <a href=\"http://www.dotations-dgcl" in identity
+    assert "La densité est calculée sur cette superficie" in identity
 
 
 # --- vintages -----------------------------------------------------------------------------------

