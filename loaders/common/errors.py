@@ -15,3 +15,15 @@ class SourceError(Exception):
         if self.path is None:
             return self.message
         return f"{self.path} : {self.message}"
+
+    def __reduce__(self):
+        # raised in a worker process of `oc build` (a file read in parallel), it comes back whole:
+        # the default pickling would call __init__ again with the formatted message only
+        return _restore, (type(self), self.__dict__)
+
+
+def _restore(cls, state: dict) -> SourceError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error

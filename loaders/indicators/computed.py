@@ -213,8 +213,10 @@ class Computed:
     ratios: int = 0
 
 
-def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: int) -> tuple[int, int]:
-    """Sum the summed indicators' commune values (of this load) up to each parent level."""
+def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: int,
+              years: list[int]) -> tuple[int, int]:
+    """Sum the summed indicators' commune values (of this load: its source and years) up to each parent
+    level. (The years only narrow what SQLite reads through the index: a source's rows are of its years.)"""
     sums = list(summed(mapping))
     options = mapping.calculs
     marks = ", ".join("?" for _ in sums)
@@ -224,7 +226,8 @@ def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: 
         groups = conn.execute(f"""
             SELECT v.indicateur, c.{parent}, v.annee, sum(v.valeur), count(v.valeur)
             FROM valeurs v JOIN communes c ON c.code_insee = v.code
-            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks}) AND c.{parent} IS NOT NULL
+            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks})
+              AND v.annee IN ({_years(years)}) AND c.{parent} IS NOT NULL
             GROUP BY v.indicateur, c.{parent}, v.annee""", (source_id, *sums)).fetchall()
         rows = []
         for indicator, code, year, total, present in groups:
@@ -236,7 +239,8 @@ def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: 
     return inserted, skipped
 
 
-def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int) -> int:
+def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int,
+          years: list[int]) -> int:
     """One ratio at the mapping's level, and above it when both terms are summed there."""
     plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id)]
     if summed_ratio(mapping, entry):
@@ -254,7 +258,7 @@ def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target
                 JOIN valeurs d ON d.niveau = n.niveau AND d.code = n.code AND d.annee = n.annee
                               AND d.indicateur = :denominateur AND d.source = n.source
                 WHERE n.niveau = :niveau AND n.indicateur = :numerateur AND n.source = :source
-                  AND n.valeur IS NOT NULL AND d.valeur > 0""",
+                  AND n.annee IN ({_years(years)}) AND n.valeur IS NOT NULL AND d.valeur > 0""",
             {"code": code, "echelle": entry.get("echelle", 1), "numerateur": numerator, "niveau": level,
              "denominateur": denominator, "source": terms_source}).fetchall()
         written += catalogue.insert_values(conn, rows, target_source)
@@ -289,9 +293,9 @@ def apply(conn: sqlite3.Connection, mapping, source_id: int, years: list[int]) -
     if mapping.calculs.source == "distincte":
         target_source = own_source(conn, mapping, years)
     if summed(mapping):
-        computed.aggregated, computed.incomplete = aggregate(conn, mapping, source_id, target_source)
+        computed.aggregated, computed.incomplete = aggregate(conn, mapping, source_id, target_source, years)
     for entry in mapping.derives:
-        computed.ratios += ratio(conn, mapping, entry, source_id, target_source)
+        computed.ratios += ratio(conn, mapping, entry, source_id, target_source, years)
     if target_source != source_id:
         catalogue.update_source(conn, target_source, nb_valeurs=computed.aggregated + computed.ratios)
     return computed

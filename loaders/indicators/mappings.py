@@ -21,6 +21,7 @@ caller's transaction; `load_into_db` does it on a copy of oc.db swapped in atomi
 """
 
 import codecs
+import concurrent.futures
 import contextlib
 import csv
 import difflib
@@ -878,17 +879,21 @@ def check_file(mapping: Mapping, source: Path, vintage: str | None = None):
 
 
 def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str | None = None,
-         vintage: str | None = None, sha256: str | None = None, refresh: bool = True) -> Report:
+         vintage: str | None = None, sha256: str | None = None, refresh: bool = True,
+         extracted: Extract | None = None) -> Report:
     """Read `source` through `mapping` and write catalogue, source and values (caller commits).
 
     `vintage`: the pinned file's millésime (lock), the year of the values when the mapping says
     `annee: millesime`; `sha256`: the file's, when already known (a big file is not hashed twice);
-    `refresh=False` leaves the wide views to the caller (`oc build` regenerates them once)."""
+    `refresh=False` leaves the wide views to the caller (`oc build` regenerates them once);
+    `extracted`: the file already read (read_archive_member, in a worker process), with its sha256."""
     source = Path(source)
     catalogue.ensure_schema(conn)
-    with open_table(mapping, source) as table:
-        extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
+    if extracted is None:
+        with open_table(mapping, source) as table:
+            extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
     computed.fold_predecessors(conn, mapping, extracted)
+    extracted.years.update(row[3] for row in extracted.rows)  # (folded rows included)
     entries = catalogue_entries(mapping, conn)
     builtin = builtin_codes()
     catalogue.upsert_indicators(conn, [e for e in entries if e["code"] not in builtin])
@@ -1027,6 +1032,100 @@ def archive_files(mapping: Mapping, archive: Path | None = None):
         yield files(Path(workdir))
 
 
+def read_archive_member(mapping_path: Path, archive: Path, member: str, workdir: Path,
+                        known: set[str]) -> tuple[Extract, str]:
+    """One file of a mapping's pinned archive, copied out alone, read through the mapping, hashed and
+    deleted: (its rows, its sha256). Needs nothing but its arguments: `oc build` runs it in a worker
+    process, reading the next year's file while the previous one's values are written."""
+    mapping = parse_mapping(mapping_path)
+    located = Located(Path(workdir) / Path(member).name, f"{Path(archive).name}!{member}")
+    from ..common import pins
+
+    try:
+        with named_as_origin(located):
+            pins.extract_tar_member(Path(archive), member, located.path)
+            with open_table(mapping, located.path) as table:
+                extracted = extract(mapping, table, located.path, known)
+            return extracted, pins.sha256_of(located.path)
+    finally:
+        located.path.unlink(missing_ok=True)
+
+
+class ArchiveReader:
+    """The files of the build's archive mappings (the DGCL's three years), read one after the other by
+    one worker process (read_archive_member) while the main process does the rest of the build: the
+    first file as soon as the communes are known (start_reading, first step of the build), each next
+    one while the values of the file before are written. At most two files' rows are in memory."""
+
+    def __init__(self):
+        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=1)
+        self.workdir = tempfile.TemporaryDirectory(prefix="oc-archive-")
+        self.pending = {}  # (mapping path, archive, member) → future
+
+    def submit(self, mapping: Mapping, archive: Path, member: str, known: set[str]):
+        key = (str(mapping.path), str(archive), member)
+        if key not in self.pending:
+            self.pending[key] = self.pool.submit(read_archive_member, mapping.path, archive, member,
+                                                 Path(self.workdir.name), known)
+
+    def result(self, mapping: Mapping, archive: Path, member: str, known: set[str]) -> tuple[Extract, str]:
+        self.submit(mapping, archive, member, known)
+        return self.pending.pop((str(mapping.path), str(archive), member)).result()
+
+    def close(self):
+        self.pool.shutdown(cancel_futures=True)
+        self.workdir.cleanup()
+
+
+def archive_mappings(ctx) -> list[tuple[Mapping, Path]]:
+    """The mappings `oc build` reads from their pinned archive, with the archive's path."""
+    from ..common import pins
+
+    directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
+    found = []
+    for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
+        mapping = parse_mapping(path)
+        local = mapping.local_file()
+        if mapping.archive and not (local and local.exists()):
+            archive = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
+            found.append((mapping, Path(archive) if archive else pins.wheel_path(pins.pinned(mapping.archive["paquet"]))))
+    return found
+
+
+def start_reading(ctx, communes: set[str]):
+    """Start reading the first file of each archive mapping of the communes (see ArchiveReader)."""
+    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader())
+    for mapping, archive in archive_mappings(ctx):
+        if mapping.niveau == "commune" and mapping.archive["fichiers"]:
+            reader.submit(mapping, archive, mapping.archive["fichiers"][0], communes)
+
+
+def stop_reading(ctx):
+    reader = ctx.loaded.pop("archive_reader", None)
+    if reader is not None:
+        reader.close()
+
+
+def load_archive(db, ctx, mapping: Mapping, archive: Path) -> list[Report]:
+    """`oc build`: the files of a mapping's pinned archive, read by the build's ArchiveReader."""
+    known = catalogue.known_codes(db.conn, mapping.niveau)
+    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader())
+    members = mapping.archive["fichiers"]
+    reports = []
+    for index, member in enumerate(members):
+        located = Located(Path(reader.workdir.name) / Path(member).name, f"{archive.name}!{member}")
+        with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(located.origin).name}"), \
+                named_as_origin(located):
+            extracted, sha256 = reader.result(mapping, archive, member, known)
+            if index + 1 < len(members):  # the next file is read while this one's values are written
+                reader.submit(mapping, archive, members[index + 1], known)
+            reports.append(load(db.conn, mapping, located.path, origin=located.origin,
+                                sha256=sha256, refresh=False, extracted=extracted))
+            record(db.conn, mapping, located)
+            db.conn.commit()
+    return reports
+
+
 @contextlib.contextmanager
 def named_as_origin(located: Located):
     """Errors about a member copied out of an archive name the archive and the member, not the copy."""
@@ -1101,19 +1200,11 @@ def build_step(db, ctx):
         return
     entries = producer_lock.read()
     cache = producer_lock.cache_dir()
+    archives = {str(mapping.path): archive for mapping, archive in archive_mappings(ctx)}
     for path in sorted(directory.glob("*.yml")):
         mapping = parse_mapping(path)
-        local = mapping.local_file()
-        if mapping.archive and not (local and local.exists()):
-            reports = []
-            archive = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
-            with archive_files(mapping, archive) as files:
-                for found in files:
-                    with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(found.origin).name}"), \
-                            named_as_origin(found):
-                        reports.append(load(db.conn, mapping, found.path, origin=found.origin, refresh=False))
-                        record(db.conn, mapping, found)
-                        db.conn.commit()
+        if str(mapping.path) in archives:
+            reports = load_archive(db, ctx, mapping, archives[str(mapping.path)])
         else:
             found = locate(mapping, entries, cache)
             if not isinstance(found, Located):
