@@ -81,3 +81,10 @@ def secondary_url(commune: str, code: str) -> str:
 
 def is_code_of(name: str, code: str) -> bool:
     return re.fullmatch(LEVELS[name].code_pattern, code or "") is not None
+
+
+# The end of the label of an indicator summed over a territory's member communes, and of a ratio of such
+# sums (loaders/indicators/computed.py writes them into the catalogue; a fiche's table of member totals
+# says it once, above the table, instead of on every row)
+MEMBERS_TOTAL_LABEL = " (total des communes membres)"
+MEMBERS_RATIO_LABEL = " (ensemble des communes membres)"

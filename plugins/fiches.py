@@ -19,7 +19,7 @@ from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 
 from oc_site import maps, pages
 from oc_site.charts import StackedParts, stacked_parts
-from oc_site.levels import LEVELS, secondary_url
+from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, secondary_url
 from oc_site.notices import load_notices
 from oc_site.publications import publications_for_db
 from oc_site.text import french_date, tokens
@@ -364,6 +364,15 @@ def pivot(rows: list[dict]) -> dict:
     return {"annees": years, "lignes": list(lines.values()), "sources": sources}
 
 
+def member_labels(table: dict) -> dict:
+    """Rows of member totals without « (total des communes membres) » repeated on each: the table says it
+    once (`membres`); on a phone the repeated words made every row three lines high."""
+    suffixes = (MEMBERS_TOTAL_LABEL, MEMBERS_RATIO_LABEL)
+    lines = [{**line, "libelle": line["libelle"].removesuffix(MEMBERS_TOTAL_LABEL).removesuffix(MEMBERS_RATIO_LABEL)}
+             for line in table["lignes"]]
+    return {**table, "lignes": lines, "membres": any(l["libelle"].endswith(suffixes) for l in table["lignes"])}
+
+
 async def series_blocks(datasette, kind: str, code: str) -> dict:
     """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
     fiches of groups of communes the communes receiving the largest DGF."""
@@ -371,6 +380,8 @@ async def series_blocks(datasette, kind: str, code: str) -> dict:
     for block in SERIES[kind]:
         params = {"niveau": kind, "code": code, "indicateurs": ",".join(block.indicators)}
         table = pivot(await canned(datasette, "series_indicateurs", **params))
+        if kind != "commune":
+            table = member_labels(table)
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
                                  "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),

@@ -190,7 +190,9 @@ async def test_group_fiches_show_member_sums_and_top_communes(fixture_ds, path, 
     html = await page(fixture_ds, path)
     text = text_of(html)
     assert f">{title}</h2>" in html_module.unescape(html)
-    assert "(total des communes membres)" in text
+    # said once above the table, not on every row (on a phone each row was three lines high)
+    assert "Chaque ligne : total des communes membres (périmètre actuel)" in text
+    assert "Dotation forfaitaire (total des communes membres)" not in text
     assert "Communes recevant la plus forte DGF (2022)" in text
     assert 'href="/commune/35238"' in html
 

@@ -23,13 +23,13 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
-from oc_site.levels import LEVELS, SMALLEST_FIRST
+from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, SMALLEST_FIRST
 
 from . import catalogue
 
 SUFFIX = "_communes"  # code of a total over the member communes (`totaux: communes`)
-TOTAL_LABEL = " (total des communes membres)"
-RATIO_LABEL = " (ensemble des communes membres)"
+TOTAL_LABEL = MEMBERS_TOTAL_LABEL
+RATIO_LABEL = MEMBERS_RATIO_LABEL
 PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the territories above
 RATIO_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "arrondi", "unite", "decimales",
               "theme", "ordre", "description"}
