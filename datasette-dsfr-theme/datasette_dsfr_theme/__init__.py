@@ -129,12 +129,16 @@ class ThemeContext:
         context = {"request": request}
         if words:
             return await self._render(template, context)
-        active = next((item.get("href") for item in config.navigation
-                       if path and (path == item.get("href") or (item.get("href") != "/"
-                                                                 and path.startswith(str(item.get("href")) + "/")))),
-                      None)
         labels = tuple(self.link_label(link) for link in config.header_links)  # a database's size may change
-        return await self._kept_fragment((template, active, path == config.search_url, labels), template, context)
+        key = (template, self.current_items(path), path == config.search_url, labels)
+        return await self._kept_fragment(key, template, context)
+
+    def current_items(self, path: str) -> tuple:
+        """The addresses of the menu items the page at `path` belongs to (aria-current="page" in the
+        header): the item's own page, or one below it (but for the home page)."""
+        return tuple(item.get("href") for item in self.config.navigation
+                     if path and (path == item.get("href")
+                                  or (item.get("href") != "/" and path.startswith(str(item.get("href")) + "/"))))
 
     async def _kept_fragment(self, key, template: str, context: dict):
         self.config  # noqa: B018 - empties the kept fragments when the configuration changes
