@@ -3,6 +3,7 @@
 --   globale de fonctionnement (DGF) par habitant de la population DGF, au dernier millésime des critères de la
 --   DGCL, avec la DGF, la population DGF et le rang dans le département.
 -- params: departement
+-- example: departement=35
 WITH millesime AS (
   SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dgf_par_habitant' AND niveau = 'commune'
 )

@@ -3,6 +3,7 @@
 --   SIREN), de la plus forte à la plus faible dotation globale de fonctionnement (DGF), au dernier millésime des
 --   critères de la DGCL, avec la DGF par habitant et la part de la DGF de l'ensemble de ces communes.
 -- params: niveau, code
+-- example: niveau=epci&code=243500139
 WITH millesime AS (
   SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dgf_totale' AND niveau = 'commune'
 ),

@@ -4,6 +4,7 @@
 --   comparateur de territoires de l'INSEE : chaque indicateur à son millésime le plus récent, avec la source.
 --   C'est le bloc « Contexte socio-économique » des fiches.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,

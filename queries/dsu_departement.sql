@@ -3,6 +3,7 @@
 --   et de cohésion sociale (DSU) au dernier millésime des critères de la DGCL, de la plus forte à la plus faible,
 --   avec le montant par habitant de la population DGF et la population des quartiers prioritaires (QPV).
 -- params: departement
+-- example: departement=93
 WITH millesime AS (
   SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dsu' AND niveau = 'commune'
 )

@@ -4,6 +4,7 @@
 --   dette, en euros et en euros par habitant, capacité de désendettement ; un indicateur et un exercice par ligne,
 --   avec la source. C'est le bloc « Finances » des fiches.
 -- params: niveau, code
+-- example: niveau=commune&code=35238
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales,
   v.annee, v.valeur,

@@ -4,6 +4,7 @@
 --   chaque indicateur à chaque millésime, avec l'unité, la source et son producteur. Ce sont les blocs « Dotations de l'État »,
 --   « Richesse et charges » et « Zonages » des fiches.
 -- params: niveau, code, indicateurs
+-- example: niveau=commune&code=35238&indicateurs=dgf_totale,dgf_par_habitant,dsu
 WITH decoupe AS (  -- "dgf_totale, dsu" → the rows dgf_totale and dsu, in that order
   SELECT key AS rang, value AS indicateur
   FROM json_each('["' || replace(replace(replace(replace(:indicateurs, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]')
