@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, asgi_static
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import assets, formatting
 from .config import (
@@ -32,6 +32,7 @@ class ThemeContext:
         self._value_labels = {}
         self._number_columns = {}
         self._fragments = {}
+        self._cell_links = {}
 
     def add_column_labels(self, labels: dict) -> None:
         """Labels of columns given by another plugin (read from a database at startup, say);
@@ -102,8 +103,8 @@ class ThemeContext:
         return self._config
 
     def formats_numbers_in(self, column: str) -> bool:
-        """Whether numbers in this column are shown the French way: render_cell asks it for every
-        numeric cell of every page (1,000 cells on a table page), so each column's answer is kept."""
+        """Whether numbers in this column are shown the French way: asked for every numeric cell of
+        every page (1,000 cells on a table page), so each column's answer is kept."""
         config = self.config  # (empties the kept answers when the configuration changes)
         try:
             return self._number_columns[column]
@@ -111,6 +112,55 @@ class ThemeContext:
             answer = config.format_numbers and not is_identifier_column(column, config.format_numbers_exclude)
             self._number_columns[column] = answer
             return answer
+
+    def add_cell_links(self, database: str, table: str, column: str, key_column: str, url) -> None:
+        """On the pages of a table or view and of its rows, the cells of ``column`` link to
+        ``url(value of key_column)`` (a territory's name to its fiche, say); no link where that is empty."""
+        self._cell_links.setdefault((str(database), str(table)), {})[str(column)] = (str(key_column), url)
+
+    # The cells are written by the templates, once per page, rather than through Datasette's render_cell
+    # hook: the hook costs about 2 µs per cell for each plugin that implements it (3 ms on a table page of
+    # 1,500 cells), where one pass over the page's cells costs a tenth of that.
+    def format_cells(self, display_rows, database: str, table: str):
+        """The cells of a table or row page (Datasette's display_rows), changed in place and returned:
+        a number Datasette shows as is becomes French (``format_numbers``, identifier columns excepted)
+        and a cell with a registered link (``add_cell_links``) becomes that link. A cell another plugin
+        rendered, or a foreign key's link, is left alone. JSON and CSV keep raw values."""
+        numbers = self.config.format_numbers  # (reading the configuration also empties stale kept answers)
+        links = self._cell_links.get((database, table))
+        if not numbers and not links:
+            return display_rows
+        for row in display_rows:
+            for cell in row:
+                raw = cell["raw"]
+                if raw.__class__ is int or raw.__class__ is float:
+                    if numbers and cell["value"] == str(raw) and self._formats(cell["column"]):
+                        cell["value"] = formatting.format_number_fr(raw)
+                elif links and raw and cell["column"] in links and cell["value"] == str(raw):
+                    key_column, url = links[cell["column"]]
+                    try:
+                        key = row[key_column]
+                    except (KeyError, IndexError):
+                        continue
+                    if key:
+                        cell["value"] = Markup(f'<a href="{escape(url(key))}">{escape(raw)}</a>')
+        return display_rows
+
+    def format_query_cells(self, display_rows, rows, columns):
+        """The cells of a query page (``display_rows``: Datasette's text of each value; ``rows``: the raw
+        values), changed in place and returned: French numbers as in format_cells."""
+        if not self.config.format_numbers or not rows:
+            return display_rows
+        for raw_row, shown_row in zip(rows, display_rows):
+            for index, raw in enumerate(raw_row):
+                if (raw.__class__ is int or raw.__class__ is float) and shown_row[index] == str(raw) \
+                        and self._formats(columns[index]):
+                    shown_row[index] = formatting.format_number_fr(raw)
+        return display_rows
+
+    def _formats(self, column: str) -> bool:
+        answer = self._number_columns.get(column)
+        return self.formats_numbers_in(column) if answer is None else answer
 
     # The page frame (header, footer, display settings) is the same on every page but for the active
     # menu item and the search box's text: rendered once per variant and kept, it no longer costs its
@@ -200,18 +250,6 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["octets_fr"] = formatting.file_size_fr
     env.globals["description_fr"] = formatting.describe_filters_fr
     env.globals["dsfr_theme"] = ThemeContext(datasette)
-
-
-@hookimpl
-def render_cell(value, column, datasette):
-    """Opt-in (``format_numbers: true``): French number format in HTML cells only.
-
-    JSON and CSV keep raw values; identifier-like columns are left alone."""
-    if value.__class__ not in (int, float):  # SQLite's numbers; bool (a subclass of int) is left alone
-        return None
-    if not datasette.jinja_env.globals["dsfr_theme"].formats_numbers_in(column):
-        return None
-    return formatting.format_number_fr(value)
 
 
 @hookimpl

@@ -1,6 +1,7 @@
 """French formatting helpers, registered as Jinja filters and globals."""
 
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Optional
@@ -16,8 +17,11 @@ def format_number_fr(value: Any, decimals: Optional[int] = None) -> str:
     The thousands separator is a narrow no-break space (U+202F) and the decimal
     separator a comma. Non-numeric values are returned unchanged (as text).
     """
-    if value.__class__ is int and decimals is None:  # the common case (every integer cell of a table)
-        return "{:,}".format(value).replace(",", NARROW_NBSP)
+    if decimals is None:  # the common cases (every numeric cell of a table)
+        if value.__class__ is int:
+            return "{:,}".format(value).replace(",", NARROW_NBSP)
+        if value.__class__ is float and value.is_integer() and abs(value) < 1e16:
+            return "{:,}".format(int(value)).replace(",", NARROW_NBSP)
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -31,6 +35,8 @@ def format_number_fr(value: Any, decimals: Optional[int] = None) -> str:
         number = value
     else:
         return str(value)
+    if isinstance(number, float) and not math.isfinite(number):  # SQLite returns inf for 1e999
+        return "NaN" if number != number else ("−∞" if number < 0 else "∞")
     if decimals is not None:
         text = "{:,.{}f}".format(number, int(decimals))
     elif isinstance(number, int) or (

@@ -16,6 +16,11 @@ def test_format_number_fr():
     assert formatting.format_number_fr("2A") == "2A"
     assert formatting.format_number_fr(None) == ""
     assert formatting.format_number_fr(True) == "True"
+    assert formatting.format_number_fr(1234.0) == "1" + NNBSP + "234"
+    assert formatting.format_number_fr(-2.5) == "-2,5"
+    assert formatting.format_number_fr(float("inf")) == "∞"  # select 1e999
+    assert formatting.format_number_fr(float("-inf")) == "−∞"
+    assert formatting.format_number_fr(float("nan")) == "NaN"
 
 
 def test_plural_fr():

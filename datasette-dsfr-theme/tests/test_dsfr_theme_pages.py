@@ -2,6 +2,7 @@ import os
 import re
 
 import pytest
+from markupsafe import Markup
 
 from dsfr_theme_helpers import METADATA, datasette_for, visible_text
 
@@ -296,6 +297,37 @@ async def test_format_numbers_opt_in(db_path):
     # default: off
     ds = datasette_for(db_path, metadata={})
     assert ">2133111</td>" in (await ds.client.get("/demo/communes")).text
+
+
+@pytest.mark.asyncio
+async def test_cells_written_by_the_templates(db_path):
+    """Numbers and registered links are written by the templates, once per page; a cell another
+    plugin rendered keeps that rendering; an empty key gives no link."""
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    class Bold:
+        @hookimpl
+        def render_cell(self, value, column):
+            if column == "superficie" and value == 105.4:
+                return Markup("<b>105.4 km²</b>")
+
+    ds = datasette_for(db_path, plugin_config={"format_numbers": True})
+    await ds.invoke_startup()
+    theme = ds.jinja_env.globals["dsfr_theme"]
+    theme.add_cell_links("demo", "communes", "nom", "code_insee", lambda code: f"/commune/{code}")
+    pm.register(Bold(), name="bold-test")
+    try:
+        html = (await ds.client.get("/demo/communes")).text
+        row = (await ds.client.get("/demo/communes/69123")).text
+        other_table = (await ds.client.get("/demo/grandes_communes")).text
+    finally:
+        pm.unregister(name="bold-test")
+    assert '<td class="col-nom type-str"><a href="/commune/75056">Paris</a></td>' in html
+    assert '<a href="/commune/01001">L’Abergement-Clémenciat</a>' in html
+    assert '<a href="/commune/69123">Lyon</a>' in row and ">522\u202f250</td>" in row
+    assert "<b>105.4 km²</b>" in html and ">47,87</td>" in html  # the plugin's cell, and a French one
+    assert 'href="/commune/' not in other_table  # links are registered per table
 
 
 @pytest.mark.asyncio
