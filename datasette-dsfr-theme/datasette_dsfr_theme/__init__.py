@@ -20,6 +20,19 @@ from .config import (
 )
 
 
+class ColumnLabels(dict):
+    """Column name → label for one page, each worked out on first reading (ThemeContext.column_labels)."""
+
+    def __init__(self, theme: "ThemeContext", table_metadata=None):
+        super().__init__()
+        self.theme = theme
+        self.table_metadata = table_metadata
+
+    def __missing__(self, column):
+        label = self[column] = self.theme.column_label(column, self.table_metadata)
+        return label
+
+
 class ThemeContext:
     """Exposed to templates as ``dsfr_theme`` (works on error pages too)."""
 
@@ -63,6 +76,12 @@ class ThemeContext:
             or self._registered_labels.get(column)
             or column
         )
+
+    def column_labels(self, table_metadata=None) -> "ColumnLabels":
+        """The labels of a page's columns (column_label), as a mapping the templates read in their loops
+        (``labels[column]``): one call per page instead of one per column and loop — five loops over
+        thirty columns on a table page, about 3 µs each."""
+        return ColumnLabels(self, table_metadata)
 
     def link_label(self, link: dict) -> str:
         """A header link's label, ``{taille}`` replaced by the size of its ``database_size`` database
