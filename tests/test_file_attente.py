@@ -1,0 +1,105 @@
+"""The queues in front of the pages (plugins/file_attente.py): a few requests at once, in order of arrival,
+SQL written by visitors in a queue of its own, files never queued."""
+
+import asyncio
+
+from datasette.plugins import pm
+
+from oc_site.app import make_datasette
+
+
+def queue_module(fixture_db):
+    make_datasette(fixture_db)  # registers the site's plugins
+    module = pm.get_plugin("file_attente.py")
+    assert module is not None, "plugins/file_attente.py n'est pas chargé"
+    return module
+
+
+def http(path: str, query: bytes = b"") -> dict:
+    return {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": []}
+
+
+def test_lanes(fixture_db):
+    lane = queue_module(fixture_db).lane
+    assert lane(http("/commune/35238")) == "pages"
+    assert lane(http("/oc/communes", b"departement=35")) == "pages"
+    assert lane(http("/oc/communes_classees_par_indicateur", b"departement=35&indicateur=densite")) == "pages"
+    assert lane(http("/oc", b"sql=select+1")) == "sql"
+    assert lane(http("/oc.json", b"sql=select+1&_shape=array")) == "sql"
+    for path, query in (("/oc.db", b""), ("/oc/valeurs.csv", b"_stream=on&_size=max"),
+                        ("/-/static/app.css", b""), ("/-/v/0be2e82e3172/-/static-plugins/x.css", b""),
+                        ("/static/graphiques.js", b"")):
+        assert lane(http(path, query)) is None, path
+    assert lane({"type": "lifespan"}) is None
+
+
+async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db):
+    module = queue_module(fixture_db)
+    running = {"pages": 0, "sql": 0, "files": 0}
+    most = dict(running)
+    started, release = [], asyncio.Event()
+
+    async def app(scope, receive, send):
+        kind = module.lane(scope) or "files"
+        running[kind] += 1
+        most[kind] = max(most[kind], running[kind])
+        started.append(scope["path"])
+        await release.wait()
+        running[kind] -= 1
+
+    class FakeDatasette:
+        pass
+
+    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+
+    async def nothing():
+        return {"type": "http.disconnect"}
+
+    async def ignore(message):
+        pass
+
+    pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), nothing, ignore)) for n in range(10)]
+    queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), nothing, ignore)) for n in range(5)]
+    files = [asyncio.create_task(wrapped(http(f"/-/static/{n}.css"), nothing, ignore)) for n in range(6)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    # while the pages' places are all taken, SQL and files still start
+    assert running == {"pages": module.PAGES_AT_ONCE, "sql": module.SQL_AT_ONCE, "files": 6}
+    release.set()
+    await asyncio.gather(*pages, *queries, *files)
+    assert most == {"pages": module.PAGES_AT_ONCE, "sql": module.SQL_AT_ONCE, "files": 6}
+    page_order = [path for path in started if path.startswith("/commune/")]
+    assert page_order == [f"/commune/{n}" for n in range(10)]  # served in order of arrival
+
+
+async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_place(fixture_db):
+    module = queue_module(fixture_db)
+
+    class FakeDatasette:
+        pass
+
+    calls = []
+
+    async def app(scope, receive, send):
+        calls.append(scope["path"])
+        if scope["path"] == "/outer":
+            await wrapped(http("/inner"), receive, send)  # like datasette.client.get() inside a page
+
+    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+
+    async def nothing():
+        return {"type": "http.disconnect"}
+
+    async def ignore(message):
+        pass
+
+    outers = [wrapped(http("/outer"), nothing, ignore) for _ in range(module.PAGES_AT_ONCE)]
+    await asyncio.wait_for(asyncio.gather(*outers), timeout=5)  # every place taken: no deadlock
+    assert calls.count("/inner") == module.PAGES_AT_ONCE
+
+
+async def test_pages_are_served_through_the_queues(fixture_ds):
+    for path in ("/commune/35238", "/oc/communes/35238", "/oc.json?sql=select+1&_shape=array"):
+        response = await fixture_ds.client.get(path)
+        assert response.status_code == 200, path
+    assert fixture_ds._oc_queues  # the queues of this event loop were made and used
