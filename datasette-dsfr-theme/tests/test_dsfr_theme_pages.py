@@ -353,6 +353,9 @@ async def test_column_labels_from_config_table_and_plugins(db_path):
     assert '<option value="population">Population</option>' in html  # the filters speak the same words
     query = (await ds.client.get("/demo?sql=select+nom,+population+from+communes")).text
     assert 'data-column="population" title="Colonne population">Population</th>' in query
+    # on a phone, the cells of a row page are labelled like its columns
+    row = (await ds.client.get("/demo/communes/75056")).text
+    assert 'content: "Population"; }' in row and 'content: "Superficie (km²)"; }' in row
 
 
 @pytest.mark.asyncio
