@@ -1109,9 +1109,16 @@ def archive_mappings(ctx) -> list[tuple[Mapping, Path]]:
     return ctx.loaded["archive_mappings"]
 
 
+def archive_reader(ctx) -> ArchiveReader:
+    """The build's ArchiveReader, made on first use (by start_reading, else by load_archive)."""
+    if "archive_reader" not in ctx.loaded:
+        ctx.loaded["archive_reader"] = ArchiveReader(ctx.worker())
+    return ctx.loaded["archive_reader"]
+
+
 def start_reading(ctx, communes: set[str]):
     """Start reading the first file of each archive mapping of the communes (see ArchiveReader)."""
-    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader(ctx.worker()))
+    reader = archive_reader(ctx)
     for mapping, archive in archive_mappings(ctx):
         if mapping.niveau == "commune" and mapping.archive["fichiers"]:
             reader.submit(mapping, archive, mapping.archive["fichiers"][0], communes)
@@ -1126,7 +1133,7 @@ def stop_reading(ctx):
 def load_archive(db, ctx, mapping: Mapping, archive: Path) -> list[Report]:
     """`oc build`: the files of a mapping's pinned archive, read by the build's ArchiveReader."""
     known = catalogue.known_codes(db.conn, mapping.niveau)
-    reader = ctx.loaded.setdefault("archive_reader", ArchiveReader(ctx.worker()))
+    reader = archive_reader(ctx)
     members = mapping.archive["fichiers"]
     reports = []
     for index, member in enumerate(members):
