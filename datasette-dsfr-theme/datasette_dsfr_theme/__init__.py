@@ -26,19 +26,6 @@ def defined(value):
     return None if isinstance(value, Undefined) else value
 
 
-class ColumnLabels(dict):
-    """Column name → label for one page, each worked out on first reading (ThemeContext.column_labels)."""
-
-    def __init__(self, theme: "ThemeContext", table_metadata=None):
-        super().__init__()
-        self.theme = theme
-        self.table_metadata = table_metadata
-
-    def __missing__(self, column):
-        label = self[column] = self.theme.column_label(column, self.table_metadata)
-        return label
-
-
 class ThemeContext:
     """Exposed to templates as ``dsfr_theme`` (works on error pages too)."""
 
@@ -83,11 +70,11 @@ class ThemeContext:
             or column
         )
 
-    def column_labels(self, table_metadata=None) -> "ColumnLabels":
+    def column_labels(self, table_metadata=None) -> cells.PerPage:
         """The labels of a page's columns (column_label), as a mapping the templates read in their loops
         (``labels[column]``): one call per page instead of one per column and loop — five loops over
         thirty columns on a table page, about 3 µs each."""
-        return ColumnLabels(self, table_metadata)
+        return cells.PerPage(lambda column: self.column_label(column, table_metadata))
 
     def link_label(self, link: dict) -> str:
         """A header link's label, ``{taille}`` replaced by the size of its ``database_size`` database
@@ -129,14 +116,15 @@ class ThemeContext:
 
     def formats_numbers_in(self, column: str) -> bool:
         """Whether numbers in this column are shown the French way: asked for every numeric cell of
-        every page (1,000 cells on a table page), so each column's answer is kept."""
-        config = self.config  # (empties the kept answers when the configuration changes)
-        try:
-            return self._number_columns[column]
-        except KeyError:
+        every page (1,000 cells on a table page), so each column's answer is kept. (The kept answers
+        are emptied when the configuration changes, on reading self.config: the pages read it before
+        their cells, table_rows and query_rows too.)"""
+        answer = self._number_columns.get(column)
+        if answer is None:
+            config = self.config
             answer = config.format_numbers and not is_identifier_column(column, config.format_numbers_exclude)
             self._number_columns[column] = answer
-            return answer
+        return answer
 
     def add_cell_links(self, database: str, table: str, column: str, key_column: str, url) -> None:
         """On the pages of a table or view and of its rows, the cells of ``column`` link to
@@ -164,9 +152,9 @@ class ThemeContext:
         def write_cell(cell, row):
             raw, shown = cell["raw"], cell["value"]
             if raw.__class__ is int or raw.__class__ is float:
-                if numbers and shown == str(raw) and self._formats(cell["column"]):
-                    return formatting.format_number_fr(raw)
-            elif links and raw and cell["column"] in links and shown == str(raw):
+                return cells.french_number(shown, raw) if numbers and self.formats_numbers_in(cell["column"]) \
+                    else shown
+            if links and raw and cell["column"] in links and shown == str(raw):
                 key_column, url = links[cell["column"]]
                 try:
                     key = row[key_column]
@@ -187,11 +175,7 @@ class ThemeContext:
         values), numbers in the French way as on table pages."""
         numbers = self.config.format_numbers
         return cells.query_rows(columns, display_rows, defined(rows),
-                                lambda column: numbers and self._formats(column))
-
-    def _formats(self, column: str) -> bool:
-        answer = self._number_columns.get(column)
-        return self.formats_numbers_in(column) if answer is None else answer
+                                lambda column: numbers and self.formats_numbers_in(column))
 
     # The page frame (header, footer, display settings) is the same on every page but for the active
     # menu item and the search box's text: rendered once per variant and kept, it no longer costs its

@@ -17,12 +17,25 @@ DESCENDING = '&nbsp;<span aria-hidden="true">▼</span>'
 ASCENDING = '&nbsp;<span aria-hidden="true">▲</span>'
 
 
-class CssClasses(dict):
-    """Column name → its CSS class (Datasette's to_css_class), worked out once per page."""
+class PerPage(dict):
+    """Answers worked out once per page, on first reading: ``PerPage(work)[key]`` is ``work(key)``
+    (a column's CSS class, its label…)."""
 
-    def __missing__(self, name):
-        css = self[name] = to_css_class(name)
-        return css
+    def __init__(self, work):
+        super().__init__()
+        self.work = work
+
+    def __missing__(self, key):
+        answer = self[key] = self.work(key)
+        return answer
+
+
+def french_number(shown, raw):
+    """A number Datasette shows as it is (``shown`` is its text) written the French way; ``shown``
+    otherwise (text, another plugin's rendering, a foreign key's link)."""
+    if (raw.__class__ is int or raw.__class__ is float) and shown == str(raw):
+        return formatting.format_number_fr(raw)
+    return shown
 
 
 def table_head(display_columns, labels, *, sort=None, sort_desc=None, request=None, fix_path=None) -> Markup:
@@ -58,7 +71,7 @@ def table_head(display_columns, labels, *, sort=None, sort_desc=None, request=No
 def table_rows(display_rows, write_cell) -> Markup:
     """The rows of a table or row page (Datasette's display_rows: cells with column, value, raw and
     value_type), each cell's content given by ``write_cell(cell, row)``."""
-    css = CssClasses()
+    css = PerPage(to_css_class)
     out = []
     for row in display_rows:
         out.append("<tr>")
@@ -91,8 +104,6 @@ def query_rows(columns, display_rows, rows, formats_numbers) -> Markup:
     for raw_row, row in zip(rows, display_rows):
         out.append("<tr>")
         for start, number, shown, raw in zip(starts, numbers, row, raw_row or [None] * len(row)):
-            if number and (raw.__class__ is int or raw.__class__ is float) and shown == str(raw):
-                shown = formatting.format_number_fr(raw)
-            out.append(f"{start}{escape(shown)}</td>")
+            out.append(f"{start}{escape(french_number(shown, raw) if number else shown)}</td>")
         out.append("</tr>")
     return Markup("\n".join(out))

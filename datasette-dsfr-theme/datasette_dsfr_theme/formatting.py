@@ -17,11 +17,8 @@ def format_number_fr(value: Any, decimals: Optional[int] = None) -> str:
     The thousands separator is a narrow no-break space (U+202F) and the decimal
     separator a comma. Non-numeric values are returned unchanged (as text).
     """
-    if decimals is None:  # the common cases (every numeric cell of a table)
-        if value.__class__ is int:
-            return "{:,}".format(value).replace(",", NARROW_NBSP)
-        if value.__class__ is float and value.is_integer() and abs(value) < 1e16:
-            return "{:,}".format(int(value)).replace(",", NARROW_NBSP)
+    if value.__class__ is int and decimals is None:  # the common case (every integer cell of a table)
+        return "{:,}".format(value).replace(",", NARROW_NBSP)
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
