@@ -19,6 +19,18 @@ def http(path: str, query: bytes = b"") -> dict:
     return {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": []}
 
 
+class FakeDatasette:
+    """What the queues' wrapper keeps its queues on."""
+
+
+async def nothing():
+    return {"type": "http.disconnect"}
+
+
+async def ignore(message):
+    pass
+
+
 def test_lanes(fixture_db):
     lane = queue_module(fixture_db).lane
     assert lane(http("/commune/35238")) == "pages"
@@ -47,16 +59,7 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
         await release.wait()
         running[kind] -= 1
 
-    class FakeDatasette:
-        pass
-
     wrapped = module.asgi_wrapper(FakeDatasette())(app)
-
-    async def nothing():
-        return {"type": "http.disconnect"}
-
-    async def ignore(message):
-        pass
 
     pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), nothing, ignore)) for n in range(10)]
     queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), nothing, ignore)) for n in range(5)]
@@ -75,9 +78,6 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
 async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_place(fixture_db):
     module = queue_module(fixture_db)
 
-    class FakeDatasette:
-        pass
-
     calls = []
 
     async def app(scope, receive, send):
@@ -86,12 +86,6 @@ async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_plac
             await wrapped(http("/inner"), receive, send)  # like datasette.client.get() inside a page
 
     wrapped = module.asgi_wrapper(FakeDatasette())(app)
-
-    async def nothing():
-        return {"type": "http.disconnect"}
-
-    async def ignore(message):
-        pass
 
     outers = [wrapped(http("/outer"), nothing, ignore) for _ in range(module.PAGES_AT_ONCE)]
     await asyncio.wait_for(asyncio.gather(*outers), timeout=5)  # every place taken: no deadlock
