@@ -24,6 +24,7 @@ again.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import weakref
 from urllib.parse import parse_qsl
@@ -57,6 +58,55 @@ def lane(scope) -> str | None:
     return "pages"
 
 
+class Turn:
+    """A place obtained in a queue, and the `receive` to give the app: the messages read while waiting,
+    then the connection's own."""
+
+    def __init__(self, receive, read=(), gone: asyncio.Future | None = None):
+        self.read = list(read)
+        self.gone = gone  # the connection's next message (its end), awaited while waiting
+        self.original = receive
+
+    async def receive(self):
+        if self.read:
+            return self.read.pop(0)
+        if self.gone is not None:
+            return await self.gone
+        return await self.original()
+
+    def close(self):
+        if self.gone is not None and not self.gone.done():
+            self.gone.cancel()
+
+
+async def wait_in_line(slots: asyncio.Semaphore, scope, receive) -> Turn | None:
+    """A place in `slots`, in order of arrival; None when the client leaves while waiting. A request
+    abandoned in the queue (a visitor who reloads, a load test that stops) is not worked on when its
+    turn comes: the requests behind it do not wait for an answer nobody reads. To see the client
+    leave, a bodiless request (GET, HEAD) reads its (empty) body while it waits, then watches for the
+    end of the connection; the app gets the body read."""
+    if not slots.locked():  # a free place and nobody waiting before
+        await slots.acquire()
+        return Turn(receive)
+    if scope.get("method") not in ("GET", "HEAD"):
+        await slots.acquire()
+        return Turn(receive)
+    first = await receive()
+    if first["type"] == "http.disconnect":
+        return None
+    gone = asyncio.ensure_future(receive())  # completes when the client leaves (or when the answer is sent)
+    place = asyncio.ensure_future(slots.acquire())
+    await asyncio.wait({gone, place}, return_when=asyncio.FIRST_COMPLETED)
+    if place.done():
+        return Turn(receive, [first], gone)
+    place.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await place
+    if not place.cancelled():  # obtained at the same moment: given back
+        slots.release()
+    return None
+
+
 @hookimpl(tryfirst=True)  # inside the wrappers that answer by themselves (304) or only add headers
 def asgi_wrapper(datasette):
     # shared by every app Datasette builds (the server's and datasette.client's), per event loop
@@ -75,12 +125,17 @@ def asgi_wrapper(datasette):
             name = lane(scope)
             if name is None or holding_a_place.get():
                 return await app(scope, receive, send)
-            async with places(name):
-                token = holding_a_place.set(True)
-                try:
-                    return await app(scope, receive, send)
-                finally:
-                    holding_a_place.reset(token)
+            slots = places(name)
+            turn = await wait_in_line(slots, scope, receive)
+            if turn is None:
+                return  # the client left while waiting: its place goes to the next one
+            token = holding_a_place.set(True)
+            try:
+                return await app(scope, turn.receive, send)
+            finally:
+                holding_a_place.reset(token)
+                turn.close()
+                slots.release()
 
         return in_turn
 

@@ -23,8 +23,18 @@ class FakeDatasette:
     """What the queues' wrapper keeps its queues on."""
 
 
-async def nothing():
-    return {"type": "http.disconnect"}
+def connection(leaves: asyncio.Event | None = None):
+    """An ASGI `receive` like a server's for a GET: the empty body, then the end of the connection when
+    `leaves` is set (never, without it)."""
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():
+        if messages:
+            return messages.pop(0)
+        await (leaves or asyncio.Event()).wait()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def ignore(message):
@@ -61,9 +71,9 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
 
     wrapped = module.asgi_wrapper(FakeDatasette())(app)
 
-    pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), nothing, ignore)) for n in range(10)]
-    queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), nothing, ignore)) for n in range(5)]
-    files = [asyncio.create_task(wrapped(http(f"/-/static/{n}.css"), nothing, ignore)) for n in range(6)]
+    pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore)) for n in range(10)]
+    queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), connection(), ignore)) for n in range(5)]
+    files = [asyncio.create_task(wrapped(http(f"/-/static/{n}.css"), connection(), ignore)) for n in range(6)]
     for _ in range(20):
         await asyncio.sleep(0)
     # while the pages' places are all taken, SQL and files still start
@@ -73,6 +83,29 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
     assert most == {"pages": module.PAGES_AT_ONCE, "sql": module.SQL_AT_ONCE, "files": 6}
     page_order = [path for path in started if path.startswith("/commune/")]
     assert page_order == [f"/commune/{n}" for n in range(10)]  # served in order of arrival
+
+
+async def test_a_client_who_leaves_while_waiting_is_not_served(fixture_db):
+    module = queue_module(fixture_db)
+    started, release, leaves = [], asyncio.Event(), asyncio.Event()
+
+    async def app(scope, receive, send):
+        started.append(scope["path"])
+        assert await receive() == {"type": "http.request", "body": b"", "more_body": False}  # its body, read for it
+        await release.wait()
+
+    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+    holding = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore))
+               for n in range(module.PAGES_AT_ONCE)]
+    left = asyncio.create_task(wrapped(http("/commune/gone"), connection(leaves), ignore))
+    after = asyncio.create_task(wrapped(http("/commune/after"), connection(), ignore))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    leaves.set()  # the client of the first request waiting goes away
+    await asyncio.wait_for(left, timeout=5)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*holding, after), timeout=5)
+    assert "/commune/gone" not in started and started[-1] == "/commune/after"
 
 
 async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_place(fixture_db):
@@ -87,7 +120,7 @@ async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_plac
 
     wrapped = module.asgi_wrapper(FakeDatasette())(app)
 
-    outers = [wrapped(http("/outer"), nothing, ignore) for _ in range(module.PAGES_AT_ONCE)]
+    outers = [wrapped(http("/outer"), connection(), ignore) for _ in range(module.PAGES_AT_ONCE)]
     await asyncio.wait_for(asyncio.gather(*outers), timeout=5)  # every place taken: no deadlock
     assert calls.count("/inner") == module.PAGES_AT_ONCE
 
