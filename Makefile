@@ -33,7 +33,7 @@ node_modules/.installed: package.json package-lock.json
 # DSFR files copied from the npm package into the theme plugin (gitignored), reduced to the components
 # and icons that the theme's and the site's templates, scripts, plugins and metadata use
 DSFR_VENDORED := datasette-dsfr-theme/datasette_dsfr_theme/static/dsfr/VERSION
-DSFR_SCANNED := templates static plugins oc_site metadata.yml
+DSFR_SCANNED := templates static plugins metadata.yml
 DSFR_SCANNED_FILES := $(shell find $(DSFR_SCANNED) datasette-dsfr-theme/datasette_dsfr_theme/templates \
 	datasette-dsfr-theme/datasette_dsfr_theme/vendor.py -type f ! -name '*.pyc')
 $(DSFR_VENDORED): node_modules/.installed $(BIN)/.installed $(DSFR_SCANNED_FILES)
@@ -44,7 +44,7 @@ install: $(BIN)/.installed node_modules/.installed $(DSFR_VENDORED)
 sources: install
 	$(BIN)/oc sources
 
-LOADER_FILES := $(shell find loaders oc_site -name '*.py' -o -name '*.sql')
+LOADER_FILES := $(shell find loaders plugins/oc_site -name '*.py' -o -name '*.sql')
 
 $(DB): $(BIN)/.installed node_modules/.installed $(LOADER_FILES) data/mappings/*.yml data/producteurs.lock.json
 	$(BIN)/oc sources

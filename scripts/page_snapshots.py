@@ -56,6 +56,7 @@ MASKS = [
     (re.compile(r"(Temps d'exécution|en )[0-9][0-9,.\s]*ms"), r"\1N ms"),
     (re.compile(r"[0-9]+(?:[.,][0-9]+)?\s?ms\b"), "N ms"),
     (re.compile(r'"query_ms": [0-9.e-]+'), '"query_ms": N'),
+    (re.compile(r"(https?:)?(//|\\/\\/)(127\.0\.0\.1|localhost):[0-9]+"), "//HOST"),
 ]
 
 

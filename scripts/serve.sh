@@ -23,7 +23,6 @@ exec "$datasette" serve -i "$db" "${inspect[@]}" \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8001}" \
   --metadata "${OC_METADATA:-metadata.yml}" \
   --template-dir templates \
-  --plugins-dir plugins \
   --static static:static \
   --cors \
   "${settings[@]}" \

@@ -1,4 +1,4 @@
-// Fiche map: reads the data island #carte-donnees (plugins/fiches.py, map_config) and draws with Leaflet,
+// Fiche map: reads the data island #carte-donnees (oc_site/fiches/routes.py, map_config) and draws with Leaflet,
 // the ES module bundled by datasette-leaflet (URL in data-leaflet):
 // - a commune: its outline;
 // - an EPCI, a département, a région: its communes coloured by the chosen indicator (radio buttons),

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from loaders.cli import cli
-from oc_site.app import make_datasette
+from bench.site import make_datasette
 from loaders.common.pins import sha256_of
 
 import publications_server

@@ -13,7 +13,7 @@ import yaml
 
 from conftest import CHROMIUM, ROOT
 
-from oc_site.harness import Server
+from bench.harness import Server
 
 pytestmark = pytest.mark.browser
 

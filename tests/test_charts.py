@@ -1,9 +1,9 @@
-"""The data of the fiches' DSFR charts (oc_site/charts.py), on real DGCL amounts (criteria of 2020 and 2022;
+"""The data of the fiches' DSFR charts (oc_site/fiches/charts.py), on real DGCL amounts (criteria of 2020 and 2022;
 the cases where the figures do not add up alter one of them)."""
 
 import pytest
 
-from oc_site.charts import StackedParts, stacked_parts
+from oc_site.fiches.charts import StackedParts, stacked_parts
 
 CHART = StackedParts("Dotation globale de fonctionnement", "dgf_totale",
                      (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP")),
@@ -11,7 +11,7 @@ CHART = StackedParts("Dotation globale de fonctionnement", "dgf_totale",
 
 
 def table(years, **values):
-    """A table as plugins/fiches.py pivot() makes it: one line per indicator, its values per year."""
+    """A table as oc_site/fiches/routes.py pivot() makes it: one line per indicator, its values per year."""
     return {"annees": years, "lignes": [
         {"code": code, "valeurs": dict(zip(years, series)), "producteur": "DGCL (ministère de l'Intérieur)",
          "source": "Critères de répartition des dotations de l'État aux communes (DGF)",

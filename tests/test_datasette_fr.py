@@ -1,5 +1,5 @@
 """Datasette's own pages in French: titles, column labels, names linking to the fiches, numbers, facet labels,
-canned queries with an example, the size of the database in the header (plugins/libelles.py and the theme)."""
+canned queries with an example, the size of the database in the header (oc_site/datasette_pages/labels.py and the theme)."""
 
 import re
 
@@ -67,8 +67,8 @@ async def test_every_canned_query_has_an_example_that_finds_rows(fixture_ds):
     because a few overseas communes have a later census year than the main vintage)."""
     from urllib.parse import parse_qsl
 
-    from oc_site import queries as oc_queries
-    from oc_site.queries import load
+    from oc_site.datasette_pages import canned_queries as oc_queries
+    from oc_site.datasette_pages.canned_queries import load
 
     without_rows = []
     for name, query in load().items():

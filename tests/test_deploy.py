@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT
 
-from oc_site.harness import Server, fetch
+from bench.harness import Server, fetch
 
 SECRET_WORDS = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE", re.I)
 
@@ -156,4 +156,4 @@ def test_container_command_line_serves_the_site(full_db, dockerfile, fly, tmp_pa
         for name, value in json.loads((ROOT / "settings.json").read_text()).items():
             assert served_settings[name] == value, name
         plugins = {p["name"] for p in json.loads(fetch(server.url + "/-/plugins.json")[1])}
-        assert {"security_headers.py", "datasette-cluster-map"} <= plugins
+        assert {"open-collectivites", "datasette-dsfr-theme", "datasette-cluster-map"} <= plugins

@@ -347,7 +347,7 @@ async def test_arrondissement_municipal_leads_to_its_row_on_the_city_fiche(fixtu
 
 
 async def test_notices_come_from_the_data_file_with_their_sources(fixture_ds):
-    from oc_site.notices import load_notices
+    from oc_site.fiches.notices import load_notices
 
     for (level, code), notices in load_notices().items():
         for notice in notices:
@@ -376,7 +376,7 @@ async def test_full_notices_name_real_territories(full_db):
     import sqlite3
 
     from oc_site.levels import LEVELS
-    from oc_site.notices import load_notices
+    from oc_site.fiches.notices import load_notices
 
     with sqlite3.connect(f"file:{full_db}?mode=ro", uri=True) as conn:
         for level, code in load_notices():

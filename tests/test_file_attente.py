@@ -1,18 +1,19 @@
-"""The queues in front of the pages (plugins/file_attente.py): a few requests at once, in order of arrival,
+"""The queues in front of the pages (plugins/oc_site/http/queues.py): a few requests at once, in order of arrival,
 SQL written by visitors in a queue of its own, files never queued."""
 
 import asyncio
 
 from datasette.plugins import pm
 
-from oc_site.app import make_datasette
+from bench.site import make_datasette
+from oc_site.http import queues, stack
 
 
 def queue_module(fixture_db):
-    make_datasette(fixture_db)  # registers the site's plugins
-    module = pm.get_plugin("file_attente.py")
-    assert module is not None, "plugins/file_attente.py n'est pas chargé"
-    return module
+    make_datasette(fixture_db)
+    assert pm.get_plugin("open_collectivites") is not None, "le site (oc_site.hooks) n'est pas chargé"
+    assert queues in stack.LAYERS, "les files d'attente ne sont pas dans la pile HTTP"
+    return queues
 
 
 def http(path: str, query: bytes = b"") -> dict:
@@ -69,7 +70,7 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
         await release.wait()
         running[kind] -= 1
 
-    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+    wrapped = module.layer(FakeDatasette())(app)
 
     pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore)) for n in range(10)]
     queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), connection(), ignore)) for n in range(5)]
@@ -94,7 +95,7 @@ async def test_a_client_who_leaves_while_waiting_is_not_served(fixture_db):
         assert await receive() == {"type": "http.request", "body": b"", "more_body": False}  # its body, read for it
         await release.wait()
 
-    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+    wrapped = module.layer(FakeDatasette())(app)
     holding = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore))
                for n in range(module.PAGES_AT_ONCE)]
     left = asyncio.create_task(wrapped(http("/commune/gone"), connection(leaves), ignore))
@@ -118,7 +119,7 @@ async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_plac
         if scope["path"] == "/outer":
             await wrapped(http("/inner"), receive, send)  # like datasette.client.get() inside a page
 
-    wrapped = module.asgi_wrapper(FakeDatasette())(app)
+    wrapped = module.layer(FakeDatasette())(app)
 
     outers = [wrapped(http("/outer"), connection(), ignore) for _ in range(module.PAGES_AT_ONCE)]
     await asyncio.wait_for(asyncio.gather(*outers), timeout=5)  # every place taken: no deadlock

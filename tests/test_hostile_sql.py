@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from oc_site import limites
+from oc_site.datasette_pages import sqlite_limits as limites
 
 MEMORY_BOMBS = [
     "select length(printf('%.*c', 900000000, 'x'))",
@@ -117,7 +117,7 @@ async def test_every_connection_is_limited(fixture_ds):
 # --- what held before, and must still hold -----------------------------------------------------------
 
 async def test_runaway_queries_still_stop_at_the_time_limit(fixture_db):
-    from oc_site.app import make_datasette
+    from bench.site import make_datasette
 
     ds = make_datasette(fixture_db, sql_time_limit_ms=200)
     sql = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"

@@ -1,5 +1,5 @@
 """HTTP caching: ETag from the content hash, Cache-Control, 304, versioned immutable assets, gzip, and the
-metadata that Datasette no longer deep-copies (plugins/http_cache.py, compression.py, frozen_metadata.py,
+metadata that Datasette no longer deep-copies (oc_site/http/cache_headers.py, compression.py, datasette_pages/frozen_metadata.py,
 datasette_dsfr_theme/assets.py, loaders/common/content_hash.py)."""
 
 import copy
@@ -11,7 +11,7 @@ import pytest
 
 from loaders.common import content_hash
 from loaders.common.atomic import updating_copy
-from oc_site.app import make_datasette
+from bench.site import make_datasette
 
 PAGES = ["/", "/commune/35238", "/epci/243500139", "/departement/35", "/region/53", "/recherche?q=renn",
          "/recherche.json?q=renn", "/comparer?codes=35238,35047", "/comparer.csv?codes=35238,35047",

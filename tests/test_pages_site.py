@@ -8,7 +8,7 @@ import yaml
 from conftest import ROOT
 from datasette.app import Datasette
 
-from oc_site.app import settings
+from bench.site import settings
 
 
 async def get(ds, path):
@@ -56,7 +56,7 @@ async def test_operator_details_fill_the_pages(tmp_path, fixture_db):
         "directeur_publication": "La directrice du service", "courriel": "contact@exemple.gouv.fr",
         "hebergeur_adresse": "adresse du contrat"}
     ds = Datasette([], immutables=[str(fixture_db)], metadata=metadata, settings=settings(),
-                   template_dir=str(ROOT / "templates"), plugins_dir=str(ROOT / "plugins"))
+                   template_dir=str(ROOT / "templates"))
     html = await get(ds, "/mentions-legales")
     assert "oc-a-renseigner" not in html and "Informations à compléter" not in html
     assert "Service statistique d'exemple" in html.replace("&#39;", "'")

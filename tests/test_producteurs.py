@@ -23,7 +23,7 @@ from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
 from loaders.indicators import mappings
 from loaders.producers import datagouv, lock, opendatasoft, rules
-from oc_site.app import make_datasette
+from bench.site import make_datasette
 
 PRODUCERS = FIXTURES / "producteurs"
 DGCL_2024 = (PRODUCERS / "dgcl_criteres_repartition_2024_communes.csv").read_bytes()

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, make_datasette
 from loaders.cli import cli
 from loaders.publications.store import rebuild_fts
-from oc_site.publications import publications_for
+from oc_site.publications.library import publications_for
 
 PUB = FIXTURES / "publications"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -183,7 +183,7 @@ async def test_table_search_and_sources_status_pages(ds):
 
 @pytest.mark.full
 async def test_full_database_pages_and_fiche_helper(full_ds):
-    from oc_site.publications import publications_for_db
+    from oc_site.publications.library import publications_for_db
 
     response = await full_ds.client.get("/publications?type=outil")
     assert response.status_code == 200 and "BANATIC" in response.text
@@ -198,7 +198,7 @@ async def test_search_lists_newest_first_through_the_ranked_index(ds, harvested_
     """The full-text index's rowid is the rank in the library's order (store.rebuild_fts): walking it
     backwards gives the same list as the canned query, which sorts every match, and Datasette's table
     search finds the same publications."""
-    from oc_site.publications import SEARCH_SQL, page_search_sql, search_params
+    from oc_site.publications.library import SEARCH_SQL, page_search_sql, search_params
 
     with sqlite3.connect(harvested_db) as conn:
         order = "ORDER BY poids DESC, date_tri IS NULL, date_tri DESC, id DESC"

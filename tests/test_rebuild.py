@@ -100,7 +100,7 @@ def test_rebuild_deploys_only_when_content_changes(tmp_path):
 
 def test_rebuild_compares_with_the_published_site(tmp_path, fixture_db):
     """With SITE_URL, the previous database is the one the site serves (downloaded from /oc.db)."""
-    from oc_site.harness import Server
+    from bench.harness import Server
 
     (tmp_path / "site").mkdir()
     with Server(fixture_db) as server:

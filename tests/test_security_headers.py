@@ -1,4 +1,4 @@
-"""Security headers (plugins/security_headers.py) and a Content-Security-Policy that the pages obey.
+"""Security headers (plugins/oc_site/http/security_headers.py) and a Content-Security-Policy that the pages obey.
 
 Every resource a page loads (scripts, style sheets, images, fonts referenced by the CSS, forms) is
 checked against the policy the same response carries, so a page or theme that starts loading an
@@ -176,7 +176,7 @@ async def test_map_tiles_host_is_allowed_and_configurable(fixture_db, fixture_ds
     plugins = metadata.setdefault("plugins", {})
     plugins["datasette-cluster-map"] = {"tile_layer": "https://{s}.tuiles.example.fr/{z}/{x}/{y}.png"}
     plugins["security-headers"] = {"img_src": ["https://ortho.example.fr"]}
-    ds = Datasette([], immutables=[str(fixture_db)], metadata=metadata, plugins_dir=str(ROOT / "plugins"))
+    ds = Datasette([], immutables=[str(fixture_db)], metadata=metadata)
     csp = parse_csp((await ds.client.get("/oc/communes")).headers["content-security-policy"])
     assert allowed(csp, "img-src", "https://b.tuiles.example.fr/5/15/11.png", page)
     assert allowed(csp, "img-src", "https://ortho.example.fr/wmts?x=1", page)
@@ -184,12 +184,7 @@ async def test_map_tiles_host_is_allowed_and_configurable(fixture_db, fixture_ds
 
 
 def test_tile_template_to_csp_source():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("security_headers", ROOT / "plugins" / "security_headers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    source_of = module.source_of
+    from oc_site.http.security_headers import source_of
 
     assert source_of("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://*.tile.openstreetmap.org"
     assert source_of("https://tiles.example.fr/{z}/{x}/{y}.png") == "https://tiles.example.fr"

@@ -20,7 +20,7 @@ import pytest
 from conftest import FIXTURES
 from loaders.common.pins import sha256_of as sha256
 
-from oc_site.harness import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402
+from bench.harness import LOAD_MIX, OPTIONAL_PAGES, Server, available, fetch, run_wrk, runaway_attack  # noqa: E402
 
 # 30 s with 64 connections is the gate of `make bench`; the test suite runs the same load for 10 s.
 LOAD_SECONDS = float(os.environ.get("OC_LOAD_SECONDS", "10"))

@@ -6,7 +6,7 @@ free pages, FTS segment merges, ANALYZE statistics); any changed row, table or c
 
 Every change of oc.db (`oc build`, and `updating_copy` for harvests and indicator loads) also stores
 the hash in the one-row table `empreinte_contenu`, so that the server reads it at start-up (the
-ETag of every page, plugins/http_cache.py) instead of hashing the whole file each time.
+ETag of every page, oc_site/http/cache_headers.py) instead of hashing the whole file each time.
 """
 
 import hashlib

@@ -1,0 +1,71 @@
+"""Canned queries: one `.sql` file per query in queries/, its title, description and parameters in a
+comment header, given to Datasette by the `canned_queries` hook below.
+
+    -- title: Fiche d'une commune
+    -- description: Identité et rattachements d'une commune,
+    --   à partir de son code INSEE.
+    -- params: code
+    -- example: code=35238
+    SELECT …
+
+A header line `-- key: value` opens a field; a line `--   more` (two spaces or more) continues it.
+The header ends at the first line that is not a comment. Keys: title, description, params (separated
+by commas or spaces), example (parameters as a query string: the theme pre-fills the query's form with
+them and the database page links to the query with them), and any other key of a Datasette canned
+query (hide_sql…).
+"""
+
+import re
+from pathlib import Path
+
+
+from oc_site.database import DATABASE
+from oc_site.paths import QUERIES
+
+DIRECTORY = QUERIES
+HEADER = re.compile(r"--\s?([a-z_]+):\s*(.*)$")
+CONTINUATION = re.compile(r"--\s{2,}(.*)$")
+
+
+class QueryFileError(ValueError):
+    pass
+
+
+def parse(text: str, name: str = "?") -> dict:
+    """A canned query (Datasette's dict) from the text of a .sql file."""
+    fields, key, lines = {}, None, text.splitlines()
+    body_start = len(lines)
+    for number, line in enumerate(lines):
+        if (match := HEADER.match(line)):
+            key = match.group(1)
+            fields[key] = match.group(2).strip()
+        elif key and (match := CONTINUATION.match(line)):
+            fields[key] += " " + match.group(1).strip()
+        elif line.strip() and not line.startswith("--"):
+            body_start = number
+            break
+    sql = "\n".join(lines[body_start:]).strip()
+    if not sql or "title" not in fields:
+        raise QueryFileError(f"requête {name} : il faut un en-tête « -- title: … » puis du SQL")
+    query = {**fields, "sql": sql}
+    if "params" in fields:
+        query["params"] = [p for p in re.split(r"[,\s]+", fields["params"]) if p]
+    return query
+
+
+def load(directory: Path = DIRECTORY) -> dict[str, dict]:
+    """Every canned query of a folder, by file name (without .sql), in file name order."""
+    return {path.stem: parse(path.read_text(encoding="utf-8"), path.name)
+            for path in sorted(Path(directory).glob("*.sql"))}
+
+
+def sql(name: str, directory: Path = DIRECTORY) -> str:
+    """The SQL of one canned query (for the pages that run it outside Datasette's canned query views)."""
+    return parse((Path(directory) / f"{name}.sql").read_text(encoding="utf-8"), name)["sql"]
+
+
+CANNED = load()  # read once: the files only change with a new deployment
+
+
+def for_database(database) -> dict:
+    return CANNED if database == DATABASE else {}

@@ -1,0 +1,70 @@
+"""Descriptions generated from the data, so that metadata.yml states nothing that a new vintage makes stale.
+
+At start-up, the wide views `valeurs_*_large` get their description, facets and one description per
+column from the level registry and the `indicateurs` catalogue (label, unit, latest vintage, source).
+"""
+
+
+from oc_site.levels import LEVELS
+from oc_site.database import DATABASE
+
+CONTEXT_COLUMNS = {
+    "departement": "Code du département (texte).",
+    "region": "Code de la région (texte).",
+    "epci": "SIREN de l'EPCI à fiscalité propre (texte).",
+    "type": "Nature juridique de l'EPCI (CC, CA, CU, METRO, MET69).",
+    "zone": "Zone : métropole, DROM ou collectivité d'outre-mer.",
+}
+INDICATORS_SQL = """
+SELECT m.niveau, i.code, i.libelle, i.unite, i.source, m.annee
+FROM indicateurs i JOIN indicateurs_millesimes m ON m.indicateur = i.code
+WHERE m.dernier_millesime = 1
+"""
+
+
+def wide_view_metadata(indicators: list[dict]) -> dict[str, dict]:
+    """Table metadata of the four wide views, from the rows of INDICATORS_SQL."""
+    tables = {}
+    for name, level in LEVELS.items():
+        columns = {"code": f"{'SIREN' if level.key == 'siren' else 'Code'} du territoire (texte).",
+                   "nom": "Nom du territoire."}
+        columns.update({c: CONTEXT_COLUMNS[c] for c in level.view_context})
+        for i in indicators:
+            if i["niveau"] == name:
+                unit = f" ({i['unite']})" if i["unite"] else ""
+                columns[i["code"]] = f"{i['libelle']}{unit}, millésime {i['annee']}. Source : {i['source']}."
+        tables[level.wide_view] = {
+            "description": (
+                f"Indicateurs des {level.plural} en format large : une ligne par territoire, une colonne par "
+                "indicateur (nommée par son code, voir la table indicateurs) à son millésime principal, le plus "
+                "récent qui couvre au moins la moitié des territoires (voir indicateurs_millesimes ; Mayotte et une "
+                "partie de l'outre-mer ont d'autres années de recensement, dans la table valeurs). Vue régénérée à "
+                "chaque chargement d'indicateurs ; téléchargeable en CSV."),
+            "label_column": "nom",
+            "sort_desc": "population_municipale",
+            "facets": [c for c in level.view_context if c != "epci"],
+            "columns": columns,
+        }
+    return tables
+
+
+async def add_generated_metadata(datasette):
+    if DATABASE not in datasette.databases:
+        return
+    db = datasette.get_database(DATABASE)
+    if not await db.table_exists("indicateurs_millesimes"):
+        return
+    indicators = [dict(row) for row in (await db.execute(INDICATORS_SQL)).rows]
+    generated = wide_view_metadata(indicators)
+    if hasattr(datasette, "set_column_metadata"):  # Datasette 1.0: metadata lives in its internal database
+        for view, table in generated.items():
+            await datasette.set_resource_metadata(DATABASE, view, "description", table["description"])
+            for column, text in table["columns"].items():
+                await datasette.set_column_metadata(DATABASE, view, column, "description", text)
+        return
+    # Datasette 0.65: the metadata given at start, read on every request, extended once here
+    tables = datasette._metadata_local.setdefault("databases", {}).setdefault(DATABASE, {}) \
+        .setdefault("tables", {})
+    for view, table in generated.items():
+        tables[view] = {**table, **tables.get(view, {}),
+                        "columns": {**table["columns"], **tables.get(view, {}).get("columns", {})}}

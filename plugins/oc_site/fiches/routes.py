@@ -1,0 +1,517 @@
+"""Fiches: one page per territory, /commune/<code>, /epci/<siren>, /departement/<code>, /region/<code>.
+
+One handler serves the four levels. A fiche opens with its key figures (compared with the parent
+territory and France), then shows the sections listed for its level in SECTIONS, in that order:
+each section is a template, templates/fiche/<section>_<level>.html or else fiche/<section>.html,
+so that a new block is one template and one entry in that list. Every block is the result of a
+canned query (the same SQL that its "voir la requête" link opens), so that the pages and the SQL
+interface never drift apart. The original portal's addresses (/commune/rennes-35238…) redirect here.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlencode
+
+from datasette.utils.asgi import Response
+from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
+
+from oc_site import database as pages
+from oc_site.fiches import maps
+from oc_site.fiches.charts import StackedParts, bars, stacked_parts
+from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, secondary_url
+from oc_site.fiches.notices import load_notices
+from oc_site.publications.library import publications_for_db
+from oc_site.text import french_date, tokens
+
+DATABASE = pages.DATABASE
+LIST_LIMIT = 50
+CHART_LIMIT = 15
+FOLDED_ROWS = 10  # a long list shows its first rows and a button for the rest
+SERIES_YEARS = 6  # exercices shown in the Finances block (the query and its CSV have them all)
+PRODUCER_BLOCKS = {"finances": "finances_territoire", "contexte": "contexte_territoire"}
+SORTS = {
+    "nom": "nom",
+    "population": "population",
+    "superficie": "superficie_km2",
+    "densite": "densite",
+}
+
+# The sections of each fiche, in order (templates/fiche/<name>.html), and their titles in the page menu
+SECTION_TITLES = {
+    "carte": "Carte",
+    "identite": "Identité",
+    "population": "Population",
+    "secondaires": "Communes déléguées et arrondissements",
+    "membres": "Communes membres",
+    "epci": "Intercommunalités",
+    "communes": "Communes",
+    "departements": "Départements",
+    "dotations": "Dotations de l'État",
+    "richesse": "Richesse et charges",
+    "zonages": "Zonages",
+    "dgf_communes": "Communes et DGF",
+    "finances": "Finances",
+    "contexte": "Contexte socio-économique",
+    "indicateurs": "Tous les indicateurs",
+    "publications": "Publications",
+    "liens": "Pour aller plus loin",
+    "donnees": "Données",
+}
+SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
+    "commune": ("identite", "carte", "population", "secondaires", "dotations", "richesse", "zonages", "finances",
+                "contexte", "indicateurs", "publications", "liens", "donnees"),
+    "epci": ("identite", "carte", "population", "membres", "dotations", "dgf_communes", "finances", "contexte",
+             "indicateurs", "publications", "liens", "donnees"),
+    "departement": ("identite", "carte", "population", "epci", "communes", "dotations", "dgf_communes", "finances",
+                    "contexte", "indicateurs", "publications", "liens", "donnees"),
+    "region": ("identite", "carte", "population", "departements", "dotations", "dgf_communes", "finances",
+               "contexte", "indicateurs", "publications", "liens", "donnees"),
+}
+
+# Sections shown only when they have something to show (the others always are)
+SHOWN_IF = {
+    "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
+    "secondaires": lambda c: c.get("secondaires"),
+    "dotations": lambda c: c["series"].get("dotations"),
+    "richesse": lambda c: c["series"].get("richesse"),
+    "zonages": lambda c: c["series"].get("zonages"),
+    "dgf_communes": lambda c: c.get("dgf_communes"),
+    "finances": lambda c: c["blocs"].get("finances"),
+    "contexte": lambda c: c["blocs"].get("contexte"),
+}
+
+# The « Chiffres clés » band: 4 to 6 indicators per level (canned query chiffres_cles)
+KEY_FIGURES = {
+    "commune": ("population_municipale", "evolution_population_pct", "densite", "superficie"),
+    "epci": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_communes"),
+    "departement": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_communes",
+                    "nb_epci"),
+    "region": ("population_municipale", "evolution_population_pct", "densite", "superficie", "nb_departements",
+               "nb_communes"),
+}
+CHANGES = {"evolution_population", "evolution_population_pct", "taux_evolution_annuel"}  # a value between two vintages
+
+INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"
+INSEE_PREFIXES = {"commune": "COM", "epci": "EPCI", "departement": "DEP", "region": "REG"}
+ANNUAIRE_ENTREPRISES = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
+OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
+BANATIC = "https://www.banatic.interieur.gouv.fr/"
+
+DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
+NOTICES = load_notices()  # data/notices.yml, read once
+
+
+@dataclass(frozen=True)
+class TerritoryList:
+    """A list of territories on a fiche: the rows of a canned query given the fiche's code."""
+
+    key: str  # name in the template context, in `requetes` and in `csv_<key>`
+    query: str  # canned query
+    parameter: str  # its parameter, which receives the fiche's code
+    of_level: str | None = None  # level of its rows: they feed the composition chart and the map
+    default_sort: str | None = None  # sortable by ?tri=…&ordre=… when set
+    limit: int | None = None  # rows shown (the CSV has them all)
+    csv: bool = True
+
+
+LISTS = {
+    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code", csv=False),),
+    "epci": (TerritoryList("membres", "membres_epci", "siren", "commune", "population"),),
+    "departement": (
+        TerritoryList("epci", "epci_departement", "departement"),
+        TerritoryList("communes", "communes_departement", "departement", "commune", "population", LIST_LIMIT),
+    ),
+    "region": (TerritoryList("departements", "departements_region", "region", "departement", "nom"),),
+}
+
+
+@dataclass(frozen=True)
+class SeriesBlock:
+    """A section of a few indicators over the years (one row per indicator, one column per year)."""
+
+    key: str  # its section (SECTIONS, templates/fiche/<key>.html)
+    indicators: tuple[str, ...]  # codes, in the order shown
+    chart: StackedParts | None = None  # drawn above the table (DSFR chart), from the same figures
+
+
+DOTATIONS = ("dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr",
+             "dsr_bourg_centre", "dsr_perequation", "dsr_cible", "dnp")
+RICHESSE = ("potentiel_financier_hab", "potentiel_financier_hab_strate", "potentiel_fiscal_hab",
+            "potentiel_fiscal_hab_strate", "effort_fiscal", "effort_fiscal_strate", "revenu_imposable_hab",
+            "logements_sociaux", "beneficiaires_aides_logement", "population_qpv")
+ZONAGES = ("zrr", "zone_montagne", "commune_insulaire", "superficie_dgcl")
+MEMBER_SUMS = tuple(f"{code}_communes" for code in (
+    "dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr", "dsr_bourg_centre",
+    "dsr_perequation", "dsr_cible", "dnp", "logements_sociaux", "beneficiaires_aides_logement", "population_qpv",
+    "superficie_dgcl"))
+# The DGF and its parts (the DGCL's amounts; the DGF is their sum, with outre-mer the DACOM and for a
+# commune nouvelle its dotation d'amorçage, drawn together as « autres parts »)
+DGF_PARTS = (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP"))
+DGF_OTHER = "Autres parts (DACOM, amorçage)"
+DGF_TITLE = "Dotation globale de fonctionnement"
+DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale", DGF_PARTS, DGF_OTHER)
+MEMBERS_DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale_communes",
+                                 tuple((f"{code}_communes", label) for code, label in DGF_PARTS), DGF_OTHER)
+SERIES = {
+    "commune": (SeriesBlock("dotations", DOTATIONS, DGF_CHART), SeriesBlock("richesse", RICHESSE),
+                SeriesBlock("zonages", ZONAGES)),
+    **{kind: (SeriesBlock("dotations", MEMBER_SUMS, MEMBERS_DGF_CHART),) for kind in ("epci", "departement", "region")},
+}
+TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
+
+
+async def canned(datasette, name: str, **params) -> list[dict]:
+    rows, _ = await pages.canned(datasette, name, **params)
+    return rows
+
+
+def sorted_rows(rows, request, default="population"):
+    """Sort a list as asked by ?tri=…&ordre=… (small lists: sorted here, not in SQL)."""
+    key = request.args.get("tri", default)
+    column = SORTS.get(key, SORTS[default])
+    descending = request.args.get("ordre", "desc" if column != "nom" else "asc") == "desc"
+    present = [r for r in rows if r.get(column) is not None]
+    missing = [r for r in rows if r.get(column) is None]
+    present.sort(key=lambda r: r[column], reverse=descending)
+    return present + missing, key if key in SORTS else default, "desc" if descending else "asc"
+
+
+def map_points(rows, kind):
+    key = LEVELS[kind].key
+    return [
+        {"nom": r["nom"], "lat": r["latitude"], "lon": r["longitude"], "url": LEVELS[kind].url(r[key])}
+        for r in rows if r.get("latitude") is not None
+    ]
+
+
+def chart(rows, kind, limit=CHART_LIMIT):
+    """The most populated items, for a bar chart in pure HTML."""
+    key = LEVELS[kind].key
+    return bars(rows, url=lambda r: LEVELS[kind].url(r[key]), limit=limit)
+
+
+def tile_config(datasette):
+    """The tiles of datasette-cluster-map's configuration (or its defaults), so both maps agree."""
+    config = datasette.plugin_config("datasette-cluster-map") or {}
+    return {
+        "url": config.get("tile_layer") or TILE_LAYER,
+        "options": config.get("tile_layer_options") or TILE_LAYER_OPTIONS,
+    }
+
+
+def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
+    insee = ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"{INSEE_PREFIXES[kind]}-{code}"))
+    observatoire = ("Observatoire des territoires (ANCT)", OBSERVATOIRE)
+    if kind == "epci":
+        return [insee, ("BANATIC, base nationale sur l'intercommunalité (DGCL)", BANATIC),
+                ("Annuaire des entreprises (SIREN de l'EPCI)", ANNUAIRE_ENTREPRISES.format(code)), observatoire]
+    found = [insee, observatoire]
+    if kind == "commune":
+        if territory["siren"]:
+            found.append(("Annuaire des entreprises (SIREN de la commune)",
+                          ANNUAIRE_ENTREPRISES.format(territory["siren"])))
+        if (territory["mairie_site"] or "").startswith(("https://", "http://")):  # never javascript: or data:
+            found.append(("Site de la commune", territory["mairie_site"]))
+    return found
+
+
+def notes(kind: str, code: str, territory: dict) -> list[dict]:
+    """The notices of a fiche: those of data/notices.yml, then what the data say of a commune without EPCI."""
+    found = list(NOTICES.get((kind, code), []))
+    if kind == "commune" and territory["epci"] is None:
+        found.append({"texte": "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre." if territory["zone"] == "com"
+                      else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
+                           "mono-communale, dérogation prévue par la loi).", "sources": []})
+    return found
+
+
+async def list_blocks(datasette, request, kind: str, code: str) -> dict:
+    """The fiche's lists, their composition chart and map points, their queries and CSV links."""
+    context, requetes = {}, {}
+    for block in LISTS[kind]:
+        rows = await canned(datasette, block.query, **{block.parameter: code})
+        shown = rows
+        if block.default_sort:
+            shown, context["tri"], context["ordre"] = sorted_rows(rows, request, default=block.default_sort)
+        if block.limit:
+            context[f"nb_{block.key}_liste"] = len(rows)
+            shown = shown[:block.limit]
+        context[block.key] = shown
+        if block.of_level:
+            context["graphique"] = chart(rows, block.of_level)
+            context["nb_graphique"] = len([r for r in rows if r.get("population")])
+            context["points"] = map_points(rows, block.of_level)
+        requetes[block.key] = pages.query_url(datasette, block.query, **{block.parameter: code})
+        if block.csv:
+            size = {"_size": "max"} if block.limit else {}
+            context[f"csv_{block.key}"] = pages.query_url(datasette, block.query, ".csv",
+                                                          **{block.parameter: code}, **size)
+    return {**context, "requetes": requetes}
+
+
+def key_figure(row: dict) -> dict:
+    """A key figure as shown: its vintage is the period of a change (« 2017 → 2023 »)."""
+    change = row["indicateur"] in CHANGES
+    return {**row, "evolution": change, "periode": row["millesime"] if change and row["millesime"] else row["annee"]}
+
+
+async def key_figures(datasette, kind: str, code: str) -> dict:
+    indicators = ",".join(KEY_FIGURES[kind])
+    rows = await canned(datasette, "chiffres_cles", niveau=kind, code=code, indicateurs=indicators)
+    return {
+        "chiffres_cles": [key_figure(r) for r in rows],
+        "requete_chiffres_cles": pages.query_url(datasette, "chiffres_cles", niveau=kind, code=code,
+                                                 indicateurs=indicators),
+    }
+
+
+async def population_series(datasette, kind: str, code: str) -> dict:
+    """The population at each vintage, for the chart of the population section."""
+    rows = await canned(datasette, "population_territoire", niveau=kind, code=code)
+    return {
+        "serie_population": rows,
+        "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=kind, code=code),
+    }
+
+
+async def map_config(datasette, kind: str, code: str, context: dict) -> dict:
+    """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
+    région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
+    layer_sql = """
+        SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
+        FROM indicateurs i
+        JOIN indicateurs_millesimes m ON m.indicateur = i.code AND m.niveau = 'commune' AND m.dernier_millesime = 1
+        LEFT JOIN sources_donnees s ON s.id = CAST(m.sources AS INTEGER)
+        WHERE i.code = :code"""
+    db = datasette.get_database(DATABASE)
+    layers = []
+    for layer in maps.LAYERS:
+        found = pages.dicts(await db.execute(layer_sql, {"code": layer.indicator}))
+        if found:
+            info = found[0]
+            change = layer.indicator in CHANGES
+            layers.append({
+                **info, "periode": info["millesime"] if change and info["millesime"] else info["annee"],
+                "seuils": layer.thresholds, "couleurs": layer.colours, "signe": layer.signed,
+                "legende": maps.legend(layer),
+            })
+    if kind == "region":
+        scopes = [("departement", d["code"]) for d in context.get("departements", [])]
+    else:
+        scopes = [(kind, code)]
+    indicators = ",".join(layer.indicator for layer in maps.LAYERS)
+    return {
+        "niveau": kind,
+        "donnees": maps.data_urls(datasette.urls.database(DATABASE), kind, scopes),
+        "requete": pages.query_url(datasette, "contours_communes", niveau=scopes[0][0], code=scopes[0][1],
+                                   indicateurs=indicators) if scopes else None,
+        "couches": layers if kind != "commune" else [],
+        "points": context.get("points", []),
+        "tuiles": tile_config(datasette),
+    }
+
+
+def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
+    """Rows (indicator, year, value) → a table: one line per indicator, one column per recent year."""
+    kept = sorted({r["annee"] for r in rows})[-years:]
+    lines = {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"],
+                                                  "decimales": r["decimales"], "valeurs": {}})
+        line["valeurs"][r["annee"]] = r["valeur"]
+    return {"annees": kept, "lignes": list(lines.values()), "toutes_annees": len({r["annee"] for r in rows})}
+
+
+def sources_of(rows: list[dict]) -> list[dict]:
+    found = {}
+    for r in rows:
+        found.setdefault(r["source"], {"titre": r["source"], "url": r["source_url"], "producteur": r["producteur"],
+                                       "millesime": r["millesime"]})
+    return list(found.values())
+
+
+async def producer_blocks(datasette, niveau: str, code: str) -> dict:
+    """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
+    level; their rows, their sources, and the files that were not loaded (the block says so)."""
+    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
+    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
+    for bloc, query in PRODUCER_BLOCKS.items():
+        files = [f for f in expected if f["bloc"] == bloc]
+        rows = await canned(datasette, query, niveau=niveau, code=code)
+        if not files and not rows:
+            continue
+        blocks[bloc] = {
+            "lignes": rows, "sources": sources_of(rows), "serie": series(rows) if bloc == "finances" and rows else None,
+            "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
+            "requete": pages.query_url(datasette, query, niveau=niveau, code=code),
+            "csv": pages.query_url(datasette, query, ".csv", niveau=niveau, code=code),
+        }
+    return blocks
+
+
+def pivot(rows: list[dict]) -> dict:
+    """Rows (indicator, year, value) → the years, one line per indicator with its value per year, the sources."""
+    years = sorted({r["annee"] for r in rows})
+    lines, sources = {}, {}
+    for r in rows:
+        line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
+                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {},
+                                                 "source": r["source"], "source_url": r["source_url"],
+                                                 "producteur": r["producteur"]})
+        line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r["valeur_texte"]
+        sources.setdefault(r["source"], r["source_url"])
+    return {"annees": years, "lignes": list(lines.values()), "sources": sources}
+
+
+def member_labels(table: dict) -> dict:
+    """Rows of member totals without « (total des communes membres) » repeated on each: the table says it
+    once (`membres`); on a phone the repeated words made every row three lines high."""
+    suffixes = (MEMBERS_TOTAL_LABEL, MEMBERS_RATIO_LABEL)
+    lines = [{**line, "libelle": line["libelle"].removesuffix(MEMBERS_TOTAL_LABEL).removesuffix(MEMBERS_RATIO_LABEL)}
+             for line in table["lignes"]]
+    return {**table, "lignes": lines, "membres": any(l["libelle"].endswith(suffixes) for l in table["lignes"])}
+
+
+async def series_blocks(datasette, kind: str, code: str) -> dict:
+    """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
+    fiches of groups of communes the communes receiving the largest DGF."""
+    blocks = {}
+    for block in SERIES[kind]:
+        params = {"niveau": kind, "code": code, "indicateurs": ",".join(block.indicators)}
+        table = pivot(await canned(datasette, "series_indicateurs", **params))
+        if kind != "commune":
+            table = member_labels(table)
+        if table["lignes"]:
+            blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
+                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
+                                 "graphique": stacked_parts(block.chart, table) if block.chart else None}
+    context = {"series": blocks, "codes_series": {c for b in SERIES[kind] for c in b.indicators}}
+    if kind != "commune":
+        params = {"niveau": kind, "code": code}
+        rows = await canned(datasette, "communes_dgf_territoire", **params)
+        context["dgf_communes"] = rows[:TOP_COMMUNES]
+        context["nb_dgf_communes"] = len(rows)
+        context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
+        context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
+                                                      _size="max")
+    if kind == "departement":
+        context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
+                                                          departement=code)
+        context["requete_dsu"] = pages.query_url(datasette, "dsu_departement", departement=code)
+    return context
+
+
+async def shared_blocks(datasette, niveau: str, code: str) -> dict:
+    """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
+    (when their producers' files are expected), and publications."""
+    db = datasette.get_database(DATABASE)
+    return {
+        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
+        "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
+        "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
+        "blocs": await producer_blocks(datasette, niveau, code),
+        "publications": await publications_for_db(db, niveau, code),
+        "code": code,
+    }
+
+
+def island(data) -> str:
+    """JSON for a <script type="application/json"> data island, safe from </script>."""
+    return (json.dumps(data, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+async def render(datasette, request, template, context, status=200):
+    html = await datasette.render_template(template, context, request=request)
+    return Response.html(html, status=status)
+
+
+async def parent_commune(datasette, code: str) -> str | None:
+    """The commune of a commune déléguée, associée or arrondissement municipal (75101 → 75056), if `code` is one."""
+    result = await datasette.get_database(DATABASE).execute(
+        "SELECT commune_parente FROM communes_secondaires WHERE code_insee = ? ORDER BY type DESC LIMIT 1", [code])
+    row = result.first()
+    return row[0] if row else None
+
+
+def canonical_code(kind: str, code: str) -> str:
+    """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
+    upper = code.upper()
+    return upper if re.fullmatch(LEVELS[kind].code_pattern, upper) else code
+
+
+# The original portal's addresses: /commune/<slug>-<code INSEE>, /epci/<slug>, /departement/<slug>,
+# /region/<slug>, the slug being the name in lower case with hyphens (« ille-et-vilaine »).
+OLD_COMMUNE_URL = re.compile(r"^.+-(\d[\dAB]\d{3})$", re.IGNORECASE)
+SLUG_SQL = """
+SELECT code FROM territoires
+WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
+LIMIT 2
+"""
+
+
+async def old_portal_redirect(datasette, kind: str, slug: str) -> Response | None:
+    """A redirection from an address of the original portal to the fiche (or to the search when
+    the name is ambiguous); None when the slug names no territory of that level."""
+    if kind == "commune" and (match := OLD_COMMUNE_URL.match(slug)):
+        return Response.redirect(LEVELS[kind].url(match.group(1).upper()), status=301)
+    words = tokens(slug)
+    if not words:
+        return None
+    db = datasette.get_database(DATABASE)
+    found = (await db.execute(SLUG_SQL, {"type": kind, "cle": "".join(words)})).rows
+    if len(found) == 1:
+        return Response.redirect(LEVELS[kind].url(found[0][0]), status=301)
+    if found:
+        return Response.redirect("/recherche?" + urlencode({"q": " ".join(words), "niveau": kind}), status=302)
+    return None
+
+
+async def fiche(datasette, request):
+    kind = request.url_vars["niveau"]
+    level = LEVELS[kind]
+    code = unquote(request.url_vars["code"]).strip()
+    if (canonical := canonical_code(kind, code)) != code:
+        return Response.redirect(level.url(canonical), status=301)
+    if not re.fullmatch(level.code_pattern, code) and (
+            redirect := await old_portal_redirect(datasette, kind, code)):
+        return redirect
+    rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
+    if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
+        return Response.redirect(secondary_url(parent, code), status=302)
+    if not rows:
+        return await render(datasette, request, "fiche_introuvable.html",
+                            {"niveau": level.label, "code": code, "q": code}, status=404)
+    territory = rows[0]
+    context = {
+        "niveau": kind,
+        "t": territory,
+        "notes": notes(kind, code, territory),
+        "liens": links(kind, code, territory),
+        "ligne_url": datasette.urls.row(DATABASE, level.table, code),
+        "replier_apres": FOLDED_ROWS,
+        "taille_base": datasette.get_database(DATABASE).size,
+        **await list_blocks(datasette, request, kind, code),
+        **await key_figures(datasette, kind, code),
+        **await population_series(datasette, kind, code),
+    }
+    context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
+    if kind == "commune":
+        context["points"] = map_points([territory], "commune")
+        context["maire_depuis"] = french_date(territory["maire_depuis"])
+        context["comparer_codes"] = code
+    elif kind == "departement":
+        context["region_drom"] = DROM_REGIONS.get(code)
+    elif kind == "region":
+        context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
+    context.update(await shared_blocks(datasette, kind, code))
+    context.update(await series_blocks(datasette, kind, code))
+    context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]
+                           if name not in SHOWN_IF or SHOWN_IF[name](context)]
+    context["carte"] = await map_config(datasette, kind, code, context)
+    context["carte_json"] = island(context["carte"])
+    return await render(datasette, request, f"fiche_{kind}.html", context)
+
+
+ROUTES = [(rf"^/(?P<niveau>{'|'.join(LEVELS)})/(?P<code>[^/]+)$", fiche)]

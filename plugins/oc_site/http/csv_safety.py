@@ -1,0 +1,118 @@
+"""CSV that a spreadsheet opens without running anything: formula injection neutralised.
+
+A spreadsheet program (Excel, LibreOffice Calc) that opens a CSV file reads a cell starting with
+`=`, `+`, `-` or `@` as a formula (and a leading tab or carriage return can hide one): a title
+harvested from a feed such as `=HYPERLINK("http://…")` or `-2+3+cmd|' /C calc'!A0` would run on
+the computer of whoever opens the export. Every CSV the site serves (Datasette's table and query
+exports, /comparer.csv) goes through `CsvNeutraliser` (`asgi_wrapper` below), which follows
+the OWASP recommendation: such a cell gets a leading apostrophe, and the spreadsheet shows it as
+text ('=HYPERLINK(…)).
+
+Numbers stay numbers: a cell that is a plain number (`-12`, `-3.5`, `+4`, `-1.2e-5`, `-3,5`) is
+written as it is, since a spreadsheet reads it as a number and no formula can hide in it. A
+negative value of a numeric column (a population change, a budget balance) therefore still sums in
+the spreadsheet. The rule only looks at the text of the cell, so it gives the same result on the
+values (CSV written by the site) and on the CSV text (Datasette's exports, rewritten on the way
+out). Phone numbers written `+33 …` become text ('+33 …): they are not numbers either way.
+The same rule on the way out, for every CSV the site serves (`asgi_wrapper` below): Datasette's table
+and query exports (/oc/publications.csv, /oc/valeurs_communes_large.csv, canned queries…) and the
+site's own (/comparer.csv). A CSV response is one of type text/csv, or an address ending in .csv
+(Datasette serves those as text/plain unless ?_dl=1). The body is rewritten as it streams, record by
+record; its length changes, so Content-Length is dropped. A body already compressed by another wrapper
+cannot be read: this wrapper runs first (innermost), before any compression.
+"""
+
+import codecs
+import csv
+import io
+import re
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise(cell: str) -> str:
+    """`cell` as a spreadsheet should show it: a formula-looking text gets a leading apostrophe."""
+    if cell and cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def complete_records_end(text: str) -> int:
+    """Length of the leading part of `text` made of whole CSV records (ending with a newline outside quotes)."""
+    if text.endswith("\n") and text.count('"') % 2 == 0:
+        return len(text)  # the usual case: Datasette writes one whole row per chunk
+    end, quoted = 0, False
+    for match in re.finditer(r'["\n]', text):
+        if match.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            end = match.end()
+    return end
+
+
+def rewrite(text: str) -> str:
+    """Whole CSV records → the same records with every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([neutralise(cell) for cell in row])
+    return out.getvalue()
+
+
+class CsvNeutraliser:
+    """Rewrites a CSV body given in chunks of UTF-8 bytes cut anywhere (in a record, in a character)."""
+
+    def __init__(self):
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""
+
+    def feed(self, data: bytes) -> bytes:
+        text = self.pending + self.decoder.decode(data)
+        end = complete_records_end(text)
+        self.pending = text[end:]
+        return rewrite(text[:end]).encode() if end else b""
+
+    def finish(self) -> bytes:
+        text = self.pending + self.decoder.decode(b"", final=True)
+        self.pending = ""
+        return rewrite(text).encode() if text else b""
+
+
+def is_csv(scope, headers) -> bool:
+    content_type = dict(headers).get(b"content-type", b"").split(b";")[0].strip().lower()
+    if content_type == b"text/csv":
+        return True
+    return content_type == b"text/plain" and scope["path"].endswith(".csv")
+
+
+def layer(datasette):
+    def wrap(app):
+        async def neutralised(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            neutraliser = None
+
+            async def rewriting_send(message):
+                nonlocal neutraliser
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", []))
+                    names = {name.lower() for name, _ in headers}
+                    if is_csv(scope, headers) and b"content-encoding" not in names:
+                        neutraliser = CsvNeutraliser()
+                        message = {**message, "headers": [(n, v) for n, v in headers
+                                                          if n.lower() != b"content-length"]}
+                elif message["type"] == "http.response.body" and neutraliser is not None:
+                    more = message.get("more_body", False)
+                    body = neutraliser.feed(message.get("body", b""))
+                    if not more:
+                        body += neutraliser.finish()
+                    message = {**message, "body": body}
+                await send(message)
+
+            return await app(scope, receive, rewriting_send)
+
+        return neutralised
+
+    return wrap

@@ -1,0 +1,82 @@
+"""Querying the territories' full-text index (built by loaders/territories/search_index.py)."""
+
+from oc_site.database import DATABASE, dicts
+from oc_site.text import tokens
+
+# what is read of a free-text query, before any work: the longest commune name has 45 characters
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 10
+
+SEARCH_SQL = """
+SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
+FROM territoires_fts
+JOIN territoires t ON t.id = territoires_fts.rowid
+WHERE territoires_fts MATCH :match
+  AND (:niveau = '' OR t.type = :niveau)
+ORDER BY
+    t.code = :code DESC,
+    t.recherche_nom = :nom DESC,
+    t.recherche_nom LIKE :nom || '%' DESC,
+    -- an EPCI weighs a tenth of its population, so that "renn" gives Rennes before Rennes Métropole
+    coalesce(t.population, 0) / (CASE t.type WHEN 'epci' THEN 10 ELSE 1 END) DESC,
+    t.type = 'commune' DESC
+LIMIT :limit OFFSET :offset
+"""
+
+# How many territories of each level match (the counts of the search page's level filters)
+COUNT_SQL = """
+SELECT t.type, count(*) AS nombre
+FROM territoires_fts
+JOIN territoires t ON t.id = territoires_fts.rowid
+WHERE territoires_fts MATCH :match
+GROUP BY t.type
+"""
+
+
+def is_code(token: str) -> bool:
+    return any(ch.isdigit() for ch in token) or token in ("2a", "2b")
+
+
+def match_expression(query: str) -> tuple[str, str, str] | None:
+    """FTS5 expression, normalised name and code for a free-text query, or None if nothing to search.
+
+    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code).
+    Only the first MAX_QUERY_LENGTH characters and MAX_WORDS words count:
+    >>> match_expression("Ile de Bré")
+    ('recherche_nom:"ile"* AND recherche_nom:"de"* AND recherche_nom:"bre"*', 'ile de bre', '')
+    >>> match_expression("35000")
+    ('recherche_codes:"35000"*', '', '35000')
+    """
+    words = tokens(query[:MAX_QUERY_LENGTH])[:MAX_WORDS]
+    if not words:
+        return None
+    parts, names, codes = [], [], []
+    for word in words:
+        if is_code(word):
+            parts.append(f'recherche_codes:"{word}"*')
+            codes.append(word.upper())
+        else:
+            parts.append(f'recherche_nom:"{word}"*')
+            names.append(word)
+    return " AND ".join(parts), " ".join(names), codes[0] if len(codes) == 1 else ""
+
+
+async def search_territories(datasette, query: str, limit: int, niveau: str = "", offset: int = 0) -> list[dict]:
+    """Territories matching a free-text query, best first (the site search and the comparison selector),
+    of one level when `niveau` is given."""
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    match, nom, code = expression
+    results = await datasette.get_database(DATABASE).execute(SEARCH_SQL, {
+        "match": match, "nom": nom, "code": code, "niveau": niveau or "", "limit": limit, "offset": offset})
+    return dicts(results)
+
+
+async def count_territories(datasette, query: str) -> dict[str, int]:
+    """How many territories of each level match a free-text query."""
+    expression = match_expression(query)
+    if expression is None:
+        return {}
+    results = await datasette.get_database(DATABASE).execute(COUNT_SQL, {"match": expression[0]})
+    return {kind: count for kind, count in results.rows}

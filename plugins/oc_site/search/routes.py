@@ -1,0 +1,89 @@
+"""Site search over every territory: /recherche (HTML, paginated, filtered by level) and /recherche.json (ranked)."""
+
+import json
+import math
+from urllib.parse import urlencode
+
+from datasette.utils.asgi import Response
+
+from oc_site.levels import LEVELS
+from oc_site.search.index import count_territories, search_territories
+
+MAX_RESULTS = 50  # of /recherche.json
+DEFAULT_JSON_LIMIT = 10
+PAGE_SIZE = 20  # of /recherche
+
+
+def parse_limit(request, default):
+    try:
+        return max(1, min(MAX_RESULTS, int(request.args.get("limit", default))))
+    except ValueError:
+        return default
+
+
+def parse_level(request) -> str:
+    """The level filter (?niveau=commune…), or '' for every level."""
+    niveau = request.args.get("niveau", "")
+    return niveau if niveau in LEVELS else ""
+
+
+def parse_page(request) -> int:
+    try:
+        return max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        return 1
+
+
+def search_url(q: str, niveau: str = "", page: int = 1) -> str:
+    params = {"q": q, **({"niveau": niveau} if niveau else {}), **({"page": page} if page > 1 else {})}
+    return "/recherche?" + urlencode(params)
+
+
+def pagination(q: str, niveau: str, page: int, pages: int) -> dict | None:
+    """Links of the DSFR pagination: first, previous, a window around the page, next, last."""
+    if pages <= 1:
+        return None
+    window = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    return {
+        "page": page, "pages": pages,
+        "first": search_url(q, niveau), "last": search_url(q, niveau, pages),
+        "previous": search_url(q, niveau, page - 1) if page > 1 else None,
+        "next": search_url(q, niveau, page + 1) if page < pages else None,
+        "links": [{"number": n, "url": search_url(q, niveau, n)} for n in window],
+    }
+
+
+async def recherche_json(datasette, request):
+    query = request.args.get("q", "").strip()
+    results = await search_territories(datasette, query, parse_limit(request, DEFAULT_JSON_LIMIT), parse_level(request))
+    return Response(json.dumps(results, ensure_ascii=False), content_type="application/json; charset=utf-8")
+
+
+async def recherche_html(datasette, request):
+    query = request.args.get("q", "").strip()
+    niveau = parse_level(request)
+    counts = await count_territories(datasette, query) if query else {}
+    total = counts.get(niveau, 0) if niveau else sum(counts.values())
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(parse_page(request), pages)
+    results = await search_territories(datasette, query, PAGE_SIZE, niveau, (page - 1) * PAGE_SIZE) if total else []
+    filters = [{"niveau": "", "libelle": "Tous les niveaux", "nombre": sum(counts.values()),
+                "url": search_url(query)}] + [
+        {"niveau": kind, "libelle": LEVELS[kind].group_title, "nombre": counts[kind], "url": search_url(query, kind)}
+        for kind in reversed(LEVELS) if counts.get(kind)
+    ]
+    return Response.html(
+        await datasette.render_template(
+            "recherche.html",
+            {"q": query, "niveau": niveau, "resultats": results, "total": total, "page": page,
+             "premier": (page - 1) * PAGE_SIZE + 1, "filtres": filters if len(counts) > 1 else [],
+             "pagination": pagination(query, niveau, page, pages), "niveaux": LEVELS},
+            request=request,
+        )
+    )
+
+
+ROUTES = [
+    (r"^/recherche\.json$", recherche_json),
+    (r"^/recherche$", recherche_html),
+]
