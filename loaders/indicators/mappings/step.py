@@ -41,27 +41,34 @@ class ArchiveReader:
         self.workdir.cleanup()
 
 
+def mappings_dir(ctx) -> Path:
+    """The build's folder of mappings: `oc build --mappings`, else data/mappings."""
+    return Path(ctx.options.mappings_dir or DEFAULT_DIR)
+
+
 def archive_mappings(ctx) -> list[tuple[Mapping, Path]]:
     """The mappings `oc build` reads from their pinned archive, with the archive's path; worked out once
-    per build (start_reading, then build_step): each archive's checksum is verified once."""
-    if "archive_mappings" not in ctx.loaded:
-        directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
+    per build (start_reading, then build_step) and kept in ctx.archive_mappings: each archive's checksum
+    is verified once."""
+    if ctx.archive_mappings is None:
+        directory = mappings_dir(ctx)
         found = []
         for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
             mapping = parse_mapping(path)
             local = mapping.local_file()
             if mapping.archive and not (local and local.exists()):
-                given = (ctx.options.get("archives") or {}).get(mapping.archive["paquet"])
+                given = ctx.options.archives.get(mapping.archive["paquet"])
                 found.append((mapping, pinned_archive(mapping, given)))
-        ctx.loaded["archive_mappings"] = found
-    return ctx.loaded["archive_mappings"]
+        ctx.archive_mappings = found
+    return ctx.archive_mappings
 
 
 def archive_reader(ctx) -> ArchiveReader:
-    """The build's ArchiveReader, made on first use (by start_reading, else by load_archive)."""
-    if "archive_reader" not in ctx.loaded:
-        ctx.loaded["archive_reader"] = ArchiveReader(ctx.worker())
-    return ctx.loaded["archive_reader"]
+    """The build's ArchiveReader (ctx.archive_reader), made on first use (by start_reading, else by
+    load_archive)."""
+    if ctx.archive_reader is None:
+        ctx.archive_reader = ArchiveReader(ctx.worker())
+    return ctx.archive_reader
 
 
 def start_reading(ctx, communes: set[str]):
@@ -73,7 +80,7 @@ def start_reading(ctx, communes: set[str]):
 
 
 def stop_reading(ctx):
-    reader = ctx.loaded.pop("archive_reader", None)
+    reader, ctx.archive_reader = ctx.archive_reader, None
     if reader is not None:
         reader.close()
 
@@ -105,7 +112,7 @@ def build_step(db, ctx):
     The others are one line of the report each and a row of fichiers_producteurs, so that the fiches
     say which data were not loaded; the build goes on. A file that does not fit its mapping fails the
     build (the previous oc.db stays). The wide views are regenerated once, at the end."""
-    directory = Path(ctx.options.get("mappings_dir") or DEFAULT_DIR)
+    directory = mappings_dir(ctx)
     if not directory.is_dir():
         return
     entries = producer_lock.read()
