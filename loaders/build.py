@@ -18,11 +18,11 @@ from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import carry_over, france
+from .indicators import area_check, carry_over, france, populations
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import area_check, areas, cog, history, maires, populations, search_index
+from .territories import areas, cog, history, maires, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent

@@ -20,7 +20,7 @@ from ...common.locations import hide_paths, public_location
 from ...common.numbers import grouped
 from ...common.pins import sha256_of
 from ...producers import lock as producer_lock
-from .. import catalogue, computed
+from .. import catalogue, computed, populations
 from ..computed import Computed
 from .archive import archive_files
 from .extract import Extract, extract
@@ -32,9 +32,9 @@ EXAMPLES = 10
 
 
 def builtin_codes() -> set[str]:
-    from ...territories.populations import INDICATORS
-
-    return {i["code"] for i in INDICATORS}
+    """The indicators the build computes itself (populations.py): a mapping adds values and levels to
+    them, not its own definition."""
+    return {i["code"] for i in populations.INDICATORS}
 
 
 def catalogue_entries(mapping: Mapping, conn: sqlite3.Connection) -> list[dict]:

