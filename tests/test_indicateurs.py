@@ -4,7 +4,8 @@ import sqlite3
 
 import pytest
 
-from loaders.territories import history, populations
+from loaders.indicators import populations
+from loaders.territories import history
 from loaders.common.errors import SourceError
 
 

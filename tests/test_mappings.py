@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
-from loaders.indicators import mappings
 from loaders.cli import cli
+from loaders.indicators.mappings import extract, spec, tables
 
 MAPPINGS = ROOT / "data" / "mappings"
 PRODUCERS = FIXTURES / "indicateurs"
@@ -329,9 +329,9 @@ def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):
         "indicateurs": [{"code": "population_municipale", "libelle": "Population municipale",
                          "colonne": "Population municipale"}],
     }, allow_unicode=True))
-    mapping = mappings.parse_mapping(mapping_file)
-    with mappings.open_table(mapping, path) as table:
-        extracted = mappings.extract(mapping, table, path, {"35238", "01001"})
+    mapping = spec.parse_mapping(mapping_file)
+    with tables.open_table(mapping, path) as table:
+        extracted = extract.extract(mapping, table, path, {"35238", "01001"})
     assert sorted(extracted.rows) == [
         ("population_municipale", "commune", "01001", 2021, 832, None),  # « 1 » + « 1 »: zeros restored
         ("population_municipale", "commune", "35238", 2021, 225081, None),
@@ -346,7 +346,7 @@ def test_year_from_sheet_name_and_split_key(tmp_path, fixture_db):
     ("243500139", "epci", "243500139"), ("1", "region", "01"), ("", "commune", None), (None, "commune", None),
 ])
 def test_normalize_code(raw, level, expected):
-    assert mappings.normalize_code(raw, level) == expected
+    assert extract.normalize_code(raw, level) == expected
 
 
 def test_repository_mappings_are_valid():
@@ -355,7 +355,7 @@ def test_repository_mappings_are_valid():
                      "insee_pop_historiques.yml", "ofgl_comptes_communes.yml", "ofgl_comptes_departements.yml",
                      "ofgl_comptes_groupements.yml", "ofgl_comptes_regions.yml"]
     for name in names:
-        mapping = mappings.parse_mapping(MAPPINGS / name)
+        mapping = spec.parse_mapping(MAPPINGS / name)
         assert mapping.url.startswith(("https://", "http://")) and mapping.licence  # the DGCL's page is http
 
 
@@ -364,7 +364,7 @@ def test_repository_mappings_are_valid():
     (["35238"], "35238"),
 ])
 def test_compose_key(parts, expected):
-    assert mappings.compose_key(parts, "commune") == expected
+    assert extract.compose_key(parts, "commune") == expected
 
 
 def test_text_indicator(tmp_path, db):
@@ -403,24 +403,24 @@ def test_broken_mapping_fails_the_build_and_keeps_the_database(tmp_path, db):
 def test_an_indicator_read_from_two_files_is_described_once(tmp_path):
     """dgcl_criteres_communes.yml (2023 and after) takes its indicators' definitions from
     dgcl_criteres_dgf.yml (2020–2022): same labels, units and totals, its own columns."""
-    archive = mappings.parse_mapping(mappings.mapping_path("dgcl_criteres_dgf"))
-    online = mappings.parse_mapping(mappings.mapping_path("dgcl_criteres_communes"))
+    archive = spec.parse_mapping(spec.mapping_path("dgcl_criteres_dgf"))
+    online = spec.parse_mapping(spec.mapping_path("dgcl_criteres_communes"))
     by_code = {i["code"]: i for i in archive.indicateurs}
     shared = [i for i in online.indicateurs if i["code"] in by_code]
     assert len(shared) >= 13
     for indicator in shared:
         own = by_code[indicator["code"]]
-        assert {k: v for k, v in indicator.items() if k not in mappings.COLUMN_KEYS + ("echelle",)} == \
-            {k: v for k, v in own.items() if k not in mappings.COLUMN_KEYS + ("echelle",)}
+        assert {k: v for k, v in indicator.items() if k not in spec.COLUMN_KEYS + ("echelle",)} == \
+            {k: v for k, v in own.items() if k not in spec.COLUMN_KEYS + ("echelle",)}
     assert next(i for i in online.indicateurs if i["code"] == "dsu")["colonne"] == \
         "Dotation de solidarité urbaine et de cohésion sociale - Montant total réparti"
     # a key repeated here wins; an unknown definitions file is a clear error naming it
     path = tmp_path / "m.yml"
-    text = mappings.mapping_path("dgcl_criteres_communes").read_text(encoding="utf-8")
+    text = spec.mapping_path("dgcl_criteres_communes").read_text(encoding="utf-8")
     path.write_text(text.replace("  - code: dsu\n", "  - code: dsu\n    libelle: DSU (libellé local)\n"),
                     encoding="utf-8")
-    local = mappings.parse_mapping(path)
+    local = spec.parse_mapping(path)
     assert next(i for i in local.indicateurs if i["code"] == "dsu")["libelle"] == "DSU (libellé local)"
     path.write_text(text.replace("definitions: dgcl_criteres_dgf.yml", "definitions: absent.yml"), encoding="utf-8")
-    with pytest.raises(mappings.MappingError, match="definitions « absent.yml » introuvable"):
-        mappings.parse_mapping(path)
+    with pytest.raises(spec.MappingError, match="definitions « absent.yml » introuvable"):
+        spec.parse_mapping(path)

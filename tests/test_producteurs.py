@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
-from loaders.indicators import mappings
+from loaders.indicators.mappings import extract, spec
 from loaders.producers import datagouv, lock, opendatasoft, rules
 from bench.site import make_datasette
 
@@ -523,7 +523,7 @@ def test_lock_round_trip(tmp_path):
 
 @pytest.mark.parametrize("text,year", [("2022", 2022), ("22", 2022), ("16", 2016), ("1999", 1999)])
 def test_column_year(text, year):
-    assert mappings.column_year(text) == year
+    assert extract.column_year(text) == year
 
 
 def test_repository_lock_pins_only_verified_files():
@@ -531,7 +531,7 @@ def test_repository_lock_pins_only_verified_files():
     entries = lock.read(ROOT / "data" / "producteurs.lock.json")
     for entry in entries.values():
         assert entry.url.startswith("https://") and len(entry.sha256) == 64 and entry.taille > 0
-    names = {p.stem for p in MAPPINGS.glob("*.yml") if mappings.parse_mapping(p).rule is not None}
+    names = {p.stem for p in MAPPINGS.glob("*.yml") if spec.parse_mapping(p).rule is not None}
     assert set(entries) <= names
     assert {"dgcl_criteres_communes", "insee_comparateur", "ofgl_comptes_communes", "ofgl_comptes_groupements",
             "ofgl_comptes_departements", "ofgl_comptes_regions", "insee_pop_historiques"} <= names

@@ -17,6 +17,8 @@
 - a number too large for a float ("1" followed by 400 digits, which Python reads as infinity) is an
   error: SQLite would store it as Infinity, and JSON cannot carry it;
 - anything else raises ValueError with a French message.
+
+`grouped` writes an integer the French way, for the reports of the build and of `oc sources`.
 """
 
 import math
@@ -90,3 +92,8 @@ def parse_number(raw) -> float | int | None:
     if DIGITS.match(normalized) and abs(value) < 2**53:
         return int(sign + normalized)
     return value
+
+
+def grouped(number: int) -> str:
+    """An integer with its thousands separated by narrow no-break spaces, as French writes them: 12 345."""
+    return f"{number:,}".replace(",", "\u202f")

@@ -5,7 +5,9 @@ import click
 from ..common.cli_options import SUBCOMMAND_METAVAR, db_option, fail
 from ..common.errors import SourceError
 from ..producers import lock as producer_lock
-from . import mappings
+from .mappings.load import load_into_db
+from .mappings.locate import Located, locate
+from .mappings.spec import DEFAULT_DIR, mapping_path, parse_mapping
 
 
 @click.group(name="indicators", subcommand_metavar=SUBCOMMAND_METAVAR)
@@ -34,8 +36,8 @@ def load(mapping, source, db_path, year):
         oc indicators load dgcl_criteres_communes criteres_repartition_2024.csv --year 2024
     """
     try:
-        parsed = mappings.parse_mapping(mappings.mapping_path(mapping))
-        reports = mappings.load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
+        parsed = parse_mapping(mapping_path(mapping))
+        reports = load_into_db(db_path, parsed, source, vintage=str(year) if year else None)
     except SourceError as e:
         fail(f"Erreur : {e}", db_path)
     for report in reports:
@@ -52,9 +54,9 @@ def list_mappings():
         oc indicators mappings
     """
     entries, cache = producer_lock.read(), producer_lock.cache_dir()
-    for path in sorted(mappings.DEFAULT_DIR.glob("*.yml")):
+    for path in sorted(DEFAULT_DIR.glob("*.yml")):
         try:
-            mapping = mappings.parse_mapping(path)
+            mapping = parse_mapping(path)
         except SourceError as e:
             click.echo(f"{path.name} : invalide — {e}")
             continue
@@ -62,6 +64,6 @@ def list_mappings():
         if mapping.archive and not (local and local.exists()):
             state = f"archive épinglée {mapping.archive['paquet']}"
         else:
-            found = mappings.locate(mapping, entries, cache, verify=False)
-            state = f"fichier {found.origin}" if isinstance(found, mappings.Located) else found
+            found = locate(mapping, entries, cache, verify=False)
+            state = f"fichier {found.origin}" if isinstance(found, Located) else found
         click.echo(f"{path.stem} : {mapping.producteur} — {mapping.titre} ({state})")

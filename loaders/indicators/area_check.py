@@ -21,7 +21,7 @@ origin: it may leave out land outside the cadastre (estuaries, lakes, glaciers).
 
 from dataclasses import dataclass
 
-from ..indicators import catalogue
+from . import catalogue
 
 GAP = 0.10
 INDICATOR = "superficie_dgcl"
@@ -138,7 +138,7 @@ def build_step(db, ctx):
     and for the communes whose area is the DGCL's, that area and the density computed on it."""
     conn = db.conn
     with ctx.reporter.step("Superficies : contrôle avec la superficie DGCL"):
-        checks = check_communes(conn, ctx.loaded.get("restored", {}))
+        checks = check_communes(conn, ctx.territories.restored)
         sources = area_sources(conn, checks)
         conn.executemany(
             "UPDATE communes SET superficie_dgcl_km2 = ?, superficie_dgcl_annee = ?, superficie_dgcl_source = ?, "
