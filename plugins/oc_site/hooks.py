@@ -8,7 +8,7 @@ from datasette import hookimpl
 
 from oc_site import comparison
 from oc_site.datasette_pages import canned_queries as queries
-from oc_site.datasette_pages import client_errors, frozen_metadata, labels, metadata, sqlite_limits, templates
+from oc_site.datasette_pages import client_errors, labels, metadata, sqlite_limits, templates
 from oc_site.fiches import routes as fiches
 from oc_site.http import cache_headers, stack
 from oc_site.pages import assets, home, operator, site_map, sources
@@ -31,9 +31,8 @@ def asgi_wrapper(datasette):
 def startup(datasette):
     async def start():
         await labels.read_labels(datasette)  # French labels of columns and coded values, from the data
-        await metadata.add_generated_metadata(datasette)  # descriptions of the wide views, from the catalogue
+        await metadata.prepare(datasette)  # descriptions of the wide views from the catalogue, then read-only
         await cache_headers.compute_etag(datasette)  # from the content hash and the site's version (metadata included)
-        await frozen_metadata.freeze(datasette)  # last: nothing writes to the metadata after this
 
     return start
 
