@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from oc_site.http import stack
+
 
 async def test_row_json(fixture_ds):
     response = await fixture_ds.client.get("/oc/communes/35238.json?_shape=objects")
@@ -92,12 +94,14 @@ async def test_server_start_renders_the_database_page(fixture_ds):
     async def send(message):
         sent.append(message["type"])
 
+    kept = stack.shared_state(fixture_ds).kept_pages  # shared by the server's app and datasette.client's
+    assert "/oc" not in kept.pages
     lifespan = asyncio.create_task(fixture_ds.app()({"type": "lifespan"}, incoming.get, send))
     for _ in range(200):
-        if "/oc" in fixture_ds.__dict__.get("_oc_page_cache", {}):
+        if "/oc" in kept.pages:
             break
         await asyncio.sleep(0.05)
     await incoming.put({"type": "lifespan.shutdown"})
     await lifespan
     assert "lifespan.startup.complete" in sent
-    assert "/oc" in fixture_ds._oc_page_cache
+    assert "/oc" in kept.pages

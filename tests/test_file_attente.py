@@ -10,18 +10,20 @@ from oc_site.http import queues, stack
 
 
 def queue_module(fixture_db):
-    make_datasette(fixture_db)
+    ds = make_datasette(fixture_db)
     assert pm.get_plugin("open_collectivites") is not None, "le site (oc_site.hooks) n'est pas chargé"
-    assert queues in stack.LAYERS, "les files d'attente ne sont pas dans la pile HTTP"
+    assert queues.Queues in [layer.cls for layer in stack.layers(ds)], \
+        "les files d'attente ne sont pas dans la pile HTTP"
     return queues
+
+
+def in_queues(module, app):
+    """`app` behind the queues' layer, with places of its own."""
+    return module.Queues(app, lanes=module.Lanes())
 
 
 def http(path: str, query: bytes = b"") -> dict:
     return {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": []}
-
-
-class FakeDatasette:
-    """What the queues' wrapper keeps its queues on."""
 
 
 def connection(leaves: asyncio.Event | None = None):
@@ -70,7 +72,7 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
         await release.wait()
         running[kind] -= 1
 
-    wrapped = module.layer(FakeDatasette())(app)
+    wrapped = in_queues(module, app)
 
     pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore)) for n in range(10)]
     queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), connection(), ignore)) for n in range(5)]
@@ -95,7 +97,7 @@ async def test_a_client_who_leaves_while_waiting_is_not_served(fixture_db):
         assert await receive() == {"type": "http.request", "body": b"", "more_body": False}  # its body, read for it
         await release.wait()
 
-    wrapped = module.layer(FakeDatasette())(app)
+    wrapped = in_queues(module, app)
     holding = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore))
                for n in range(module.PAGES_AT_ONCE)]
     left = asyncio.create_task(wrapped(http("/commune/gone"), connection(leaves), ignore))
@@ -119,7 +121,7 @@ async def test_a_request_the_site_makes_to_itself_does_not_wait_for_its_own_plac
         if scope["path"] == "/outer":
             await wrapped(http("/inner"), receive, send)  # like datasette.client.get() inside a page
 
-    wrapped = module.layer(FakeDatasette())(app)
+    wrapped = in_queues(module, app)
 
     outers = [wrapped(http("/outer"), connection(), ignore) for _ in range(module.PAGES_AT_ONCE)]
     await asyncio.wait_for(asyncio.gather(*outers), timeout=5)  # every place taken: no deadlock
@@ -130,4 +132,5 @@ async def test_pages_are_served_through_the_queues(fixture_ds):
     for path in ("/commune/35238", "/oc/communes/35238", "/oc.json?sql=select+1&_shape=array"):
         response = await fixture_ds.client.get(path)
         assert response.status_code == 200, path
-    assert fixture_ds._oc_queues  # the queues of this event loop were made and used
+    lanes = stack.shared_state(fixture_ds).lanes
+    assert asyncio.get_running_loop() in lanes.per_loop.made  # the queues of this event loop were made and used

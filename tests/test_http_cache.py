@@ -1,5 +1,5 @@
 """HTTP caching: ETag from the content hash, Cache-Control, 304, versioned immutable assets, gzip, and the
-metadata that Datasette no longer deep-copies (oc_site/http/cache_headers.py, compression.py, datasette_pages/frozen_metadata.py,
+metadata that Datasette no longer deep-copies (oc_site/http/cache_headers.py, compression.py, datasette_pages/metadata.py,
 datasette_dsfr_theme/assets.py, loaders/common/content_hash.py)."""
 
 import copy

@@ -32,7 +32,6 @@ class ThemeContext:
     def __init__(self, datasette):
         self.datasette = datasette
         self._config = None
-        self._cell_key = None
         self._urls = {}
         self._registered_labels = {}
         self._value_labels = {}
@@ -102,23 +101,17 @@ class ThemeContext:
 
     @property
     def config(self) -> ThemeConfig:
-        """The plugin configuration, read again only when the metadata object is replaced:
+        """The plugin configuration, read once, by the first page (after every plugin's start-up):
         templates read it dozens of times per page, and Datasette's plugin_config() walks the
-        whole configuration (secrets resolution) on every call."""
-        key = id(getattr(self.datasette, "_metadata_local", None))
-        if self._config is None or key != self._cell_key:
+        whole configuration (secrets resolution) on every call. Datasette 0.65 has no way to change
+        the configuration of a running instance."""
+        if self._config is None:
             self._config = load_config(self.datasette.plugin_config(PLUGIN_NAME) or {})
-            self._cell_key = key
-            self._urls = {}
-            self._number_columns = {}
-            self._fragments = {}
         return self._config
 
     def formats_numbers_in(self, column: str) -> bool:
         """Whether numbers in this column are shown the French way: asked for every numeric cell of
-        every page (1,000 cells on a table page), so each column's answer is kept. (The kept answers
-        are emptied when the configuration changes, on reading self.config: the pages read it before
-        their cells, table_rows and query_rows too.)"""
+        every page (1,000 cells on a table page), so each column's answer is kept."""
         answer = self._number_columns.get(column)
         if answer is None:
             config = self.config
@@ -146,7 +139,7 @@ class ThemeContext:
         excepted), a cell with a registered link (``add_cell_links``) as that link; a cell another
         plugin rendered (render_cell), or a foreign key's link, as Datasette gives it. JSON and CSV
         keep raw values."""
-        numbers = self.config.format_numbers  # (reading the configuration also empties stale kept answers)
+        numbers = self.config.format_numbers
         links = self._cell_links.get((defined(database), defined(table))) or {}
 
         def write_cell(cell, row):
@@ -206,7 +199,6 @@ class ThemeContext:
                                   or (item.get("href") != "/" and path.startswith(str(item.get("href")) + "/"))))
 
     async def _kept_fragment(self, key, template: str, context: dict):
-        self.config  # noqa: B018 - empties the kept fragments when the configuration changes
         if key not in self._fragments:
             self._fragments[key] = await self._render(template, context)
         return self._fragments[key]
@@ -233,7 +225,6 @@ class ThemeContext:
 
     def static(self, path: str) -> str:
         """URL of one of this plugin's own static files."""
-        self.config  # noqa: B018 - resets the cached URLs when the configuration changes
         key = ("static", path)
         if key not in self._urls:
             self._urls[key] = self.versioned(self.datasette.urls.static_plugins(PLUGIN_NAME, path))

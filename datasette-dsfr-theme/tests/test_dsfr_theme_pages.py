@@ -254,6 +254,20 @@ async def test_bare_datasette_defaults(db_path):
 
 
 @pytest.mark.asyncio
+async def test_configuration_read_once_per_instance(db_path, monkeypatch):
+    """Templates ask for the configuration dozens of times per page: Datasette's plugin_config() is called
+    by the theme's start-up and by its first page, then never again (no private attribute watched)."""
+    ds = datasette_for(db_path, plugin_config={"theme": "neutre"})
+    await ds.invoke_startup()
+    calls = []
+    plugin_config = ds.plugin_config
+    monkeypatch.setattr(ds, "plugin_config", lambda name, **kwargs: calls.append(name) or plugin_config(name, **kwargs))
+    for path in ["/", "/demo/communes", "/demo/communes", "/demo?sql=select+1"]:
+        assert (await ds.client.get(path)).status_code == 200, path
+    assert calls.count("datasette-dsfr-theme") == 1, calls
+
+
+@pytest.mark.asyncio
 async def test_invalid_theme_rejected(db_path):
     ds = datasette_for(db_path, plugin_config={"theme": "bleu"})
     with pytest.raises(ValueError):

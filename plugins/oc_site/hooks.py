@@ -8,9 +8,9 @@ from datasette import hookimpl
 
 from oc_site import comparison
 from oc_site.datasette_pages import canned_queries as queries
-from oc_site.datasette_pages import client_errors, frozen_metadata, labels, metadata, sqlite_limits, templates
+from oc_site.datasette_pages import client_errors, labels, metadata, sqlite_limits, templates
 from oc_site.fiches import routes as fiches
-from oc_site.http import cache_headers, stack
+from oc_site.http import stack
 from oc_site.pages import assets, home, operator, site_map, sources
 from oc_site.publications import routes as publications
 from oc_site.search import routes as search
@@ -24,16 +24,15 @@ def register_routes():
 
 @hookimpl(trylast=True)  # the outermost wrapper: around every other plugin's (the theme's versioned assets)
 def asgi_wrapper(datasette):
-    return lambda app: stack.wrap(datasette, app)
+    return lambda app: stack.wrap(datasette, app)  # called for each app Datasette builds
 
 
 @hookimpl(trylast=True)  # after the other plugins' start-up (the theme's)
 def startup(datasette):
     async def start():
         await labels.read_labels(datasette)  # French labels of columns and coded values, from the data
-        await metadata.add_generated_metadata(datasette)  # descriptions of the wide views, from the catalogue
-        await cache_headers.compute_etag(datasette)  # from the content hash and the site's version (metadata included)
-        await frozen_metadata.freeze(datasette)  # last: nothing writes to the metadata after this
+        await metadata.prepare(datasette)  # descriptions of the wide views from the catalogue, then read-only
+        await stack.shared_state(datasette).etag.compute(datasette)  # content hash + site version (of the metadata)
 
     return start
 

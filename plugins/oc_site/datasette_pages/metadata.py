@@ -1,7 +1,22 @@
-"""Descriptions generated from the data, so that metadata.yml states nothing that a new vintage makes stale.
+"""The metadata at start-up, in one place: extended with what the data say, then made read-only (`prepare`).
 
-At start-up, the wide views `valeurs_*_large` get their description, facets and one description per
-column from the level registry and the `indicateurs` catalogue (label, unit, latest vintage, source).
+Descriptions generated from the data, so that metadata.yml states nothing that a new vintage makes stale:
+the wide views `valeurs_*_large` get their description, facets and one description per column from the
+level registry and the `indicateurs` catalogue (label, unit, latest vintage, source).
+
+Then read-only, because Datasette 0.65.5 deep-copies the whole metadata each time it checks `view-table`
+(`Datasette._table_permission_allows`, which merges table aliases): a table page checks it several
+times, the database page once per table. Our metadata describes every column of every table, and
+the wide views get one description per indicator: those copies alone took a quarter of a row page's
+time, and made Datasette's own pages slower than on a bare Datasette. That copy protects nothing here:
+`_table_permission_allows` only reads it (it works on shallow copies of the levels it changes), and the
+metadata does not change once the server has started. So the top level of the metadata becomes a
+read-only dict whose deep copy is itself. Datasette reads exactly the same metadata; writing to it
+afterwards raises an error instead of going unnoticed.
+
+Datasette 0.65 keeps the metadata given at start in `datasette._metadata_local`, read on every request:
+this module is the only one of the site that writes it. (Datasette 1.0 keeps metadata in its internal
+database, written through its API: `add_generated_metadata` uses it when it is there.)
 """
 
 
@@ -62,9 +77,37 @@ async def add_generated_metadata(datasette):
             for column, text in table["columns"].items():
                 await datasette.set_column_metadata(DATABASE, view, column, "description", text)
         return
-    # Datasette 0.65: the metadata given at start, read on every request, extended once here
+    # Datasette 0.65: the metadata given at start, extended once here
     tables = datasette._metadata_local.setdefault("databases", {}).setdefault(DATABASE, {}) \
         .setdefault("tables", {})
     for view, table in generated.items():
         tables[view] = {**table, **tables.get(view, {}),
                         "columns": {**table["columns"], **tables.get(view, {}).get("columns", {})}}
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses changes, so that copying it is pointless: copy.deepcopy returns it as is."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("métadonnées en lecture seule une fois le serveur démarré (oc_site/datasette_pages/metadata.py)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _read_only
+
+
+def freeze(datasette):
+    if not isinstance(datasette._metadata_local, ReadOnlyDict):
+        datasette._metadata_local = ReadOnlyDict(datasette._metadata_local or {})
+
+
+async def prepare(datasette):
+    """The metadata as the site serves it: generated descriptions added, then read-only. Called once at
+    start-up (oc_site.hooks), after the other plugins' start-up and before anything digests the metadata
+    (the ETag's site version)."""
+    await add_generated_metadata(datasette)
+    freeze(datasette)

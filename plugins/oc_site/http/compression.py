@@ -17,15 +17,14 @@ COMPRESSION_LEVEL = 6
 MINIMUM_SIZE = 500
 
 
-def layer(datasette):  # the outermost wrapper: it compresses what every other plugin sends
-    def wrap(app):
-        compressed = GZipMiddleware(app, minimum_size=MINIMUM_SIZE, compresslevel=COMPRESSION_LEVEL)
+class Compression:
+    """The layer: gzip for what every layer inside it sends, but for the BINARY_SUFFIXES paths."""
 
-        async def compress_text(scope, receive, send):
-            if scope["type"] == "http" and not scope["path"].lower().endswith(BINARY_SUFFIXES):
-                return await compressed(scope, receive, send)
-            return await app(scope, receive, send)
+    def __init__(self, app, minimum_size: int = MINIMUM_SIZE, compresslevel: int = COMPRESSION_LEVEL):
+        self.app = app
+        self.compressed = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
 
-        return compress_text
-
-    return wrap
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].lower().endswith(BINARY_SUFFIXES):
+            return await self.compressed(scope, receive, send)
+        return await self.app(scope, receive, send)

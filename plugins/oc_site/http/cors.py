@@ -2,7 +2,7 @@
 
 Datasette adds them to its own pages and exports; the site's routes (/comparer.json and .csv,
 /recherche.json, /publications.atom, the fiches) are plain Response objects that do not. This
-wrapper completes any response that lacks them, so that every machine-readable address can be read
+layer completes any response that lacks them, so that every machine-readable address can be read
 from another site's JavaScript, exactly like Datasette's JSON.
 """
 
@@ -15,26 +15,24 @@ def cors_headers() -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
 
-def layer(datasette):
-    def wrap(app):
-        if not datasette.cors:
-            return app
-        extra = cors_headers()
+class Cors:
+    """The layer: Datasette's CORS headers (cors_headers) on every response that has no
+    Access-Control-Allow-Origin, when `enabled` (Datasette's --cors); else it passes everything through."""
 
-        async def with_cors(scope, receive, send):
-            if scope["type"] != "http":
-                return await app(scope, receive, send)
+    def __init__(self, app, enabled: bool):
+        self.app = app
+        self.headers = cors_headers() if enabled else None
 
-            async def send_with_cors(message):
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    present = {name.lower() for name, _ in headers}
-                    if b"access-control-allow-origin" not in present:
-                        message = {**message, "headers": headers + extra}
-                await send(message)
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or self.headers is None:
+            return await self.app(scope, receive, send)
 
-            return await app(scope, receive, send_with_cors)
+        async def send_with_cors(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                if b"access-control-allow-origin" not in present:
+                    message = {**message, "headers": headers + self.headers}
+            await send(message)
 
-        return with_cors
-
-    return wrap
+        return await self.app(scope, receive, send_with_cors)

@@ -3,10 +3,8 @@
 A spreadsheet program (Excel, LibreOffice Calc) that opens a CSV file reads a cell starting with
 `=`, `+`, `-` or `@` as a formula (and a leading tab or carriage return can hide one): a title
 harvested from a feed such as `=HYPERLINK("http://…")` or `-2+3+cmd|' /C calc'!A0` would run on
-the computer of whoever opens the export. Every CSV the site serves (Datasette's table and query
-exports, /comparer.csv) goes through `CsvNeutraliser` (`asgi_wrapper` below), which follows
-the OWASP recommendation: such a cell gets a leading apostrophe, and the spreadsheet shows it as
-text ('=HYPERLINK(…)).
+the computer of whoever opens the export. The rule follows the OWASP recommendation: such a cell
+gets a leading apostrophe, and the spreadsheet shows it as text ('=HYPERLINK(…)).
 
 Numbers stay numbers: a cell that is a plain number (`-12`, `-3.5`, `+4`, `-1.2e-5`, `-3,5`) is
 written as it is, since a spreadsheet reads it as a number and no formula can hide in it. A
@@ -14,12 +12,14 @@ negative value of a numeric column (a population change, a budget balance) there
 the spreadsheet. The rule only looks at the text of the cell, so it gives the same result on the
 values (CSV written by the site) and on the CSV text (Datasette's exports, rewritten on the way
 out). Phone numbers written `+33 …` become text ('+33 …): they are not numbers either way.
-The same rule on the way out, for every CSV the site serves (`asgi_wrapper` below): Datasette's table
-and query exports (/oc/publications.csv, /oc/valeurs_communes_large.csv, canned queries…) and the
-site's own (/comparer.csv). A CSV response is one of type text/csv, or an address ending in .csv
-(Datasette serves those as text/plain unless ?_dl=1). The body is rewritten as it streams, record by
-record; its length changes, so Content-Length is dropped. A body already compressed by another wrapper
-cannot be read: this wrapper runs first (innermost), before any compression.
+
+The rule is applied on the way out (`CsvSafety` below, a layer of stack.py), for every CSV the site
+serves: Datasette's table and query exports (/oc/publications.csv, /oc/valeurs_communes_large.csv,
+canned queries…) and the site's own (/comparer.csv). A CSV response is one of type text/csv, or an
+address ending in .csv (Datasette serves those as text/plain unless ?_dl=1). The body is rewritten as
+it streams, record by record (`CsvNeutraliser`); its length changes, so Content-Length is dropped. A
+body already compressed cannot be read: this layer is inside the compression layer, which compresses
+what it sends.
 """
 
 import codecs
@@ -87,32 +87,32 @@ def is_csv(scope, headers) -> bool:
     return content_type == b"text/plain" and scope["path"].endswith(".csv")
 
 
-def layer(datasette):
-    def wrap(app):
-        async def neutralised(scope, receive, send):
-            if scope["type"] != "http":
-                return await app(scope, receive, send)
-            neutraliser = None
+class CsvSafety:
+    """The layer: every CSV response's body rewritten by a CsvNeutraliser as it streams."""
 
-            async def rewriting_send(message):
-                nonlocal neutraliser
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    names = {name.lower() for name, _ in headers}
-                    if is_csv(scope, headers) and b"content-encoding" not in names:
-                        neutraliser = CsvNeutraliser()
-                        message = {**message, "headers": [(n, v) for n, v in headers
-                                                          if n.lower() != b"content-length"]}
-                elif message["type"] == "http.response.body" and neutraliser is not None:
-                    more = message.get("more_body", False)
-                    body = neutraliser.feed(message.get("body", b""))
-                    if not more:
-                        body += neutraliser.finish()
-                    message = {**message, "body": body}
-                await send(message)
+    def __init__(self, app):
+        self.app = app
 
-            return await app(scope, receive, rewriting_send)
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        neutraliser = None
 
-        return neutralised
+        async def rewriting_send(message):
+            nonlocal neutraliser
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if is_csv(scope, headers) and b"content-encoding" not in names:
+                    neutraliser = CsvNeutraliser()
+                    message = {**message, "headers": [(n, v) for n, v in headers
+                                                      if n.lower() != b"content-length"]}
+            elif message["type"] == "http.response.body" and neutraliser is not None:
+                more = message.get("more_body", False)
+                body = neutraliser.feed(message.get("body", b""))
+                if not more:
+                    body += neutraliser.finish()
+                message = {**message, "body": body}
+            await send(message)
 
-    return wrap
+        return await self.app(scope, receive, rewriting_send)

@@ -16,8 +16,8 @@ whichever request happened to come first (http://localhost/oc.json for the warm-
 import asyncio
 from urllib.parse import urlsplit
 
-
 from oc_site.database import DATABASE
+from oc_site.http.per_loop import PerLoop
 from oc_site.urls import public_url
 
 CACHED_PATHS = (f"/{DATABASE}",)
@@ -47,41 +47,56 @@ async def warm_up(datasette):
         await datasette.client.get(path)
 
 
-def layer(datasette):  # the innermost wrapper: it keeps Datasette's answer, the others add their headers
-    # shared by every app Datasette builds (the server's and datasette.client's)
-    cache = datasette.__dict__.setdefault("_oc_page_cache", {})
-    locks = datasette.__dict__.setdefault("_oc_page_cache_locks", {})
+class KeptPages:
+    """The pages kept (path → the ASGI messages of the answer) and the locks under which one request renders
+    a page while the others for it wait (one per path and event loop). Shared by every app of one Datasette
+    (the server's and datasette.client's, which renders the page at start-up), never by two."""
 
-    def wrap(app):
-        async def with_cache(scope, receive, send):
-            if scope["type"] == "lifespan" and immutable(datasette):
-                async def send_then_warm_up(message):
-                    await send(message)
-                    if message["type"] == "lifespan.startup.complete":
-                        asyncio.get_running_loop().create_task(warm_up(datasette))
+    def __init__(self):
+        self.pages: dict[str, list[dict]] = {}
+        self.locks = PerLoop(dict)
 
-                return await app(scope, receive, send_then_warm_up)
-            if not cacheable(scope) or not immutable(datasette):
-                return await app(scope, receive, send)
-            path = scope["path"]
-            async with locks.setdefault(path, asyncio.Lock()):
-                if path not in cache:
-                    messages = []
+    def lock(self, path: str) -> asyncio.Lock:
+        locks = self.locks.get()
+        if path not in locks:
+            locks[path] = asyncio.Lock()
+        return locks[path]
 
-                    async def record(message):
-                        messages.append(message)
 
-                    await app(public_scope(scope, public_url(datasette)), receive, record)
-                    if not (messages and messages[0]["type"] == "http.response.start"
-                            and messages[0]["status"] == 200):
-                        for message in messages:  # an error is passed on, never kept
-                            await send(message)
-                        return
-                    cache[path] = messages
-            for message in cache[path]:
-                # a copy: outer wrappers (compression) change the messages they are sent in place
-                await send({**message, **({"headers": list(message["headers"])} if "headers" in message else {})})
+class PageCache:
+    """The layer: the innermost but for the queues (a replay takes no place in them); the layers above add
+    their headers to what it replays."""
 
-        return with_cache
+    def __init__(self, app, datasette, kept: KeptPages):
+        self.app = app
+        self.datasette = datasette  # its databases (immutable?), public address and client (warm-up)
+        self.kept = kept
 
-    return wrap
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan" and immutable(self.datasette):
+            async def send_then_warm_up(message):
+                await send(message)
+                if message["type"] == "lifespan.startup.complete":
+                    asyncio.get_running_loop().create_task(warm_up(self.datasette))
+
+            return await self.app(scope, receive, send_then_warm_up)
+        if not cacheable(scope) or not immutable(self.datasette):
+            return await self.app(scope, receive, send)
+        path, pages = scope["path"], self.kept.pages
+        async with self.kept.lock(path):
+            if path not in pages:
+                messages = []
+
+                async def record(message):
+                    messages.append(message)
+
+                await self.app(public_scope(scope, public_url(self.datasette)), receive, record)
+                if not (messages and messages[0]["type"] == "http.response.start"
+                        and messages[0]["status"] == 200):
+                    for message in messages:  # an error is passed on, never kept
+                        await send(message)
+                    return
+                pages[path] = messages
+        for message in pages[path]:
+            # a copy: outer layers (compression) change the messages they are sent in place
+            await send({**message, **({"headers": list(message["headers"])} if "headers" in message else {})})

@@ -7,7 +7,8 @@ took three times the median (64 connections on the page mix: median 0.6 s, p99 1
 
 Taken in their order of arrival, a few at a time, the same requests are served at the same rate (the
 processor does the same work) and each one waits for the requests ahead of it, whatever page it asks
-for: the slowest ones come close to the median (p99 0.8 s; README, « Performance »). It is what a
+for: the slowest ones come close to the median (p99 0.8 s; README, « Passage à l'échelle », paragraph
+« Files d'attente »; `make bench` measures it, « Mesures : `make bench` »). It is what a
 server with a pool of workers and a queue does (gunicorn, uWSGI); asyncio.Semaphore wakes its waiters
 in their order of arrival.
 
@@ -19,16 +20,16 @@ Three lanes:
 - files (static files, versioned assets, the database download, `_stream=on` CSV): no queue. They are
   quick, or long but spent sending bytes, and must not hold a page's place for minutes.
 An `If-None-Match` that matches is answered before the queues (cache_headers.py is outside this
-wrapper). A request the site makes to itself while it holds a place (datasette.client) does not queue
-again.
+layer). A request the site makes to itself while it holds a place (datasette.client) does not queue
+again. The places are shared by every app of one Datasette (`Lanes`, given by stack.py), never by two.
 """
 
 import asyncio
 import contextlib
 import contextvars
-import weakref
 from urllib.parse import parse_qsl
 
+from oc_site.http.per_loop import PerLoop
 
 # Enough to keep the event loop and Datasette's SQL threads busy while one request waits for another;
 # more only shares the processor between more requests. Measured (64 connections, 20 s, page mix):
@@ -106,35 +107,39 @@ async def wait_in_line(slots: asyncio.Semaphore, scope, receive) -> Turn | None:
     return None
 
 
-def layer(datasette):  # inside the wrappers that answer by themselves (304) or only add headers
-    # shared by every app Datasette builds (the server's and datasette.client's), per event loop
-    queues = datasette.__dict__.setdefault("_oc_queues", weakref.WeakKeyDictionary())
+class Lanes:
+    """The places of the two queues, one set per event loop. Shared by every app of one Datasette (the
+    server's and datasette.client's), so that the site's own requests (the warm-up of page_cache.py) take
+    their turn with the visitors'."""
 
-    def places(name: str) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        lanes = queues.get(loop)
-        if lanes is None:
-            lanes = queues[loop] = {"pages": asyncio.Semaphore(PAGES_AT_ONCE),
-                                    "sql": asyncio.Semaphore(SQL_AT_ONCE)}
-        return lanes[name]
+    def __init__(self, pages_at_once: int = PAGES_AT_ONCE, sql_at_once: int = SQL_AT_ONCE):
+        self.per_loop = PerLoop(lambda: {"pages": asyncio.Semaphore(pages_at_once),
+                                         "sql": asyncio.Semaphore(sql_at_once)})
 
-    def wrap(app):
-        async def in_turn(scope, receive, send):
-            name = lane(scope)
-            if name is None or holding_a_place.get():
-                return await app(scope, receive, send)
-            slots = places(name)
-            turn = await wait_in_line(slots, scope, receive)
-            if turn is None:
-                return  # the client left while waiting: its place goes to the next one
-            token = holding_a_place.set(True)
-            try:
-                return await app(scope, turn.receive, send)
-            finally:
-                holding_a_place.reset(token)
-                turn.close()
-                slots.release()
+    def places(self, name: str) -> asyncio.Semaphore:
+        return self.per_loop.get()[name]
 
-        return in_turn
 
-    return wrap
+class Queues:
+    """The layer: each request waits for a place in its lane (`lane`) before `app` works on it.
+    Inside the layers that answer by themselves (304) or only add headers."""
+
+    def __init__(self, app, lanes: Lanes):
+        self.app = app
+        self.lanes = lanes
+
+    async def __call__(self, scope, receive, send):
+        name = lane(scope)
+        if name is None or holding_a_place.get():
+            return await self.app(scope, receive, send)
+        slots = self.lanes.places(name)
+        turn = await wait_in_line(slots, scope, receive)
+        if turn is None:
+            return  # the client left while waiting: its place goes to the next one
+        token = holding_a_place.set(True)
+        try:
+            return await self.app(scope, turn.receive, send)
+        finally:
+            holding_a_place.reset(token)
+            turn.close()
+            slots.release()

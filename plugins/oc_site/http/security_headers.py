@@ -90,27 +90,27 @@ def is_https(scope) -> bool:
     return False
 
 
-def layer(datasette):  # outermost: computed for each request, never replayed from the /oc page cache
-    def wrap(app):
-        # computed once: the configuration of an immutable instance does not change while it runs
-        headers_http = security_headers(datasette)
-        headers_https = headers_http + [(b"strict-transport-security", HSTS.encode())]
+class SecurityHeaders:
+    """The layer: `headers` (security_headers(datasette): the configuration of an immutable instance does not
+    change while it runs), plus HSTS over HTTPS, on every response that lacks them. The outermost layer: it
+    also completes the 304s and the /oc page replayed by the layers inside it."""
 
-        async def with_headers(scope, receive, send):
-            if scope["type"] != "http":
-                return await app(scope, receive, send)
-            extra = headers_https if is_https(scope) else headers_http
+    def __init__(self, app, headers: list[tuple[bytes, bytes]]):
+        self.app = app
+        self.headers_http = headers
+        self.headers_https = headers + [(b"strict-transport-security", HSTS.encode())]
 
-            async def send_with_headers(message):
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    present = {name.lower() for name, _ in headers}
-                    headers += [(name, value) for name, value in extra if name not in present]
-                    message = {**message, "headers": headers}
-                await send(message)
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = self.headers_https if is_https(scope) else self.headers_http
 
-            return await app(scope, receive, send_with_headers)
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
 
-        return with_headers
-
-    return wrap
+        return await self.app(scope, receive, send_with_headers)

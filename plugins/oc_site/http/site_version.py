@@ -5,7 +5,7 @@ files (the theme's asset version, datasette_dsfr_theme/assets.py), the metadata,
 versions of Datasette and its plugins. Joined to the content hash of oc.db it makes the ETag of every
 page: a deployment that changes a template or a stylesheet changes the ETags even when the data stay
 the same, so no browser keeps a page that points to assets that no longer exist.
-Computed once per server (a few milliseconds) and kept on the Datasette object.
+Computed once per Datasette (a few milliseconds), at start-up, into its ETag (cache_headers.SiteEtag).
 """
 
 import json
@@ -20,20 +20,17 @@ SITE_CODE = [ROOT / "plugins", QUERIES]
 
 def site_version(datasette) -> str:
     """Twelve hex digits that change whenever anything but the data that shapes a page changes."""
-    version = getattr(datasette, "_oc_site_version", None)
-    if version is None:
-        from datasette.plugins import get_plugins  # not at import: this module is loaded by datasette.plugins
+    from datasette.plugins import get_plugins  # not at import: this module is loaded by datasette.plugins
 
-        plugins = get_plugins()
-        folders = [p["templates_path"] for p in plugins if p.get("templates_path")]
-        folders += [datasette.template_dir, datasette.plugins_dir, *SITE_CODE]
-        digest = digest_folders([f for f in folders if f])
-        digest.update(asset_version(datasette).encode())
-        digest.update(json.dumps({
-            "datasette": datasette_package.__version__,
-            "plugins": sorted((p["name"], p.get("version") or "") for p in plugins),
-            "metadata": datasette.metadata(),
-            "settings": datasette.settings_dict(),
-        }, sort_keys=True, default=str).encode())
-        version = datasette._oc_site_version = digest.hexdigest()[:12]
-    return version
+    plugins = get_plugins()
+    folders = [p["templates_path"] for p in plugins if p.get("templates_path")]
+    folders += [datasette.template_dir, datasette.plugins_dir, *SITE_CODE]
+    digest = digest_folders([f for f in folders if f])
+    digest.update(asset_version(datasette).encode())
+    digest.update(json.dumps({
+        "datasette": datasette_package.__version__,
+        "plugins": sorted((p["name"], p.get("version") or "") for p in plugins),
+        "metadata": datasette.metadata(),
+        "settings": datasette.settings_dict(),
+    }, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:12]
