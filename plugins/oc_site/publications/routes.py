@@ -30,7 +30,7 @@ PAGE_SIZE = 20
 FEED_SIZE = 50
 FILTER_LABELS = {"q": "Recherche", "theme": "Thème", "type": "Type", "producteur": "Producteur", "annee": "Année",
                  "niveau": "Type de territoire", "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
-TERRITORY_LEVEL_LABELS = {**{name: level.group_title for name, level in LEVELS.items()},
+TERRITORY_LEVEL_LABELS = {**{level: spec.group_title for level, spec in LEVELS.items()},
                           "national": "Sans territoire précis (national)"}
 
 
@@ -240,7 +240,7 @@ async def publications_atom(datasette, request):
 
 
 def template_vars() -> dict:
-    return {"publication_level_labels": {name: level.every for name, level in LEVELS.items()}}
+    return {"publication_level_labels": {level: spec.every for level, spec in LEVELS.items()}}
 
 
 ROUTES = [
