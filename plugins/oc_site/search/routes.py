@@ -1,4 +1,5 @@
-"""Site search over every territory: /recherche (HTML, paginated, filtered by level) and /recherche.json (ranked)."""
+"""Site search over every territory: /recherche (HTML, paginated, filtered by level) and /recherche.json (ranked);
+/niveaux.json, the levels' names that the search script shows (static/recherche.js)."""
 
 import json
 import math
@@ -6,7 +7,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, names_for_scripts
 from oc_site.search.index import count_territories, search_territories
 
 MAX_RESULTS = 50  # of /recherche.json
@@ -83,7 +84,12 @@ async def recherche_html(datasette, request):
     )
 
 
+async def niveaux_json(datasette, request):
+    return Response(json.dumps(names_for_scripts(), ensure_ascii=False), content_type="application/json; charset=utf-8")
+
+
 ROUTES = [
     (r"^/recherche\.json$", recherche_json),
+    (r"^/niveaux\.json$", niveaux_json),
     (r"^/recherche$", recherche_html),
 ]
