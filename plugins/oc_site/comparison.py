@@ -143,8 +143,7 @@ async def comparer(datasette, request):
     except ComparisonError as e:
         if fmt:
             return error_response(fmt, str(e))
-        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None, "niveaux": LEVELS},
-                            status=400)
+        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
 
     comparison = await compare(datasette, codes, level) if codes else {
         "niveau": level, "territoires": [], "inconnus": [], "indicateurs": [], "descriptions": [], "graphique": []}
@@ -163,7 +162,6 @@ async def comparer(datasette, request):
     return await render(datasette, request, {
         "comparaison": comparison,
         "niveau": level,
-        "niveaux": LEVELS,
         "niveau_libelle": LEVELS[level].plural,
         "autres_niveaux": elsewhere,
         "codes": known,

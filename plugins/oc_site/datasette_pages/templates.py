@@ -1,4 +1,4 @@
-"""The Jinja environment: templates read once, the `lien_web` filter and the `fiche_url` function.
+"""The Jinja environment: templates read once, the `lien_web` filter, the `fiche_url` function and the levels.
 
 Templates read once: Jinja no longer looks for template files on every page.
 
@@ -19,7 +19,8 @@ site): checked when they are stored, and once more here, where they are rendered
 (the Content-Security-Policy allows inline scripts).
 
 `fiche_url(level, code)` is the address of a territory's fiche (the level registry's `url`): templates
-link to a fiche with it, `{{ fiche_url("commune", c.code_insee) }}`, never with an address typed in.
+link to a fiche with it, `{{ fiche_url("commune", c.code_insee) }}`, never with an address typed in; and
+`niveaux` is the level registry (oc_site/levels.py: `niveaux["epci"].plural`…) in every template.
 """
 
 from jinja2 import BaseLoader, TemplateNotFound
@@ -58,6 +59,7 @@ def fiche_url(level: str, code) -> str:
 def prepare_environment(env):
     env.filters["lien_web"] = web_url
     env.globals["fiche_url"] = fiche_url
+    env.globals["niveaux"] = LEVELS
     env.auto_reload = False
     if env.loader is not None and not isinstance(env.loader, MissesRemembered):
         env.loader = MissesRemembered(env.loader)

@@ -78,7 +78,7 @@ async def recherche_html(datasette, request):
             "recherche.html",
             {"q": query, "niveau": level, "resultats": results, "total": total, "page": page,
              "premier": (page - 1) * PAGE_SIZE + 1, "filtres": filters if len(counts) > 1 else [],
-             "pagination": pagination(query, level, page, pages), "niveaux": LEVELS},
+             "pagination": pagination(query, level, page, pages)},
             request=request,
         )
     )
