@@ -1,6 +1,8 @@
 """Offline indicators on the fixture build: catalogue, sources, values, wide views, pure rules."""
 
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +233,13 @@ async def test_canned_queries(fixture_ds):
 async def test_the_ranking_queries_former_addresses_lead_to_the_ranking_of_their_level(fixture_ds, old, new):
     response = await fixture_ds.client.get(old)
     assert response.status_code == 301 and response.headers["location"] == new
+
+
+def test_the_values_levels_are_the_registrys():
+    """SQL cannot read oc_site/levels.py: the CHECK of valeurs.niveau (loaders/indicators/catalogue.sql) names the
+    levels again, and must name the same ones."""
+    from oc_site.levels import NAMES
+
+    sql = (Path(__file__).parent.parent / "loaders" / "indicators" / "catalogue.sql").read_text()
+    checked = re.search(r"niveau TEXT NOT NULL CHECK \(niveau IN \(([^)]*)\)\)", sql).group(1)
+    assert sorted(name.strip(" '") for name in checked.split(",")) == sorted(NAMES)

@@ -1,8 +1,11 @@
 """The four territory levels, described once.
 
 Every module, template and query generator reads this registry: the loaders (tables, wide views,
-aggregates), the search index, the fiches, the comparison and the publications library.
-Levels are listed from the largest to the smallest.
+aggregates), the search index, the fiches, the comparison and the publications library; the templates
+through `fiche_url(level, code)` and `niveaux` (datasette_pages/templates.py), the search script through
+/niveaux.json (names_for_scripts). Levels are listed from the largest to the smallest.
+
+In the site's code a level's name (« commune ») is called `level`, its entry here (a Level) `spec`.
 """
 
 import re
@@ -75,13 +78,6 @@ LEVELS: dict[str, Level] = {
 }
 NAMES = tuple(LEVELS)  # ("region", "departement", "epci", "commune")
 SMALLEST_FIRST = tuple(reversed(NAMES))  # ("commune", "epci", "departement", "region")
-
-
-def level(name: str) -> Level:
-    try:
-        return LEVELS[name]
-    except KeyError:
-        raise ValueError(f"niveau inconnu : « {name} » (niveaux : {', '.join(NAMES)})") from None
 
 
 def secondary_url(commune: str, code: str) -> str:

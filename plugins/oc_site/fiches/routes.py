@@ -19,7 +19,7 @@ from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from oc_site import database as pages
 from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
-from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, secondary_url
+from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
 from oc_site.publications.library import publications_for_db
 from oc_site.text import french_date, tokens
@@ -430,12 +430,12 @@ async def parent_commune(datasette, code: str) -> str | None:
 def canonical_code(level: str, code: str) -> str:
     """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
     upper = code.upper()
-    return upper if re.fullmatch(LEVELS[level].code_pattern, upper) else code
+    return upper if is_code_of(level, upper) else code
 
 
 # The original portal's addresses: /commune/<slug>-<code INSEE>, /epci/<slug>, /departement/<slug>,
 # /region/<slug>, the slug being the name in lower case with hyphens (« ille-et-vilaine »).
-OLD_COMMUNE_URL = re.compile(r"^.+-(\d[\dAB]\d{3})$", re.IGNORECASE)
+OLD_COMMUNE_URL = re.compile(rf"^.+-({LEVELS['commune'].code_pattern})$", re.IGNORECASE)
 SLUG_SQL = """
 SELECT code FROM territoires
 WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
@@ -466,7 +466,7 @@ async def fiche(datasette, request):
     code = unquote(request.url_vars["code"]).strip()
     if (canonical := canonical_code(level, code)) != code:
         return Response.redirect(spec.url(canonical), status=301)
-    if not re.fullmatch(spec.code_pattern, code) and (
+    if not is_code_of(level, code) and (
             redirect := await old_portal_redirect(datasette, level, code)):
         return redirect
     rows = await canned(datasette, spec.fiche_query, **{spec.url_parameter: code})
