@@ -4,9 +4,6 @@
 --   DGCL, avec la DGF, la population DGF et le rang dans le département.
 -- params: departement
 -- example: departement=35
-WITH millesime AS (
-  SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dgf_par_habitant' AND niveau = 'commune'
-)
 SELECT
   rank() OVER (ORDER BY h.valeur DESC) AS rang,
   c.code_insee, c.nom,
@@ -15,9 +12,8 @@ SELECT
   p.valeur AS population_dgf,
   h.annee
 FROM communes c
-JOIN millesime m
-JOIN valeurs h ON h.niveau = 'commune' AND h.code = c.code_insee AND h.indicateur = 'dgf_par_habitant' AND h.annee = m.annee
-LEFT JOIN valeurs d ON d.niveau = 'commune' AND d.code = c.code_insee AND d.indicateur = 'dgf_totale' AND d.annee = m.annee
-LEFT JOIN valeurs p ON p.niveau = 'commune' AND p.code = c.code_insee AND p.indicateur = 'population_dgf' AND p.annee = m.annee
+JOIN valeurs_dernier_millesime h ON h.niveau = 'commune' AND h.code = c.code_insee AND h.indicateur = 'dgf_par_habitant'
+LEFT JOIN valeurs d ON d.niveau = 'commune' AND d.code = c.code_insee AND d.indicateur = 'dgf_totale' AND d.annee = h.annee
+LEFT JOIN valeurs p ON p.niveau = 'commune' AND p.code = c.code_insee AND p.indicateur = 'population_dgf' AND p.annee = h.annee
 WHERE c.departement = :departement
 ORDER BY h.valeur DESC, c.code_insee

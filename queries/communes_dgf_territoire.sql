@@ -4,10 +4,7 @@
 --   critères de la DGCL, avec la DGF par habitant et la part de la DGF de l'ensemble de ces communes.
 -- params: niveau, code
 -- example: niveau=epci&code=243500139
-WITH millesime AS (
-  SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dgf_totale' AND niveau = 'commune'
-),
-membres AS (
+WITH membres AS (
   SELECT code_insee, nom FROM communes
   WHERE (:niveau = 'epci' AND epci = :code) OR (:niveau = 'departement' AND departement = :code)
      OR (:niveau = 'region' AND region = :code)
@@ -19,7 +16,6 @@ SELECT
   round(100.0 * d.valeur / sum(d.valeur) OVER (), 2) AS part_pct,
   d.annee
 FROM membres c
-JOIN millesime m
-JOIN valeurs d ON d.niveau = 'commune' AND d.code = c.code_insee AND d.indicateur = 'dgf_totale' AND d.annee = m.annee
-LEFT JOIN valeurs h ON h.niveau = 'commune' AND h.code = c.code_insee AND h.indicateur = 'dgf_par_habitant' AND h.annee = m.annee
+JOIN valeurs_dernier_millesime d ON d.niveau = 'commune' AND d.code = c.code_insee AND d.indicateur = 'dgf_totale'
+LEFT JOIN valeurs h ON h.niveau = 'commune' AND h.code = c.code_insee AND h.indicateur = 'dgf_par_habitant' AND h.annee = d.annee
 ORDER BY d.valeur DESC, c.code_insee

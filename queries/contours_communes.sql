@@ -12,15 +12,14 @@ WITH choisies AS (
   UNION ALL SELECT code_insee FROM communes WHERE :niveau = 'departement' AND departement = :code
   UNION ALL SELECT code_insee FROM communes WHERE :niveau = 'region' AND region = :code
 ),
-demandes AS (  -- "densite,evolution_population_pct" → their latest vintage at the commune level
-  SELECT m.indicateur, m.annee
-  FROM json_each('["' || replace(replace(replace(replace(:indicateurs, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]') j
-  JOIN indicateurs_millesimes m ON m.indicateur = j.value AND m.niveau = 'commune' AND m.dernier_millesime = 1
+demandes AS (  -- "densite,evolution_population_pct" → the rows densite and evolution_population_pct
+  SELECT value AS indicateur
+  FROM json_each('["' || replace(replace(replace(replace(:indicateurs, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]')
 )
 SELECT
   c.code_insee, c.nom, c.population,
   (SELECT json_group_object(v.indicateur, v.valeur) FROM demandes d
-   JOIN valeurs v ON v.niveau = 'commune' AND v.code = c.code_insee AND v.indicateur = d.indicateur AND v.annee = d.annee
+   JOIN valeurs_dernier_millesime v ON v.niveau = 'commune' AND v.code = c.code_insee AND v.indicateur = d.indicateur
   ) AS valeurs,
   k.contour
 FROM choisies

@@ -4,9 +4,6 @@
 --   avec le montant par habitant de la population DGF et la population des quartiers prioritaires (QPV).
 -- params: departement
 -- example: departement=93
-WITH millesime AS (
-  SELECT max(annee) AS annee FROM indicateurs_millesimes WHERE indicateur = 'dsu' AND niveau = 'commune'
-)
 SELECT
   c.code_insee, c.nom,
   u.valeur AS dsu,
@@ -15,9 +12,8 @@ SELECT
   q.valeur AS population_qpv,
   u.annee
 FROM communes c
-JOIN millesime m
-JOIN valeurs u ON u.niveau = 'commune' AND u.code = c.code_insee AND u.indicateur = 'dsu' AND u.annee = m.annee
-LEFT JOIN valeurs p ON p.niveau = 'commune' AND p.code = c.code_insee AND p.indicateur = 'population_dgf' AND p.annee = m.annee
-LEFT JOIN valeurs q ON q.niveau = 'commune' AND q.code = c.code_insee AND q.indicateur = 'population_qpv' AND q.annee = m.annee
+JOIN valeurs_dernier_millesime u ON u.niveau = 'commune' AND u.code = c.code_insee AND u.indicateur = 'dsu'
+LEFT JOIN valeurs p ON p.niveau = 'commune' AND p.code = c.code_insee AND p.indicateur = 'population_dgf' AND p.annee = u.annee
+LEFT JOIN valeurs q ON q.niveau = 'commune' AND q.code = c.code_insee AND q.indicateur = 'population_qpv' AND q.annee = u.annee
 WHERE c.departement = :departement AND u.valeur > 0
 ORDER BY u.valeur DESC, c.code_insee

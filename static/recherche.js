@@ -6,11 +6,20 @@
 // On a field with data-oc-niveau, suggestions are territories of that level; with data-oc-comparer (the
 // codes already compared), choosing one adds it to the comparison in one step, and when the text only
 // matches territories of other levels, they are offered as a switch of level.
+// The levels' names come from the site's registry of levels (oc_site/levels.py) through /niveaux.json,
+// read once, with the first suggestions.
 (function () {
   "use strict";
   var counter = 0;
-  var LEVELS = { region: "région", departement: "département", epci: "EPCI", commune: "commune" };
-  var PLURALS = { region: "régions", departement: "départements", epci: "EPCI", commune: "communes" };
+  var levelNames = null;  // a promise of { commune: { libelle: "commune", pluriel: "communes" }, … }
+
+  function names() {
+    if (!levelNames) {
+      levelNames = fetch("/niveaux.json").then(function (r) { return r.json(); })
+        .catch(function (e) { levelNames = null; throw e; });
+    }
+    return levelNames;
+  }
 
   function searchUrl(q, level, limit) {
     return "/recherche.json?limit=" + limit + (level ? "&niveau=" + encodeURIComponent(level) : "") +
@@ -56,11 +65,12 @@
     }
 
     function suggestions(q) {
-      return fetch(searchUrl(q, level, 8)).then(function (r) { return r.json(); }).then(function (found) {
+      var found = fetch(searchUrl(q, level, 8)).then(function (r) { return r.json(); }).then(function (found) {
         if (compared !== null) found = found.filter(function (r) { return compared.indexOf(r.code) < 0; });
         if (found.length || !level) return found;
         return fetch(searchUrl(q, "", 5)).then(function (r) { return r.json(); });
       });
+      return Promise.all([names(), found]);
     }
 
     function choose(r) {
@@ -90,7 +100,7 @@
       }
     }
 
-    function render(results) {
+    function render(results, levels) {
       items = results;
       list.textContent = "";
       results.forEach(function (r, i) {
@@ -101,7 +111,8 @@
         var other = compared !== null && r.type !== level;
         li.textContent = (compared !== null && !other ? "Ajouter " : "") + r.libelle + " ";
         var small = document.createElement("small");
-        small.textContent = other ? LEVELS[r.type] + " : comparer des " + PLURALS[r.type] : LEVELS[r.type] || r.type;
+        var names = levels[r.type] || { libelle: r.type, pluriel: r.type };
+        small.textContent = other ? names.libelle + " : comparer des " + names.pluriel : names.libelle;
         li.appendChild(small);
         li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);
@@ -126,7 +137,7 @@
       timer = setTimeout(function () {
         last = q;
         suggestions(q)
-          .then(function (results) { if (q === last) render(results); })
+          .then(function (found) { if (q === last) render(found[1], found[0]); })
           .catch(close);
       }, 120);
     });

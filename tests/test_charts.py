@@ -11,7 +11,7 @@ CHART = StackedParts("Dotation globale de fonctionnement", "dgf_totale",
 
 
 def table(years, **values):
-    """A table as oc_site/fiches/routes.py pivot() makes it: one line per indicator, its values per year."""
+    """A table as oc_site/fiches/routes.py by_year() makes it: one line per indicator, its values per year."""
     return {"annees": years, "lignes": [
         {"code": code, "valeurs": dict(zip(years, series)), "producteur": "DGCL (ministère de l'Intérieur)",
          "source": "Critères de répartition des dotations de l'État aux communes (DGF)",

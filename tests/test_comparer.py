@@ -110,3 +110,15 @@ async def test_numbers_right_aligned_and_first_column_fixed(fixture_ds):
     html = (await fixture_ds.client.get("/comparer?codes=35238,44109")).text
     assert '<th scope="row" class="fr-cell--fixed">Population municipale (hab.), 2023</th>' in html
     assert '<td class="fr-cell--right oc-nombre">230\u202f890</td>' in html
+
+
+@pytest.mark.parametrize("codes,level", [
+    (["35238", "2A004"], "commune"), (["243500139", "200046977"], "epci"), (["35", "2A", "974"], "departement"),
+    (["53", "94"], "departement"),  # a région's code is also a département's: two digits are a département's
+    ([], "commune"), (["FOO", "BAR"], "commune"),  # no code of any level: the default level, the codes unknown
+    (["35238", "FOO"], "commune"),
+])
+def test_the_level_of_the_codes_is_read_from_the_registrys_code_patterns(codes, level):
+    from oc_site.comparison import guess_level
+
+    assert guess_level(codes, None) == level

@@ -426,3 +426,17 @@ async def test_full_epci_names_every_region_of_its_members(full_ds, full_db):
             JOIN regions r ON r.code = d.region WHERE x.siren = ?""", (siren,))]
     text = text_of(await page(full_ds, f"/epci/{siren}"))
     assert "Régions" in text and all(name in text for name in names) and len(names) == count
+
+
+def test_every_level_has_its_fiche():
+    """The fiche's configuration per level (sections, key figures, lists, series, template) covers the registry's
+    levels, no more."""
+    from pathlib import Path
+
+    from oc_site.fiches import routes
+    from oc_site.levels import NAMES
+
+    for table in (routes.SECTIONS, routes.KEY_FIGURES, routes.LISTS, routes.SERIES):
+        assert set(table) == set(NAMES)
+    templates = Path(__file__).parent.parent / "templates"
+    assert all((templates / f"fiche_{level}.html").exists() for level in NAMES)

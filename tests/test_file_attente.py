@@ -48,7 +48,7 @@ def test_lanes(fixture_db):
     lane = queue_module(fixture_db).lane
     assert lane(http("/commune/35238")) == "pages"
     assert lane(http("/oc/communes", b"departement=35")) == "pages"
-    assert lane(http("/oc/communes_classees_par_indicateur", b"departement=35&indicateur=densite")) == "pages"
+    assert lane(http("/oc/territoires_classes_par_indicateur", b"niveau=commune&departement=35&indicateur=densite")) == "pages"
     assert lane(http("/oc", b"sql=select+1")) == "sql"
     assert lane(http("/oc.json", b"sql=select+1&_shape=array")) == "sql"
     for path, query in (("/oc.db", b""), ("/oc/valeurs.csv", b"_stream=on&_size=max"),

@@ -1,6 +1,8 @@
 """Offline indicators on the fixture build: catalogue, sources, values, wide views, pure rules."""
 
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -206,15 +208,39 @@ async def test_metadata_describes_the_views(fixture_ds):
 
 
 async def test_canned_queries(fixture_ds):
-    response = await fixture_ds.client.get(
-        "/oc/communes_classees_par_indicateur.json?departement=35&indicateur=population_municipale&_shape=array")
+    response = await fixture_ds.client.get("/oc/territoires_classes_par_indicateur.json?niveau=commune&departement=35"
+                                           "&indicateur=population_municipale&_shape=array")
     assert response.status_code == 200
     rows = response.json()
-    assert rows[0]["code_insee"] == "35238" and rows[0]["rang"] == 1 and rows[0]["annee"] == 2023
+    assert rows[0]["code"] == "35238" and rows[0]["rang"] == 1 and rows[0]["annee"] == 2023
     assert [r["valeur"] for r in rows] == sorted((r["valeur"] for r in rows), reverse=True)
     response = await fixture_ds.client.get(
         "/oc/indicateurs_d_un_territoire.json?niveau=epci&code=243500139&_shape=array")
     libelles = {(r["libelle"], r["annee"]) for r in response.json()}
     assert ("Population municipale", 2017) in libelles and ("Nombre de communes", 2026) in libelles
-    response = await fixture_ds.client.get("/oc/epci_classes_par_indicateur.csv?departement=35&indicateur=densite")
+    response = await fixture_ds.client.get(
+        "/oc/territoires_classes_par_indicateur.csv?niveau=epci&departement=35&indicateur=densite")
     assert response.status_code == 200 and "243500139" in response.text
+
+
+@pytest.mark.parametrize("old,new", [
+    ("/oc/communes_classees_par_indicateur?departement=35&indicateur=densite",
+     "/oc/territoires_classes_par_indicateur?niveau=commune&departement=35&indicateur=densite"),
+    ("/oc/epci_classes_par_indicateur.csv?departement=35&indicateur=densite&_size=max",
+     "/oc/territoires_classes_par_indicateur.csv?niveau=epci&departement=35&indicateur=densite&_size=max"),
+    ("/oc/communes_classees_par_indicateur.json?niveau=epci&departement=2A&indicateur=",
+     "/oc/territoires_classes_par_indicateur.json?niveau=commune&departement=2A&indicateur="),
+])
+async def test_the_ranking_queries_former_addresses_lead_to_the_ranking_of_their_level(fixture_ds, old, new):
+    response = await fixture_ds.client.get(old)
+    assert response.status_code == 301 and response.headers["location"] == new
+
+
+def test_the_values_levels_are_the_registrys():
+    """SQL cannot read oc_site/levels.py: the CHECK of valeurs.niveau (loaders/indicators/catalogue.sql) names the
+    levels again, and must name the same ones."""
+    from oc_site.levels import NAMES
+
+    sql = (Path(__file__).parent.parent / "loaders" / "indicators" / "catalogue.sql").read_text()
+    checked = re.search(r"niveau TEXT NOT NULL CHECK \(niveau IN \(([^)]*)\)\)", sql).group(1)
+    assert sorted(name.strip(" '") for name in checked.split(",")) == sorted(NAMES)

@@ -198,7 +198,7 @@ async def test_search_lists_newest_first_through_the_ranked_index(ds, harvested_
     """The full-text index's rowid is the rank in the library's order (store.rebuild_fts): walking it
     backwards gives the same list as the canned query, which sorts every match, and Datasette's table
     search finds the same publications."""
-    from oc_site.publications.library import SEARCH_SQL, page_search_sql, search_params
+    from oc_site.publications.library import SEARCH_SQL, count_sql, page_search_sql, search_params, sql_params
 
     with sqlite3.connect(harvested_db) as conn:
         order = "ORDER BY poids DESC, date_tri IS NULL, date_tri DESC, id DESC"
@@ -207,12 +207,13 @@ async def test_search_lists_newest_first_through_the_ranked_index(ds, harvested_
         for words in ("collectivites", ""):
             params = search_params({"q": words})
             canned = [r[0] for r in conn.execute(SEARCH_SQL, {**params, "q": params["q"]})]
-            page = [r[0] for r in conn.execute(page_search_sql(params), params)]
+            page = [r[0] for r in conn.execute(page_search_sql(params), sql_params(params))]
             assert page and page == [i for i in ranked if i in page]
+            assert conn.execute(count_sql(params), sql_params(params)).fetchone()[0] == len(page)
             if not words:
                 assert page == canned
     params = search_params({"q": "collectivites"})
     with sqlite3.connect(harvested_db) as conn:
-        found = [r[0] for r in conn.execute(page_search_sql(params), params)]
+        found = [r[0] for r in conn.execute(page_search_sql(params), sql_params(params))]
     response = await ds.client.get("/oc/publications.json?_search=collectivites&_shape=array&_col=id&_size=max")
     assert sorted(row["id"] for row in response.json()) == sorted(found)

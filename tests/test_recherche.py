@@ -140,3 +140,13 @@ async def test_arrondissements_municipaux_are_found(fixture_ds):
     assert found["75101"]["url"] == "/commune/75056#secondaire-75101"
     assert found["75101"]["nom"] == "Paris 1er Arrondissement"
     assert (await search(fixture_ds, "75116"))[0]["code"] == "75116"
+
+
+async def test_the_levels_names_for_the_search_script_come_from_the_registry(fixture_ds):
+    """static/recherche.js shows the level of each suggestion with these names (no list of its own)."""
+    response = await fixture_ds.client.get("/niveaux.json")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"region": {"libelle": "région", "pluriel": "régions"},
+                               "departement": {"libelle": "département", "pluriel": "départements"},
+                               "epci": {"libelle": "EPCI", "pluriel": "EPCI"},
+                               "commune": {"libelle": "commune", "pluriel": "communes"}}

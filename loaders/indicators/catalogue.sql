@@ -49,6 +49,16 @@ CREATE TABLE IF NOT EXISTS valeurs (
 -- this index serves rankings and the latest vintage of an indicator (wide views).
 CREATE INDEX IF NOT EXISTS idx_valeurs_indicateur_niveau_annee ON valeurs(indicateur, niveau, annee, valeur);
 
+-- The values of each indicator at its main vintage, level by level: the vintage flagged dernier_millesime = 1
+-- in indicateurs_millesimes (refresh_views in catalogue.py builds that table after every load: the latest vintage
+-- that covers at least half of the level's territories, the one the wide views show). Canned queries that
+-- want "the latest values" read them here.
+CREATE VIEW IF NOT EXISTS valeurs_dernier_millesime AS
+SELECT v.indicateur, v.niveau, v.code, v.annee, v.valeur, v.valeur_texte, v.source
+FROM valeurs v
+JOIN indicateurs_millesimes m ON m.indicateur = v.indicateur AND m.niveau = v.niveau AND m.annee = v.annee
+WHERE m.dernier_millesime = 1;
+
 -- The producer files the mappings expect, loaded or not at the last build (fiches say when not).
 CREATE TABLE IF NOT EXISTS fichiers_producteurs (
     mapping TEXT PRIMARY KEY,

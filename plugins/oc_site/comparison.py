@@ -18,7 +18,7 @@ from datasette.utils.asgi import Response
 from oc_site import database as pages
 from oc_site.fiches.charts import bars
 from oc_site.search.index import search_territories
-from oc_site.levels import LEVELS, NAMES
+from oc_site.levels import LEVELS, SMALLEST_FIRST, level_of_code
 
 MIN_CODES, MAX_CODES = 2, 10
 # the `codes` parameter is refused past this length before it is split: ten SIREN (9 characters)
@@ -48,14 +48,16 @@ def finite(value):
 
 
 def guess_level(codes: list[str], asked: str | None) -> str:
+    """The level asked for, else the level of the codes (levels.level_of_code: two digits are a
+    département's), else the commune's; codes of no level are left to be reported as unknown."""
     if asked:
         if asked not in LEVELS:
-            raise ComparisonError(f"Niveau inconnu : « {asked} ». Niveaux possibles : {', '.join(reversed(NAMES))}.")
+            raise ComparisonError(f"Niveau inconnu : « {asked} ». Niveaux possibles : {', '.join(SMALLEST_FIRST)}.")
         return asked
-    lengths = {9 if c.isdigit() and len(c) == 9 else 5 if len(c) == 5 else 3 for c in codes}
-    if len(lengths) > 1:
+    levels = {level for level in map(level_of_code, codes) if level}
+    if len(levels) > 1:
         raise ComparisonError("Les territoires comparés doivent être du même niveau (par exemple uniquement des communes).")
-    return {9: "epci", 5: "commune"}.get(lengths.pop() if lengths else 5, "departement")
+    return levels.pop() if levels else "commune"
 
 
 async def compare(datasette, codes: list[str], level: str) -> dict:
@@ -89,7 +91,7 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
 async def candidates(datasette, query: str, level: str, exclude: list[str]) -> tuple[list[dict], list[dict]]:
     """Territories of the level matching a query; when there are none, the matches at other levels
     (the page then offers to switch level: « Finistère » is a département, not a commune)."""
-    found = await search_territories(datasette, query, limit=10 + len(exclude), niveau=level)
+    found = await search_territories(datasette, query, limit=10 + len(exclude), level=level)
     found = [r for r in found if r["code"] not in exclude][:10]
     if found:
         return found, []
@@ -141,8 +143,7 @@ async def comparer(datasette, request):
     except ComparisonError as e:
         if fmt:
             return error_response(fmt, str(e))
-        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None, "niveaux": LEVELS},
-                            status=400)
+        return await render(datasette, request, {"erreur": str(e), "codes": codes, "niveau": None}, status=400)
 
     comparison = await compare(datasette, codes, level) if codes else {
         "niveau": level, "territoires": [], "inconnus": [], "indicateurs": [], "descriptions": [], "graphique": []}
@@ -161,10 +162,8 @@ async def comparer(datasette, request):
     return await render(datasette, request, {
         "comparaison": comparison,
         "niveau": level,
-        "niveaux": LEVELS,
         "niveau_libelle": LEVELS[level].plural,
         "autres_niveaux": elsewhere,
-        "fiche": LEVELS[level].url_prefix,
         "codes": known,
         "ajouter": ajout,
         "propositions": proposals,

@@ -19,7 +19,7 @@ from oc_site.search import routes as search
 @hookimpl
 def register_routes():
     return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES,
-            *publications.ROUTES]
+            *publications.ROUTES, *queries.ROUTES]
 
 
 @hookimpl(trylast=True)  # the outermost wrapper: around every other plugin's (the theme's versioned assets)

@@ -1,8 +1,11 @@
 """The four territory levels, described once.
 
 Every module, template and query generator reads this registry: the loaders (tables, wide views,
-aggregates), the search index, the fiches, the comparison and the publications library.
-Levels are listed from the largest to the smallest.
+aggregates), the search index, the fiches, the comparison and the publications library; the templates
+through `fiche_url(level, code)` and `niveaux` (datasette_pages/templates.py), the search script through
+/niveaux.json (names_for_scripts). Levels are listed from the largest to the smallest.
+
+In the site's code a level's name (« commune ») is called `level`, its entry here (a Level) `spec`.
 """
 
 import re
@@ -24,12 +27,22 @@ class Level:
     parents: tuple[str, ...]  # the levels above, nearest first
     url_parameter: str = "code"  # name of the code in the fiche URL and in the fiche_<level> canned query
     code_pattern: str = r"[0-9A-Z]+"
+    feminine: bool = False  # « une commune », « aucune région », « communes comparées »
+    search_help: str = "nom ou code"  # what a search field of this level accepts (« nom ou SIREN »)
+    insee_prefix: str = ""  # before the code in the INSEE's addresses (« COM-35238 »: its dossier complet)
 
     @property
-    def url_prefix(self) -> str:
-        return f"/{self.name}/"
+    def indefinite(self) -> str:
+        """« une commune », « un EPCI »."""
+        return f"{'une' if self.feminine else 'un'} {self.label}"
+
+    @property
+    def plural_title(self) -> str:
+        """« Communes », « EPCI »."""
+        return self.plural[:1].upper() + self.plural[1:]
 
     def url(self, code: str) -> str:
+        """The address of a territory's fiche."""
         return f"/{self.name}/{code}"
 
     @property
@@ -47,30 +60,24 @@ class Level:
 
 
 LEVELS: dict[str, Level] = {
-    level.name: level
-    for level in (
+    spec.name: spec
+    for spec in (
         Level("region", "regions", "code", "région", "régions", "Région", "Régions", "toutes les régions",
-              "valeurs_regions_large", ("zone",), (), code_pattern=r"\d{2}"),
+              "valeurs_regions_large", ("zone",), (), code_pattern=r"\d{2}", feminine=True, insee_prefix="REG"),
         Level("departement", "departements", "code", "département", "départements", "Département",
               "Départements", "tous les départements", "valeurs_departements_large", ("region", "zone"),
-              ("region",), code_pattern=r"\d{2,3}|2[AB]"),
+              ("region",), code_pattern=r"\d{2,3}|2[AB]", insee_prefix="DEP"),
         Level("epci", "epci", "siren", "EPCI", "EPCI", "EPCI", "Intercommunalités (EPCI)", "tous les EPCI",
               "valeurs_epci_large", ("type", "departement", "region"), ("departement", "region"),
-              url_parameter="siren", code_pattern=r"\d{9}"),
+              url_parameter="siren", code_pattern=r"\d{9}", search_help="nom ou SIREN", insee_prefix="EPCI"),
         Level("commune", "communes", "code_insee", "commune", "communes", "Commune", "Communes",
               "toutes les communes", "valeurs_communes_large", ("departement", "region", "epci"),
-              ("epci", "departement", "region"), code_pattern=r"\d[\dAB]\d{3}"),
+              ("epci", "departement", "region"), code_pattern=r"\d[\dAB]\d{3}", feminine=True,
+              search_help="nom, code INSEE ou code postal", insee_prefix="COM"),
     )
 }
 NAMES = tuple(LEVELS)  # ("region", "departement", "epci", "commune")
 SMALLEST_FIRST = tuple(reversed(NAMES))  # ("commune", "epci", "departement", "region")
-
-
-def level(name: str) -> Level:
-    try:
-        return LEVELS[name]
-    except KeyError:
-        raise ValueError(f"niveau inconnu : « {name} » (niveaux : {', '.join(NAMES)})") from None
 
 
 def secondary_url(commune: str, code: str) -> str:
@@ -81,6 +88,18 @@ def secondary_url(commune: str, code: str) -> str:
 
 def is_code_of(name: str, code: str) -> bool:
     return re.fullmatch(LEVELS[name].code_pattern, code or "") is not None
+
+
+def level_of_code(code: str) -> str | None:
+    """The level of a territory's code: the smallest level whose code pattern it matches (35238 and 2A004:
+    commune; 243500139: epci; 35, 2A, 974: departement), None for no level. A région's code (53) is a
+    département's as well: it is read as a département's, the smaller level."""
+    return next((name for name in SMALLEST_FIRST if is_code_of(name, code)), None)
+
+
+def names_for_scripts() -> dict[str, dict[str, str]]:
+    """The levels' names as the site's scripts show them (static/recherche.js, from /niveaux.json)."""
+    return {name: {"libelle": spec.label, "pluriel": spec.plural} for name, spec in LEVELS.items()}
 
 
 # The end of the label of an indicator summed over a territory's member communes, and of a ratio of such

@@ -13,11 +13,17 @@ The header ends at the first line that is not a comment. Keys: title, descriptio
 by commas or spaces), example (parameters as a query string: the theme pre-fills the query's form with
 them and the database page links to the query with them), and any other key of a Datasette canned
 query (hide_sql…).
+
+A query that replaced others keeps their published addresses: RENAMED maps an old name to the new
+query and the parameters that make it give the old query's rows; /oc/<old name>[.csv|.json]?… answers
+with a permanent redirection there, its own parameters kept.
 """
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
+from datasette.utils.asgi import Response
 
 from oc_site.database import DATABASE
 from oc_site.paths import QUERIES
@@ -69,3 +75,20 @@ CANNED = load()  # read once: the files only change with a new deployment
 
 def for_database(database) -> dict:
     return CANNED if database == DATABASE else {}
+
+
+# old name → (new query, the parameters that give the old query's rows)
+RENAMED = {
+    "communes_classees_par_indicateur": ("territoires_classes_par_indicateur", {"niveau": "commune"}),
+    "epci_classes_par_indicateur": ("territoires_classes_par_indicateur", {"niveau": "epci"}),
+}
+
+
+async def renamed(datasette, request):
+    new, fixed = RENAMED[request.url_vars["name"]]
+    kept = [(key, value) for key in request.args.keys() if key not in fixed for value in request.args.getlist(key)]
+    url = f"{datasette.urls.database(DATABASE)}/{new}{request.url_vars['format'] or ''}?"
+    return Response.redirect(url + urlencode([*fixed.items(), *kept], safe=","), status=301)
+
+
+ROUTES = [(rf"^/{DATABASE}/(?P<name>{'|'.join(RENAMED)})(?P<format>\.csv|\.json)?$", renamed)]

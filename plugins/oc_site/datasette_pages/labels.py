@@ -15,8 +15,8 @@ from oc_site.database import DATABASE
 
 # table or view → (level, column holding the territory's code)
 TERRITORY_TABLES = {
-    **{level.table: (level.name, level.key) for level in LEVELS.values()},
-    **{level.wide_view: (level.name, "code") for level in LEVELS.values()},
+    **{spec.table: (spec.name, spec.key) for spec in LEVELS.values()},
+    **{spec.wide_view: (spec.name, "code") for spec in LEVELS.values()},
 }
 
 VALUE_LABELS_SQL = {
@@ -48,7 +48,7 @@ async def read_labels(datasette):
     })
     for column, sql in VALUE_LABELS_SQL.items():
         theme.add_value_labels(column, dict(await rows(db, sql)))
-    levels = {level.name: level.title for level in LEVELS.values()}
+    levels = {spec.name: spec.title for spec in LEVELS.values()}
     theme.add_value_labels("type", levels)
     theme.add_value_labels("niveau", levels)
     for table, (level, key) in TERRITORY_TABLES.items():

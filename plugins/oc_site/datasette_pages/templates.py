@@ -1,4 +1,4 @@
-"""The Jinja environment: templates read once, and the `lien_web` filter.
+"""The Jinja environment: templates read once, the `lien_web` filter, the `fiche_url` function and the levels.
 
 Templates read once: Jinja no longer looks for template files on every page.
 
@@ -17,10 +17,15 @@ come from the data (publications harvested from feeds, the `url:` of an indicato
 site): checked when they are stored, and once more here, where they are rendered, so that a
 `javascript:` or `data:` address coming from an older oc.db or a new loader can never reach an href
 (the Content-Security-Policy allows inline scripts).
+
+`fiche_url(level, code)` is the address of a territory's fiche (the level registry's `url`): templates
+link to a fiche with it, `{{ fiche_url("commune", c.code_insee) }}`, never with an address typed in; and
+`niveaux` is the level registry (oc_site/levels.py: `niveaux["epci"].plural`…) in every template.
 """
 
 from jinja2 import BaseLoader, TemplateNotFound
 
+from oc_site.levels import LEVELS
 from oc_site.urls import web_url
 
 REMEMBERED_AT_MOST = 10_000  # names of tables and queries: a bound against surprises, never reached
@@ -47,8 +52,14 @@ class MissesRemembered(BaseLoader):
         return self.loader.list_templates()
 
 
+def fiche_url(level: str, code) -> str:
+    return LEVELS[level].url(code)
+
+
 def prepare_environment(env):
     env.filters["lien_web"] = web_url
+    env.globals["fiche_url"] = fiche_url
+    env.globals["niveaux"] = LEVELS
     env.auto_reload = False
     if env.loader is not None and not isinstance(env.loader, MissesRemembered):
         env.loader = MissesRemembered(env.loader)

@@ -21,7 +21,7 @@ class StackedParts:
 
 
 def stacked_parts(chart: StackedParts, table: dict) -> dict | None:
-    """The chart of `table` (routes.py, pivot: its years, its lines with their values per
+    """The chart of `table` (routes.py, by_year: its years, its lines with their values per
     year), or None when it lacks the figures or when the parts exceed the total (the table alone then).
 
     Only the years where the total and every part have a value are drawn; a part that is zero every

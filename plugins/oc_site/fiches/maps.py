@@ -58,7 +58,7 @@ def data_urls(database_url: str, level: str, codes: list[tuple[str, str]]) -> li
     indicators = ",".join(layer.indicator for layer in LAYERS)  # (pages.query_url gives the HTML page)
     return [
         f"{database_url}/contours_communes.json?" + urlencode(
-            {"niveau": niveau, "code": code, "indicateurs": indicators, "_shape": "array"}
+            {"niveau": level, "code": code, "indicateurs": indicators, "_shape": "array"}
         ) + "&_json=contour&_json=valeurs"
-        for niveau, code in codes
+        for level, code in codes
     ]

@@ -19,7 +19,7 @@ from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 from oc_site import database as pages
 from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
-from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, secondary_url
+from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
 from oc_site.publications.library import publications_for_db
 from oc_site.text import french_date, tokens
@@ -92,8 +92,7 @@ KEY_FIGURES = {
 }
 CHANGES = {"evolution_population", "evolution_population_pct", "taux_evolution_annuel"}  # a value between two vintages
 
-INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"
-INSEE_PREFIXES = {"commune": "COM", "epci": "EPCI", "departement": "DEP", "region": "REG"}
+INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"  # geo=COM-35238 (levels: insee_prefix)
 ANNUAIRE_ENTREPRISES = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
 OBSERVATOIRE = "https://www.observatoire-des-territoires.gouv.fr/"
 BANATIC = "https://www.banatic.interieur.gouv.fr/"
@@ -156,7 +155,7 @@ MEMBERS_DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale_communes",
 SERIES = {
     "commune": (SeriesBlock("dotations", DOTATIONS, DGF_CHART), SeriesBlock("richesse", RICHESSE),
                 SeriesBlock("zonages", ZONAGES)),
-    **{kind: (SeriesBlock("dotations", MEMBER_SUMS, MEMBERS_DGF_CHART),) for kind in ("epci", "departement", "region")},
+    **{level: (SeriesBlock("dotations", MEMBER_SUMS, MEMBERS_DGF_CHART),) for level in LEVELS if level != "commune"},
 }
 TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
 
@@ -177,18 +176,18 @@ def sorted_rows(rows, request, default="population"):
     return present + missing, key if key in SORTS else default, "desc" if descending else "asc"
 
 
-def map_points(rows, kind):
-    key = LEVELS[kind].key
+def map_points(rows, level):
+    spec = LEVELS[level]
     return [
-        {"nom": r["nom"], "lat": r["latitude"], "lon": r["longitude"], "url": LEVELS[kind].url(r[key])}
+        {"nom": r["nom"], "lat": r["latitude"], "lon": r["longitude"], "url": spec.url(r[spec.key])}
         for r in rows if r.get("latitude") is not None
     ]
 
 
-def chart(rows, kind, limit=CHART_LIMIT):
+def chart(rows, level, limit=CHART_LIMIT):
     """The most populated items, for a bar chart in pure HTML."""
-    key = LEVELS[kind].key
-    return bars(rows, url=lambda r: LEVELS[kind].url(r[key]), limit=limit)
+    spec = LEVELS[level]
+    return bars(rows, url=lambda r: spec.url(r[spec.key]), limit=limit)
 
 
 def tile_config(datasette):
@@ -200,14 +199,14 @@ def tile_config(datasette):
     }
 
 
-def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
-    insee = ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"{INSEE_PREFIXES[kind]}-{code}"))
+def links(level: str, code: str, territory: dict) -> list[tuple[str, str]]:
+    insee = ("Dossier complet de l'INSEE", INSEE_DOSSIER.format(f"{LEVELS[level].insee_prefix}-{code}"))
     observatoire = ("Observatoire des territoires (ANCT)", OBSERVATOIRE)
-    if kind == "epci":
+    if level == "epci":
         return [insee, ("BANATIC, base nationale sur l'intercommunalité (DGCL)", BANATIC),
                 ("Annuaire des entreprises (SIREN de l'EPCI)", ANNUAIRE_ENTREPRISES.format(code)), observatoire]
     found = [insee, observatoire]
-    if kind == "commune":
+    if level == "commune":
         if territory["siren"]:
             found.append(("Annuaire des entreprises (SIREN de la commune)",
                           ANNUAIRE_ENTREPRISES.format(territory["siren"])))
@@ -216,20 +215,20 @@ def links(kind: str, code: str, territory: dict) -> list[tuple[str, str]]:
     return found
 
 
-def notes(kind: str, code: str, territory: dict) -> list[dict]:
+def notes(level: str, code: str, territory: dict) -> list[dict]:
     """The notices of a fiche: those of data/notices.yml, then what the data say of a commune without EPCI."""
-    found = list(NOTICES.get((kind, code), []))
-    if kind == "commune" and territory["epci"] is None:
+    found = list(NOTICES.get((level, code), []))
+    if level == "commune" and territory["epci"] is None:
         found.append({"texte": "Collectivité d'outre-mer : pas d'EPCI à fiscalité propre." if territory["zone"] == "com"
                       else "Cette commune n'appartient à aucun EPCI à fiscalité propre (commune insulaire "
                            "mono-communale, dérogation prévue par la loi).", "sources": []})
     return found
 
 
-async def list_blocks(datasette, request, kind: str, code: str) -> dict:
+async def list_blocks(datasette, request, level: str, code: str) -> dict:
     """The fiche's lists, their composition chart and map points, their queries and CSV links."""
     context, requetes = {}, {}
-    for block in LISTS[kind]:
+    for block in LISTS[level]:
         rows = await canned(datasette, block.query, **{block.parameter: code})
         shown = rows
         if block.default_sort:
@@ -256,26 +255,26 @@ def key_figure(row: dict) -> dict:
     return {**row, "evolution": change, "periode": row["millesime"] if change and row["millesime"] else row["annee"]}
 
 
-async def key_figures(datasette, kind: str, code: str) -> dict:
-    indicators = ",".join(KEY_FIGURES[kind])
-    rows = await canned(datasette, "chiffres_cles", niveau=kind, code=code, indicateurs=indicators)
+async def key_figures(datasette, level: str, code: str) -> dict:
+    indicators = ",".join(KEY_FIGURES[level])
+    rows = await canned(datasette, "chiffres_cles", niveau=level, code=code, indicateurs=indicators)
     return {
         "chiffres_cles": [key_figure(r) for r in rows],
-        "requete_chiffres_cles": pages.query_url(datasette, "chiffres_cles", niveau=kind, code=code,
+        "requete_chiffres_cles": pages.query_url(datasette, "chiffres_cles", niveau=level, code=code,
                                                  indicateurs=indicators),
     }
 
 
-async def population_series(datasette, kind: str, code: str) -> dict:
+async def population_series(datasette, level: str, code: str) -> dict:
     """The population at each vintage, for the chart of the population section."""
-    rows = await canned(datasette, "population_territoire", niveau=kind, code=code)
+    rows = await canned(datasette, "population_territoire", niveau=level, code=code)
     return {
         "serie_population": rows,
-        "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=kind, code=code),
+        "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
 
 
-async def map_config(datasette, kind: str, code: str, context: dict) -> dict:
+async def map_config(datasette, level: str, code: str, context: dict) -> dict:
     """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
     région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
     layer_sql = """
@@ -296,31 +295,37 @@ async def map_config(datasette, kind: str, code: str, context: dict) -> dict:
                 "seuils": layer.thresholds, "couleurs": layer.colours, "signe": layer.signed,
                 "legende": maps.legend(layer),
             })
-    if kind == "region":
+    if level == "region":
         scopes = [("departement", d["code"]) for d in context.get("departements", [])]
     else:
-        scopes = [(kind, code)]
+        scopes = [(level, code)]
     indicators = ",".join(layer.indicator for layer in maps.LAYERS)
     return {
-        "niveau": kind,
-        "donnees": maps.data_urls(datasette.urls.database(DATABASE), kind, scopes),
+        "niveau": level,
+        "donnees": maps.data_urls(datasette.urls.database(DATABASE), level, scopes),
         "requete": pages.query_url(datasette, "contours_communes", niveau=scopes[0][0], code=scopes[0][1],
                                    indicateurs=indicators) if scopes else None,
-        "couches": layers if kind != "commune" else [],
+        "couches": layers if level != "commune" else [],
         "points": context.get("points", []),
         "tuiles": tile_config(datasette),
     }
 
 
-def series(rows: list[dict], years: int = SERIES_YEARS) -> dict:
-    """Rows (indicator, year, value) → a table: one line per indicator, one column per recent year."""
-    kept = sorted({r["annee"] for r in rows})[-years:]
-    lines = {}
+def by_year(rows: list[dict], last: int | None = None) -> dict:
+    """Rows (indicator, year, value, source) → a table: the years (the `last` most recent only, when given;
+    `toutes_annees` counts them all), one line per indicator with its value per year (or its text) and its
+    source, and the sources ({title: address})."""
+    years = sorted({r["annee"] for r in rows})
+    lines, sources = {}, {}
     for r in rows:
-        line = lines.setdefault(r["indicateur"], {"libelle": r["libelle"], "unite": r["unite"],
-                                                  "decimales": r["decimales"], "valeurs": {}})
-        line["valeurs"][r["annee"]] = r["valeur"]
-    return {"annees": kept, "lignes": list(lines.values()), "toutes_annees": len({r["annee"] for r in rows})}
+        line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
+                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {},
+                                                 "source": r["source"], "source_url": r["source_url"],
+                                                 "producteur": r["producteur"]})
+        line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r.get("valeur_texte")
+        sources.setdefault(r["source"], r["source_url"])
+    return {"annees": years[-last:] if last else years, "lignes": list(lines.values()), "sources": sources,
+            "toutes_annees": len(years)}
 
 
 def sources_of(rows: list[dict]) -> list[dict]:
@@ -331,37 +336,24 @@ def sources_of(rows: list[dict]) -> list[dict]:
     return list(found.values())
 
 
-async def producer_blocks(datasette, niveau: str, code: str) -> dict:
+async def producer_blocks(datasette, level: str, code: str) -> dict:
     """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
     level; their rows, their sources, and the files that were not loaded (the block says so)."""
-    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=niveau)
+    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=level)
     blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
     for bloc, query in PRODUCER_BLOCKS.items():
         files = [f for f in expected if f["bloc"] == bloc]
-        rows = await canned(datasette, query, niveau=niveau, code=code)
+        rows = await canned(datasette, query, niveau=level, code=code)
         if not files and not rows:
             continue
         blocks[bloc] = {
-            "lignes": rows, "sources": sources_of(rows), "serie": series(rows) if bloc == "finances" and rows else None,
+            "lignes": rows, "sources": sources_of(rows),
+            "serie": by_year(rows, SERIES_YEARS) if bloc == "finances" and rows else None,
             "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
-            "requete": pages.query_url(datasette, query, niveau=niveau, code=code),
-            "csv": pages.query_url(datasette, query, ".csv", niveau=niveau, code=code),
+            "requete": pages.query_url(datasette, query, niveau=level, code=code),
+            "csv": pages.query_url(datasette, query, ".csv", niveau=level, code=code),
         }
     return blocks
-
-
-def pivot(rows: list[dict]) -> dict:
-    """Rows (indicator, year, value) → the years, one line per indicator with its value per year, the sources."""
-    years = sorted({r["annee"] for r in rows})
-    lines, sources = {}, {}
-    for r in rows:
-        line = lines.setdefault(r["indicateur"], {"code": r["indicateur"], "libelle": r["libelle"],
-                                                 "unite": r["unite"], "decimales": r["decimales"], "valeurs": {},
-                                                 "source": r["source"], "source_url": r["source_url"],
-                                                 "producteur": r["producteur"]})
-        line["valeurs"][r["annee"]] = r["valeur"] if r["valeur"] is not None else r["valeur_texte"]
-        sources.setdefault(r["source"], r["source_url"])
-    return {"annees": years, "lignes": list(lines.values()), "sources": sources}
 
 
 def member_labels(table: dict) -> dict:
@@ -373,45 +365,45 @@ def member_labels(table: dict) -> dict:
     return {**table, "lignes": lines, "membres": any(l["libelle"].endswith(suffixes) for l in table["lignes"])}
 
 
-async def series_blocks(datasette, kind: str, code: str) -> dict:
+async def series_blocks(datasette, level: str, code: str) -> dict:
     """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
     fiches of groups of communes the communes receiving the largest DGF."""
     blocks = {}
-    for block in SERIES[kind]:
-        params = {"niveau": kind, "code": code, "indicateurs": ",".join(block.indicators)}
-        table = pivot(await canned(datasette, "series_indicateurs", **params))
-        if kind != "commune":
+    for block in SERIES[level]:
+        params = {"niveau": level, "code": code, "indicateurs": ",".join(block.indicators)}
+        table = by_year(await canned(datasette, "series_indicateurs", **params))
+        if level != "commune":
             table = member_labels(table)
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
                                  "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
                                  "graphique": stacked_parts(block.chart, table) if block.chart else None}
-    context = {"series": blocks, "codes_series": {c for b in SERIES[kind] for c in b.indicators}}
-    if kind != "commune":
-        params = {"niveau": kind, "code": code}
+    context = {"series": blocks, "codes_series": {c for b in SERIES[level] for c in b.indicators}}
+    if level != "commune":
+        params = {"niveau": level, "code": code}
         rows = await canned(datasette, "communes_dgf_territoire", **params)
         context["dgf_communes"] = rows[:TOP_COMMUNES]
         context["nb_dgf_communes"] = len(rows)
         context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
         context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
                                                       _size="max")
-    if kind == "departement":
+    if level == "departement":
         context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
                                                           departement=code)
         context["requete_dsu"] = pages.query_url(datasette, "dsu_departement", departement=code)
     return context
 
 
-async def shared_blocks(datasette, niveau: str, code: str) -> dict:
+async def shared_blocks(datasette, level: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
     (when their producers' files are expected), and publications."""
     db = datasette.get_database(DATABASE)
     return {
-        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=niveau, code=code),
-        "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=niveau, code=code),
-        "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=niveau, code=code),
-        "blocs": await producer_blocks(datasette, niveau, code),
-        "publications": await publications_for_db(db, niveau, code),
+        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
+        "blocs": await producer_blocks(datasette, level, code),
+        "publications": await publications_for_db(db, level, code),
         "code": code,
     }
 
@@ -435,15 +427,15 @@ async def parent_commune(datasette, code: str) -> str | None:
     return row[0] if row else None
 
 
-def canonical_code(kind: str, code: str) -> str:
+def canonical_code(level: str, code: str) -> str:
     """Lower-case Corsican codes (2a004, 2b) have an upper-case canonical form."""
     upper = code.upper()
-    return upper if re.fullmatch(LEVELS[kind].code_pattern, upper) else code
+    return upper if is_code_of(level, upper) else code
 
 
 # The original portal's addresses: /commune/<slug>-<code INSEE>, /epci/<slug>, /departement/<slug>,
 # /region/<slug>, the slug being the name in lower case with hyphens (« ille-et-vilaine »).
-OLD_COMMUNE_URL = re.compile(r"^.+-(\d[\dAB]\d{3})$", re.IGNORECASE)
+OLD_COMMUNE_URL = re.compile(rf"^.+-({LEVELS['commune'].code_pattern})$", re.IGNORECASE)
 SLUG_SQL = """
 SELECT code FROM territoires
 WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
@@ -451,67 +443,67 @@ LIMIT 2
 """
 
 
-async def old_portal_redirect(datasette, kind: str, slug: str) -> Response | None:
+async def old_portal_redirect(datasette, level: str, slug: str) -> Response | None:
     """A redirection from an address of the original portal to the fiche (or to the search when
     the name is ambiguous); None when the slug names no territory of that level."""
-    if kind == "commune" and (match := OLD_COMMUNE_URL.match(slug)):
-        return Response.redirect(LEVELS[kind].url(match.group(1).upper()), status=301)
+    if level == "commune" and (match := OLD_COMMUNE_URL.match(slug)):
+        return Response.redirect(LEVELS[level].url(match.group(1).upper()), status=301)
     words = tokens(slug)
     if not words:
         return None
     db = datasette.get_database(DATABASE)
-    found = (await db.execute(SLUG_SQL, {"type": kind, "cle": "".join(words)})).rows
+    found = (await db.execute(SLUG_SQL, {"type": level, "cle": "".join(words)})).rows
     if len(found) == 1:
-        return Response.redirect(LEVELS[kind].url(found[0][0]), status=301)
+        return Response.redirect(LEVELS[level].url(found[0][0]), status=301)
     if found:
-        return Response.redirect("/recherche?" + urlencode({"q": " ".join(words), "niveau": kind}), status=302)
+        return Response.redirect("/recherche?" + urlencode({"q": " ".join(words), "niveau": level}), status=302)
     return None
 
 
 async def fiche(datasette, request):
-    kind = request.url_vars["niveau"]
-    level = LEVELS[kind]
+    level = request.url_vars["niveau"]
+    spec = LEVELS[level]
     code = unquote(request.url_vars["code"]).strip()
-    if (canonical := canonical_code(kind, code)) != code:
-        return Response.redirect(level.url(canonical), status=301)
-    if not re.fullmatch(level.code_pattern, code) and (
-            redirect := await old_portal_redirect(datasette, kind, code)):
+    if (canonical := canonical_code(level, code)) != code:
+        return Response.redirect(spec.url(canonical), status=301)
+    if not is_code_of(level, code) and (
+            redirect := await old_portal_redirect(datasette, level, code)):
         return redirect
-    rows = await canned(datasette, level.fiche_query, **{level.url_parameter: code})
-    if not rows and kind == "commune" and (parent := await parent_commune(datasette, code)):
+    rows = await canned(datasette, spec.fiche_query, **{spec.url_parameter: code})
+    if not rows and level == "commune" and (parent := await parent_commune(datasette, code)):
         return Response.redirect(secondary_url(parent, code), status=302)
     if not rows:
         return await render(datasette, request, "fiche_introuvable.html",
-                            {"niveau": level.label, "code": code, "q": code}, status=404)
+                            {"niveau": spec.label, "code": code, "q": code}, status=404)
     territory = rows[0]
     context = {
-        "niveau": kind,
+        "niveau": level,
         "t": territory,
-        "notes": notes(kind, code, territory),
-        "liens": links(kind, code, territory),
-        "ligne_url": datasette.urls.row(DATABASE, level.table, code),
+        "notes": notes(level, code, territory),
+        "liens": links(level, code, territory),
+        "ligne_url": datasette.urls.row(DATABASE, spec.table, code),
         "replier_apres": FOLDED_ROWS,
         "taille_base": datasette.get_database(DATABASE).size,
-        **await list_blocks(datasette, request, kind, code),
-        **await key_figures(datasette, kind, code),
-        **await population_series(datasette, kind, code),
+        **await list_blocks(datasette, request, level, code),
+        **await key_figures(datasette, level, code),
+        **await population_series(datasette, level, code),
     }
-    context["requetes"]["fiche"] = pages.query_url(datasette, level.fiche_query, **{level.url_parameter: code})
-    if kind == "commune":
+    context["requetes"]["fiche"] = pages.query_url(datasette, spec.fiche_query, **{spec.url_parameter: code})
+    if level == "commune":
         context["points"] = map_points([territory], "commune")
         context["maire_depuis"] = french_date(territory["maire_depuis"])
         context["comparer_codes"] = code
-    elif kind == "departement":
+    elif level == "departement":
         context["region_drom"] = DROM_REGIONS.get(code)
-    elif kind == "region":
+    elif level == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
-    context.update(await shared_blocks(datasette, kind, code))
-    context.update(await series_blocks(datasette, kind, code))
-    context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[kind]
+    context.update(await shared_blocks(datasette, level, code))
+    context.update(await series_blocks(datasette, level, code))
+    context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
-    context["carte"] = await map_config(datasette, kind, code, context)
+    context["carte"] = await map_config(datasette, level, code, context)
     context["carte_json"] = island(context["carte"])
-    return await render(datasette, request, f"fiche_{kind}.html", context)
+    return await render(datasette, request, f"fiche_{level}.html", context)
 
 
 ROUTES = [(rf"^/(?P<niveau>{'|'.join(LEVELS)})/(?P<code>[^/]+)$", fiche)]

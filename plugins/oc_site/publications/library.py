@@ -10,7 +10,7 @@ import json
 import re
 
 from oc_site.datasette_pages import canned_queries as queries
-from oc_site.levels import NAMES as LEVELS
+from oc_site.levels import NAMES
 from oc_site.text import tokens
 
 PER_GROUP = 4  # publications shown per territory on a fiche; "voir tout" opens the library
@@ -29,18 +29,18 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
-def territory_phrase(niveau: str, nom: str, type_liaison: int | None = None) -> str:
+def territory_phrase(level: str, nom: str, type_liaison: int | None = None) -> str:
     """How a sentence names a territory: « la région Bretagne », « le département d'Ille-et-Vilaine »,
     « Rennes Métropole », « Rennes »."""
-    if niveau == "region":
+    if level == "region":
         return f"la région {nom}"
-    if niveau == "departement":
+    if level == "departement":
         return f"le département {CONNECTORS.get(type_liaison, 'de ')}{nom}"
     return nom
 
 
-def library_url(niveau: str, code: str) -> str:
-    return f"/publications?territoire={niveau}:{code}"
+def library_url(level: str, code: str) -> str:
+    return f"/publications?territoire={level}:{code}"
 
 
 # --- reading, for the fiches ----------------------------------------------------------------------
@@ -107,7 +107,7 @@ def group_by_territory(rows: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def publications_for(conn, niveau: str, code: str, per_group: int = PER_GROUP, limit: int = 50) -> dict:
+def publications_for(conn, level: str, code: str, per_group: int = PER_GROUP, limit: int = 50) -> dict:
     """Publications for a territory fiche.
 
     Returns {"groupes": [...], "utiles": [...]}: the publications linked to the territory, then to each
@@ -116,20 +116,20 @@ def publications_for(conn, niveau: str, code: str, per_group: int = PER_GROUP, l
     useful to every territory of its level, with `url_territoire` expanded from the resource's
     deep-link template when it has one. `conn` is a sqlite3 connection to oc.db.
     """
-    if niveau not in LEVELS:
-        raise ValueError(f"niveau inconnu : {niveau}")
-    params = {"niveau": niveau, "code": str(code), "par_groupe": per_group, "limite": limit}
+    if level not in NAMES:
+        raise ValueError(f"niveau inconnu : {level}")
+    params = {"niveau": level, "code": str(code), "par_groupe": per_group, "limite": limit}
     groups = group_by_territory(_dicts(conn.execute(FOR_TERRITORY_SQL, params)))
     useful = _dicts(conn.execute(FOR_LEVEL_SQL, params))
     for row in useful:
         templates = json.loads(row.pop("liens_territoriaux") or "{}")
-        row["url_territoire"] = templates[niveau].replace("{code}", str(code)) if niveau in templates else None
+        row["url_territoire"] = templates[level].replace("{code}", str(code)) if level in templates else None
     return {"groupes": groups, "utiles": useful}
 
 
-async def publications_for_db(db, niveau: str, code: str, per_group: int = PER_GROUP) -> dict:
+async def publications_for_db(db, level: str, code: str, per_group: int = PER_GROUP) -> dict:
     """publications_for on a Datasette Database object (for the fiche plugin)."""
-    return await db.execute_fn(lambda conn: publications_for(conn, niveau, code, per_group))
+    return await db.execute_fn(lambda conn: publications_for(conn, level, code, per_group))
 
 
 async def featured(db, limit: int = FEATURED) -> list[dict]:
@@ -142,46 +142,47 @@ async def featured(db, limit: int = FEATURED) -> list[dict]:
 # --- search, for the /publications page and the publications_recherche canned query ---------------
 
 SEARCH_FILTERS = ("q", "theme", "type", "producteur", "annee", "niveau", "territoire", "du", "au")
-TERRITORY_LEVELS = (*LEVELS, "national")  # the "type de territoire" filter
-# the canned query takes the words as typed: searched as a phrase, quotes removed (never an FTS error)
+TERRITORY_LEVELS = (*NAMES, "national")  # the "type de territoire" filter
+TERRITORY = re.compile(rf"({'|'.join(NAMES)}):[0-9AB]{{2,9}}")
+# The library's search is the canned query publications_recherche (queries/publications_recherche.sql): its
+# columns, joins, filters and order are written there, once. The canned query searches its words (q) as a
+# phrase. The page turns them into "mot1" "mot2"* (fts_query: every word, the last one as a prefix) and runs
+# the canned query with q left empty (sql_params) inside one of two walks that stop after one page instead of
+# finding and sorting every match: with words, the full-text index backwards (its rowid is the publication's
+# `rang`, its place in the library's order: loaders/publications/store.py); without, the index on `rang`.
+# SQLite flattens the canned query into the walk: no sort, and the columns a count does not read are not computed.
 SEARCH_SQL = queries.sql("publications_recherche")
-CANNED_MATCH = "MATCH '\"' || replace(:q, '\"', ' ') || '\"'"
-# the page turns the words into "mot1" "mot2"* first (see fts_query): every word, the last as a prefix
-PAGE_SEARCH_SQL = SEARCH_SQL.replace(CANNED_MATCH, "MATCH :fts")
-assert PAGE_SEARCH_SQL != SEARCH_SQL, "queries/publications_recherche.sql: the MATCH expression changed"
-# the Atom feed of a search: the same publications, the newest seen first
-FEED_SQL = f"SELECT * FROM ({PAGE_SEARCH_SQL}) ORDER BY premiere_vue DESC, date_publication DESC, id DESC LIMIT :limite"
-TERRITORY = re.compile(r"(region|departement|epci|commune):[0-9AB]{2,9}")
-# The page shows one page of results at a time, in the library's order (editorial weight, then newest
-# first), and turns the words into "mot1" "mot2"* first (see fts_query: every word, the last as a prefix).
-# With words, it walks the full-text index backwards (its rowid is the publication's `rang`, its place in
-# that order, see loaders/publications/store.py) and stops after the page, instead of finding and
-# sorting every match; without words, it walks the index on `rang`. Both are the canned query with its
-# words condition and its order rewritten, so that the columns and filters are written once.
-CANNED_WORDS = ("(:q = '' OR p.rang IN (SELECT rowid FROM publications_fts WHERE publications_fts "
-                "MATCH '\"' || replace(:q, '\"', ' ') || '\"'))")
-CANNED_FROM = "FROM publications p\n"
-CANNED_ORDER = "ORDER BY p.poids DESC, p.date_tri IS NULL, p.date_tri DESC, p.id DESC"
-assert all(SEARCH_SQL.count(part) == 1 for part in (CANNED_WORDS, CANNED_FROM, CANNED_ORDER)), \
-    "queries/publications_recherche.sql: the words condition, FROM or ORDER BY changed"
-WORDS_SEARCH_SQL = (SEARCH_SQL.replace(CANNED_FROM, "FROM publications_fts f\nJOIN publications p ON p.rang = f.rowid\n")
-                    .replace(CANNED_WORDS, "publications_fts MATCH :fts")
-                    .replace(CANNED_ORDER, "ORDER BY f.rowid DESC"))
-ALL_SEARCH_SQL = SEARCH_SQL.replace(CANNED_WORDS, "1").replace(CANNED_ORDER, "ORDER BY p.rang DESC")
+WORDS_SEARCH_SQL = f"""SELECT r.* FROM publications_fts f
+JOIN publications p ON p.rang = f.rowid
+JOIN ({SEARCH_SQL}) r ON r.id = p.id
+WHERE publications_fts MATCH :fts
+ORDER BY f.rowid DESC"""
+ALL_SEARCH_SQL = f"""SELECT r.* FROM publications p
+JOIN ({SEARCH_SQL}) r ON r.id = p.id
+ORDER BY p.rang DESC"""
 # counting every match costs as much as finding them all: the page counts up to this many
 COUNT_LIMIT = 1000
 
 
 def page_search_sql(params: dict) -> str:
-    """The page's search SQL for the cleaned parameters of search_params()."""
+    """The page's search SQL for the cleaned parameters of search_params() (run with sql_params())."""
     return WORDS_SEARCH_SQL if params["fts"] else ALL_SEARCH_SQL
 
 
 def count_sql(params: dict) -> str:
-    """How many results, up to COUNT_LIMIT + 1 (more than COUNT_LIMIT is shown as such); the same
-    query without its columns, whose subqueries would otherwise run for every row counted."""
-    sql = page_search_sql(params)
-    return f"SELECT count(*) FROM (SELECT 1{sql[sql.index(chr(10) + 'FROM '):]} LIMIT {COUNT_LIMIT + 1})"
+    """How many results, up to COUNT_LIMIT + 1 (more than COUNT_LIMIT is shown as such)."""
+    return f"SELECT count(*) FROM (SELECT 1 FROM ({page_search_sql(params)}) LIMIT {COUNT_LIMIT + 1})"
+
+
+def feed_sql(params: dict) -> str:
+    """The Atom feed of a search: the same publications, the newest seen first (LIMIT :limite)."""
+    return (f"SELECT * FROM ({page_search_sql(params)})\n"
+            "ORDER BY premiere_vue DESC, date_publication DESC, id DESC LIMIT :limite")
+
+
+def sql_params(params: dict) -> dict:
+    """The parameters of the page's SQL: the canned query's own words left empty (the walk matches `fts`)."""
+    return {**params, "q": ""}
 
 
 def search_params(args: dict) -> dict:

@@ -30,7 +30,7 @@ PAGE_SIZE = 20
 FEED_SIZE = 50
 FILTER_LABELS = {"q": "Recherche", "theme": "Thème", "type": "Type", "producteur": "Producteur", "annee": "Année",
                  "niveau": "Type de territoire", "territoire": "Territoire", "du": "Depuis le", "au": "Jusqu'au"}
-TERRITORY_LEVEL_LABELS = {**{name: level.group_title for name, level in LEVELS.items()},
+TERRITORY_LEVEL_LABELS = {**{level: spec.group_title for level, spec in LEVELS.items()},
                           "national": "Sans territoire précis (national)"}
 
 
@@ -105,11 +105,11 @@ async def publications_page(datasette, request):
     rows, total, options = [], 0, {"themes": [], "types": [], "producteurs": [], "annees": [], "niveaux": []}
     params, labels, notice = await chosen_territory(datasette, db, request, params)
     if available:
-        total = (await db.execute(store.count_sql(params), params)).first()[0]
+        total = (await db.execute(store.count_sql(params), store.sql_params(params))).first()[0]
         pages = max(1, math.ceil(min(total, store.COUNT_LIMIT) / PAGE_SIZE))
         page = min(page, pages)
         result = await db.execute(f"{store.page_search_sql(params)} LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
-                                  params)
+                                  store.sql_params(params))
         rows = [dict(r) for r in result.rows]
         options = await filter_options(db)
     else:
@@ -233,14 +233,15 @@ async def publications_atom(datasette, request):
     self_url = base + page_url(params).replace("/publications", "/publications.atom", 1)
     rows = []
     if await has_publications(db):
-        rows = [dict(r) for r in (await db.execute(store.FEED_SQL, {**params, "limite": FEED_SIZE})).rows]
+        rows = [dict(r) for r in (await db.execute(store.feed_sql(params),
+                                                   {**store.sql_params(params), "limite": FEED_SIZE})).rows]
     site_url = base + page_url(params)
     return Response(atom_feed(feed_title(territory, params), self_url, site_url, rows), status=200,
                     content_type="application/atom+xml; charset=utf-8")
 
 
 def template_vars() -> dict:
-    return {"publication_level_labels": {name: level.every for name, level in LEVELS.items()}}
+    return {"publication_level_labels": {level: spec.every for level, spec in LEVELS.items()}}
 
 
 ROUTES = [

@@ -61,15 +61,15 @@ def match_expression(query: str) -> tuple[str, str, str] | None:
     return " AND ".join(parts), " ".join(names), codes[0] if len(codes) == 1 else ""
 
 
-async def search_territories(datasette, query: str, limit: int, niveau: str = "", offset: int = 0) -> list[dict]:
+async def search_territories(datasette, query: str, limit: int, level: str = "", offset: int = 0) -> list[dict]:
     """Territories matching a free-text query, best first (the site search and the comparison selector),
-    of one level when `niveau` is given."""
+    of one level when `level` is given."""
     expression = match_expression(query)
     if expression is None:
         return []
     match, nom, code = expression
     results = await datasette.get_database(DATABASE).execute(SEARCH_SQL, {
-        "match": match, "nom": nom, "code": code, "niveau": niveau or "", "limit": limit, "offset": offset})
+        "match": match, "nom": nom, "code": code, "niveau": level or "", "limit": limit, "offset": offset})
     return dicts(results)
 
 
@@ -79,4 +79,4 @@ async def count_territories(datasette, query: str) -> dict[str, int]:
     if expression is None:
         return {}
     results = await datasette.get_database(DATABASE).execute(COUNT_SQL, {"match": expression[0]})
-    return {kind: count for kind, count in results.rows}
+    return {level: count for level, count in results.rows}

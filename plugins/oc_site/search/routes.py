@@ -1,4 +1,5 @@
-"""Site search over every territory: /recherche (HTML, paginated, filtered by level) and /recherche.json (ranked)."""
+"""Site search over every territory: /recherche (HTML, paginated, filtered by level) and /recherche.json (ranked);
+/niveaux.json, the levels' names that the search script shows (static/recherche.js)."""
 
 import json
 import math
@@ -6,7 +7,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, names_for_scripts
 from oc_site.search.index import count_territories, search_territories
 
 MAX_RESULTS = 50  # of /recherche.json
@@ -23,8 +24,8 @@ def parse_limit(request, default):
 
 def parse_level(request) -> str:
     """The level filter (?niveau=commune…), or '' for every level."""
-    niveau = request.args.get("niveau", "")
-    return niveau if niveau in LEVELS else ""
+    level = request.args.get("niveau", "")
+    return level if level in LEVELS else ""
 
 
 def parse_page(request) -> int:
@@ -34,22 +35,22 @@ def parse_page(request) -> int:
         return 1
 
 
-def search_url(q: str, niveau: str = "", page: int = 1) -> str:
-    params = {"q": q, **({"niveau": niveau} if niveau else {}), **({"page": page} if page > 1 else {})}
+def search_url(q: str, level: str = "", page: int = 1) -> str:
+    params = {"q": q, **({"niveau": level} if level else {}), **({"page": page} if page > 1 else {})}
     return "/recherche?" + urlencode(params)
 
 
-def pagination(q: str, niveau: str, page: int, pages: int) -> dict | None:
+def pagination(q: str, level: str, page: int, pages: int) -> dict | None:
     """Links of the DSFR pagination: first, previous, a window around the page, next, last."""
     if pages <= 1:
         return None
     window = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     return {
         "page": page, "pages": pages,
-        "first": search_url(q, niveau), "last": search_url(q, niveau, pages),
-        "previous": search_url(q, niveau, page - 1) if page > 1 else None,
-        "next": search_url(q, niveau, page + 1) if page < pages else None,
-        "links": [{"number": n, "url": search_url(q, niveau, n)} for n in window],
+        "first": search_url(q, level), "last": search_url(q, level, pages),
+        "previous": search_url(q, level, page - 1) if page > 1 else None,
+        "next": search_url(q, level, page + 1) if page < pages else None,
+        "links": [{"number": n, "url": search_url(q, level, n)} for n in window],
     }
 
 
@@ -61,29 +62,34 @@ async def recherche_json(datasette, request):
 
 async def recherche_html(datasette, request):
     query = request.args.get("q", "").strip()
-    niveau = parse_level(request)
+    level = parse_level(request)
     counts = await count_territories(datasette, query) if query else {}
-    total = counts.get(niveau, 0) if niveau else sum(counts.values())
+    total = counts.get(level, 0) if level else sum(counts.values())
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(parse_page(request), pages)
-    results = await search_territories(datasette, query, PAGE_SIZE, niveau, (page - 1) * PAGE_SIZE) if total else []
+    results = await search_territories(datasette, query, PAGE_SIZE, level, (page - 1) * PAGE_SIZE) if total else []
     filters = [{"niveau": "", "libelle": "Tous les niveaux", "nombre": sum(counts.values()),
                 "url": search_url(query)}] + [
-        {"niveau": kind, "libelle": LEVELS[kind].group_title, "nombre": counts[kind], "url": search_url(query, kind)}
-        for kind in reversed(LEVELS) if counts.get(kind)
+        {"niveau": level, "libelle": spec.group_title, "nombre": counts[level], "url": search_url(query, level)}
+        for level, spec in reversed(LEVELS.items()) if counts.get(level)
     ]
     return Response.html(
         await datasette.render_template(
             "recherche.html",
-            {"q": query, "niveau": niveau, "resultats": results, "total": total, "page": page,
+            {"q": query, "niveau": level, "resultats": results, "total": total, "page": page,
              "premier": (page - 1) * PAGE_SIZE + 1, "filtres": filters if len(counts) > 1 else [],
-             "pagination": pagination(query, niveau, page, pages), "niveaux": LEVELS},
+             "pagination": pagination(query, level, page, pages)},
             request=request,
         )
     )
 
 
+async def niveaux_json(datasette, request):
+    return Response(json.dumps(names_for_scripts(), ensure_ascii=False), content_type="application/json; charset=utf-8")
+
+
 ROUTES = [
     (r"^/recherche\.json$", recherche_json),
+    (r"^/niveaux\.json$", niveaux_json),
     (r"^/recherche$", recherche_html),
 ]
