@@ -30,6 +30,7 @@ class Level:
     feminine: bool = False  # « une commune », « aucune région », « communes comparées »
     search_help: str = "nom ou code"  # what a search field of this level accepts (« nom ou SIREN »)
     insee_prefix: str = ""  # before the code in the INSEE's addresses (« COM-35238 »: its dossier complet)
+    code_width: int = 2  # digits of a numeric code, leading zeros included (a file that lost them: 1001 → 01001)
 
     @property
     def indefinite(self) -> str:
@@ -69,10 +70,10 @@ LEVELS: dict[str, Level] = {
               ("region",), code_pattern=r"\d{2,3}|2[AB]", insee_prefix="DEP"),
         Level("epci", "epci", "siren", "EPCI", "EPCI", "EPCI", "Intercommunalités (EPCI)", "tous les EPCI",
               "valeurs_epci_large", ("type", "departement", "region"), ("departement", "region"),
-              url_parameter="siren", code_pattern=r"\d{9}", search_help="nom ou SIREN", insee_prefix="EPCI"),
+              url_parameter="siren", code_pattern=r"\d{9}", code_width=9, search_help="nom ou SIREN", insee_prefix="EPCI"),
         Level("commune", "communes", "code_insee", "commune", "communes", "Commune", "Communes",
               "toutes les communes", "valeurs_communes_large", ("departement", "region", "epci"),
-              ("epci", "departement", "region"), code_pattern=r"\d[\dAB]\d{3}", feminine=True,
+              ("epci", "departement", "region"), code_pattern=r"\d[\dAB]\d{3}", code_width=5, feminine=True,
               search_help="nom, code INSEE ou code postal", insee_prefix="COM"),
     )
 }

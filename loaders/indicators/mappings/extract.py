@@ -9,15 +9,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oc_site.levels import LEVELS
 from oc_site.text import strip_controls
 
 from ...common.numbers import parse_number
 from .. import computed
 from .spec import Mapping, MappingError, columns_for_year, match_all, per_year_columns
 from .tables import Table, normalize_header, open_table
-
-CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2}
-
 
 def normalize_code(raw, level: str) -> str | None:
     """A territory code as TEXT: zeros restored (1001 → 01001), Corse kept (2A004), spaces removed."""
@@ -29,7 +27,7 @@ def normalize_code(raw, level: str) -> str | None:
     if not text:
         return None
     if text.isdigit():
-        width = CODE_WIDTH[level]
+        width = LEVELS[level].code_width
         if level == "departement" and len(text) == 3:
             return text
         return text.zfill(width)
@@ -208,7 +206,7 @@ def _value(mapping: Mapping, indicator: dict, cells: list, indices: tuple, heade
 def _check_code(mapping: Mapping, raw: str, line: int, source: Path):
     """With `cle: {codes_complets: true}`: a numeric code shorter than the level's width lost its
     leading zeros — the file went through a spreadsheet, which may have changed other cells too."""
-    width = CODE_WIDTH[mapping.niveau]
+    width = LEVELS[mapping.niveau].code_width
     compact = re.sub(r"[\s\u00a0\u202f]", "", raw)
     if compact.isdigit() and len(compact) < width and not (mapping.niveau == "departement" and len(compact) == 3):
         raise MappingError(mapping.path, f"ligne {line} : code « {compact} » incomplet ({width} caractères attendus, "

@@ -40,24 +40,24 @@ WHERE m.dernier_millesime = 1
 def wide_view_metadata(indicators: list[dict]) -> dict[str, dict]:
     """Table metadata of the four wide views, from the rows of INDICATORS_SQL."""
     tables = {}
-    for name, level in LEVELS.items():
-        columns = {"code": f"{'SIREN' if level.key == 'siren' else 'Code'} du territoire (texte).",
+    for name, spec in LEVELS.items():
+        columns = {"code": f"{'SIREN' if spec.key == 'siren' else 'Code'} du territoire (texte).",
                    "nom": "Nom du territoire."}
-        columns.update({c: CONTEXT_COLUMNS[c] for c in level.view_context})
+        columns.update({c: CONTEXT_COLUMNS[c] for c in spec.view_context})
         for i in indicators:
             if i["niveau"] == name:
                 unit = f" ({i['unite']})" if i["unite"] else ""
                 columns[i["code"]] = f"{i['libelle']}{unit}, millésime {i['annee']}. Source : {i['source']}."
-        tables[level.wide_view] = {
+        tables[spec.wide_view] = {
             "description": (
-                f"Indicateurs des {level.plural} en format large : une ligne par territoire, une colonne par "
+                f"Indicateurs des {spec.plural} en format large : une ligne par territoire, une colonne par "
                 "indicateur (nommée par son code, voir la table indicateurs) à son millésime principal, le plus "
                 "récent qui couvre au moins la moitié des territoires (voir indicateurs_millesimes ; Mayotte et une "
                 "partie de l'outre-mer ont d'autres années de recensement, dans la table valeurs). Vue régénérée à "
                 "chaque chargement d'indicateurs ; téléchargeable en CSV."),
             "label_column": "nom",
             "sort_desc": "population_municipale",
-            "facets": [c for c in level.view_context if c != "epci"],
+            "facets": [c for c in spec.view_context if c != "epci"],
             "columns": columns,
         }
     return tables
