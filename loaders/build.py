@@ -18,7 +18,7 @@ from .common import content_hash
 from .common import pins as sources
 from .common.atomic import database_lock
 from .common.progress import Reporter
-from .indicators import area_check, carry_over, france, populations
+from .indicators import area_check, carry_over, france, populations, views
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
@@ -182,6 +182,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
+    views.build_step,  # then the vintages, the wide tables and the views of the values
     maires.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
@@ -211,7 +212,7 @@ def _build(target: Path, ctx: BuildContext, started: float) -> dict:
         db = sqlite_utils.Database(temporary)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.execute("PRAGMA cache_size = -400000")  # 400 MB: the valeurs table and its index stay in memory
+        db.execute("PRAGMA cache_size = -200000")  # 200 MB: the database being built stays in memory
         db.execute("PRAGMA temp_store = MEMORY")
         try:
             for step in STEPS:

@@ -1,7 +1,8 @@
 -- title: Communes d'un territoire qui reçoivent la plus forte DGF
 -- description: Les communes d'un EPCI, d'un département ou d'une région (niveau : epci, departement ou region ; code ou
---   SIREN), de la plus forte à la plus faible dotation globale de fonctionnement (DGF), au dernier millésime des
---   critères de la DGCL, avec la DGF par habitant et la part de la DGF de l'ensemble de ces communes.
+--   SIREN), de la plus forte à la plus faible dotation globale de fonctionnement (DGF), au millésime principal des
+--   critères de la DGCL (table dgcl_criteres_communes ; indicateurs_millesimes), avec la DGF par habitant et la part
+--   de la DGF de l'ensemble de ces communes.
 -- params: niveau, code
 -- example: niveau=epci&code=243500139
 WITH membres AS (
@@ -11,11 +12,12 @@ WITH membres AS (
 )
 SELECT
   c.code_insee, c.nom,
-  d.valeur AS dgf_totale,
-  h.valeur AS dgf_par_habitant,
-  round(100.0 * d.valeur / sum(d.valeur) OVER (), 2) AS part_pct,
+  d.dgf_totale, d.dgf_par_habitant,
+  round(100.0 * d.dgf_totale / sum(d.dgf_totale) OVER (), 2) AS part_pct,
   d.annee
 FROM membres c
-JOIN valeurs_dernier_millesime d ON d.niveau = 'commune' AND d.code = c.code_insee AND d.indicateur = 'dgf_totale'
-LEFT JOIN valeurs h ON h.niveau = 'commune' AND h.code = c.code_insee AND h.indicateur = 'dgf_par_habitant' AND h.annee = d.annee
-ORDER BY d.valeur DESC, c.code_insee
+JOIN dgcl_criteres_communes d ON d.code_insee = c.code_insee
+WHERE d.dgf_totale IS NOT NULL
+  AND d.annee = (SELECT annee FROM indicateurs_millesimes
+                 WHERE indicateur = 'dgf_totale' AND niveau = 'commune' AND dernier_millesime = 1)
+ORDER BY d.dgf_totale DESC, c.code_insee

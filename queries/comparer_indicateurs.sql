@@ -1,23 +1,16 @@
--- title: Comparer les indicateurs de plusieurs territoires
--- description: Les indicateurs de plusieurs territoires d'un même niveau (niveau : commune, epci, departement ou region ;
---   codes séparés par des virgules), au dernier millésime disponible pour ces territoires, un indicateur par ligne
---   et par territoire. C'est le tableau de la page « Comparer ».
--- params: niveau, codes
--- example: niveau=commune&codes=35238,44109
-WITH decoupe AS (  -- "35238, 44109" → the rows 35238 and 44109, in that order
-  SELECT key AS rang, value AS code
-  FROM json_each('["' || replace(replace(replace(replace(:codes, '\', ''), '"', ''), ' ', ''), ',', '","') || '"]')
-),
--- the latest vintage of each indicator among these territories (a window over a few rows)
-choisies AS (
-  SELECT v.*, max(v.annee) OVER (PARTITION BY v.indicateur) AS dernier_millesime
-  FROM decoupe JOIN valeurs v ON v.niveau = :niveau AND v.code = decoupe.code
-)
+-- title: Indicateurs des comparaisons d'un niveau
+-- description: Pour un niveau (commune, epci, departement ou region), les indicateurs de sa table large
+--   (valeurs_communes_large, valeurs_epci_large…), colonnes des requêtes comparer_communes, comparer_epci,
+--   comparer_departements et comparer_regions : libellé, unité, décimales, millésime principal (le plus récent qui
+--   couvre au moins la moitié des territoires du niveau) et sources de ce millésime, une ligne par source.
+-- params: niveau
+-- example: niveau=commune
 SELECT
-  v.code, i.code AS indicateur, i.libelle, i.unite, i.decimales,
-  v.annee, v.valeur, v.valeur_texte, s.titre AS source, s.url AS source_url
-FROM choisies v
-JOIN indicateurs i ON i.code = v.indicateur
-JOIN sources_donnees s ON s.id = v.source
-WHERE v.annee = v.dernier_millesime
-ORDER BY i.ordre, i.code
+  i.code AS indicateur, i.libelle, i.unite, i.decimales, i.type, m.annee,
+  s.id AS source_id, s.titre AS source, s.url AS source_url
+FROM indicateurs_millesimes m
+JOIN indicateurs i ON i.code = m.indicateur
+JOIN json_each('[' || m.sources || ']') j
+JOIN sources_donnees s ON s.id = j.value
+WHERE m.niveau = :niveau AND m.dernier_millesime = 1
+ORDER BY i.ordre IS NULL, i.ordre, i.code, s.id

@@ -5,16 +5,16 @@
 --   C'est le bloc « Contexte socio-économique » des fiches.
 -- params: niveau, code
 -- example: niveau=commune&code=35238
+WITH du_territoire AS (  -- its values (the view valeurs read by level and code), each indicator's latest year marked
+  SELECT *, max(annee) OVER (PARTITION BY indicateur) AS dernier_millesime
+  FROM valeurs WHERE niveau = :niveau AND code = :code
+)
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,
   s.producteur, s.titre AS source, s.url AS source_url, s.millesime
-FROM valeurs v
+FROM du_territoire v
 JOIN indicateurs i ON i.code = v.indicateur
 JOIN sources_donnees s ON s.id = v.source
-WHERE v.niveau = :niveau AND v.code = :code AND i.bloc = 'contexte'
-  AND v.annee = (
-    SELECT max(w.annee) FROM valeurs w
-    WHERE w.niveau = v.niveau AND w.code = v.code AND w.indicateur = v.indicateur
-  )
+WHERE i.bloc = 'contexte' AND v.annee = v.dernier_millesime
 ORDER BY i.ordre, i.code

@@ -7,18 +7,18 @@
 --   population d'un autre millésime.
 -- params: niveau, code
 -- example: niveau=commune&code=35238
+WITH du_territoire AS (  -- its values (the view valeurs read by level and code), each indicator's latest year marked
+  SELECT *, max(annee) OVER (PARTITION BY indicateur) AS dernier_millesime,
+         max(CASE WHEN indicateur = 'population_municipale' THEN annee END) OVER () AS annee_population
+  FROM valeurs WHERE niveau = :niveau AND code = :code
+)
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,
   v.annee, v.valeur, v.valeur_texte,
   s.producteur, s.titre AS source, s.url AS source_url, s.millesime,
-  (SELECT max(p.annee) FROM valeurs p
-   WHERE p.niveau = v.niveau AND p.code = v.code AND p.indicateur = 'population_municipale') AS annee_population
-FROM valeurs v
+  v.annee_population
+FROM du_territoire v
 JOIN indicateurs i ON i.code = v.indicateur
 JOIN sources_donnees s ON s.id = v.source
-WHERE v.niveau = :niveau AND v.code = :code AND i.bloc IS NULL
-  AND v.annee = (
-    SELECT max(w.annee) FROM valeurs w
-    WHERE w.niveau = v.niveau AND w.code = v.code AND w.indicateur = v.indicateur
-  )
+WHERE i.bloc IS NULL AND v.annee = v.dernier_millesime
 ORDER BY i.ordre, i.code

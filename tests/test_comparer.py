@@ -14,7 +14,7 @@ async def test_html_side_by_side(fixture_ds):
         assert name in html
     assert "230\u202f890" in html and "Population municipale" in html and "2023" in html
     assert 'href="/comparer.csv?niveau=commune&amp;codes=35238,44109,2A004"' in html
-    assert 'href="/oc/comparer_indicateurs?niveau=commune&amp;codes=35238,44109,2A004"' in html
+    assert 'href="/oc/comparer_communes?codes=35238,44109,2A004"' in html  # the territories and their values
     assert "Densité de population" in html and "Rennes Métropole" in html
     # each territory can be removed; the remaining permalink keeps the others in order
     assert 'href="/comparer?niveau=commune&amp;codes=44109,2A004"' in html

@@ -16,7 +16,7 @@ async def test_database_page_has_a_real_title_and_queries_with_examples(fixture_
     assert re.search(r"<h1>Données et SQL", html)
     # each canned query is listed with its example values
     assert 'href="/oc/communes_departement?departement=35"' in html
-    assert 'href="/oc/comparer_indicateurs?niveau=commune&amp;codes=35238%2C44109"' in html
+    assert 'href="/oc/comparer_communes?codes=35238%2C44109%2C2A004"' in html
 
 
 async def test_canned_query_without_parameters_is_prefilled_with_its_example(fixture_ds):

@@ -310,8 +310,8 @@ async def test_maps_read_the_outlines_of_the_communes(fixture_ds):
 
 async def test_download_link_says_the_size(fixture_ds, fixture_db):
     html = await page(fixture_ds, "/commune/35238")
-    size = fixture_db.stat().st_size
-    expected = f"{size / 1024 / 1024:.1f}".replace(".", ",") + " Mo" if size >= 1024 * 1024 else None
+    size = fixture_db.stat().st_size / 1024 / 1024  # in Mo, one decimal, none when it is 0 (« 1 Mo »)
+    expected = (f"{size:.1f}".removesuffix(".0").replace(".", ",") + " Mo") if size >= 1 else None
     match = re.search(r'Télécharger toute la base \(SQLite, ([^)]+)\)', html)
     assert match and (expected is None or match.group(1) == expected)
     header = re.search(r'href="/oc.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html)

@@ -1,4 +1,7 @@
-"""Values for France as a whole (loaders/indicators/france.sql), the comparison of the fiches' key figures."""
+"""Values for France as a whole (loaders/indicators/france.sql), the comparison of the fiches' key figures.
+
+france.sql reads the régions' values in valeurs_regions (a temporary view of the value tables, france.py):
+the cases here give it as a table."""
 
 import sqlite3
 
@@ -18,9 +21,9 @@ def database(values):
         INSERT INTO communes VALUES ('35238', '53', 'A'), ('44109', '52', 'B'), ('29019', '53', 'A'), ('97611', '06', NULL);
         CREATE TABLE indicateurs (code TEXT PRIMARY KEY);
         CREATE TABLE sources_donnees (id INTEGER PRIMARY KEY);
-        CREATE TABLE valeurs (indicateur TEXT, niveau TEXT, code TEXT, annee INTEGER, valeur NUMERIC, source INTEGER);
+        CREATE TABLE valeurs_regions (indicateur TEXT, code TEXT, annee INTEGER, valeur NUMERIC, source INTEGER);
     """)
-    conn.executemany("INSERT INTO valeurs VALUES (?, 'region', ?, ?, ?, 1)", values)
+    conn.executemany("INSERT INTO valeurs_regions VALUES (?, ?, ?, ?, 1)", values)
     conn.executescript(SQL.read_text(encoding="utf-8"))
     return {(i, a): (v, m, e) for i, a, v, m, e in conn.execute(
         "SELECT indicateur, annee, valeur, methode, exclues FROM valeurs_france")}

@@ -49,6 +49,7 @@ def hostile_ds(tmp_path, fixture_db):
         for id_, title in zip(ids, FORMULAS):
             conn.execute("UPDATE publications SET titre = ?, resume = ? WHERE id = ?", (title, title, id_))
         conn.execute("UPDATE communes SET nom = ? WHERE code_insee = '35238'", (FORMULAS[0],))
+        conn.execute("UPDATE valeurs_communes_large SET nom = ? WHERE code = '35238'", (FORMULAS[0],))  # its copy
     return make_datasette(db)
 
 

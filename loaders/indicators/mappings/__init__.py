@@ -1,4 +1,4 @@
-"""Declarative mappings: a YAML file per producer file says how to read it into `valeurs`.
+"""Declarative mappings: a YAML file per producer file says how to read it into the value tables (store.py).
 
 A mapping (data/mappings/*.yml, documented in data/mappings/README.md) gives the format, the key column
 and its level, the year and the indicators. A mapping of an online producer also says how to find the
@@ -12,7 +12,8 @@ One module per concern, in the order a file goes through them:
 - `tables`: the producer file as a table (`open_table`: CSV, XLSX, CSV in a ZIP file; header row,
   encoding);
 - `extract`: values, years and codes read from the table (`extract`, pure; `check_file`);
-- `load`: written into SQLite with catalogue entries and a report (`load`, `record`, `load_into_db`);
+- `load`: written into the value tables with catalogue entries and a report (`load`, `record`, `load_into_db`;
+  `declare_columns`: where its values go);
 - `locate`: which file a mapping reads (local, pinned in the cache, downloaded);
 - `archive`: the members of a pinned archive (`archive_files`, `read_archive_member`);
 - `step`: `oc build`'s step (`build_step`) and the build's second process reading the archives

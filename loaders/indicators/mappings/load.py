@@ -20,7 +20,7 @@ from ...common.locations import hide_paths, public_location
 from ...common.numbers import grouped
 from ...common.pins import sha256_of
 from ...producers import lock as producer_lock
-from .. import catalogue, computed, populations
+from .. import catalogue, computed, populations, store, views
 from ..computed import Computed
 from .archive import archive_files
 from .extract import Extract, extract
@@ -133,19 +133,18 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         nb_valeurs=len(extracted.rows), nb_codes_inconnus=len(unknown),
         exemples_codes_inconnus=", ".join(unknown[:EXAMPLES]) or None, note=note,
     )
-    extracted.rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))  # primary-key order: a faster insert
-    catalogue.insert_values(conn, extracted.rows, source_id)
+    declare_columns(conn, mapping)
+    store.write(conn, extracted.rows, source_id)
     done = computed.apply(conn, mapping, source_id, years)
     if done.aggregated or done.ratios:
-        catalogue.update_source(conn, source_id, nb_valeurs=conn.execute(
-            "SELECT count(*) FROM valeurs WHERE source = ?", (source_id,)).fetchone()[0])
+        catalogue.update_source(conn, source_id, nb_valeurs=store.count(conn, source_id))
         for entry in entries:
             levels = set(computed.levels_with_values(conn, entry["code"])) | set(entry["niveaux"].split(","))
             conn.execute("UPDATE indicateurs SET niveaux = ? WHERE code = ?",
                          (",".join(lvl for lvl in SMALLEST_FIRST if lvl in levels), entry["code"]))
     catalogue.drop_orphan_sources(conn)
     if refresh:
-        catalogue.refresh_views(conn)
+        views.refresh(conn)
     loaded = {row[0] for row in extracted.rows}
     return Report(
         mapping=mapping.name, source=origin or str(source), values=len(extracted.rows),
@@ -156,6 +155,26 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
         empty=[i["code"] for i in mapping.indicateurs if i["code"] not in loaded and not _unpublished(i, years)],
         notes=extracted.notes,
     )
+
+
+def declare_columns(conn: sqlite3.Connection, mapping: Mapping):
+    """The value tables and columns of a mapping (store.py): its indicators at its level in
+    <stem>_<level's table> — unless already stored elsewhere (a built-in indicator, one defined by another
+    mapping) —, then what is computed from them (computed.columns)."""
+    own = store.table_name(mapping.stem, mapping.niveau)
+    titles = {own: (mapping.titre, f"{mapping.producteur} — {mapping.titre} : une ligne par "
+                                   f"{LEVELS[mapping.niveau].label} et par année, une colonne par indicateur "
+                                   "(table indicateurs).")}
+    titles.update(computed.column_titles(mapping))
+    read = [store.Column(i["code"], mapping.niveau, own, store.SOURCE, i.get("type", "nombre"))
+            for i in mapping.indicateurs]
+    order = {e["code"]: (e["ordre"], position) for position, e in enumerate(catalogue_entries(mapping, conn))}
+    columns = sorted(read + computed.columns(mapping),  # in the catalogue's order, as on the fiches
+                     key=lambda c: order.get(c.indicator.removesuffix(computed.SUFFIX), (0, 0)))
+    try:
+        store.declare(conn, columns, titles)
+    except ValueError as e:
+        raise MappingError(mapping.path, str(e)) from None
 
 
 def _unpublished(indicator: dict, years: list[int]) -> bool:

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import regex
 import yaml
 
-from oc_site.levels import SMALLEST_FIRST
+from oc_site.levels import LEVELS, SMALLEST_FIRST
 
 from ...common.errors import SourceError
 from ...producers.rules import Rule, parse_rule
@@ -71,16 +71,29 @@ class Mapping:
     calculs: computed.Options = field(default_factory=computed.Options)  # how sums are stored (computed.py)
     codes_complets: bool = False  # a code that lost its leading zeros stops the load
     archive: dict | None = None  # {paquet: pinned PyPI file, fichiers: [members]}: the default source
+    table: str | None = None  # `table`: the stem of its value tables (store.py), <stem>_<level's table>
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def stem(self) -> str:
+        """The stem of the value tables the mapping creates: `table`, else its name (default_stem)."""
+        return self.table or default_stem(self.path.stem, self.niveau)
+
 
     def local_file(self) -> Path | None:
         if not self.fichier_local:
             return None
         path = Path(self.fichier_local)
         return path if path.is_absolute() else ROOT / path
+
+
+def default_stem(name: str, level: str) -> str:
+    """A mapping's name less its level's table: insee_comparateur (communes) → insee_comparateur, whose
+    tables are insee_comparateur_communes, insee_comparateur_epci…; dgcl_criteres_communes → dgcl_criteres."""
+    return name.removesuffix("_" + LEVELS[level].table) if level in LEVELS else name
 
 
 def _require(mapping_path, data: dict, key: str, kind=str, where="") -> object:
@@ -146,6 +159,9 @@ def parse_mapping(path: Path) -> Mapping:
     if archive is not None and not (isinstance(archive, dict) and isinstance(archive.get("paquet"), str)
                                     and isinstance(archive.get("fichiers"), list) and archive["fichiers"]):
         raise MappingError(path, "archive : {paquet: NOM, fichiers: [CHEMINS]} attendu")
+    stem = data.get("table")
+    if stem is not None and not (isinstance(stem, str) and CODE_PATTERN.match(stem)):
+        raise MappingError(path, f"table « {stem} » invalide (minuscules, chiffres et _)")
     for key in ("url", "telechargement"):
         if data.get(key) is not None and not is_web_address(data[key]):
             raise MappingError(path, f"{key} : une adresse http:// ou https:// est attendue (« {data[key]} »)")
@@ -163,7 +179,7 @@ def parse_mapping(path: Path) -> Mapping:
                                                            or xlsx_options.get("ligne_entete")),
         colonne_indicateur=long_format.get("colonne_indicateur"), filtres=data.get("filtres") or {},
         **_producer_options(path, data, level),
-        codes_complets=strict_codes, archive=archive,
+        codes_complets=strict_codes, archive=archive, table=stem,
     )
     return mapping
 
@@ -275,7 +291,8 @@ def _with_definitions(path: Path, data: dict) -> dict:
     """`definitions: autre.yml`: the indicators of this mapping that the other one declares take their
     definition from it (label, unit, decimals, theme, order, totals, description…); this mapping gives
     their columns, and any key it repeats wins. Two files of one producer (an archive for some years,
-    the producer's API for the next ones) then describe each indicator once, as one series."""
+    the producer's API for the next ones) then describe each indicator once, as one series, stored in the
+    same tables (its `table`, else its name)."""
     name = data.get("definitions")
     if name is None:
         return data
@@ -291,7 +308,9 @@ def _with_definitions(path: Path, data: dict) -> dict:
             shared = {k: v for k, v in known[indicator["code"]].items() if k not in COLUMN_KEYS}
             indicator = {**shared, **indicator}
         indicators.append(indicator)
-    return {**{k: v for k, v in data.items() if k != "definitions"}, "indicateurs": indicators}
+    level = (other.get("cle") or {}).get("niveau") if isinstance(other.get("cle"), dict) else None
+    inherited = {"table": other.get("table") or default_stem(Path(str(name)).stem, level)} if "table" not in data else {}
+    return {**{k: v for k, v in data.items() if k != "definitions"}, **inherited, "indicateurs": indicators}
 
 
 def _producer_options(path: Path, data: dict, level: str) -> dict:

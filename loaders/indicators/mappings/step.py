@@ -111,7 +111,8 @@ def build_step(db, ctx):
 
     The others are one line of the report each and a row of fichiers_producteurs, so that the fiches
     say which data were not loaded; the build goes on. A file that does not fit its mapping fails the
-    build (the previous oc.db stays). The wide views are regenerated once, at the end."""
+    build (the previous oc.db stays). The wide tables and the views are generated once, at the end of the
+    build (views.build_step)."""
     directory = mappings_dir(ctx)
     if not directory.is_dir():
         return
@@ -137,6 +138,3 @@ def build_step(db, ctx):
         for report in reports:
             for line in report.lines():
                 ctx.reporter.echo(line)
-    with ctx.reporter.step("Indicateurs : vues larges et millésimes"):
-        catalogue.refresh_views(db.conn)
-        db.conn.commit()

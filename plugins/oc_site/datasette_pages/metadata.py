@@ -1,8 +1,10 @@
 """The metadata at start-up, in one place: extended with what the data say, then made read-only (`prepare`).
 
-Descriptions generated from the data, so that metadata.yml states nothing that a new vintage makes stale:
-the wide views `valeurs_*_large` get their description, facets and one description per column from the
-level registry and the `indicateurs` catalogue (label, unit, latest vintage, source).
+Descriptions generated from the data, so that metadata.yml states nothing that a new vintage or a new
+mapping makes stale: the wide tables `valeurs_*_large` get their description, facets and one description per
+column from the level registry and the `indicateurs` catalogue (label, unit, latest vintage, source); the
+value tables (`dgcl_criteres_communes`, `populations_epci`…: loaders/indicators/store.py) theirs from their
+registry (`indicateurs_tables`, `indicateurs_colonnes`) and the catalogue.
 
 Then read-only, because Datasette 0.65.5 deep-copies the whole metadata each time it checks `view-table`
 (`Datasette._table_permission_allows`, which merges table aliases): a table page checks it several
@@ -35,10 +37,19 @@ SELECT m.niveau, i.code, i.libelle, i.unite, i.source, m.annee
 FROM indicateurs i JOIN indicateurs_millesimes m ON m.indicateur = i.code
 WHERE m.dernier_millesime = 1
 """
+VALUE_TABLES_SQL = """
+SELECT t.nom, t.niveau, t.description, c.indicateur, c.colonne_source, i.libelle, i.unite
+FROM indicateurs_tables t
+JOIN indicateurs_colonnes c ON c.nom_table = t.nom
+JOIN indicateurs i ON i.code = c.indicateur
+ORDER BY t.nom, i.ordre, i.code
+"""
+KEY_COLUMNS = {"code_insee": "Code INSEE de la commune (texte).", "siren": "SIREN de l'EPCI (texte).",
+               "code": "Code du territoire (texte)."}
 
 
 def wide_view_metadata(indicators: list[dict]) -> dict[str, dict]:
-    """Table metadata of the four wide views, from the rows of INDICATORS_SQL."""
+    """Table metadata of the four wide tables, from the rows of INDICATORS_SQL."""
     tables = {}
     for name, spec in LEVELS.items():
         columns = {"code": f"{'SIREN' if spec.key == 'siren' else 'Code'} du territoire (texte).",
@@ -53,13 +64,35 @@ def wide_view_metadata(indicators: list[dict]) -> dict[str, dict]:
                 f"Indicateurs des {spec.plural} en format large : une ligne par territoire, une colonne par "
                 "indicateur (nommée par son code, voir la table indicateurs) à son millésime principal, le plus "
                 "récent qui couvre au moins la moitié des territoires (voir indicateurs_millesimes ; Mayotte et une "
-                "partie de l'outre-mer ont d'autres années de recensement, dans la table valeurs). Vue régénérée à "
-                "chaque chargement d'indicateurs ; téléchargeable en CSV."),
+                "partie de l'outre-mer ont d'autres années de recensement, dans les tables de valeurs : vue valeurs). "
+                "Table régénérée à chaque chargement d'indicateurs ; téléchargeable en CSV."),
             "label_column": "nom",
             "sort_desc": "population_municipale",
             "facets": [c for c in spec.view_context if c != "epci"],
             "columns": columns,
         }
+    return tables
+
+
+def value_table_metadata(rows: list[dict]) -> dict[str, dict]:
+    """Table metadata of the value tables (store.py), from the rows of VALUE_TABLES_SQL."""
+    tables = {}
+    for row in rows:
+        key = LEVELS[row["niveau"]].key
+        table = tables.setdefault(row["nom"], {
+            "description": row["description"],
+            "columns": {key: KEY_COLUMNS[key],
+                        "annee": "Millésime des valeurs de la ligne (année de référence : voir la source)."},
+            "sources": {},
+        })
+        unit = f" ({row['unite']})" if row["unite"] else ""
+        table["columns"][row["indicateur"]] = (f"{row['libelle']}{unit} ; code de l'indicateur (table indicateurs). "
+                                               f"Source : colonne {row['colonne_source']}.")
+        table["sources"].setdefault(row["colonne_source"], []).append(row["indicateur"])
+    for table in tables.values():
+        for column, described in table.pop("sources").items():
+            table["columns"][column] = (f"Source des valeurs de {', '.join(described)} sur cette ligne "
+                                        "(identifiant dans sources_donnees).")
     return tables
 
 
@@ -71,6 +104,8 @@ async def add_generated_metadata(datasette):
         return
     indicators = [dict(row) for row in (await db.execute(INDICATORS_SQL)).rows]
     generated = wide_view_metadata(indicators)
+    if await db.table_exists("indicateurs_tables"):
+        generated.update(value_table_metadata([dict(row) for row in (await db.execute(VALUE_TABLES_SQL)).rows]))
     if hasattr(datasette, "set_column_metadata"):  # Datasette 1.0: metadata lives in its internal database
         for view, table in generated.items():
             await datasette.set_resource_metadata(DATABASE, view, "description", table["description"])

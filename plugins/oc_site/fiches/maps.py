@@ -1,7 +1,8 @@
 """The fiches' maps: which indicators colour the communes, their classes, colours and legends.
 
-The outlines come from oc.db (table contours_communes, canned query contours_communes); the page
-only carries this configuration and the addresses of that query's JSON; static/carte.js draws.
+The outlines come from oc.db (table contours_communes, canned query contours_communes, which reads the
+layers' values in the wide table valeurs_communes_large: LAYERS and that query name the same indicators);
+the page only carries this configuration and the addresses of that query's JSON; static/carte.js draws.
 """
 
 from dataclasses import dataclass
@@ -55,10 +56,8 @@ def legend(layer: Layer) -> list[dict]:
 def data_urls(database_url: str, level: str, codes: list[tuple[str, str]]) -> list[str]:
     """Addresses of the canned query contours_communes for a map: one per (level, code) — a région
     asks one per département, each answer staying under Datasette's row limit."""
-    indicators = ",".join(layer.indicator for layer in LAYERS)  # (pages.query_url gives the HTML page)
-    return [
-        f"{database_url}/contours_communes.json?" + urlencode(
-            {"niveau": level, "code": code, "indicateurs": indicators, "_shape": "array"}
-        ) + "&_json=contour&_json=valeurs"
+    return [  # (pages.query_url gives the HTML page)
+        f"{database_url}/contours_communes.json?" + urlencode({"niveau": level, "code": code, "_shape": "array"})
+        + "&_json=contour&_json=valeurs"
         for level, code in codes
     ]

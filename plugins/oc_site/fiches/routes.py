@@ -21,7 +21,8 @@ from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
-from oc_site.publications.library import publications_for_db
+from oc_site.database import Canned
+from oc_site.publications.library import publications_for
 from oc_site.text import french_date, tokens
 
 DATABASE = pages.DATABASE
@@ -160,9 +161,31 @@ SERIES = {
 TOP_COMMUNES = 10  # communes receiving the largest DGF, on the EPCI, département and région fiches
 
 
-async def canned(datasette, name: str, **params) -> list[dict]:
-    rows, _ = await pages.canned(datasette, name, **params)
-    return rows
+def series_indicators(level: str) -> str:
+    """The indicators of every series section of a level, read by one series_indicateurs query."""
+    return ",".join(code for block in SERIES[level] for code in block.indicators)
+
+
+def reads(level: str, code: str) -> dict:
+    """Every read of a fiche, by key: its canned queries (each section's rows are those of the query behind
+    its « Voir la requête » link) and the publications; run together (pages.together)."""
+    spec = LEVELS[level]
+    territory = {"niveau": level, "code": code}
+    jobs = {
+        "fiche": Canned(spec.fiche_query, {spec.url_parameter: code}),
+        **{f"liste_{block.key}": Canned(block.query, {block.parameter: code}) for block in LISTS[level]},
+        "chiffres_cles": Canned("chiffres_cles", {**territory, "indicateurs": ",".join(KEY_FIGURES[level])}),
+        "serie_population": Canned("population_territoire", territory),
+        "fichiers": Canned("fichiers_producteurs_niveau", {"niveau": level}),
+        **{bloc: Canned(query, territory) for bloc, query in PRODUCER_BLOCKS.items()},
+        "indicateurs": Canned("indicateurs_territoire", territory),
+        "series": Canned("series_indicateurs", {**territory, "indicateurs": series_indicators(level)}),
+        "couches": map_layers,
+        "publications": lambda conn: publications_for(conn, level, code),
+    }
+    if level != "commune":
+        jobs["dgf_communes"] = Canned("communes_dgf_territoire", territory)
+    return jobs
 
 
 def sorted_rows(rows, request, default="population"):
@@ -225,11 +248,11 @@ def notes(level: str, code: str, territory: dict) -> list[dict]:
     return found
 
 
-async def list_blocks(datasette, request, level: str, code: str) -> dict:
+def list_blocks(datasette, request, level: str, code: str, found: dict) -> dict:
     """The fiche's lists, their composition chart and map points, their queries and CSV links."""
     context, requetes = {}, {}
     for block in LISTS[level]:
-        rows = await canned(datasette, block.query, **{block.parameter: code})
+        rows = found[f"liste_{block.key}"]
         shown = rows
         if block.default_sort:
             shown, context["tri"], context["ordre"] = sorted_rows(rows, request, default=block.default_sort)
@@ -255,40 +278,46 @@ def key_figure(row: dict) -> dict:
     return {**row, "evolution": change, "periode": row["millesime"] if change and row["millesime"] else row["annee"]}
 
 
-async def key_figures(datasette, level: str, code: str) -> dict:
+def key_figures(datasette, level: str, code: str, found: dict) -> dict:
     indicators = ",".join(KEY_FIGURES[level])
-    rows = await canned(datasette, "chiffres_cles", niveau=level, code=code, indicateurs=indicators)
     return {
-        "chiffres_cles": [key_figure(r) for r in rows],
+        "chiffres_cles": [key_figure(r) for r in found["chiffres_cles"]],
         "requete_chiffres_cles": pages.query_url(datasette, "chiffres_cles", niveau=level, code=code,
                                                  indicateurs=indicators),
     }
 
 
-async def population_series(datasette, level: str, code: str) -> dict:
+def population_series(datasette, level: str, code: str, found: dict) -> dict:
     """The population at each vintage, for the chart of the population section."""
-    rows = await canned(datasette, "population_territoire", niveau=level, code=code)
     return {
-        "serie_population": rows,
+        "serie_population": found["serie_population"],
         "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
 
 
-async def map_config(datasette, level: str, code: str, context: dict) -> dict:
+def map_layers(conn) -> list[dict]:
+    """The map layers' indicators described (LAYERS_SQL), run by `together` with the fiche's reads."""
+    cursor = conn.execute(LAYERS_SQL, {"codes": json.dumps([layer.indicator for layer in maps.LAYERS])})
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+LAYERS_SQL = """
+SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
+FROM indicateurs i
+JOIN indicateurs_millesimes m ON m.indicateur = i.code AND m.niveau = 'commune' AND m.dernier_millesime = 1
+LEFT JOIN sources_donnees s ON s.id = CAST(m.sources AS INTEGER)
+WHERE i.code IN (SELECT value FROM json_each(:codes))"""
+
+
+def map_config(datasette, level: str, code: str, context: dict, found: dict) -> dict:
     """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
     région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
-    layer_sql = """
-        SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
-        FROM indicateurs i
-        JOIN indicateurs_millesimes m ON m.indicateur = i.code AND m.niveau = 'commune' AND m.dernier_millesime = 1
-        LEFT JOIN sources_donnees s ON s.id = CAST(m.sources AS INTEGER)
-        WHERE i.code = :code"""
-    db = datasette.get_database(DATABASE)
+    described = {row["code"]: row for row in found["couches"]}
     layers = []
     for layer in maps.LAYERS:
-        found = pages.dicts(await db.execute(layer_sql, {"code": layer.indicator}))
-        if found:
-            info = found[0]
+        if layer.indicator in described:
+            info = described[layer.indicator]
             change = layer.indicator in CHANGES
             layers.append({
                 **info, "periode": info["millesime"] if change and info["millesime"] else info["annee"],
@@ -299,12 +328,11 @@ async def map_config(datasette, level: str, code: str, context: dict) -> dict:
         scopes = [("departement", d["code"]) for d in context.get("departements", [])]
     else:
         scopes = [(level, code)]
-    indicators = ",".join(layer.indicator for layer in maps.LAYERS)
     return {
         "niveau": level,
         "donnees": maps.data_urls(datasette.urls.database(DATABASE), level, scopes),
-        "requete": pages.query_url(datasette, "contours_communes", niveau=scopes[0][0], code=scopes[0][1],
-                                   indicateurs=indicators) if scopes else None,
+        "requete": pages.query_url(datasette, "contours_communes", niveau=scopes[0][0], code=scopes[0][1])
+        if scopes else None,
         "couches": layers if level != "commune" else [],
         "points": context.get("points", []),
         "tuiles": tile_config(datasette),
@@ -336,14 +364,14 @@ def sources_of(rows: list[dict]) -> list[dict]:
     return list(found.values())
 
 
-async def producer_blocks(datasette, level: str, code: str) -> dict:
+def producer_blocks(datasette, level: str, code: str, found: dict) -> dict:
     """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
     level; their rows, their sources, and the files that were not loaded (the block says so)."""
-    expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=level)
+    expected = found["fichiers"]
     blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
     for bloc, query in PRODUCER_BLOCKS.items():
         files = [f for f in expected if f["bloc"] == bloc]
-        rows = await canned(datasette, query, niveau=level, code=code)
+        rows = found[bloc]
         if not files and not rows:
             continue
         blocks[bloc] = {
@@ -365,13 +393,13 @@ def member_labels(table: dict) -> dict:
     return {**table, "lignes": lines, "membres": any(l["libelle"].endswith(suffixes) for l in table["lignes"])}
 
 
-async def series_blocks(datasette, level: str, code: str) -> dict:
+def series_blocks(datasette, level: str, code: str, found: dict) -> dict:
     """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
     fiches of groups of communes the communes receiving the largest DGF."""
     blocks = {}
     for block in SERIES[level]:
         params = {"niveau": level, "code": code, "indicateurs": ",".join(block.indicators)}
-        table = by_year(await canned(datasette, "series_indicateurs", **params))
+        table = by_year([r for r in found["series"] if r["indicateur"] in block.indicators])
         if level != "commune":
             table = member_labels(table)
         if table["lignes"]:
@@ -381,7 +409,7 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
     context = {"series": blocks, "codes_series": {c for b in SERIES[level] for c in b.indicators}}
     if level != "commune":
         params = {"niveau": level, "code": code}
-        rows = await canned(datasette, "communes_dgf_territoire", **params)
+        rows = found["dgf_communes"]
         context["dgf_communes"] = rows[:TOP_COMMUNES]
         context["nb_dgf_communes"] = len(rows)
         context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
@@ -394,16 +422,15 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
     return context
 
 
-async def shared_blocks(datasette, level: str, code: str) -> dict:
+def shared_blocks(datasette, level: str, code: str, found: dict) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
     (when their producers' files are expected), and publications."""
-    db = datasette.get_database(DATABASE)
     return {
-        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "indicateurs": found["indicateurs"],
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
-        "blocs": await producer_blocks(datasette, level, code),
-        "publications": await publications_for_db(db, level, code),
+        "blocs": producer_blocks(datasette, level, code, found),
+        "publications": found["publications"],
         "code": code,
     }
 
@@ -469,7 +496,8 @@ async def fiche(datasette, request):
     if not is_code_of(level, code) and (
             redirect := await old_portal_redirect(datasette, level, code)):
         return redirect
-    rows = await canned(datasette, spec.fiche_query, **{spec.url_parameter: code})
+    found = await pages.together(datasette, reads(level, code))
+    rows = found["fiche"]
     if not rows and level == "commune" and (parent := await parent_commune(datasette, code)):
         return Response.redirect(secondary_url(parent, code), status=302)
     if not rows:
@@ -484,9 +512,9 @@ async def fiche(datasette, request):
         "ligne_url": datasette.urls.row(DATABASE, spec.table, code),
         "replier_apres": FOLDED_ROWS,
         "taille_base": datasette.get_database(DATABASE).size,
-        **await list_blocks(datasette, request, level, code),
-        **await key_figures(datasette, level, code),
-        **await population_series(datasette, level, code),
+        **list_blocks(datasette, request, level, code, found),
+        **key_figures(datasette, level, code, found),
+        **population_series(datasette, level, code, found),
     }
     context["requetes"]["fiche"] = pages.query_url(datasette, spec.fiche_query, **{spec.url_parameter: code})
     if level == "commune":
@@ -497,11 +525,11 @@ async def fiche(datasette, request):
         context["region_drom"] = DROM_REGIONS.get(code)
     elif level == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
-    context.update(await shared_blocks(datasette, level, code))
-    context.update(await series_blocks(datasette, level, code))
+    context.update(shared_blocks(datasette, level, code, found))
+    context.update(series_blocks(datasette, level, code, found))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
-    context["carte"] = await map_config(datasette, level, code, context)
+    context["carte"] = map_config(datasette, level, code, context, found)
     context["carte_json"] = island(context["carte"])
     return await render(datasette, request, f"fiche_{level}.html", context)
 
