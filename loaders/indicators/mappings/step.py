@@ -14,11 +14,17 @@ from .locate import Located, locate, named_as_origin
 from .spec import DEFAULT_DIR, Mapping, parse_mapping
 
 
+# Files of an archive mapping read ahead of the one being written: the second process reads the first two
+# while the main one writes the territories, then each next one while the one before is written, so that the
+# main process never waits for it. At most AHEAD + 1 files' rows are in memory (about 130 MB each for the DGCL).
+AHEAD = 2
+
+
 class ArchiveReader:
     """The files of the build's archive mappings (the DGCL's three years), read one after the other by
     the build's second process (read_archive_member) while the main one does the rest of the build: the
-    first file as soon as the communes are known (start_reading, first step of the build), each next
-    one while the values of the file before are written. At most two files' rows are in memory."""
+    first AHEAD files as soon as the communes are known (start_reading, first step of the build), each next
+    one while the values of a file before are written."""
 
     def __init__(self, pool: concurrent.futures.Executor):
         self.pool = pool  # the build's second process (BuildContext.worker)
@@ -72,11 +78,12 @@ def archive_reader(ctx) -> ArchiveReader:
 
 
 def start_reading(ctx, communes: set[str]):
-    """Start reading the first file of each archive mapping of the communes (see ArchiveReader)."""
+    """Start reading the first files of each archive mapping of the communes (see ArchiveReader)."""
     reader = archive_reader(ctx)
     for mapping, archive in archive_mappings(ctx):
-        if mapping.niveau == "commune" and mapping.archive["fichiers"]:
-            reader.submit(mapping, archive, mapping.archive["fichiers"][0], communes)
+        if mapping.niveau == "commune":
+            for member in mapping.archive["fichiers"][:AHEAD]:
+                reader.submit(mapping, archive, member, communes)
 
 
 def stop_reading(ctx):
@@ -96,8 +103,8 @@ def load_archive(db, ctx, mapping: Mapping, archive: Path) -> list[Report]:
         with ctx.reporter.step(f"Indicateurs : mapping {mapping.name}, {Path(located.origin).name}"), \
                 named_as_origin(located):
             extracted, sha256 = reader.result(mapping, archive, member, known)
-            if index + 1 < len(members):  # the next file is read while this one's values are written
-                reader.submit(mapping, archive, members[index + 1], known)
+            if index + AHEAD < len(members):  # a next file is read while this one's values are written
+                reader.submit(mapping, archive, members[index + AHEAD], known)
             reports.append(load(db.conn, mapping, located.path, origin=located.origin,
                                 sha256=sha256, refresh=False, extracted=extracted))
             record(db.conn, mapping, located)
