@@ -5,9 +5,10 @@
 --   C'est le bloc « Contexte socio-économique » des fiches.
 -- params: niveau, code
 -- example: niveau=commune&code=35238
-WITH du_territoire AS (  -- its values (the view valeurs read by level and code), each indicator's latest year marked
+WITH du_territoire AS (  -- its values (the view valeurs read by level and code), each indicator's latest year marked;
+                        -- none read when no indicator of the block is loaded
   SELECT *, max(annee) OVER (PARTITION BY indicateur) AS dernier_millesime
-  FROM valeurs WHERE niveau = :niveau AND code = :code
+  FROM valeurs WHERE niveau = :niveau AND code = :code AND EXISTS (SELECT 1 FROM indicateurs WHERE bloc = 'contexte')
 )
 SELECT
   i.code AS indicateur, i.libelle, i.unite, i.decimales, i.theme,

@@ -13,4 +13,5 @@ FROM valeurs v
 JOIN indicateurs i ON i.code = v.indicateur
 JOIN sources_donnees s ON s.id = v.source
 WHERE v.niveau = :niveau AND v.code = :code AND i.bloc = 'finances'
+  AND EXISTS (SELECT 1 FROM indicateurs WHERE bloc = 'finances')  -- nothing read when no such indicator is loaded
 ORDER BY i.ordre, i.code, v.annee

@@ -108,6 +108,9 @@ def wide_table(conn: sqlite3.Connection, level: str):
                      for (table, year), alias in joins.items())
     conn.execute(f"INSERT INTO {spec.wide_view}\nSELECT {', '.join(selected)}\nFROM {spec.table} t{joined}\n"
                  f"ORDER BY t.{spec.key}")
+    for column in spec.view_context:  # the territories of a département, a région, an EPCI (canned queries, exports)
+        if column in LEVELS:
+            conn.execute(f"CREATE INDEX idx_{spec.wide_view}_{column} ON {spec.wide_view}({column})")
 
 
 def arm(column: store.Column, year: int | None = None) -> str:

@@ -33,10 +33,19 @@ class Canned:
     params: dict = field(default_factory=dict)
 
 
-async def together(datasette, jobs: dict[str, "Canned | Callable"]) -> dict:
-    """Several reads of the oc database in one trip to one of Datasette's SQL threads: canned queries (their
-    rows as dicts) and functions of the connection (their result), by key. A page that runs a dozen queries
-    (a fiche) waits for the thread pool once instead of a dozen times. Each canned query is traced as
+@dataclass(frozen=True)
+class Sql:
+    """A query of the site's own (not a canned query) and its parameters, for `together`."""
+
+    sql: str
+    params: dict = field(default_factory=dict)
+
+
+async def together(datasette, jobs: dict[str, "Canned | Sql | Callable"]) -> dict:
+    """Several reads of the oc database in one trip to one of Datasette's SQL threads: canned queries and
+    queries of the site (their rows as dicts), functions of the connection (their result), by key. A page
+    that runs a dozen queries
+    (a fiche) waits for the thread pool once instead of a dozen times. Each query is traced as
     Datasette traces its own (the bench replays them), and all are bounded by the SQL time limit.
 
     A canned query that names a value table or column this database does not have (a build without a
@@ -44,6 +53,7 @@ async def together(datasette, jobs: dict[str, "Canned | Callable"]) -> dict:
     in this database, and the page says so where it would show them."""
     statements = {key: ((await datasette.get_canned_query(DATABASE, job.name, None))["sql"], job.params)
                   for key, job in jobs.items() if isinstance(job, Canned)}
+    statements.update({key: (job.sql, job.params) for key, job in jobs.items() if isinstance(job, Sql)})
     task = get_task_id()  # the tracer of the request, seen from the SQL thread
     limit = datasette.setting("sql_time_limit_ms")
 

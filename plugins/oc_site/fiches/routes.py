@@ -21,7 +21,7 @@ from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
-from oc_site.database import Canned
+from oc_site.database import Canned, Sql
 from oc_site.publications.library import publications_for
 from oc_site.text import french_date, tokens
 
@@ -180,11 +180,11 @@ def reads(level: str, code: str) -> dict:
         **{bloc: Canned(query, territory) for bloc, query in PRODUCER_BLOCKS.items()},
         "indicateurs": Canned("indicateurs_territoire", territory),
         "series": Canned("series_indicateurs", {**territory, "indicateurs": series_indicators(level)}),
-        "couches": map_layers,
+        "couches": Sql(LAYERS_SQL, {"codes": json.dumps([layer.indicator for layer in maps.LAYERS])}),
         "publications": lambda conn: publications_for(conn, level, code),
     }
     if level != "commune":
-        jobs["dgf_communes"] = Canned("communes_dgf_territoire", territory)
+        jobs["dgf_communes"] = Canned("communes_dgf_territoire", {**territory, "limite": str(TOP_COMMUNES)})
     return jobs
 
 
@@ -295,13 +295,6 @@ def population_series(datasette, level: str, code: str, found: dict) -> dict:
     }
 
 
-def map_layers(conn) -> list[dict]:
-    """The map layers' indicators described (LAYERS_SQL), run by `together` with the fiche's reads."""
-    cursor = conn.execute(LAYERS_SQL, {"codes": json.dumps([layer.indicator for layer in maps.LAYERS])})
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
-
-
 LAYERS_SQL = """
 SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
 FROM indicateurs i
@@ -409,12 +402,13 @@ def series_blocks(datasette, level: str, code: str, found: dict) -> dict:
     context = {"series": blocks, "codes_series": {c for b in SERIES[level] for c in b.indicators}}
     if level != "commune":
         params = {"niveau": level, "code": code}
-        rows = found["dgf_communes"]
-        context["dgf_communes"] = rows[:TOP_COMMUNES]
-        context["nb_dgf_communes"] = len(rows)
-        context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
+        rows = found["dgf_communes"]  # the first TOP_COMMUNES, each with the number of communes
+        context["dgf_communes"] = rows
+        context["nb_dgf_communes"] = rows[0]["nb_communes"] if rows else 0
+        context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params,
+                                                          limite=TOP_COMMUNES)
         context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
-                                                      _size="max")
+                                                      limite="", _size="max")
     if level == "departement":
         context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
                                                           departement=code)
