@@ -855,7 +855,7 @@ async def test_a_dash_means_unpublished_and_nothing_else(dgcl_raw, full_ds):
     assert float(dgcl_raw[2021]["97411"]["strate_2021"]) == 0 and dgcl_raw[2022]["97411"]["strate_2021"] is None
     html = (await full_ds.client.get("/commune/97411")).text
     table = html[html.index('id="richesse"'):html.index('id="zonages"')]
-    row = table[table.index("Potentiel financier par habitant moyen de la strate"):]
+    row = table[table.index("Potentiel financier par habitant (population DGF) moyen de la strate"):]
     row = row[:row.index("</tr>")]
     cells = [cell.split(">", 1)[1].split("</td>")[0] for cell in row.split("<td")[1:]]
     assert "1\u202f255,76" in cells[0] and "n.d." in cells[1] and cells[2] == "—"
