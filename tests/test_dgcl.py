@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, build_fixture_db
 from loaders.cli import cli
-from loaders.territories import maires
+from loaders.territories import mayors
 from test_mappings import broken_mapping, with_achats
 
 ARCHIVE = FIXTURES / "dotations-locales-back-fixture.tar.gz"
@@ -100,9 +100,9 @@ def test_mayors_without_personal_columns(fixture_db):
     ({"", "ADJ", "MDA"}, "drom", "adjoints_sans_maire"),
 ])
 def test_why_a_commune_has_no_mayor(functions, zone, motif):
-    assert maires.absence(functions, zone) == motif
-    row = maires.absence_rows({"01283": zone, "35238": "metro"}, {"35238": {}}, {"01283": functions} if functions else {})
-    assert row == [{"code_insee": "01283", "motif": motif, "explication": maires.ABSENCES[motif]}]
+    assert mayors.absence(functions, zone) == motif
+    row = mayors.absence_rows({"01283": zone, "35238": "metro"}, {"35238": {}}, {"01283": functions} if functions else {})
+    assert row == [{"code_insee": "01283", "motif": motif, "explication": mayors.ABSENCES[motif]}]
 
 
 def test_communes_without_mayor_in_the_fixture_say_why(fixture_db):

@@ -80,11 +80,11 @@ def absence(functions: set[str] | None, zone: str) -> str:
     return "sans_fonction" if not functions - {""} else "adjoints_sans_maire"
 
 
-def absence_rows(zones: dict[str, str], mayors: dict[str, dict], functions: dict[str, set[str]]) -> list[dict]:
+def absence_rows(zones: dict[str, str], found: dict[str, dict], functions: dict[str, set[str]]) -> list[dict]:
     """Rows of communes_sans_maire: every known commune (`zones`: code → zone) without a mayor, and why."""
     rows = []
     for code, zone in sorted(zones.items()):
-        if code not in mayors:
+        if code not in found:
             motif = absence(functions.get(code), zone)
             rows.append({"code_insee": code, "motif": motif, "explication": ABSENCES[motif]})
     return rows
