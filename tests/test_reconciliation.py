@@ -169,8 +169,8 @@ def raw_cantons():
 
 
 @pytest.fixture(scope="module")
-def epcicom():
-    """INSEE code → (pmun_2020, ptot_2020) of the DGCL's epcicom2020.xlsx (populations in force in 2020)."""
+def epcicom_rows():
+    """INSEE code of a commune of 2020 → its row of the DGCL's epcicom2020.xlsx (a dict by column name)."""
     import openpyxl
 
     with zipfile.ZipFile(OPENFISCA) as archive:
@@ -178,16 +178,27 @@ def epcicom():
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     rows = workbook.worksheets[0].iter_rows(values_only=True)
     header = list(next(rows))
-    assert {"insee", "pmun_2020", "ptot_2020"} <= set(header)
-    at = {name: header.index(name) for name in ("insee", "pmun_2020", "ptot_2020")}
+    assert {"insee", "siren_membre", "pmun_2020", "ptot_2020"} <= set(header)
     found = {}
     for row in rows:
-        if row[at["insee"]] is not None:
-            code = str(row[at["insee"]]).strip()
-            code = code.zfill(5) if code.isdigit() else code
-            found[code] = (int(row[at["pmun_2020"]]), int(row[at["ptot_2020"]]))
+        line = dict(zip(header, row))
+        if line["insee"] is not None:
+            code = str(line["insee"]).strip()
+            found[code.zfill(5) if code.isdigit() else code] = line
     workbook.close()
     return found
+
+
+@pytest.fixture(scope="module")
+def epcicom(epcicom_rows):
+    """INSEE code → (pmun_2020, ptot_2020) (populations in force in 2020)."""
+    return {code: (int(row["pmun_2020"]), int(row["ptot_2020"])) for code, row in epcicom_rows.items()}
+
+
+@pytest.fixture(scope="module")
+def epcicom_sirens(epcicom_rows):
+    """INSEE code of a commune of 2020 → its SIREN (siren_membre)."""
+    return {code: str(row["siren_membre"]) for code, row in epcicom_rows.items()}
 
 
 @pytest.fixture(scope="module")
@@ -663,23 +674,6 @@ def dgcl_raw():
                 parts["dgf_totale"] = sum(parts.get(p, 0.0) for p in DGF_PARTS)
                 rows[row[DGCL_INSEE]] = {"nom": row[DGCL_NAME], **parts, "strate_2021": row.get(STRATUM_2021)}
             found[year] = rows
-    return found
-
-
-@pytest.fixture(scope="module")
-def epcicom_sirens():
-    """INSEE code of a commune of 2020 → its SIREN (siren_membre of the DGCL's epcicom2020.xlsx)."""
-    import openpyxl
-
-    with zipfile.ZipFile(OPENFISCA) as archive:
-        content = archive.read("openfisca_france_local/epcicom2020.xlsx")
-    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    lines = workbook.worksheets[0].iter_rows(values_only=True)
-    header = list(next(lines))
-    at = {name: header.index(name) for name in ("insee", "siren_membre")}
-    found = {str(line[at["insee"]]).zfill(5): str(line[at["siren_membre"]]) for line in lines
-             if line[at["insee"]] is not None}
-    workbook.close()
     return found
 
 
