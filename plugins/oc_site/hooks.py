@@ -11,14 +11,14 @@ from oc_site.datasette_pages import canned_queries as queries
 from oc_site.datasette_pages import client_errors, labels, metadata, sqlite_limits, templates
 from oc_site.fiches import routes as fiches
 from oc_site.http import stack
-from oc_site.pages import assets, home, old_api, old_portal, operator, site_map, sources
+from oc_site.pages import assets, home, old_api, old_portal, operator, site_map, sitemap, sources
 from oc_site.publications import routes as publications
 from oc_site.search import routes as search
 
 
 @hookimpl
 def register_routes():
-    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES,
+    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES, *sitemap.ROUTES,
             *publications.ROUTES, *queries.ROUTES, *old_api.ROUTES,
             *old_portal.ROUTES]  # last: its addresses with a trailing slash are those no other route answers
 
