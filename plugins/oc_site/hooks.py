@@ -11,7 +11,7 @@ from oc_site.datasette_pages import canned_queries as queries
 from oc_site.datasette_pages import client_errors, labels, metadata, sqlite_limits, templates
 from oc_site.fiches import routes as fiches
 from oc_site.http import stack
-from oc_site.pages import assets, home, old_api, old_portal, operator, site_map, sitemap, sources
+from oc_site.pages import assets, home, old_api, old_portal, operator, seo, site_map, sitemap, sources
 from oc_site.publications import routes as publications
 from oc_site.search import routes as search
 
@@ -45,8 +45,12 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
-def extra_template_vars(template, datasette):
-    return {**sources.template_vars(template, datasette), **publications.template_vars()}
+def extra_template_vars(template, datasette, view_name, database, table):
+    async def template_vars():
+        return {**sources.template_vars(template, datasette), **publications.template_vars(),
+                **await seo.template_vars(datasette, view_name, database, table)}
+
+    return template_vars
 
 
 @hookimpl

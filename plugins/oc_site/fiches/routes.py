@@ -21,7 +21,7 @@ from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
-from oc_site.pages import old_portal
+from oc_site.pages import old_portal, seo
 from oc_site.publications.library import publications_for_db
 from oc_site.text import french_date
 
@@ -474,6 +474,7 @@ async def fiche(datasette, request):
     context.update(await series_blocks(datasette, level, code))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
+    context["tete"] = seo.fiche_head(datasette, level, code, territory, context["chiffres_cles"])
     context["carte"] = await map_config(datasette, level, code, context)
     context["carte_json"] = island(context["carte"])
     return await render(datasette, request, f"fiche_{level}.html", context)

@@ -13,6 +13,7 @@ plugin writes one <urlset> cut at 50,000 addresses, without index nor lastmod.
 """
 
 import math
+import weakref
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -51,12 +52,16 @@ class Address:
     lastmod: str | None = None
 
 
+# Database → its vintage date: read once per served (immutable) file, forgotten with it
+VINTAGES: "weakref.WeakKeyDictionary[object, str | None]" = weakref.WeakKeyDictionary()
+
+
 async def vintage_date(db) -> str | None:
     """The day the data's vintage came into force: 1 January of the COG's year (None without one)."""
-    if not await db.table_exists("indicateurs_millesimes"):
-        return None
-    year = (await db.execute(COG_YEAR_SQL)).first()[0]
-    return f"{year}-01-01" if year else None
+    if db not in VINTAGES:
+        year = (await db.execute(COG_YEAR_SQL)).first()[0] if await db.table_exists("indicateurs_millesimes") else None
+        VINTAGES[db] = f"{year}-01-01" if year else None
+    return VINTAGES[db]
 
 
 def text_pages() -> list[str]:
