@@ -28,6 +28,7 @@ SHARED_FIGURES = ("population_municipale", "densite")
 IDENTIFIERS = {"commune": (("code INSEE", "code_insee"), ("SIREN", "siren")), "epci": (("SIREN", "siren"),),
                "departement": (("code INSEE", "code"),), "region": (("code INSEE", "code"),)}
 FRANCE = {"@type": "Country", "name": "France"}
+COM_LABEL = "collectivité d'outre-mer"  # a COM is listed both as a département and as a région
 SQLITE = "application/vnd.sqlite3"
 
 
@@ -75,10 +76,11 @@ def fiche_head(datasette, level: str, code: str, t: dict, key_figures: list[dict
     base = public_url(datasette)
     spec = LEVELS[level]
     url = base + spec.url(code)
+    label = COM_LABEL if level in ("departement", "region") and t.get("zone") == "com" else spec.label
     within = parents(level, t)
     where = ", ".join(name for lv, _, name in within if lv != "epci")
     figures = " ; ".join(figure_text(r) for r in shared_figures(key_figures))
-    description = (f"{t['nom']}, {spec.label}{f' ({where})' if where else ''}"
+    description = (f"{t['nom']}, {label}{f' ({where})' if where else ''}"
                    f"{f' : {figures}' if figures else ''}. Chiffres clés, dotations, publications et données "
                    f"téléchargeables, avec leur année et leur source.")
     area = {
@@ -89,7 +91,7 @@ def fiche_head(datasette, level: str, code: str, t: dict, key_figures: list[dict
     }
     if t.get("latitude") is not None and t.get("longitude") is not None:
         area["geo"] = {"@type": "GeoCoordinates", "latitude": t["latitude"], "longitude": t["longitude"]}
-    return {"titre": f"{t['nom']} ({spec.label})", "description": description, "canonique": url,
+    return {"titre": f"{t['nom']} ({label})", "description": description, "canonique": url,
             "json_ld": script_json(area)}
 
 
