@@ -109,14 +109,21 @@ async def notice(datasette, request, title: str, paragraphs: list[str], links: l
     return Response.html(html, status=status)
 
 
-async def not_found(datasette, request, level: str, slugs: list[str]) -> Response:
+def slug_name(level: str, slug: str) -> str:
+    """The name in a slug, without its code: « rennes-35238 » → « rennes »."""
+    match = CODE_AT_END[level].match(slug) if level in CODE_AT_END else None
+    return " ".join(tokens(slug[:match.start(1)] if match else slug))
+
+
+async def not_found(datasette, request, level: str, slugs: list[str],
+                    others: list[tuple[str, str]] = ()) -> Response:
     spec = LEVELS[level]
     named = ", ".join(f"« {s} »" for s in slugs)
     return await notice(datasette, request, f"{spec.title} introuvable", [
-        f"Cette adresse de l'ancien portail désigne {spec.indefinite} qui n'est pas dans le Code officiel "
-        f"géographique en vigueur, ou dont le nom est porté par plusieurs territoires : {named}."],
+        f"Elle désigne {spec.indefinite} qui n'est pas dans le Code officiel géographique en vigueur, ou dont "
+        f"le nom est porté par plusieurs territoires : {named}."],
         [(f"Chercher {spec.indefinite} par son nom ou son code", "/recherche?" + urlencode(
-            {"q": " ".join(tokens(slugs[0])), "niveau": level}))])
+            {"q": slug_name(level, slugs[0]), "niveau": level})), *others])
 
 
 # --- fiches and their lists -----------------------------------------------------------------------------
@@ -137,7 +144,7 @@ def list_address(datasette, level: str, name: str, code: str, regions_departemen
         return f"{datasette.urls.table(DATABASE, 'communes')}?" + urlencode({"region": code, "_sort": "nom"})
     # the EPCI of each of the région's départements (an EPCI can straddle two), as the original listed them
     return f"{datasette.urls.table(DATABASE, 'epci_departements')}?" + urlencode(
-        {"departement__in": ",".join(regions_departements), "_sort": "departement"})
+        {"departement__in": ",".join(regions_departements), "_sort": "departement"}, safe=",")
 
 
 async def old_list(datasette, request):
@@ -171,7 +178,9 @@ async def communes_of(datasette, request, slugs: str) -> tuple[list[str], Respon
         else:
             missing.append(slug)
     if missing or not names:
-        return [], await not_found(datasette, request, "commune", missing or [slugs])
+        others = [("Comparer les autres communes de l'adresse", "/comparer?" + urlencode(
+            {"niveau": "commune", "codes": ",".join(codes)}, safe=","))] if codes else []
+        return [], await not_found(datasette, request, "commune", missing or [slugs], others)
     return list(dict.fromkeys(codes)), None
 
 
