@@ -45,10 +45,10 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
-def extra_template_vars(template, datasette, view_name, database, table):
+def extra_template_vars(template, datasette, database, table):
     async def template_vars():
         return {**sources.template_vars(template, datasette), **publications.template_vars(),
-                **await seo.template_vars(datasette, view_name, database, table)}
+                **await seo.template_vars(datasette, template, database, table)}
 
     return template_vars
 

@@ -163,12 +163,16 @@ async def database_dataset(datasette) -> dict:
 DATASETS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 
 
-async def template_vars(datasette, view_name: str, database: str | None, table: str | None) -> dict:
+# Datasette's pages that describe a Dataset: a table's (or a view's) and the database's, not a query's
+DATA_TEMPLATES = ("table.html", "database.html")
+
+
+async def template_vars(datasette, template: str, database: str | None, table: str | None) -> dict:
     """`tete` of Datasette's table pages and of /oc (the fiches set theirs: fiche_head)."""
-    if database != DATABASE or view_name not in ("table", "database"):
+    if database != DATABASE or template not in DATA_TEMPLATES or (template == "table.html" and not table):
         return {}
     known = DATASETS.setdefault(datasette.get_database(DATABASE), {})
-    key = table if view_name == "table" else None
+    key = table if template == "table.html" else None
     if key not in known:
         data = await table_dataset(datasette, table) if key else await database_dataset(datasette)
         known[key] = script_json(data)
