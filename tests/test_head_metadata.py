@@ -157,8 +157,9 @@ async def test_the_database_page_describes_the_whole_base(public_ds):
     assert not any(p.endswith("_fts") for p in parts)
 
 
-async def test_other_pages_have_no_structured_data_of_a_fiche(public_ds):
-    for path in ("/", "/oc/communes/35238", "/faq"):
+async def test_other_pages_have_no_structured_data(public_ds):
+    """A row, a query (the visitors' SQL, a canned query): not a dataset of their own; the site's other pages."""
+    for path in ("/", "/oc/communes/35238", "/faq", "/oc?sql=select+1", "/oc/fiche_commune?code=35238"):
         page = await head(public_ds, path)
         assert page.json_ld == [] and "canonical" not in page.links
 
