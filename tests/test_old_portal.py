@@ -173,12 +173,13 @@ async def test_an_address_naming_nothing_known_is_a_french_page(fixture_ds, addr
 
 
 @pytest.mark.parametrize("address,location", [
-    ("/commune/saint-denis/", "/recherche?q=saint+denis&niveau=commune"),  # a name several bear
-    ("/commune/lyon-1er-arrondissement-69381/", "/commune/69381"),  # its fiche says where it is
+    ("/commune/saint-denis/", "/recherche?q=saint+denis&niveau=commune"),  # a name several bear: the search
+    ("/commune/saint-denis", "/recherche?q=saint+denis&niveau=commune"),
 ])
-async def test_a_fiche_slug_leads_on(fixture_ds, address, location):
+async def test_a_name_several_territories_bear_leads_to_the_search(fixture_ds, address, location):
     response = await fixture_ds.client.get(address)
-    assert response.status_code in (301, 302) and response.headers["location"] == location
+    assert response.status_code == 302 and response.headers["location"] == location
+    assert (await fixture_ds.client.get("/region/atlantide")).status_code == 404
 
 
 async def test_a_commune_deleguee_in_an_export_is_its_commune(fixture_ds):
@@ -187,11 +188,21 @@ async def test_a_commune_deleguee_in_an_export_is_its_commune(fixture_ds):
 
 
 @pytest.mark.parametrize("address,location", [
+    # a fiche's slug without the original's slash, the name alone, a lower-case Corsican code
+    ("/commune/paris-75056", "/commune/75056"),
+    ("/commune/ajaccio-2a004", "/commune/2A004"),
+    ("/commune/rennes", "/commune/35238"),
+    ("/epci/rennes-metropole", "/epci/243500139"),
+    ("/departement/ille-et-vilaine", "/departement/35"),
+    ("/departement/corse-du-sud", "/departement/2A"),
+    ("/region/bretagne", "/region/53"),
+    ("/commune/lyon-1er-arrondissement-69381/", "/commune/69381"),  # its fiche says where it is
+    # any address with a trailing slash, its parameters kept
     ("/oc/communes/?departement=35", "/oc/communes?departement=35"),
     ("/recherche/?q=rennes", "/recherche?q=rennes"),
     ("/commune/35238/", "/commune/35238"),
 ])
-async def test_trailing_slashes_are_redirected_permanently(fixture_ds, address, location):
+async def test_short_and_slashed_addresses_are_redirected_permanently(fixture_ds, address, location):
     response = await fixture_ds.client.get(address)
     assert response.status_code == 301 and response.headers["location"] == location
 
