@@ -21,7 +21,7 @@ from datasette.utils.asgi import Response
 
 from oc_site.database import DATABASE, query_url
 from oc_site.levels import LEVELS, is_code_of
-from oc_site.pages.old_portal import OLD_DOCUMENT_TYPES, OLD_SCOPES, OLD_TOPICS, old_id, permanent
+from oc_site.pages.old_portal import OLD_DOCUMENT_TYPES, OLD_SCOPES, OLD_TOPICS, dispatcher, old_id, permanent
 from oc_site.taxonomy import THEMES, TYPES
 
 HELP = "/faq#adresses"
@@ -62,7 +62,7 @@ TAXONOMY = {"topics": (OLD_TOPICS, topic), "document_types": (OLD_DOCUMENT_TYPES
             "scopes": (OLD_SCOPES, scope)}
 
 
-async def taxonomy(request):
+async def taxonomy(datasette, request):
     """/api/core/topics, /api/core/topics/5 (and scopes, document_types)."""
     ids, describe = TAXONOMY[request.url_vars["liste"]]
     if (value := request.url_vars.get("id")) is None:
@@ -72,7 +72,7 @@ async def taxonomy(request):
     return json_response(describe(old_id(value)))
 
 
-async def filters():
+async def filters(datasette, request):
     return json_response({name: [describe(old) for old in ids] for name, (ids, describe) in TAXONOMY.items()})
 
 
@@ -129,7 +129,7 @@ def unknown_territory(datasette, level: str, identifier: str) -> Response:
                    f"{datasette.urls.table(DATABASE, spec.table)}.json?_shape=array")
 
 
-async def subdivisions(request):
+async def subdivisions(datasette, request):
     """/api/france/subdivisions/renn?category=communes → /recherche.json (one COG here: `year` is not read)."""
     params = {"q": request.url_vars["q"]}
     if (category := request.args.get("category")) in OLD_LEVELS:
@@ -171,13 +171,13 @@ async def territory_data(datasette, request):
                                _shape="array"))
 
 
-async def unknown(request):
+async def unknown(datasette, request):
     return pointer(f"Adresse inconnue de l'ancienne API : {request.path}. Les données sont servies en JSON par "
                    "chaque table et chaque requête de la base.", f"/{DATABASE}.json")
 
 
 LISTS = "|".join(TAXONOMY)
-ROUTES = [
+OLD_API = [
     (rf"^/api/core/(?P<liste>{LISTS})/?$", taxonomy),
     (rf"^/api/core/(?P<liste>{LISTS})/(?P<id>[^/]+)/?$", taxonomy),
     (r"^/api/core/filters/?$", filters),
@@ -191,3 +191,4 @@ ROUTES = [
      territory_data),
     (r"^/api(?:/.*)?$", unknown),
 ]
+ROUTES = [(r"^/api(?:/.*)?$", dispatcher(OLD_API))]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import NotFound, Response
 
 from oc_site.database import DATABASE, query_url
 from oc_site.levels import LEVELS
@@ -36,7 +36,8 @@ OLD_TERRITORY_FILTERS = ("commune", "epci", "departement", "region")
 DATE = r"\d{4}-\d{2}-\d{2}"  # the library's dates (the original also read « 3 mars 2021 »: not here)
 PAGES_GONE_TO = "/mentions-legales#donnees-personnelles"  # its pages on personal data and cookies: one section here
 
-CODE_AT_END = {level: re.compile(rf"^.+-({LEVELS[level].code_pattern})$", re.IGNORECASE) for level in ("commune", "epci")}
+CODE_AT_END = {level: re.compile(rf"^.+-({LEVELS[level].code_pattern})$", re.IGNORECASE)
+               for level in ("commune", "epci")}  # the slugs that end with the territory's code
 SLUG_SQL = """
 SELECT code FROM territoires
 WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
@@ -88,6 +89,21 @@ async def resolve(datasette, level: str, slug: str, current: bool = False) -> Sl
 
 def permanent(location: str) -> Response:
     return Response.redirect(location, status=301)
+
+
+def dispatcher(routes: list[tuple[str, object]]):
+    """One route of Datasette's for many: Datasette tries every route on every request, so the original's
+    addresses are one pattern there (ROUTES), and their own list is read only for the addresses it matches."""
+    compiled = [(re.compile(pattern), view) for pattern, view in routes]
+
+    async def dispatch(datasette, request):
+        for regex, view in compiled:
+            if match := regex.match(request.path):
+                request.scope["url_route"] = {"kwargs": match.groupdict()}
+                return await view(datasette, request)
+        raise NotFound(f"Adresse inconnue : {request.path}")
+
+    return dispatch
 
 
 async def fiche_redirect(datasette, level: str, slug: str) -> Response | None:
@@ -153,7 +169,8 @@ async def old_list(datasette, request):
     level, slug, name = (request.url_vars[k] for k in ("niveau", "slug", "liste"))
     if level == "departement" and name == "departements":
         return await notice(datasette, request, "Liste introuvable", [
-            "Un département n'a pas de liste de départements."], [("La fiche du département", f"/departement/{slug}")])
+            "Un département n'a pas de liste de départements."],
+            [("La fiche du département", f"/departement/{slug}")])
     found = await resolve(datasette, level, slug, current=True)
     if not found.code:
         return await not_found(datasette, request, level, [slug])
@@ -311,16 +328,27 @@ async def without_trailing_slash(datasette, request):
     return permanent(path + (f"?{request.query_string}" if request.query_string else ""))
 
 
-ROUTES = [
+async def plan(datasette, request):
+    return permanent("/plan-du-site")
+
+
+async def personal_data(datasette, request):
+    return permanent(PAGES_GONE_TO)
+
+
+OLD_ADDRESSES = [
     (r"^/(?P<niveau>departement|region)/(?P<slug>[^/]+)/liste-(?P<liste>communes|epcis|departements)/?$", old_list),
     (r"^/(?P<niveau>commune|epci|departement|region)/(?P<slug>[^/]+)/$", old_fiche),
     (r"^/compare/commune/(?P<slugs>[^?]+)$", old_comparison),
-    (r"^/compare(?:/.*)?$", old_other_comparison),
+    (r"^/compare/", old_other_comparison),
     (r"^/export/commune/(?P<slug>[^/]+)/?$", old_commune_export),
     (r"^/compare_export/commune/(?P<slugs>[^?]+)$", old_comparison_export),
     (r"^/compare_export/(?P<niveau>epci|departement)/membres/(?P<slug>[^/]+)/?$", old_members_export),
     (r"^/publications/$", old_library),
-    (r"^/plan/?$", lambda request: permanent("/plan-du-site")),
-    (r"^/(?:donnees-personnelles|cookies)/?$", lambda request: permanent(PAGES_GONE_TO)),
-    (r"^/(?P<chemin>.+)/$", without_trailing_slash),  # last: only what no route above answered
+    (r"^/plan/?$", plan),
+    (r"^/(?:donnees-personnelles|cookies)/?$", personal_data),
+    (r"^/(?P<chemin>.+)/$", without_trailing_slash),  # last: only what no address above matched
 ]
+# what can be one of them: the original's own words, or a trailing slash
+ROUTES = [(r"^/(?:compare/|compare_export/|export/|plan/?$|donnees-personnelles|cookies|[a-z]+/[^/]+/liste-"
+           r"|.+/$)", dispatcher(OLD_ADDRESSES))]
