@@ -8,7 +8,7 @@ library, its newest publication; none for the pages of plain text (FAQ, contact�
 request: the sitemap of one oc.db is always the same. Addresses are built on the site's public address
 (oc_site.urls.public_url), never on the request's Host header.
 
-Our own module rather than datasette-sitemap (README, « Anciennes adresses, API, sitemap, flux »): that
+Our own module rather than datasette-sitemap (README, « Adresses, API et moteurs de recherche »): that
 plugin writes one <urlset> cut at 50,000 addresses, without index nor lastmod.
 """
 
