@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from bench.site import make_datasette
+from conftest import release
 from schema_org import errors
 
 PUBLIC = "https://open-collectivites.example.org"
@@ -53,7 +54,8 @@ async def public_ds(fixture_db, monkeypatch):
     monkeypatch.setenv("OC_URL_PUBLIQUE", PUBLIC)
     ds = make_datasette(fixture_db)
     await ds.invoke_startup()
-    return ds
+    yield ds
+    release(ds)
 
 
 async def head(ds, path, **headers) -> Head:

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from bench.site import make_datasette
+from conftest import release
 from oc_site.pages import sitemap
 
 PUBLIC = "https://open-collectivites.example.org"
@@ -15,11 +16,20 @@ NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 MAX_URLS, MAX_BYTES = 50_000, 50 * 1024 * 1024  # sitemaps.org: per file
 
 
-async def started(db_path, monkeypatch):
+@pytest.fixture
+def public(monkeypatch):
+    """A started Datasette of a database on the public address (released after the test)."""
     monkeypatch.setenv("OC_URL_PUBLIQUE", PUBLIC)
-    ds = make_datasette(db_path)
-    await ds.invoke_startup()
-    return ds
+    made = []
+
+    async def start(db_path):
+        made.append(make_datasette(db_path))
+        await made[-1].invoke_startup()
+        return made[-1]
+
+    yield start
+    for ds in made:
+        release(ds)
 
 
 async def read_sitemap(ds) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
@@ -49,9 +59,9 @@ def fiche_urls(db_path) -> set[str]:
     return {PUBLIC + url for (url,) in conn.execute("SELECT url FROM territoires")}
 
 
-async def test_every_fiche_and_page_is_listed_once_on_the_public_address(fixture_db, monkeypatch):
+async def test_every_fiche_and_page_is_listed_once_on_the_public_address(fixture_db, public, monkeypatch):
     monkeypatch.setattr(sitemap, "PART_SIZE", 10)  # several parts per level with the test data
-    ds = await started(fixture_db, monkeypatch)
+    ds = await public(fixture_db)
     parts, urls = await read_sitemap(ds)
     locs = [loc for loc, _ in urls]
     assert len(locs) == len(set(locs)), "adresse en double"
@@ -65,8 +75,8 @@ async def test_every_fiche_and_page_is_listed_once_on_the_public_address(fixture
         assert (await ds.client.get(loc.removeprefix(PUBLIC))).status_code == 200, loc
 
 
-async def test_lastmod_is_the_datas_vintage_never_today(fixture_db, monkeypatch):
-    ds = await started(fixture_db, monkeypatch)
+async def test_lastmod_is_the_datas_vintage_never_today(fixture_db, public):
+    ds = await public(fixture_db)
     parts, urls = await read_sitemap(ds)
     conn = sqlite3.connect(fixture_db)
     cog = conn.execute("SELECT max(annee) FROM indicateurs_millesimes WHERE indicateur = 'nb_communes'").fetchone()[0]
@@ -79,8 +89,8 @@ async def test_lastmod_is_the_datas_vintage_never_today(fixture_db, monkeypatch)
     assert date.today().isoformat() not in {mod for _, mod in urls + parts}
 
 
-async def test_robots_names_the_sitemap_on_the_public_address(fixture_db, monkeypatch):
-    ds = await started(fixture_db, monkeypatch)
+async def test_robots_names_the_sitemap_on_the_public_address(fixture_db, public):
+    ds = await public(fixture_db)
     response = await ds.client.get("/robots.txt", headers={"host": "evil.example"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     lines = response.text.splitlines()
@@ -94,8 +104,8 @@ async def test_an_unknown_part_is_not_found(fixture_ds, path):
 
 
 @pytest.mark.full
-async def test_the_full_sitemap_lists_every_fiche_under_the_protocols_limits(full_db, monkeypatch):
-    ds = await started(full_db, monkeypatch)
+async def test_the_full_sitemap_lists_every_fiche_under_the_protocols_limits(full_db, public):
+    ds = await public(full_db)
     parts, urls = await read_sitemap(ds)
     locs = {loc for loc, _ in urls}
     fiches = fiche_urls(full_db)
