@@ -319,27 +319,6 @@ async def test_download_link_says_the_size(fixture_ds, fixture_db):
     assert header and header.group(1) == match.group(1)
 
 
-@pytest.mark.parametrize("old,new", [
-    ("/commune/paris-75056", "/commune/75056"),
-    ("/commune/ajaccio-2a004", "/commune/2A004"),
-    ("/departement/ille-et-vilaine", "/departement/35"),
-    ("/departement/corse-du-sud", "/departement/2A"),
-    ("/region/bretagne", "/region/53"),
-    ("/epci/rennes-metropole", "/epci/243500139"),
-    ("/commune/rennes", "/commune/35238"),
-])
-async def test_old_portal_addresses_redirect(fixture_ds, old, new):
-    response = await fixture_ds.client.get(old)
-    assert response.status_code == 301 and response.headers["location"] == new
-
-
-async def test_old_portal_address_of_an_ambiguous_name_goes_to_the_search(fixture_ds):
-    response = await fixture_ds.client.get("/commune/saint-denis")
-    assert response.status_code == 302
-    assert response.headers["location"] == "/recherche?q=saint+denis&niveau=commune"
-    await page(fixture_ds, "/region/atlantide", status=404)
-
-
 async def test_arrondissement_municipal_leads_to_its_row_on_the_city_fiche(fixture_ds):
     response = await fixture_ds.client.get("/commune/75101")
     assert response.status_code == 302 and response.headers["location"] == "/commune/75056#secondaire-75101"
