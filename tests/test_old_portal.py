@@ -50,6 +50,8 @@ ORIGINAL = [
     ("/publications/?commune=rennes-35238", 301, "/publications?territoire=commune:35238"),
     ("/publications/?epci=rennes-metropole-243500139", 301, "/publications?territoire=epci:243500139"),
     ("/publications/?topic=5&scope=5&page=3", 301, "/publications?theme=finances_fiscalite&niveau=departement"),
+    ("/publications?topic=5", 301, "/publications?theme=finances_fiscalite"),  # without the slash, never all 225
+    ("/publications?document_type=2&year=2021", 301, "/publications?type=jeu_de_donnees&annee=2021"),
     # site map and pages
     ("/plan/", 301, "/plan-du-site"),
     ("/mentions-legales/", 301, "/mentions-legales"),

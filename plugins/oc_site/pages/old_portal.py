@@ -33,6 +33,9 @@ OLD_SCOPES = {1: ("Collectivités locales (toutes)", None), 2: ("Communes de lit
               5: ("Départements (tous)", "departement"), 6: ("Régions (toutes)", "region")}
 # Its library's filters of one territory, each given by the territory's slug
 OLD_TERRITORY_FILTERS = ("commune", "epci", "departement", "region")
+# the original library's parameters (none is a parameter of today's library: /publications?topic=5 is an old address)
+OLD_LIBRARY_PARAMETERS = ("topic", "scope", "document_type", "source_org", "year", "after", "before",
+                          "publication_page", *OLD_TERRITORY_FILTERS)
 DATE = r"\d{4}-\d{2}-\d{2}"  # the library's dates (the original also read « 3 mars 2021 »: not here)
 PAGES_GONE_TO = "/mentions-legales#donnees-personnelles"  # its pages on personal data and cookies: one section here
 
