@@ -5,6 +5,7 @@ path so that nothing leaves the machine. Skipped only outside CI when chromium i
 """
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -294,29 +295,55 @@ def test_mobile_skip_link_opens_the_search(site, browser):
 def test_charts_draw_and_keep_their_table(site, browser):
     context, page = open_page(browser, site + "/departement/35")
     try:
-        page.locator("#population").scroll_into_view_if_needed()  # the chart library loads on screen
-        page.wait_for_selector("#population bar-chart canvas", timeout=15000)
-        assert page.locator("#population table").count() >= 1
+        page.wait_for_selector("#population bar-chart svg rect", timeout=15000)
+        assert page.locator("#population .oc-graphique__dessin").get_attribute("aria-hidden") == "true"
+        assert page.locator("#population table").count() >= 1  # the figures, for screen readers and without script
         assert "2017" in page.locator("#population table").first.inner_text()
+        assert page.locator("#population bar-chart svg rect").count() == 2  # one bar per vintage
     finally:
         context.close()
 
 
-def test_dotations_chart_in_french_in_an_english_browser(site, browser):
-    """The DGF chart draws with its legend styled (inside the chart's shadow root) and its numbers in
-    French even when the browser speaks English (Chart.js formats the axes in the default locale)."""
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_charts_take_the_themes_colours(site, browser, scheme):
+    """The axes' text in the theme's colours (≥ 4.5:1 on the page's background in both modes: it was 12 px
+    #6b6b6b on #161616, 3.4:1, in dark mode), the bars in the palette of static/oc.css for that mode."""
+    context, page = open_page(browser, site + "/epci/243500139", scheme, width=390)
+    try:
+        page.wait_for_selector("#dotations bar-chart svg rect", timeout=15000)
+        ratio = page.evaluate("""() => {
+            const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+            const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92
+                : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+            const text = getComputedStyle(document.querySelector("#dotations .oc-graphique__axe")).fill;
+            const background = getComputedStyle(document.body).backgroundColor;
+            const [a, b] = [lum(text), lum(background)].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+        }""")
+        assert ratio >= 4.5, ratio
+        fill = page.locator("#dotations bar-chart rect").first.evaluate("r => getComputedStyle(r).fill")
+        assert fill == "rgb(92, 104, 229)"  # --oc-graphique-1, the same in both modes
+        second = page.locator("#dotations bar-chart rect").nth(1).evaluate("r => getComputedStyle(r).fill")
+        assert second == ("rgb(130, 181, 242)" if scheme == "light" else "rgb(105, 155, 214)")  # --oc-graphique-2
+        legend = page.locator("#dotations .oc-graphique__legende li")
+        assert legend.count() == 3 and legend.first.inner_text() == "Dotation forfaitaire"
+    finally:
+        context.close()
+
+
+def test_chart_numbers_in_french_in_an_english_browser(site, browser):
+    """The DGF chart's axis in French numbers even when the browser speaks English, and taller on a phone."""
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
         page.goto(site + "/epci/243500139", wait_until="load")
-        page.locator("#dotations").scroll_into_view_if_needed()
-        page.wait_for_selector("#dotations bar-chart canvas", timeout=15000)
-        legend = page.locator("#dotations bar-chart .legende_dot")
-        assert legend.count() == 3 and legend.first.bounding_box()["width"] > 5  # the library's stylesheet applies
+        page.wait_for_selector("#population bar-chart svg rect", timeout=15000)
         assert page.evaluate("navigator.language") == "en-US"
-        assert page.evaluate("new Intl.NumberFormat().format(250000.5)") == "250\u202f000,5"
-        assert page.evaluate("new Intl.NumberFormat('en-US').format(250000.5)") == "250,000.5"  # explicit: untouched
-        assert page.locator("#dotations bar-chart").get_attribute("aspect-ratio") == "1.3"  # taller on a phone
+        ticks = page.locator("#population .oc-graphique__axe").all_text_contents()
+        assert "2023" in ticks and "100\u202f000" in ticks, ticks  # never 100,000
+        assert not any(re.fullmatch(r"\d{1,3}(,\d{3})+", t) for t in ticks), ticks
+        box = page.locator("#dotations bar-chart svg").bounding_box()
+        assert box["height"] >= box["width"] / 1.35  # drawn less elongated on a phone
         assert "2022" in page.locator("#dotations table").inner_text()
     finally:
         context.close()

@@ -18,7 +18,7 @@ from oc_site.search import routes as search
 
 @hookimpl
 def register_routes():
-    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES,
+    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *comparison.ROUTES, *site_map.ROUTES,
             *publications.ROUTES, *queries.ROUTES]
 
 
