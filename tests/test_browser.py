@@ -105,7 +105,9 @@ def test_axe_and_network(site, browser, name, scheme, width):
     context, page = open_page(browser, site + PAGES[name], scheme, requests=requests, width=WIDTHS[width])
     try:
         page.wait_for_function("document.documentElement.hasAttribute('data-fr-js')", timeout=10000)
-        if page.locator("#carte-leaflet, .leaflet-container").count():  # the map, drawn after the data arrived
+        if page.locator(".oc-carte-demande button").count():  # a table page's map, drawn when asked for
+            page.locator(".oc-carte-demande button").click()
+        if page.locator("#carte-leaflet, .leaflet-container, .oc-carte-demande").count():  # the map, drawn after the data arrived
             if page.locator("#carte-leaflet").count():  # a fiche's map loads when its section is on screen
                 page.locator("section:has(#carte-leaflet)").first.scroll_into_view_if_needed()
             page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in", timeout=10000)
@@ -232,9 +234,27 @@ def test_map_controls_in_french_with_a_visible_focus(site, browser):
         context.close()
 
 
+def test_table_page_map_only_when_asked_for(site, browser):
+    requests = []
+    context, page = open_page(browser, site + "/oc/communes", requests=requests)
+    try:
+        asked = [u for u in requests if "communes.json" in u or "leaflet" in u]
+        assert asked == [] and page.locator(".leaflet-container").count() == 0
+        button = page.locator(".oc-carte-demande button")
+        assert button.inner_text() == "Afficher la carte"
+        button.click()
+        page.wait_for_selector(".leaflet-container .leaflet-marker-icon, .leaflet-container .marker-cluster")
+        assert any("/oc/communes.json?_size=max" in u for u in requests)
+        assert page.evaluate("document.activeElement.classList.contains('leaflet-container')")  # the keyboard follows
+        assert page.locator(".oc-carte-demande").count() == 0 and page.locator(".leaflet-container").count() == 1
+    finally:
+        context.close()
+
+
 def test_table_page_map_in_french(site, browser):
     context, page = open_page(browser, site + "/oc/communes?_size=5")
     try:
+        page.locator(".oc-carte-demande button").click()
         page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in")
         wait_until(page, "document.querySelector('.leaflet-container').nextElementSibling"
                          " && document.querySelector('.leaflet-container').nextElementSibling.textContent"
