@@ -205,8 +205,19 @@ def test_fiche_map_draws_the_members(site, browser):
         page.locator("label[for=carte-couche-dgf_par_habitant]").click()
         legend = page.locator(".oc-legende[data-couche=dgf_par_habitant]")
         assert legend.is_visible() and "DGF par habitant (€/hab.), 2022" in legend.inner_text()
-        # the fixture's three members fall in three classes: 12.85, 121.10 and 238.01 €/hab.
-        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#9ecae1", "#3182bd"}
+        # classes of the communes shown, not national ones: the fixture's three members (12.85, 121.10 and
+        # 238.01 €/hab.) fall in three classes, from the palette's lightest to its darkest
+        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#6baed6", "#08519c"}
+        classes = legend.locator(".oc-legende__classes li").all_inner_texts()
+        assert classes == ["moins de 120", "120 à 230", "230 ou plus"], classes
+        assert "Classes calculées sur les 3 communes de la carte" in legend.inner_text()
+        # a change: classes symmetric around zero
+        evolution = page.locator(".oc-legende[data-couche=evolution_population_pct]")
+        assert "Classes symétriques autour de 0" in evolution.inner_text()
+        # the popup links to the commune's fiche, at the registry's address
+        shapes.first.click()
+        link = page.locator(".leaflet-popup-content a").first
+        assert link.get_attribute("href").startswith("/commune/")
     finally:
         context.close()
 
