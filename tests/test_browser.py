@@ -303,6 +303,15 @@ def test_compare_by_level_with_the_keyboard(site, browser):
         context.close()
 
 
+def test_home_search_on_the_first_screen_of_a_phone(site, browser):
+    context, page = open_page(browser, site + "/", width=390)
+    try:
+        box = page.locator("#recherche-territoire").bounding_box()
+        assert box["y"] + box["height"] < 844 / 2, box  # well within the first screen (it was at y ≈ 530)
+    finally:
+        context.close()
+
+
 def test_mobile_skip_link_opens_the_search(site, browser):
     context, page = open_page(browser, site + "/commune/35238", width=390)
     try:
