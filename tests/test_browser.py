@@ -30,6 +30,8 @@ PAGES = {  # one page of every type
     "recherche": "/recherche?q=s",
     "comparaison": "/comparer?codes=35238,44109,2A004",
     "comparaison, autre niveau proposé": "/comparer?niveau=commune&codes=35238&ajouter=finistere",
+    "comparaison d'EPCI": "/comparer?niveau=epci&codes=243500139,200046977",
+    "comparaison impossible": "/comparer?codes=35238,35",
     "publications": "/publications",
     "publications filtrées": "/publications?territoire=region:53&niveau=region",
     "introuvable": "/commune/99999",
@@ -39,11 +41,14 @@ PAGES = {  # one page of every type
     "ligne": "/oc/communes/35238",
     "requête prédéfinie": "/oc/communes_departement?departement=35",
     "requête pré-remplie": "/oc/communes_departement",
+    "requête SQL libre": "/oc?sql=select+code_insee,+nom,+superficie_km2+from+communes+limit+5",
+    "table introuvable": "/oc/table_inexistante",
     "sources": "/sources",
     "questions fréquentes": "/faq",
     "contact": "/contact",
     "plan du site": "/plan-du-site",
     "mentions légales": "/mentions-legales",
+    "accessibilité": "/accessibilite",
 }
 WIDTHS = {"bureau": 1280, "mobile": 390}
 

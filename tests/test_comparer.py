@@ -120,7 +120,8 @@ async def test_each_group_of_rows_opens_with_its_source(fixture_ds):
     population = html.index("Population municipale (hab.), 2023")
     source = html.rindex('class="oc-comparaison__source"', 0, population)
     assert "Populations légales 2023" in html[source:population]
-    assert 'colspan="3">Source : <a href="https://www.insee.fr/fr/information/2560452"' in html  # the COG's rows
+    assert ('colspan="3"><span class="oc-comparaison__source-texte">Source : '
+            '<a href="https://www.insee.fr/fr/information/2560452"') in html  # the COG's rows
 
 
 @pytest.mark.parametrize("label,expected", [
