@@ -211,9 +211,12 @@ async def test_dsfr_assets_served_locally(ds):
     assert 'data-fr-scheme="system"' in html
     assert 'id="fr-theme-modal"' in html
     assert "http://" not in re.sub(r'href="https?://[^"]*"', "", html).replace("http://www.w3.org", "")
-    for asset in ["dsfr.min.css", "fonts/Marianne-Regular.woff2", "icons/system/search-line.svg"]:
+    for asset in ["dsfr.min.css", "fonts/Marianne-Regular.woff2", "utility/icons/icons.min.css"]:
         response = await get(ds, prefix + asset)
         assert response.status_code == 200, asset
+    # the icons are written into the stylesheets (vendor.inline_icons): no request of their own
+    css = (await get(ds, prefix + "dsfr.min.css")).text
+    assert "url(icons/" not in css and 'url("data:image/svg+xml,' in css
 
 
 @pytest.mark.asyncio
