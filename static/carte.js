@@ -69,7 +69,7 @@ function classesFor(layer, values, communes) {
     var spread = roundedLimit(sorted.map(Math.abs).sort(function (a, b) { return a - b; })[
       Math.floor(0.9 * (sorted.length - 1))]);
     limits = spread ? [-spread, -roundedLimit(spread / 5), roundedLimit(spread / 5), spread] : [];
-    return { seuils: limits, couleurs: palette,
+    return { seuils: limits, couleurs: limits.length ? palette : [palette[Math.floor(palette.length / 2)]],
              note: "Classes symétriques autour de 0, d'après les " + formatNumber(communes) + " communes de la carte." };
   }
   var count = Math.min(palette.length, new Set(sorted).size);
