@@ -11,7 +11,8 @@
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
   var FONT_PX = 12;
-  var NARROW_PX = 576;  // on a phone a chart is drawn less elongated, its bars stay readable
+  var NARROW_PX = 576;
+  var COLOURS = 8;  // --oc-graphique-1 to 8 (static/oc.css): the DSFR charts' categorical palette  // on a phone a chart is drawn less elongated, its bars stay readable
   var number = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
 
   function read(chart, name, fallback) {
@@ -83,7 +84,7 @@
         var x = centre - barWidth * groups / 2 + (stacked ? 0 : s * barWidth);
         var rect = element("rect", { x: x, width: barWidth, y: Math.min(y(from), y(from + v)),
                                      height: Math.abs(y(from + v) - y(from)),
-                                     style: "fill: var(--oc-graphique-" + (s % 5 + 1) + ")" }, svg);
+                                     style: "fill: var(--oc-graphique-" + (s % COLOURS + 1) + ")" }, svg);
         element("title", {}, rect).textContent = label + (names[s] ? " — " + names[s] : "") + " : " +
           number.format(v) + (unit ? "\u00a0" + unit : "");
       });
@@ -100,7 +101,7 @@
         var item = document.createElement("li");
         var key = document.createElement("span");
         key.className = "oc-graphique__cle";
-        key.style.background = "var(--oc-graphique-" + (s % 5 + 1) + ")";
+        key.style.background = "var(--oc-graphique-" + (s % COLOURS + 1) + ")";
         item.appendChild(key);
         item.appendChild(document.createTextNode(name));
         legend.appendChild(item);

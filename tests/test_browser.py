@@ -209,7 +209,7 @@ def test_fiche_map_draws_the_members(site, browser):
         assert not page.locator(".oc-legende[data-couche=densite]").is_visible()
         page.locator("label[for=carte-couche-dgf_par_habitant]").click()
         legend = page.locator(".oc-legende[data-couche=dgf_par_habitant]")
-        assert legend.is_visible() and "DGF par habitant (€/hab.), 2022" in legend.inner_text()
+        assert legend.is_visible() and "DGF par habitant (population DGF), en €/hab., 2022" in legend.inner_text()
         # classes of the communes shown, not national ones: the fixture's three members (12.85, 121.10 and
         # 238.01 €/hab.) fall in three classes, from the palette's lightest to its darkest
         assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#6baed6", "#08519c"}

@@ -44,6 +44,11 @@ def file_read(name: str | None) -> dict | None:
                 "url": f"https://www.npmjs.com/package/{package}" + (f"/v/{version}" if version else "")}
     return {"fichiers": [name]}
 
+# the producers' files the mappings read, loaded or not and why: the operators' view (the fiches say nothing
+# technical, only where a reader finds what is missing)
+PRODUCER_FILES_SQL = """SELECT mapping, producteur, titre, page, charge, motif, url, millesime, date_recuperation,
+  date_chargement FROM fichiers_producteurs ORDER BY charge, mapping"""
+
 
 def template_vars(template, datasette) -> dict:
     if template != "pages/sources.html" or DATABASE not in datasette.databases:
@@ -53,4 +58,10 @@ def template_vars(template, datasette) -> dict:
         return [{**row, "fichier_lu": file_read(row["fichier"])}
                 for row in dicts(await datasette.get_database(DATABASE).execute(SOURCES_SQL))]
 
-    return {"sources_donnees": sources_donnees}
+    async def fichiers_producteurs():
+        db = datasette.get_database(DATABASE)
+        if not await db.table_exists("fichiers_producteurs"):
+            return []
+        return dicts(await db.execute(PRODUCER_FILES_SQL))
+
+    return {"sources_donnees": sources_donnees, "fichiers_producteurs": fichiers_producteurs}
