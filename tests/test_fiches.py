@@ -287,15 +287,16 @@ async def test_population_chart_with_title_vintages_and_source(fixture_ds):
 async def test_maps_read_the_outlines_of_the_communes(fixture_ds):
     epci = map_config(await page(fixture_ds, "/epci/243500139"))
     assert [c["code"] for c in epci["couches"]] == ["densite", "evolution_population_pct", "dgf_par_habitant"]
-    assert epci["couches"][0]["legende"][0] == {"couleur": "#eff3ff", "libelle": "moins de 25"}
     assert epci["couches"][0]["annee"] == 2023 and epci["couches"][1]["periode"] == "2017 → 2023"
+    # the classes are made by the script for the communes shown: the palette, and how (symmetric for a change)
+    assert epci["couches"][0]["couleurs"][0] == "#eff3ff" and not epci["couches"][0]["divergente"]
+    assert epci["couches"][1]["divergente"] and epci["couches"][1]["sans_donnee"] == "#d9d9d9"
+    assert epci["fiche"] == "/commune/{code}"  # the popups' links: the level registry's address
     # the DGF per inhabitant at its latest year (2022), with its source (the DGCL's file: a commune's ratio is its
-    # figures), its denominator named and its classes
+    # figures) and its denominator named
     dgf = epci["couches"][2]
     assert (dgf["periode"], dgf["unite"], dgf["producteur"], dgf["libelle"]) == (
         2022, "€/hab.", "DGCL (ministère de l'Intérieur)", "DGF par habitant (population DGF)")
-    assert [c["libelle"] for c in dgf["legende"]] == ["moins de 50", "50 à 100", "100 à 150", "150 à 200",
-                                                       "200 à 250", "250 ou plus", "sans donnée"]
     rows = (await fixture_ds.client.get(epci["donnees"][0])).json()
     assert {r["code_insee"] for r in rows} == {"35238", "35047", "35051"}
     rennes = next(r for r in rows if r["code_insee"] == "35238")

@@ -18,7 +18,7 @@ from oc_site.search import routes as search
 
 @hookimpl
 def register_routes():
-    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES, *sitemap.ROUTES,
+    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *comparison.ROUTES, *site_map.ROUTES, *sitemap.ROUTES,
             *publications.ROUTES, *queries.ROUTES, *old_api.ROUTES,
             *old_portal.ROUTES]  # last: its addresses with a trailing slash are those no other route answers
 

@@ -303,7 +303,8 @@ async def population_series(datasette, level: str, code: str) -> dict:
 
 async def map_config(datasette, level: str, code: str, context: dict) -> dict:
     """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
-    région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
+    région), the indicators that colour them (their classes made by the script for the territory shown), with
+    vintage and source; the address of a commune's fiche; points as a fallback."""
     layer_sql = """
         SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
         FROM indicateurs i
@@ -319,8 +320,7 @@ async def map_config(datasette, level: str, code: str, context: dict) -> dict:
             change = layer.indicator in CHANGES
             layers.append({
                 **info, "periode": info["millesime"] if change and info["millesime"] else info["annee"],
-                "seuils": layer.thresholds, "couleurs": layer.colours, "signe": layer.signed,
-                "legende": maps.legend(layer),
+                **maps.script_config(layer),
             })
     if level == "region":
         scopes = [("departement", d["code"]) for d in context.get("departements", [])]
@@ -334,6 +334,7 @@ async def map_config(datasette, level: str, code: str, context: dict) -> dict:
                                    indicateurs=indicators) if scopes else None,
         "couches": layers if level != "commune" else [],
         "points": context.get("points", []),
+        "fiche": maps.fiche_address(),
         "tuiles": tile_config(datasette),
     }
 
