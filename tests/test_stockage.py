@@ -39,7 +39,7 @@ def test_one_typed_table_per_source_and_level(fixture_db):
         assert [r[1] for r in rows(fixture_db, f"PRAGMA table_info({table})") if r[5]] == [key, "annee"]
     columns = [r[1] for r in rows(fixture_db, "PRAGMA table_info(dgcl_criteres_communes)")]
     assert columns[:4] == ["code_insee", "annee", "dgf_totale", "dgf_par_habitant"]  # the catalogue's order
-    assert columns[-2:] == ["source", "source_calcul"]
+    assert columns[-1] == "source" and "dacom" in columns  # the ratios too carry the file's source
     # every indicator stored at a level has exactly one column, named after it, in a table of that level
     for indicator, level, table, source in rows(fixture_db, "SELECT * FROM indicateurs_colonnes"):
         assert tables[table] == level

@@ -16,7 +16,11 @@ The mapping's `calculs` block chooses, once for all its sums (README of data/map
   code in `communes.anciens_codes`) are added to their current commune, and its other values of that year
   are left out (they described a smaller territory) — or `ecartees` (default: counted as unknown codes);
 - `source`: `fichier` (default) — the computed values carry the loaded file's source — or `distincte` — a
-  source of their own (« calcul Open Collectivités »), replacing the previous computation of those years.
+  source of their own (« calcul Open Collectivités »), replacing the previous computation of those years;
+- `communes_recodees`: `suivies` — the file uses the codes of 2020 (to 2022): the values of a commune of 2020
+  that goes on under another code (same SIREN, table communes_recodees: Les Hauts-Talican, 60054 in the
+  DGCL's files of 2020 to 2022, now 60694) go to that code — or `ignorees` (default: the file's code).
+The ratios at the mapping's own level keep the file's source: a commune's ratio is the file's figures.
 """
 
 import sqlite3
@@ -33,7 +37,8 @@ PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the te
 RATIO_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "arrondi", "unite", "decimales",
               "theme", "ordre", "description"}
 OPTIONS = {"totaux": ("meme", "communes"), "territoires_incomplets": ("omis", "inclus"),
-           "communes_fusionnees": ("ecartees", "additionnees"), "source": ("fichier", "distincte")}
+           "communes_fusionnees": ("ecartees", "additionnees"), "source": ("fichier", "distincte"),
+           "communes_recodees": ("ignorees", "suivies")}
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Options:
     territoires_incomplets: str = "omis"
     communes_fusionnees: str = "ecartees"
     source: str = "fichier"
+    communes_recodees: str = "ignorees"
 
     def target(self, code: str) -> str:
         """The code a sum (or a ratio of sums) is stored under above the communes."""
@@ -135,19 +141,44 @@ def successors(conn) -> dict[str, str]:
     return found
 
 
+def follow_recoded(conn, mapping, extracted):
+    """`communes_recodees: suivies`: the rows of a commune of 2020 that goes on under another code (same SIREN,
+    table communes_recodees) move to that code, all of them (it is the same commune); a code the file uses
+    for a commune of its year is left alone when the current commune already has rows that year."""
+    if mapping.niveau != "commune" or mapping.calculs.communes_recodees != "suivies":
+        return
+    recoded = dict(conn.execute("SELECT code_2020, code_insee FROM communes_recodees"))
+    if not recoded:
+        return
+    present = {(row[2], row[3]) for row in extracted.rows}
+    movable = lambda row: row[2] in recoded and (recoded[row[2]], row[3]) not in present  # noqa: E731
+    moving = [row for row in extracted.rows + extracted.unknown_rows if movable(row)]
+    if not moving:
+        return
+    moved = {row[2] for row in moving}
+    extracted.rows = [row for row in extracted.rows if not movable(row)]
+    extracted.unknown_rows = [row for row in extracted.unknown_rows if not movable(row)]
+    extracted.rows.extend((row[0], row[1], recoded[row[2]], *row[3:]) for row in moving)
+    for code in moved:
+        extracted.unknown.pop(code, None)
+    extracted.notes.append(
+        f"{len(moved)} communes de 2020 suivies par leur SIREN sous leur code actuel : "
+        + ", ".join(f"{code} → {recoded[code]}" for code in sorted(moved)))
+
+
 def fold_predecessors(conn, mapping, extracted):
     """Move the values of communes merged since the file's year onto their current commune."""
     if not folds(mapping) or not extracted.unknown_rows:
         return
     successor_of = successors(conn)
     sums = summed(mapping)
-    changed, extra, folded = set(), defaultdict(int), set()
+    changed, extra, folded = defaultdict(set), defaultdict(int), set()
     for indicator, _, code, year, value, _ in extracted.unknown_rows:
         target = successor_of.get(code)
         if target is None:
             continue
         folded.add(code)
-        changed.add((target, year))
+        changed[target, year].add(code)
         if indicator in sums and value is not None:
             extra[indicator, target, year] += value
     if not folded:
@@ -156,6 +187,7 @@ def fold_predecessors(conn, mapping, extracted):
     for row in extracted.rows:
         indicator, level, code, year, value, text = row
         if (code, year) in changed:
+            changed[code, year].add(code)  # the file's own row of the current code is in the sum too
             if indicator not in sums:
                 dropped += 1
                 continue
@@ -165,11 +197,34 @@ def fold_predecessors(conn, mapping, extracted):
     extracted.rows = rows
     for code in folded:
         extracted.unknown.pop(code, None)
+    record_folds(conn, mapping, changed)
     examples = ", ".join(sorted(folded)[:10])
     extracted.notes.append(
         f"{len(folded)} anciennes communes fusionnées depuis (par exemple {examples}) : montants ajoutés à "
         f"leur commune actuelle ({len(changed)} commune(s)-année(s)), {dropped} autres valeurs de ces communes "
         "écartées (périmètre modifié)")
+
+
+FOLDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sommes_anciennes_communes (
+    mapping TEXT NOT NULL,
+    code_insee TEXT NOT NULL,
+    annee INTEGER NOT NULL,
+    anciens_codes TEXT NOT NULL,
+    PRIMARY KEY (mapping, code_insee, annee)
+);
+"""
+
+
+def record_folds(conn, mapping, changed: dict[tuple[str, int], set[str]]):
+    """Table sommes_anciennes_communes: which current commune received, for which year of a mapping's file, the
+    amounts of which communes of that year (their codes, its own when the file has a row under it) — the fiches
+    say that those amounts are sums (Culoz-Béon 01138: Culoz 01138 and Béon 01039 in the DGCL's files of 2020
+    to 2022)."""
+    conn.executescript(FOLDS_SCHEMA)
+    conn.executemany("INSERT OR REPLACE INTO sommes_anciennes_communes VALUES (?, ?, ?, ?)",
+                     [(mapping.name, code, year, ",".join(sorted(old)))
+                      for (code, year), old in sorted(changed.items())])
 
 
 # --- catalogue -------------------------------------------------------------------------------------
@@ -258,15 +313,17 @@ def rounding(entry: dict) -> int | None:
 
 def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int,
           years: list[int]) -> int:
-    """One ratio at the mapping's level, and above it when both terms are summed there; both terms of the
-    same territory, year and source, the denominator positive."""
-    plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id)]
+    """One ratio at the mapping's level (under the file's source: a commune's ratio is the file's figures), and
+    above it when both terms are summed there; both terms of the same territory, year and source, the
+    denominator positive."""
+    # (level, code, numerator, denominator, source of the terms, source of the ratio)
+    plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id, source_id)]
     if summed_ratio(mapping, entry):
         target = mapping.calculs.target
         plans += [(level, target(entry["code"]), target(entry["numerateur"]), target(entry["denominateur"]),
-                   target_source) for level in PARENT_LEVELS]
+                   target_source, target_source) for level in PARENT_LEVELS]
     written = 0
-    for level, code, numerator, denominator, terms_source in plans:
+    for level, code, numerator, denominator, terms_source, ratio_source in plans:
         n, d = _table_of(conn, numerator, level), _table_of(conn, denominator, level)
         value = f"1.0 * n.{q(n.indicator)} * :echelle / d.{q(d.indicator)}"
         if rounding(entry) is not None:
@@ -278,7 +335,7 @@ def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target
                 WHERE n.{q(n.source)} = :source AND n.annee IN ({_years(years)})
                   AND n.{q(n.indicator)} IS NOT NULL AND d.{q(d.indicator)} > 0""",
             {"code": code, "echelle": entry.get("echelle", 1), "niveau": level, "source": terms_source}).fetchall()
-        written += store.write(conn, rows, target_source)
+        written += store.write(conn, rows, ratio_source)
     return written
 
 
@@ -325,11 +382,10 @@ def levels_with_values(conn: sqlite3.Connection, code: str) -> list[str]:
 
 def columns(mapping) -> list[store.Column]:
     """The columns of the values computed for a mapping (store.py): its ratios in its own table, beside the
-    file's values (under `source_calcul` when they have a source of their own), the sums and the ratios of
-    sums in its tables of the levels above."""
+    file's values and under their source (ratio), the sums and the ratios of sums in its tables of the levels
+    above (under the source of the computation, or the file's: `calculs.source`)."""
     own = store.table_name(mapping.stem, mapping.niveau)
-    group = store.COMPUTED_SOURCE if mapping.calculs.source == "distincte" else store.SOURCE
-    found = [store.Column(r["code"], mapping.niveau, own, group) for r in mapping.derives]
+    found = [store.Column(r["code"], mapping.niveau, own, store.SOURCE) for r in mapping.derives]
     above = [code for code in summed(mapping)] + [r["code"] for r in mapping.derives if summed_ratio(mapping, r)]
     for level in PARENT_LEVELS if above else ():
         found += [store.Column(mapping.calculs.target(code), level, store.table_name(mapping.stem, level),

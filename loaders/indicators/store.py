@@ -1,13 +1,13 @@
 """The indicators' values as analysts read them: per source and level, a typed table with one row per
 territory and year and one column per indicator — `dgcl_criteres_communes (code_insee, annee, dgf_totale,
-dsu, …, source, source_calcul)`, `populations_epci (siren, annee, population_municipale, …)`.
+dsu, …, source)`, `populations_epci (siren, annee, population_municipale, …)`.
 
 - The registry says where each value lives: `indicateurs_tables` (one row per table: level, title,
   description) and `indicateurs_colonnes` (each indicator's table at each level, and the column that holds
   the source of its values). The column of an indicator is named after its code.
-- Source columns: a table filled from one producer file per territory and year has one, `source`, and
-  `source_calcul` for the values computed from them under a source of their own (computed.py: `source:
-  distincte`); a table that several producers write into (the populations) has one per group of columns.
+- Source columns: a table filled from one producer file per territory and year has one, `source` (the sums
+  of its members' values have the source of their computation: computed.py, `source: distincte`); a table
+  that several producers write into (the populations) has one per group of columns.
 - Loaders hand over rows of the loading format, (indicateur, niveau, code, annee, valeur, valeur_texte
   [, source]): `write` pivots them into the tables. In each row it writes, a load takes the whole group of
   its source column: cells of that group it does not give are emptied when the row changes source (they
@@ -26,7 +26,6 @@ from oc_site.levels import LEVELS
 
 YEAR = "annee"
 SOURCE = "source"  # the source column of a producer's file
-COMPUTED_SOURCE = "source_calcul"  # values computed from the file, under a source of their own
 KINDS = {"nombre": "NUMERIC", "texte": "TEXT"}
 
 
