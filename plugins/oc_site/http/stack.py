@@ -21,6 +21,7 @@ from oc_site.http.cache_headers import CacheHeaders, SiteEtag
 from oc_site.http.compression import Compression
 from oc_site.http.cors import Cors
 from oc_site.http.csv_safety import CsvSafety
+from oc_site.http.exports import Exports
 from oc_site.http.page_cache import KeptPages, PageCache
 from oc_site.http.queues import Lanes, Queues
 from oc_site.http.security_headers import SecurityHeaders, security_headers
@@ -55,6 +56,9 @@ def layers(datasette) -> list[Layer]:
         Layer(PageCache, datasette=datasette, kept=shared.kept_pages),
         # a few requests at once in their order of arrival, visitors' SQL in its own queue
         Layer(Queues, lanes=shared.lanes),
+        # every row of a table, view or canned query as CSV or JSON (_stream=on), streamed; a CSV that asks
+        # for no page redirected there
+        Layer(Exports, datasette=datasette),
     ]
 
 
