@@ -20,6 +20,7 @@ from oc_site import database as pages
 from oc_site.fiches import maps
 from oc_site.fiches.charts import StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
+from oc_site.pages.sources import sizes as download_sizes
 from oc_site.fiches.notices import load_notices
 from oc_site.publications.library import publications_for_db
 from oc_site.text import french_date, tokens
@@ -111,11 +112,10 @@ class TerritoryList:
     of_level: str | None = None  # level of its rows: they feed the composition chart and the map
     default_sort: str | None = None  # sortable by ?tri=…&ordre=… when set
     limit: int | None = None  # rows shown (the CSV has them all)
-    csv: bool = True
 
 
 LISTS = {
-    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code", csv=False),),
+    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code"),),
     "epci": (TerritoryList("membres", "membres_epci", "siren", "commune", "population"),),
     "departement": (
         TerritoryList("epci", "epci_departement", "departement"),
@@ -242,10 +242,7 @@ async def list_blocks(datasette, request, level: str, code: str) -> dict:
             context["nb_graphique"] = len([r for r in rows if r.get("population")])
             context["points"] = map_points(rows, block.of_level)
         requetes[block.key] = pages.query_url(datasette, block.query, **{block.parameter: code})
-        if block.csv:
-            size = {"_size": "max"} if block.limit else {}
-            context[f"csv_{block.key}"] = pages.query_url(datasette, block.query, ".csv",
-                                                          **{block.parameter: code}, **size)
+        context[f"csv_{block.key}"] = pages.export_url(datasette, block.query, **{block.parameter: code})
     return {**context, "requetes": requetes}
 
 
@@ -351,7 +348,7 @@ async def producer_blocks(datasette, level: str, code: str) -> dict:
             "serie": by_year(rows, SERIES_YEARS) if bloc == "finances" and rows else None,
             "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
             "requete": pages.query_url(datasette, query, niveau=level, code=code),
-            "csv": pages.query_url(datasette, query, ".csv", niveau=level, code=code),
+            "csv": pages.export_url(datasette, query, niveau=level, code=code),
         }
     return blocks
 
@@ -376,7 +373,7 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
             table = member_labels(table)
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
-                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
+                                 "csv": pages.export_url(datasette, "series_indicateurs", **params),
                                  "graphique": stacked_parts(block.chart, table) if block.chart else None}
     context = {"series": blocks, "codes_series": {c for b in SERIES[level] for c in b.indicators}}
     if level != "commune":
@@ -385,8 +382,7 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
         context["dgf_communes"] = rows[:TOP_COMMUNES]
         context["nb_dgf_communes"] = len(rows)
         context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params)
-        context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
-                                                      _size="max")
+        context["csv_dgf_communes"] = pages.export_url(datasette, "communes_dgf_territoire", **params)
     if level == "departement":
         context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
                                                           departement=code)
@@ -401,6 +397,7 @@ async def shared_blocks(datasette, level: str, code: str) -> dict:
     return {
         "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=level, code=code),
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "csv_indicateurs": pages.export_url(datasette, "indicateurs_territoire", niveau=level, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
         "blocs": await producer_blocks(datasette, level, code),
         "publications": await publications_for_db(db, level, code),
@@ -483,7 +480,7 @@ async def fiche(datasette, request):
         "liens": links(level, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, spec.table, code),
         "replier_apres": FOLDED_ROWS,
-        "taille_base": datasette.get_database(DATABASE).size,
+        "tailles_base": download_sizes(datasette),
         **await list_blocks(datasette, request, level, code),
         **await key_figures(datasette, level, code),
         **await population_series(datasette, level, code),
