@@ -3,6 +3,8 @@ so that no version or vintage is typed in the template; and the files to downloa
 compressed copy, oc_site/downloads.py), with their sizes and SHA-256, which the header's download link
 also gives (their sizes, `{telechargement}` in the theme's header_links of metadata.yml)."""
 
+import asyncio
+
 from datasette_dsfr_theme.formatting import file_size_fr
 
 from oc_site.database import DATABASE, dicts
@@ -33,11 +35,16 @@ def sizes_text(datasette) -> str:
     return f"SQLite, {file_size_fr(size)}" + (f" ; gzip, {file_size_fr(copy_size)}" if copy_size else "")
 
 
-def add_header_sizes(datasette):
-    """The sizes in the header's download link (theme: `{telechargement}` in its label)."""
+def prepare_downloads(datasette):
+    """The sizes in the header's download link (theme: `{telechargement}` in its label); and, when the
+    database's SHA-256 is known already (the inspect file of the image), the copy checked at once, in a
+    thread, rather than by the first request that needs it."""
     theme = datasette.jinja_env.globals.get("dsfr_theme")
     if theme is not None and hasattr(theme, "add_link_value"):
         theme.add_link_value("telechargement", lambda: sizes_text(datasette))
+    files = downloads(datasette)
+    if files is not None and DATABASE in (datasette.inspect_data or {}):
+        asyncio.ensure_future(files.files())
 
 
 def template_vars(template, datasette) -> dict:
