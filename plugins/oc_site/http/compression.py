@@ -7,17 +7,9 @@ database download (seconds of CPU during which no other request is served) and t
 that are already compressed. Here the same middleware runs at level 6 (nearly the same size, several
 times less CPU) and is skipped for the paths whose content is binary. Behind a CDN, compressed answers
 are cached like any other (the middleware adds `Vary: Accept-Encoding`).
-
-A streamed response (more_body) that sends an empty body asks for what is held back to be sent now:
-the compressor is flushed (zlib's Z_SYNC_FLUSH), so that the client can decode every byte received so
-far. Complete exports (exports.py) do so after the line that says an export failed, before aborting
-the response: without it, the compressor would keep that line.
 """
 
-import zlib
-
 from asgi_gzip import GZipMiddleware
-from asgi_gzip import GZipResponder
 
 BINARY_SUFFIXES = (".db", ".sqlite", ".woff2", ".woff", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".webp",
                    ".gz", ".zip", ".blob")
@@ -25,29 +17,12 @@ COMPRESSION_LEVEL = 6
 MINIMUM_SIZE = 500
 
 
-class FlushingGZipResponder(GZipResponder):
-    """asgi-gzip's responder, but an empty body in a stream flushes the compressor."""
-
-    def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
-        if more_body and not body:
-            self.gzip_file.flush(zlib.Z_SYNC_FLUSH)
-        return super().apply_compression(body, more_body=more_body)
-
-
-class FlushingGZipMiddleware(GZipMiddleware):
-    async def __call__(self, scope, receive, send) -> None:
-        if "gzip" in dict(scope.get("headers", [])).get(b"accept-encoding", b"").decode("latin-1"):
-            return await FlushingGZipResponder(self.app, self.minimum_size, compresslevel=self.compresslevel)(
-                scope, receive, send)
-        return await super().__call__(scope, receive, send)
-
-
 class Compression:
     """The layer: gzip for what every layer inside it sends, but for the BINARY_SUFFIXES paths."""
 
     def __init__(self, app, minimum_size: int = MINIMUM_SIZE, compresslevel: int = COMPRESSION_LEVEL):
         self.app = app
-        self.compressed = FlushingGZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+        self.compressed = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope["path"].lower().endswith(BINARY_SUFFIXES):

@@ -16,7 +16,9 @@ limit (sql_time_limit_ms) to be read: the statement as a whole may last longer a
 coming (a batch takes a few milliseconds). Cells are neutralised for spreadsheets as they are written
 (csv_safety.neutralise; the header ALREADY_NEUTRALISED tells the CsvSafety layer so); numbers are written
 as Python's repr writes them (csv and json modules): the shortest text that reads back as the stored
-number, so no digit is added to what is stored.
+number, so no digit is added to what is stored. The body is gzip-compressed in the same threads when the
+client accepts it (the compression layer passes a body already encoded as it is): the event loop, which
+serves every other request, neither writes nor compresses the 10 Mo of a large export.
 
 Failure: an error before the first row is an ordinary HTTP 400 with its French message. Once rows are
 sent the status (200) cannot change: a failure then ends the body with a line that no reader takes for
@@ -34,6 +36,7 @@ import json
 import re
 import sqlite3
 import sys
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from time import perf_counter
@@ -45,6 +48,7 @@ from datasette.views.base import DatasetteError
 from oc_site.datasette_pages import export_sql
 from oc_site.datasette_pages.client_errors import TIMEOUT
 from oc_site.datasette_pages.sqlite_limits import french_message
+from oc_site.http.compression import COMPRESSION_LEVEL
 from oc_site.http.csv_safety import ALREADY_NEUTRALISED, neutralise
 
 EXPORT_PATH = re.compile(r"^/(?P<database>[^/.]+)/(?P<name>[^/.]+)\.(?P<format>csv|json)$")
@@ -133,7 +137,7 @@ class CsvFormat:
         writer = csv.writer(out)
         for row in rows:
             cells = [neutralise(v) if v.__class__ is str else v for v in row]
-            if any(v.__class__ is bytes for v in row):
+            if bytes in map(type, row):
                 cells = [self.blob_url(self.columns, row, c, v) if v.__class__ is bytes else v
                          for c, v in zip(self.columns, cells)]
             writer.writerow(cells)
@@ -205,6 +209,25 @@ class JsonFormat:
 
 
 FORMATS = {"csv": CsvFormat, "json": JsonFormat}
+
+
+class Body:
+    """The text of a response as bytes, gzip-compressed (as the compression layer would) when the client
+    accepts it; each part is flushed, so that the client can read every row received so far."""
+
+    def __init__(self, scope):
+        accepted = dict(scope.get("headers", [])).get(b"accept-encoding", b"")
+        self.compressor = zlib.compressobj(COMPRESSION_LEVEL, zlib.DEFLATED, 31) if b"gzip" in accepted else None
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")] if self.compressor else []
+
+    def encode(self, text: str, last: bool = False) -> bytes:
+        data = text.encode()
+        if self.compressor is None:
+            return data
+        return self.compressor.compress(data) + self.compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
 async def watch_disconnection(receive, gone: asyncio.Event):
@@ -293,8 +316,8 @@ class Exports:
 
     async def stream(self, request, send, receive, fmt: str, export: export_sql.ExportQuery, reader: Reader):
         blob_url = partial(export_sql.blob_url, self.datasette, request, export)
-        out = FORMATS[fmt](request, export, blob_url)
-        headers = [(b"content-type", out.content_type)]
+        out, body = FORMATS[fmt](request, export, blob_url), Body(request.scope)
+        headers = [(b"content-type", out.content_type), *body.headers]
         if fmt == "csv":
             headers.append((ALREADY_NEUTRALISED, b"1"))
         if out.download:
@@ -304,44 +327,43 @@ class Exports:
             await send({"type": "http.response.body", "body": b""})
             return
         try:
-            rows, text, size = await run(self.first_batch, reader, export, out)
+            rows, data, size = await run(self.first_batch, reader, export, out, body)
         except (sqlite3.Error, MemoryError) as error:
             return await send_error(send, fmt, 400, sql_error_message(self.datasette, error))
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(watch_disconnection(receive, gone))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+            await send({"type": "http.response.body", "body": data, "more_body": True})
             sent = len(rows)
             while len(rows) == size and not gone.is_set():
                 try:
-                    rows, text = await run(self.next_batch, reader, out, size)
+                    rows, data = await run(self.next_batch, reader, out, body, size)
                 except (sqlite3.Error, MemoryError) as error:
-                    return await self.fail(send, out, sent, sql_error_message(self.datasette, error))
+                    return await self.fail(send, out, body, sent, sql_error_message(self.datasette, error))
                 sent += len(rows)
-                await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
-            await send({"type": "http.response.body", "body": out.end().encode()})
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": body.encode(out.end(), last=True)})
         finally:
             watcher.cancel()
 
     @staticmethod
-    def first_batch(reader: Reader, export: export_sql.ExportQuery, out):
-        """The statement started and its first batch written (in an export thread): rows, text, batch size."""
+    def first_batch(reader: Reader, export: export_sql.ExportQuery, out, body: Body):
+        """The statement started and its first batch written (in an export thread): rows, bytes, batch size."""
         if reader.conn is None:
             reader.connect()
         columns = reader.execute(export.sql, export.params)
         size = max(100, CELLS_PER_BATCH // max(1, len(columns)))
         rows = reader.fetch(size)
-        return rows, out.start(columns) + out.write(rows), size
+        return rows, body.encode(out.start(columns) + out.write(rows)), size
 
     @staticmethod
-    def next_batch(reader: Reader, out, size: int):
+    def next_batch(reader: Reader, out, body: Body, size: int):
         rows = reader.fetch(size)
-        return rows, out.write(rows)
+        return rows, body.encode(out.write(rows))
 
-    async def fail(self, send, out, sent: int, reason: str):
+    async def fail(self, send, out, body: Body, sent: int, reason: str):
         message = INTERRUPTED.format(rows=f"{sent:,}".replace(",", "\u202f"), reason=reason.rstrip("."))
         sys.stderr.write(f"Export interrompu : {message}\n")
-        await send({"type": "http.response.body", "body": out.failure(message).encode(), "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": True})  # sent now, even compressed
+        await send({"type": "http.response.body", "body": body.encode(out.failure(message)), "more_body": True})
         raise ExportInterrupted(message)
