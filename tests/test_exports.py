@@ -117,6 +117,8 @@ async def test_a_request_that_cannot_be_exported_is_a_400_in_french(fixture_ds, 
 async def test_unknown_names_and_other_databases_go_to_datasette(fixture_ds):
     assert (await fixture_ds.client.get("/oc/inconnue.csv?_stream=on")).status_code == 404
     assert (await fixture_ds.client.get("/inconnue/communes.csv?_stream=on")).status_code == 404
+    renamed = await fixture_ds.client.get("/oc/communes_classees_par_indicateur.csv?departement=35&indicateur=densite")
+    assert renamed.status_code == 301  # an old canned query's name: the site's redirection, not an export
 
 
 @pytest.fixture

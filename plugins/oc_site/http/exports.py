@@ -237,6 +237,15 @@ async def watch_disconnection(receive, gone: asyncio.Event):
     gone.set()
 
 
+async def redirect_to_export(request, send):
+    """302 to the same address with `_stream=on`: the complete export."""
+    query = request.query_string
+    location = request.path + "?" + (query + "&" if query else "") + "_stream=on"
+    await send({"type": "http.response.start", "status": 302, "headers": [
+        (b"location", location.encode("latin-1")), (b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def send_error(send, fmt: str, status: int, message: str):
     if fmt == "json":
         body = json.dumps({"ok": False, "error": message, "status": status, "title": None}, ensure_ascii=False)
@@ -267,15 +276,9 @@ class Exports:
         if match is None:
             return await self.app(scope, receive, send)
         request = Request(scope, receive)
-        if not request.args.get("_stream"):
-            if match["format"] == "json" or asks_for_a_page(request):
-                return await self.app(scope, receive, send)
-            query = request.query_string
-            location = request.path + "?" + (query + "&" if query else "") + "_stream=on"
-            await send({"type": "http.response.start", "status": 302, "headers": [
-                (b"location", location.encode("latin-1")), (b"content-type", b"text/plain; charset=utf-8")]})
-            await send({"type": "http.response.body", "body": b""})
-            return
+        streamed = bool(request.args.get("_stream"))
+        if not streamed and (match["format"] == "json" or asks_for_a_page(request)):
+            return await self.app(scope, receive, send)
         try:
             db = self.datasette.get_database(route=tilde_decode(match["database"]))
         except KeyError:
@@ -287,6 +290,8 @@ class Exports:
             export = await self.prepare(request, db, tilde_decode(match["name"]), reader)
             if export is None:
                 return await self.app(scope, receive, send)
+            if not streamed:
+                return await redirect_to_export(request, send)
             await self.stream(request, send, receive, match["format"], export, reader)
         except export_sql.ExportRequestError as error:
             await send_error(send, match["format"], 400, str(error))
