@@ -190,7 +190,7 @@ def breaking_db(tmp_path):
 @pytest.mark.parametrize("view, reason", [("erreur", "malformed JSON"), ("sans_fin", "trop de temps")])
 @pytest.mark.parametrize("encoding", ["identity", "gzip"])
 def test_a_failure_mid_stream_is_unmistakable(breaking_db, view, reason, encoding):
-    with Server(breaking_db, "--setting", "sql_time_limit_ms", "500") as server:
+    with Server(breaking_db, "--setting", "sql_time_limit_ms", "1000") as server:
         received = []
         with pytest.raises(httpx.RemoteProtocolError):  # the chunked response ends without its last chunk
             with httpx.stream("GET", f"{server.url}/casse/{view}.csv?_stream=on", timeout=60,

@@ -36,6 +36,7 @@ import json
 import re
 import sqlite3
 import sys
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -77,12 +78,14 @@ def sql_error_message(datasette, error: Exception) -> str:
 
 class Reader:
     """A statement read in batches on a read-only connection of its own; every method but `__init__`
-    runs in an export thread (`run`)."""
+    runs in an export thread (`run`). The connection is closed only once no batch is being read (an
+    export cancelled while a thread reads its batch)."""
 
     def __init__(self, datasette, db):
         self.datasette, self.db = datasette, db
         self.time_limit = datasette.setting("sql_time_limit_ms") / 1000
         self.conn = self.cursor = None
+        self.busy = threading.Lock()
 
     def connect(self):
         mode = "mode=ro" if self.db.is_mutable else "immutable=1"
@@ -91,12 +94,13 @@ class Reader:
         self.conn.row_factory = None  # plain tuples, without sqlite_limits' budget of text: exports read whole tables
 
     def timed(self, work):
-        deadline = perf_counter() + self.time_limit
-        self.conn.set_progress_handler(lambda: perf_counter() > deadline, 1000)
-        try:
-            return work()
-        finally:
-            self.conn.set_progress_handler(None, 1000)
+        with self.busy:
+            deadline = perf_counter() + self.time_limit
+            self.conn.set_progress_handler(lambda: perf_counter() > deadline, 1000)
+            try:
+                return work()
+            finally:
+                self.conn.set_progress_handler(None, 1000)
 
     def execute(self, sql: str, params: dict) -> list[str]:
         self.cursor = self.timed(lambda: self.conn.execute(sql, params))
@@ -106,8 +110,9 @@ class Reader:
         return self.timed(lambda: self.cursor.fetchmany(size))
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
+        with self.busy:
+            if self.conn is not None:
+                self.conn.close()
 
 
 async def run(function, *args):
