@@ -68,18 +68,28 @@ def full_db() -> Path:
     return FULL_DB
 
 
+def close_connections(ds):
+    """Closes the SQLite connections a Datasette opened: they would otherwise stay in its threads until the
+    end of the test session, and SQLite's heap limit (sqlite_limits.HEAP_LIMIT) is the whole process's, so
+    that after a few hundred tests any query failed with MemoryError."""
+    for db in ds.databases.values():
+        db.close()
+
+
 @pytest.fixture
 async def fixture_ds(fixture_db):
     ds = make_datasette(fixture_db)
     await ds.invoke_startup()  # as `datasette serve` does before the first request
-    return ds
+    yield ds
+    close_connections(ds)
 
 
 @pytest.fixture
 async def full_ds(full_db):
     ds = make_datasette(full_db)
     await ds.invoke_startup()
-    return ds
+    yield ds
+    close_connections(ds)
 
 
 def pytest_sessionstart(session):

@@ -14,7 +14,22 @@ from datasette.app import Datasette
 
 from bench.harness import Server
 from bench.site import make_datasette
+from conftest import close_connections
 from oc_site.http.exports import Exports
+
+
+@pytest.fixture
+def datasette_of():
+    """Datasette instances of the test (the site's, or a bare one on any database), closed after it."""
+    made = []
+
+    def make(path, site=False, **settings):
+        made.append(make_datasette(path, **settings) if site else Datasette([], immutables=[str(path)]))
+        return made[-1]
+
+    yield make
+    for ds in made:
+        close_connections(ds)
 
 
 def rows_of(text: str) -> list[list[str]]:
@@ -22,7 +37,7 @@ def rows_of(text: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def ties(tmp_path):
+def ties(tmp_path, datasette_of):
     """The minimal case of Datasette's pagination among ties: six towns, four of them with 4 inhabitants,
     sorted by population (indexed) in pages of three."""
     path = tmp_path / "egalites.db"
@@ -31,7 +46,7 @@ def ties(tmp_path):
         conn.execute("CREATE INDEX idx_ville_population ON ville(population)")
         conn.executemany("INSERT INTO ville VALUES (?, ?)",
                          [("a", 5), ("b", 4), ("c", 4), ("d", 4), ("e", 4), ("f", 3)])
-    return Datasette([], immutables=[str(path)])
+    return datasette_of(path)
 
 
 async def test_datasette_pages_repeat_and_lose_rows_among_ties(ties):
@@ -66,8 +81,8 @@ async def test_a_csv_that_asks_for_no_page_goes_to_the_complete_export(ties):
     assert (await ties.client.get("/egalites/ville.json")).json()["rows"]  # JSON pages are Datasette's
 
 
-async def test_a_canned_query_exports_past_max_returned_rows(fixture_db):
-    ds = make_datasette(fixture_db, max_returned_rows=2)
+async def test_a_canned_query_exports_past_max_returned_rows(fixture_db, datasette_of):
+    ds = datasette_of(fixture_db, site=True, max_returned_rows=2)
     (expected,) = sqlite3.connect(fixture_db).execute("SELECT count(*) FROM communes WHERE departement = '35'").fetchone()
     assert expected > 2
     page = await ds.client.get("/oc/communes_departement.json?departement=35&_shape=array")
@@ -81,8 +96,8 @@ async def test_a_canned_query_exports_past_max_returned_rows(fixture_db):
     assert [json.loads(line) for line in lines.splitlines()] == as_json
 
 
-async def test_tables_export_what_their_page_selects(fixture_db):
-    ds = make_datasette(fixture_db, max_returned_rows=5)
+async def test_tables_export_what_their_page_selects(fixture_db, datasette_of):
+    ds = datasette_of(fixture_db, site=True, max_returned_rows=5)
     conn = sqlite3.connect(fixture_db)
     (count,) = conn.execute("SELECT count(*) FROM communes").fetchone()
     rows = rows_of((await ds.client.get("/oc/communes.csv?_stream=on&_labels=on")).text)
@@ -132,8 +147,8 @@ def numbers_db(tmp_path):
     return path
 
 
-async def test_numbers_are_written_as_stored(numbers_db):
-    ds = Datasette([], immutables=[str(numbers_db)])
+async def test_numbers_are_written_as_stored(numbers_db, datasette_of):
+    ds = datasette_of(numbers_db)
     text = (await ds.client.get("/nombres/mesure.csv?_stream=on")).text
     assert rows_of(text)[1:] == [["1", "705.4029", "230890", "705.4029"], ["2", "0.1", "-44", "-3,5"],
                                  ["3", "1e-07", "0", "'=1+1"], ["4", "12.35", "", ""],
@@ -145,13 +160,13 @@ async def test_numbers_are_written_as_stored(numbers_db):
     assert '"valeur": 705.4029,' in raw and "705.40290" not in raw and '"entier": 9007199254740993' in raw
 
 
-async def test_an_export_stops_when_the_client_leaves(tmp_path):
+async def test_an_export_stops_when_the_client_leaves(tmp_path, datasette_of):
     path = tmp_path / "long.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE n (i INTEGER PRIMARY KEY)")
         conn.execute("INSERT INTO n WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 200000) "
                      "SELECT i FROM c")
-    ds = Datasette([], immutables=[str(path)])
+    ds = datasette_of(path)
     messages, first_body = [], asyncio.Event()
 
     async def receive():
@@ -214,4 +229,4 @@ def test_a_failure_mid_stream_is_unmistakable(breaking_db, view, reason, encodin
         assert text.rsplit("\n", 1)[1].startswith("ERREUR : export interrompu après 20\u202f000 lignes")
         with pytest.raises(json.JSONDecodeError):
             json.loads(text)
-        assert "Export interrompu" in server.output()
+        assert "ERREUR : export interrompu" in server.output()[-2000:]
