@@ -162,8 +162,9 @@ def report_lines(results: list[dict], clients: int, time_limit_ms: int) -> list[
     ]
     for r in results:
         sql = r["sql"]
+        expected = f"{r['expected']:,}".replace(",", " ")
         lines.append(f"| {r['label']} (`{r['path']}`) | {cell(r['calme'], r['expected'])} | "
-                     f"{cell(r['sous_attaque'], r['expected'])} | {r['expected']:,} | ".replace(",", " ")
+                     f"{cell(r['sous_attaque'], r['expected'])} | {expected} | "
                      + f"{sql['first_ms']:.1f} ms | {sql['slowest_ms']:.1f} ms | "
                        f"{sql['total_ms']:.0f} ms ({sql['batches']}) |".replace(".", ","))
     worst = max((run["seconds"] for r in results for run in (r["calme"], r["sous_attaque"]) if "error" not in run),
