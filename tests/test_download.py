@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bench.harness import Server
 from bench.site import make_datasette
-from conftest import close_connections
+from conftest import release
 from loaders.cli import cli
 
 
@@ -90,4 +90,4 @@ async def test_a_copy_of_another_database_is_not_offered(served, tmp_path):
     html = (await ds.client.get("/sources")).text
     assert 'href="/oc.db">oc.db</a>' in html and "oc.db.gz" not in html
     assert sha256(served.read_bytes()) in html
-    close_connections(ds)
+    release(ds)

@@ -14,7 +14,7 @@ from datasette.app import Datasette
 
 from bench.harness import Server
 from bench.site import make_datasette
-from conftest import close_connections
+from conftest import release
 from oc_site.http.exports import Exports
 
 
@@ -29,7 +29,7 @@ def datasette_of():
 
     yield make
     for ds in made:
-        close_connections(ds)
+        release(ds)
 
 
 def rows_of(text: str) -> list[list[str]]:
