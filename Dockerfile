@@ -12,6 +12,7 @@ ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 # ---- build: the project's own install recipe (make install: .venv + npm ci), then oc.db ----
 FROM ${PYTHON_IMAGE} AS build
 # build = run `oc build` from the pinned sources; artefact = take the oc.db present in the build context
+# (either way `oc compress` makes its gzip copy and SHA-256 sums beside it: /oc.db.gz, /sources)
 ARG OC_DB_SOURCE=build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -26,7 +27,8 @@ COPY . .
 RUN make install
 RUN case "$OC_DB_SOURCE" in \
       build) make build ;; \
-      artefact) test -s oc.db || { echo "OC_DB_SOURCE=artefact : oc.db absent du contexte de construction" >&2; exit 1; } ;; \
+      artefact) test -s oc.db || { echo "OC_DB_SOURCE=artefact : oc.db absent du contexte de construction" >&2; exit 1; } \
+                && .venv/bin/oc compress --db oc.db ;; \
       *) echo "OC_DB_SOURCE doit valoir build ou artefact" >&2; exit 1 ;; \
     esac \
  && .venv/bin/datasette inspect oc.db --inspect-file inspect-data.json \

@@ -49,10 +49,12 @@ LOADER_FILES := $(shell find loaders plugins/oc_site -name '*.py' -o -name '*.sq
 $(DB): $(BIN)/.installed node_modules/.installed $(LOADER_FILES) data/mappings/*.yml data/producteurs.lock.json
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
+	$(BIN)/oc compress --db $(DB)
 
 build: install
 	$(BIN)/oc sources
 	$(BIN)/oc build --db $(DB)
+	$(BIN)/oc compress --db $(DB)
 
 serve: $(DB) $(DSFR_VENDORED)
 	PORT=$(PORT) scripts/serve.sh $(DB)

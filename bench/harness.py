@@ -177,7 +177,7 @@ LOAD_MIX = [
     "/oc/communes?departement=35&_sort_desc=population",
     "/oc/communes.json?departement=35&_size=20",
     "/oc/epci.json?_shape=array&_size=10",
-    "/oc/communes.csv?departement=2A&_size=max",
+    "/oc/communes.csv?departement=2A&_stream=on",
     "/oc/territoires?_search=rennes",
 ]
 OPTIONAL_PAGES = [

@@ -195,6 +195,28 @@ def hash_command(db_path):
         fail(f"Impossible de lire la base {db_path} : {e}")
 
 
+@cli.command(name="compress")
+@db_option("Base SQLite dont on fait la copie compressée.", exists=True)
+def compress_command(db_path):
+    """Copie compressée de la base à télécharger (gzip) et empreintes SHA-256 des deux fichiers.
+
+    Écrit BASE.gz et BASE.sha256 à côté de la base (au format de sha256sum), chacun sous un nom
+    temporaire puis renommé : le site propose la copie à côté de /oc.db.
+
+    \b
+    Exemple, après la construction :
+        oc build --db oc.db && oc compress --db oc.db
+    """
+    from oc_site.downloads import compress
+
+    try:
+        copy, manifest = compress(db_path)
+    except OSError as e:
+        fail(f"Impossible d'écrire la copie compressée de {db_path} : {e}")
+    sizes = [f"{path.stat().st_size / 1e6:.1f} Mo".replace(".", ",") for path in (copy, db_path)]
+    click.echo(f"{copy} : {sizes[0]} (base : {sizes[1]}) ; empreintes SHA-256 : {manifest}")
+
+
 def print_summary(summary: dict):
     click.echo(f"Base construite : {summary['path']}")
     width = max(len(name) for name in summary["counts"])

@@ -62,6 +62,7 @@ echo "Contenu modifié : $old_hash → $new_hash"
 # 5. publish: local copy replaced atomically, then deploy the very file that was checked
 cp "$work/oc.db" "$db.tmp-rebuild"
 mv -f "$db.tmp-rebuild" "$db"
+"$oc" compress --db "$db"  # its gzip copy and SHA-256 sums, offered beside it (the image makes its own)
 if [ -n "${DEPLOY_COMMAND:-}" ]; then
   NEW_HASH="$new_hash" bash -c "$DEPLOY_COMMAND"
 else

@@ -30,7 +30,7 @@ async def test_table_page_has_cluster_map(fixture_ds):
 async def test_codes_stay_text_in_json_and_csv(fixture_ds):
     response = await fixture_ds.client.get("/oc/communes.json?code_insee=01001&_shape=array")
     assert response.json()[0]["code_insee"] == "01001"
-    csv_response = await fixture_ds.client.get("/oc/communes.csv?code_insee=01001&_col=departement")
+    csv_response = await fixture_ds.client.get("/oc/communes.csv?code_insee=01001&_col=departement&_stream=on")
     assert csv_response.text.splitlines()[1] == "01001,01"
 
 

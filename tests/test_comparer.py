@@ -74,7 +74,7 @@ async def test_canned_queries_answer_in_csv_and_json(fixture_ds):
                  "/oc/indicateurs_territoire.json?niveau=departement&code=2A", "/oc/membres_epci.json?siren=243500139",
                  "/oc/epci_departement.csv?departement=35", "/oc/communes_departement.json?departement=35",
                  "/oc/communes_seuil_population.csv?departement=35&minimum=100000&maximum="):
-        response = await fixture_ds.client.get(path)
+        response = await fixture_ds.client.get(path, follow_redirects=True)  # a CSV: to its complete export
         assert response.status_code == 200, path
     seuil = await fixture_ds.client.get(
         "/oc/communes_seuil_population.json?departement=&minimum=300000&maximum=&_shape=array")

@@ -55,7 +55,7 @@ async def test_wide_view_labels_come_from_the_indicators(fixture_ds):
 
 async def test_header_says_the_size_of_the_database(fixture_ds, fixture_db):
     html = await get(fixture_ds, "/")
-    label = re.search(r'href="/oc.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html).group(1)
+    label = re.search(r'href="/sources#telecharger">Télécharger la base \(SQLite, ([^)]+)\)</a>', html).group(1)
     size = fixture_db.stat().st_size
     unit = "Ko" if size < 1024 * 1024 else "Mo"
     assert label.endswith(unit) and label[0].isdigit()

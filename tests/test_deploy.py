@@ -93,6 +93,9 @@ def test_image_builds_or_takes_the_database_then_inspects_it(dockerfile):
     build = "\n".join(a for k, a in dockerfile["stages"][0]["instructions"] if k == "RUN")
     assert "make install" in build
     assert "build) make build" in build and "artefact)" in build
+    # the compressed copy offered beside /oc.db is made from the very oc.db of the image, in both modes
+    assert "oc compress --db oc.db" in build.split("artefact)")[1].split(";;")[0]
+    assert "oc compress --db $(DB)" in (ROOT / "Makefile").read_text().split("\nbuild:")[1].split("\n\n")[0]
     assert dockerfile["stages"][0]["instructions"][0] == ("ARG", "OC_DB_SOURCE=build")
     inspect_file = stage_env(final_stage(dockerfile))["INSPECT_FILE"]
     assert f"datasette inspect oc.db --inspect-file {inspect_file}" in build

@@ -102,7 +102,7 @@ async def test_epci_fiche_lists_members_sortable(fixture_ds):
     assert members[0] == "35238"  # default: most populated first
     by_name = re.findall(MEMBER_ROW, await page(fixture_ds, "/epci/243500139?tri=nom&ordre=asc"))
     assert by_name == sorted(by_name, key=lambda code: {"35047": "Bruz", "35051": "Cesson-Sévigné", "35238": "Rennes"}[code])
-    assert 'href="/oc/membres_epci.csv?siren=243500139"' in html
+    assert 'href="/oc/membres_epci.csv?siren=243500139&amp;_stream=on"' in html
     assert 'aria-sort="ascending"' in (await page(fixture_ds, "/epci/243500139?tri=nom&ordre=asc"))
 
 
@@ -150,7 +150,7 @@ async def test_full_map_dgf_per_inhabitant_is_the_valeurs_table(full_ds, full_db
 async def test_full_epci_43_members(full_ds):
     html = await page(full_ds, "/epci/243500139")
     assert len(re.findall(MEMBER_ROW, html)) == 43
-    csv = await full_ds.client.get("/oc/membres_epci.csv?siren=243500139")
+    csv = await full_ds.client.get("/oc/membres_epci.csv?siren=243500139&_stream=on")
     assert len(csv.text.strip().splitlines()) == 1 + 43
 
 
@@ -314,9 +314,9 @@ async def test_download_link_says_the_size(fixture_ds, fixture_db):
     html = await page(fixture_ds, "/commune/35238")
     size = fixture_db.stat().st_size / 1024 / 1024  # in Mo, one decimal, none when it is 0 (« 1 Mo »)
     expected = (f"{size:.1f}".removesuffix(".0").replace(".", ",") + " Mo") if size >= 1 else None
-    match = re.search(r'Télécharger toute la base \(SQLite, ([^)]+)\)', html)
+    match = re.search(r'Toute la base : <a href="/oc.db">SQLite \(([^)]+)\)</a>', html)
     assert match and (expected is None or match.group(1) == expected)
-    header = re.search(r'href="/oc.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html)
+    header = re.search(r'href="/sources#telecharger">Télécharger la base \(SQLite, ([^);]+)[^)]*\)</a>', html)
     assert header and header.group(1) == match.group(1)
 
 

@@ -130,7 +130,7 @@ async def test_the_cached_database_page_links_to_the_public_address(fixture_db, 
 
 @pytest.mark.parametrize("path", ["/comparer.json?codes=35238,44109", "/comparer.csv?codes=35238,44109",
                                   "/publications.atom", "/recherche.json?q=rennes", "/oc/communes.json",
-                                  "/oc/communes.csv", "/comparer?codes=35238,44109"])
+                                  "/oc/communes.csv?_stream=on", "/comparer?codes=35238,44109"])
 async def test_cors_headers_are_the_same_everywhere(fixture_ds, path):
     response = await fixture_ds.client.get(path)
     assert response.status_code == 200

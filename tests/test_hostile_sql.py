@@ -37,7 +37,8 @@ async def test_memory_bombs_stop_at_the_length_limit_in_french(fixture_ds, sql):
 
 async def test_a_memory_bomb_in_a_table_filter_is_a_400_not_a_500(fixture_ds):
     for path in ("/oc/communes", "/oc/communes.json", "/oc/communes.csv"):
-        response = await fixture_ds.client.get(path, params={"_where": "length(randomblob(900000000)) > 0"})
+        export = {"_stream": "on"} if path.endswith(".csv") else {}  # the complete export (a CSV is redirected there)
+        response = await fixture_ds.client.get(path, params={"_where": "length(randomblob(900000000)) > 0", **export})
         assert response.status_code == 400, path
         assert "Valeur trop longue" in response.text and "256 Kio" in response.text
 

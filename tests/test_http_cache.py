@@ -16,7 +16,7 @@ from bench.site import make_datasette
 PAGES = ["/", "/commune/35238", "/epci/243500139", "/departement/35", "/region/53", "/recherche?q=renn",
          "/recherche.json?q=renn", "/comparer?codes=35238,35047", "/comparer.csv?codes=35238,35047",
          "/publications", "/oc", "/oc/communes", "/oc/communes.json", "/oc/communes/35238",
-         "/oc/fiche_commune?code=35238", "/oc/fiche_commune.csv?code=35238"]
+         "/oc/fiche_commune?code=35238", "/oc/fiche_commune.csv?code=35238&_stream=on"]
 
 
 def test_build_records_the_content_hash(fixture_db):

@@ -12,12 +12,14 @@ from oc_site.http.cache_headers import CacheHeaders
 from oc_site.http.compression import Compression
 from oc_site.http.cors import Cors
 from oc_site.http.csv_safety import CsvSafety
+from oc_site.http.download import Download
+from oc_site.http.exports import Exports
 from oc_site.http.page_cache import PageCache
 from oc_site.http.queues import Queues
 from oc_site.http.security_headers import SecurityHeaders
 
 # Outermost first, as stack.py documents it (and as the measures and the header checks were made)
-DOCUMENTED_ORDER = [SecurityHeaders, Compression, CacheHeaders, Cors, CsvSafety, PageCache, Queues]
+DOCUMENTED_ORDER = [SecurityHeaders, Compression, CacheHeaders, Cors, Download, CsvSafety, PageCache, Queues, Exports]
 
 
 def layers_of(app) -> dict[type, object]:

@@ -110,7 +110,7 @@ def test_a_territorys_values_are_read_by_primary_key(fixture_db):
 
 
 async def test_wide_view_csv_download(fixture_ds):
-    response = await fixture_ds.client.get("/oc/valeurs_communes_large.csv?_size=max")
+    response = await fixture_ds.client.get("/oc/valeurs_communes_large.csv?_stream=on")
     assert response.status_code == 200
     lines = response.text.splitlines()
     header = lines[0].split(",")
@@ -247,7 +247,7 @@ async def test_canned_queries(fixture_ds):
     libelles = {(r["libelle"], r["annee"]) for r in response.json()}
     assert ("Population municipale", 2017) in libelles and ("Nombre de communes", 2026) in libelles
     response = await fixture_ds.client.get(
-        "/oc/territoires_classes_par_indicateur.csv?niveau=epci&departement=35&indicateur=densite")
+        "/oc/territoires_classes_par_indicateur.csv?niveau=epci&departement=35&indicateur=densite&_stream=on")
     assert response.status_code == 200 and "243500139" in response.text
 
 

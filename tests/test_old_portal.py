@@ -28,14 +28,14 @@ ORIGINAL = [
     ("/compare/commune/rennes-35238/nantes-44109/brest-29019/quimper-29232/", 301,
      "/comparer?niveau=commune&codes=35238,44109,29019,29232"),
     # CSV
-    ("/export/commune/rennes-35238", 301, "/oc/valeurs_communes_large.csv?code=35238&_size=max"),
+    ("/export/commune/rennes-35238", 301, "/oc/valeurs_communes_large.csv?code=35238&_stream=on"),
     ("/compare_export/commune/rennes-35238/nantes-44109/", 301, "/comparer.csv?niveau=commune&codes=35238,44109"),
     ("/compare_export/commune/rennes-35238/nantes-44109/brest-29019/quimper-29232", 301,
      "/comparer.csv?niveau=commune&codes=35238,44109,29019,29232"),
     ("/compare_export/epci/membres/rennes-metropole-243500139", 301,
-     "/oc/valeurs_communes_large.csv?epci=243500139&_size=max"),
+     "/oc/valeurs_communes_large.csv?epci=243500139&_stream=on"),
     ("/compare_export/departement/membres/ille-et-vilaine", 301,
-     "/oc/valeurs_communes_large.csv?departement=35&_size=max"),
+     "/oc/valeurs_communes_large.csv?departement=35&_stream=on"),
     # the library and each of its parameters
     ("/publications/", 301, "/publications"),
     ("/publications/?topic=5", 301, "/publications?theme=finances_fiscalite"),

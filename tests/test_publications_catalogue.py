@@ -229,7 +229,7 @@ async def test_weight_orders_the_home_page_and_hidden_entries_appear_nowhere(ds)
     assert len(featured) == 6
     hidden = "Dessin de fichier et liste des variables"
     for path in ("/publications?q=dessin+fichier+variables", "/publications?producteur=insee&page=9",
-                 "/publications.atom?producteur=insee", "/oc/publications_recherche.csv?q=dessin&_size=max"):
+                 "/publications.atom?producteur=insee", "/oc/publications_recherche.csv?q=dessin&_stream=on"):
         response = await ds.client.get(path)
         assert response.status_code == 200 and hidden not in response.text, path
     library = (await ds.client.get("/publications")).text

@@ -151,13 +151,13 @@ async def test_canned_queries_json_and_csv(ds):
     rows = response.json()
     assert rows and all(r["direct"] == 0 and r["relation"] == "parent" for r in rows)  # its parents are named
     assert {(r["territoire_niveau"], r["territoire_code"]) for r in rows} >= {("epci", "243500139"), ("region", "53")}
-    response = await ds.client.get("/oc/publications_territoire.csv?niveau=epci&code=243500139&_size=max")
+    response = await ds.client.get("/oc/publications_territoire.csv?niveau=epci&code=243500139&_stream=on")
     table = list(csv.DictReader(io.StringIO(response.text)))
     assert any(r["direct"] == "1" and r["methode"] == "titre" for r in table)
     params = "theme=&type=&producteur=&annee=&niveau=&territoire=&du=&au="
     response = await ds.client.get(f"/oc/publications_recherche.json?q=finances%22&{params}&_shape=array")
     assert response.status_code == 200 and any("finances" in r["titre"].lower() for r in response.json())
-    response = await ds.client.get(f"/oc/publications_recherche.csv?q=&{params.replace('annee=', 'annee=1884')}")
+    response = await ds.client.get(f"/oc/publications_recherche.csv?q=&{params.replace('annee=', 'annee=1884')}&_stream=on")
     assert response.status_code == 200 and "Lady Tattersall" in response.text
 
 

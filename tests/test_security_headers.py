@@ -33,7 +33,7 @@ HTML_PAGES = [
     "/publications",
     "/sources",
 ]
-OTHER_RESPONSES = ["/oc/communes.json", "/oc/communes.csv", "/oc.db", "/-/static/app.css"]
+OTHER_RESPONSES = ["/oc/communes.json", "/oc/communes.csv?_stream=on", "/oc.db", "/-/static/app.css"]
 
 
 def parse_csp(value: str) -> dict[str, list[str]]:

@@ -38,6 +38,7 @@ class ThemeContext:
         self._number_columns = {}
         self._fragments = {}
         self._cell_links = {}
+        self._link_values = {}
         self._registered_decimals = {}
         self._decimals = {}
         self._cell_labels = {}
@@ -46,6 +47,11 @@ class ThemeContext:
         """Labels of columns given by another plugin (read from a database at startup, say);
         the configuration's ``column_labels`` and a table's own ``column_labels`` win."""
         self._registered_labels.update({str(k): str(v) for k, v in labels.items()})
+
+    def add_link_value(self, name: str, value) -> None:
+        """What ``{name}`` becomes in the header links' labels, given by another plugin: a text, or a
+        function called for each page (« SQLite, 95 Mo ; gzip, 30 Mo » for files offered for download)."""
+        self._link_values[str(name)] = value
 
     def add_value_labels(self, column: str, labels: dict) -> None:
         """Labels of a column's values (codes → names), shown in its facets where Datasette has no
@@ -126,13 +132,17 @@ class ThemeContext:
 
     def link_label(self, link: dict) -> str:
         """A header link's label, ``{taille}`` replaced by the size of its ``database_size`` database
-        (« Télécharger la base (SQLite, 56,3 Mo) »), so that the size shown is always the real one."""
+        (« Télécharger la base (SQLite, 56,3 Mo) »), so that the size shown is always the real one, and
+        each ``{name}`` given by ``add_link_value``."""
         label = link.get("label", "")
         name = link.get("database_size")
         if name and "{taille}" in label:
             database = self.datasette.databases.get(name)
             size = formatting.file_size_fr(database.size) if database and database.path else ""
             label = label.replace("{taille}", size).replace(" ()", "").replace(", )", ")")
+        for key, value in self._link_values.items():
+            if "{" + key + "}" in label:
+                label = label.replace("{" + key + "}", str(value() if callable(value) else value))
         return label
 
     def database_title(self, name: str) -> str:

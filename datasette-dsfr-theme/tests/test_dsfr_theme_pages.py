@@ -151,7 +151,7 @@ async def test_table_strings(ds):
     assert {"code_insee": "75056", "population": 2133111} .items() <= data[-1].items() or any(
         row["population"] == 2133111 for row in data
     )
-    csv = (await get(ds, "/demo/communes.csv")).text
+    csv = (await get(ds, "/demo/communes.csv?_stream=on")).text
     assert "2133111" in csv
 
 
@@ -308,7 +308,7 @@ async def test_format_numbers_opt_in(db_path):
     assert ">75056</a>" in html  # primary key untouched
     rows = (await ds.client.get("/demo/communes.json?_shape=array")).json()
     assert any(row["population"] == 2133111 for row in rows)
-    assert "2133111" in (await ds.client.get("/demo/communes.csv")).text
+    assert "2133111" in (await ds.client.get("/demo/communes.csv?_stream=on")).text
     query = (await ds.client.get("/demo?sql=select+2024+as+annee,+1234+as+n")).text
     assert ">2024</td>" in query and ">1\u202f234</td>" in query
     # default: off
@@ -396,6 +396,18 @@ async def test_header_link_says_the_size_of_a_database(db_path):
     expected = f"{size:,}".replace(",", "\u202f") + " octets" if size < 1024 else None
     label = re.search(r'href="/demo.db">Télécharger la base \(SQLite, ([^)]+)\)</a>', html).group(1)
     assert label == expected if expected else label.endswith(("Ko", "Mo"))
+
+
+@pytest.mark.asyncio
+async def test_another_plugin_gives_values_to_the_header_links(db_path):
+    link = {"label": "Télécharger ({fichiers})", "href": "/telechargement"}
+    ds = datasette_for(db_path, plugin_config={"header_links": [link]})
+    await ds.invoke_startup()
+    files = ["SQLite, 3 Mo"]
+    ds.jinja_env.globals["dsfr_theme"].add_link_value("fichiers", lambda: " ; ".join(files))
+    assert 'href="/telechargement">Télécharger (SQLite, 3 Mo)</a>' in (await ds.client.get("/")).text
+    files.append("gzip, 1 Mo")  # called for each page: the kept header follows
+    assert 'href="/telechargement">Télécharger (SQLite, 3 Mo ; gzip, 1 Mo)</a>' in (await ds.client.get("/")).text
 
 
 @pytest.mark.asyncio

@@ -87,3 +87,8 @@ async def together(datasette, jobs: dict[str, "Canned | Sql | Callable"]) -> dic
 def query_url(datasette, name: str, fmt: str = "", **params) -> str:
     """URL of a canned query (or of its `.csv`/`.json` export with `fmt`) with its parameters."""
     return f"{datasette.urls.database(DATABASE)}/{name}{fmt}?{urlencode(params, safe=',')}"
+
+
+def export_url(datasette, name: str, fmt: str = ".csv", **params) -> str:
+    """URL of the complete export of a canned query (every row, streamed: oc_site/http/exports.py)."""
+    return query_url(datasette, name, fmt, **params, _stream="on")

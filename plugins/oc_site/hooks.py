@@ -34,6 +34,7 @@ def startup(datasette):
         await labels.read_labels(datasette)  # French labels of columns and coded values, from the data
         await metadata.prepare(datasette)  # descriptions of the wide views from the catalogue, then read-only
         await stack.shared_state(datasette).etag.compute(datasette)  # content hash + site version (of the metadata)
+        sources.prepare_downloads(datasette)  # the sizes of the files to download, in the header's link
 
     return start
 

@@ -19,8 +19,9 @@ others are replaced or checked:
   replaced by Python's str.strip, which is linear.
 - RESULT_MAX_CHARACTERS: the text and blobs a query hands back to Python, counted row by row as
   they are fetched (5 000 rows of 256 Kio would still be 1.3 Go); past it the query stops with a
-  French message (ResultTooLarge). An export of a whole table goes through Datasette's CSV
-  streaming, one page of rows per query.
+  French message (ResultTooLarge). The complete exports (http/exports.py) read on connections of
+  their own without this budget (every other limit holds): they read whole tables, views and canned
+  queries, never a visitor's SQL.
 - HEAP_LIMIT: all of SQLite's memory in the process (PRAGMA hard_heap_limit), a last bound for
   what a query holds inside SQLite (sorts, wide rows); past it the query fails with
   « out of memory » (Python raises MemoryError). Below it, SOFT_HEAP_LIMIT (PRAGMA soft_heap_limit)

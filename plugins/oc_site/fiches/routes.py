@@ -27,6 +27,7 @@ from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_
 from oc_site.fiches.notices import load_notices
 from oc_site.pages import old_portal, seo
 from oc_site.database import Canned, Sql
+from oc_site.pages.sources import sizes as download_sizes
 from oc_site.publications.library import publications_for
 from oc_site.text import french_date
 
@@ -118,11 +119,10 @@ class TerritoryList:
     of_level: str | None = None  # level of its rows: they feed the composition chart and the map
     default_sort: str | None = None  # sortable by ?tri=…&ordre=… when set
     limit: int | None = None  # rows shown (the CSV has them all)
-    csv: bool = True
 
 
 LISTS = {
-    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code", csv=False),),
+    "commune": (TerritoryList("secondaires", "communes_secondaires_commune", "code"),),
     "epci": (TerritoryList("membres", "membres_epci", "siren", "commune", "population"),),
     "departement": (
         TerritoryList("epci", "epci_departement", "departement"),
@@ -283,10 +283,7 @@ def list_blocks(datasette, request, level: str, code: str, found: dict) -> dict:
             context["nb_graphique"] = len([r for r in rows if r.get("population")])
             context["points"] = map_points(rows, block.of_level)
         requetes[block.key] = pages.query_url(datasette, block.query, **{block.parameter: code})
-        if block.csv:
-            size = {"_size": "max"} if block.limit else {}
-            context[f"csv_{block.key}"] = pages.query_url(datasette, block.query, ".csv",
-                                                          **{block.parameter: code}, **size)
+        context[f"csv_{block.key}"] = pages.export_url(datasette, block.query, **{block.parameter: code})
     return {**context, "requetes": requetes}
 
 
@@ -419,7 +416,7 @@ def producer_blocks(datasette, level: str, code: str, found: dict) -> dict:
             "lignes": rows, "sources": sources_of(rows),
             "serie": by_year(rows, SERIES_YEARS) if bloc == "finances" else None,
             "requete": pages.query_url(datasette, query, niveau=level, code=code),
-            "csv": pages.query_url(datasette, query, ".csv", niveau=level, code=code),
+            "csv": pages.export_url(datasette, query, niveau=level, code=code),
         }
     return {"blocs": blocks, "ailleurs": elsewhere}
 
@@ -525,7 +522,7 @@ def series_blocks(datasette, level: str, code: str, found: dict) -> dict:
         mark_unpublished(table, published)
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
-                                 "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
+                                 "csv": pages.export_url(datasette, "series_indicateurs", **params),
                                  "graphique": stacked_parts(block.chart, table) if block.chart else None,
                                  "ecarts_dsr": dsr_gaps(table, suffix), "dacom": dacom_instead(table, suffix)}
     if level == "commune" and blocks:  # said once, in the first of the DGCL's blocks
@@ -538,8 +535,7 @@ def series_blocks(datasette, level: str, code: str, found: dict) -> dict:
         context["nb_dgf_communes"] = rows[0]["nb_communes"] if rows else 0
         context["requete_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", **params,
                                                           limite=TOP_COMMUNES)
-        context["csv_dgf_communes"] = pages.query_url(datasette, "communes_dgf_territoire", ".csv", **params,
-                                                      limite="", _size="max")
+        context["csv_dgf_communes"] = pages.export_url(datasette, "communes_dgf_territoire", **params, limite="")
     if level == "departement":
         context["requete_dgf_habitant"] = pages.query_url(datasette, "communes_departement_dgf_par_habitant",
                                                           departement=code)
@@ -553,6 +549,7 @@ def shared_blocks(datasette, level: str, code: str, found: dict) -> dict:
     return {
         "indicateurs": [{**r, "periode": vintage(r)} for r in found["indicateurs"]],
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "csv_indicateurs": pages.export_url(datasette, "indicateurs_territoire", niveau=level, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
         **producer_blocks(datasette, level, code, found),
         "publications": found["publications"],
@@ -629,7 +626,7 @@ async def fiche(datasette, request):
         "liens": links(level, code, territory),
         "ligne_url": datasette.urls.row(DATABASE, spec.table, code),
         "replier_apres": FOLDED_ROWS,
-        "taille_base": datasette.get_database(DATABASE).size,
+        "tailles_base": download_sizes(datasette),
         **list_blocks(datasette, request, level, code, found),
         **key_figures(datasette, level, code, found),
         **population_series(datasette, level, code, found),

@@ -19,7 +19,9 @@ canned queries…) and the site's own (/comparer.csv). A CSV response is one of 
 address ending in .csv (Datasette serves those as text/plain unless ?_dl=1). The body is rewritten as
 it streams, record by record (`CsvNeutraliser`); its length changes, so Content-Length is dropped. A
 body already compressed cannot be read: this layer is inside the compression layer, which compresses
-what it sends.
+what it sends. The site's complete exports (exports.py) write their cells through `neutralise` as they
+make them and say so with the response header ALREADY_NEUTRALISED: their body passes as it is (it is
+not read twice, and the line that marks an interrupted export stays unfinished), the header is removed.
 """
 
 import codecs
@@ -28,6 +30,7 @@ import io
 import re
 
 
+ALREADY_NEUTRALISED = b"x-oc-csv-neutralise"  # set by a CSV written through `neutralise`, removed here
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
@@ -103,7 +106,9 @@ class CsvSafety:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                if is_csv(scope, headers) and b"content-encoding" not in names:
+                if ALREADY_NEUTRALISED in names:
+                    message = {**message, "headers": [(n, v) for n, v in headers if n.lower() != ALREADY_NEUTRALISED]}
+                elif is_csv(scope, headers) and b"content-encoding" not in names:
                     neutraliser = CsvNeutraliser()
                     message = {**message, "headers": [(n, v) for n, v in headers
                                                       if n.lower() != b"content-length"]}

@@ -9,7 +9,7 @@ then one line in `layers`, at its place.
 
 Datasette 0.65 builds its ASGI app more than once (the server's, and datasette.client's as soon as it is
 created), each time with new layers. What every app of one Datasette must see alike (the ETag computed at
-start-up, the kept /oc page, the queues' places) is one `SharedState` per Datasette, given to the layers
+start-up, the kept /oc page, the queues' places, the files offered for download) is one `SharedState` per Datasette, given to the layers
 that use it; nothing is kept on the Datasette object, and two Datasette instances (the tests make many)
 share nothing.
 """
@@ -21,6 +21,8 @@ from oc_site.http.cache_headers import CacheHeaders, SiteEtag
 from oc_site.http.compression import Compression
 from oc_site.http.cors import Cors
 from oc_site.http.csv_safety import CsvSafety
+from oc_site.http.download import Download
+from oc_site.http.exports import Exports
 from oc_site.http.page_cache import KeptPages, PageCache
 from oc_site.http.queues import Lanes, Queues
 from oc_site.http.security_headers import SecurityHeaders, security_headers
@@ -49,12 +51,17 @@ def layers(datasette) -> list[Layer]:
         Layer(CacheHeaders, etag=shared.etag, max_age=datasette.setting("default_cache_ttl")),
         # the CORS headers of Datasette's JSON on the site's own answers too
         Layer(Cors, enabled=datasette.cors),
+        # /oc.db and its compressed copy /oc.db.gz with their length, byte ranges (resume) and ETag; no queue
+        Layer(Download, datasette=datasette, downloads=shared.downloads),
         # every CSV rewritten so that a spreadsheet runs no formula from it (before compression)
         Layer(CsvSafety),
         # the /oc page kept once rendered (the layers above add their headers to the replay)
         Layer(PageCache, datasette=datasette, kept=shared.kept_pages),
         # a few requests at once in their order of arrival, visitors' SQL in its own queue
         Layer(Queues, lanes=shared.lanes),
+        # every row of a table, view or canned query as CSV or JSON (_stream=on), streamed; a CSV that asks
+        # for no page redirected there
+        Layer(Exports, datasette=datasette),
     ]
 
 
@@ -72,6 +79,7 @@ class SharedState:
     etag: SiteEtag = field(default_factory=SiteEtag)  # computed at start-up (oc_site.hooks.startup)
     kept_pages: KeptPages = field(default_factory=KeptPages)
     lanes: Lanes = field(default_factory=Lanes)
+    downloads: dict = field(default_factory=dict)  # database name → oc_site.downloads.Downloads
 
 
 # Datasette → its SharedState, forgotten with it (a SharedState holds no reference to its Datasette)

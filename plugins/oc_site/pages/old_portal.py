@@ -219,7 +219,7 @@ async def old_other_comparison(datasette, request):
 
 def wide_csv(datasette, **filters) -> str:
     """The CSV of the communes' wide view (one row per commune, one column per indicator), filtered."""
-    return query_url(datasette, LEVELS["commune"].wide_view, ".csv", **filters, _size="max")
+    return query_url(datasette, LEVELS["commune"].wide_view, ".csv", **filters, _stream="on")
 
 
 async def old_commune_export(datasette, request):

@@ -120,8 +120,8 @@ def dataset(base: str, metadata: dict, name: str, description: str, url: str, vi
 
 
 async def table_dataset(datasette, table: str) -> dict:
-    """A table or view of /oc as a schema.org Dataset: its CSV (streamed, every row), JSON (by pages of
-    `_size=max` rows, `next_url` to the following one) and the whole SQLite file."""
+    """A table or view of /oc as a schema.org Dataset: its CSV and JSON (streamed, every row: http/exports.py)
+    and the whole SQLite file."""
     base = public_url(datasette)
     db = datasette.get_database(DATABASE)
     meta = datasette.table_metadata(DATABASE, table) or {}
@@ -133,8 +133,7 @@ async def table_dataset(datasette, table: str) -> dict:
     found["isPartOf"] = {"@type": "Dataset", "name": f"{SITE_NAME} : toute la base", "url": f"{base}/{DATABASE}"}
     found["distribution"] = [
         distribution("text/csv", f"{url}.csv?_stream=on", "Toutes les lignes en CSV (UTF-8)."),
-        distribution("application/json", f"{url}.json?_shape=array&_size=max",
-                     "Les lignes en JSON, par pages : l'en-tête Link donne la page suivante."),
+        distribution("application/json", f"{url}.json?_stream=on", "Toutes les lignes en JSON (un tableau d'objets)."),
         whole_database(base, db.size),
     ]
     return {k: v for k, v in found.items() if v is not None}
