@@ -32,7 +32,7 @@ MAX_REDIRECTS = 5
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # decoded bytes per byte received, past INFLATION_FLOOR: real CSV and XML compress 3 to 20 times, a gzip bomb
 # 1,000 times (gzip's ceiling)
-MAX_INFLATION = 100
+MAX_INFLATION = 200
 INFLATION_FLOOR = 8 * 1024 * 1024
 
 

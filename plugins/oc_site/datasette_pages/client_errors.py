@@ -20,6 +20,7 @@ import sqlite3
 
 from datasette.database import QueryInterrupted
 from datasette.handle_exception import handle_exception as datasette_error_page
+from datasette.utils import ValueAsBooleanError
 from datasette.utils.asgi import Request
 from datasette.views.base import DatasetteError
 
@@ -41,6 +42,28 @@ THROUGH = ('Paramètre _through invalide : un objet JSON est attendu, de la form
 LIST_FILTER = ("Filtre « {} » invalide : une liste JSON (par exemple [\"35\", \"56\"]) ou des valeurs séparées "
                "par des virgules sont attendues.")
 TIME_LIMIT = "Paramètre _timelimit invalide : un nombre entier de millisecondes est attendu."
+FACET = ("Paramètre {} invalide : le nom d'une colonne est attendu (ou un objet JSON "
+         '{{"simple": "colonne"}}).')
+BOOLEANS = ("on", "off", "true", "false", "1", "0")
+BOOLEAN = "Paramètre {} invalide : on, off, true, false, 1 ou 0 est attendu."
+TOO_LARGE = "Nombre trop grand pour SQLite dans le filtre « {} » : 9 223 372 036 854 775 807 au plus."
+
+
+def json_facet(request) -> str | None:
+    """The first facet parameter of the request given as a JSON object (Datasette reads those as JSON)."""
+    for key in request.args.keys():
+        if key.startswith("_facet") and any(v.lstrip().startswith("{") for v in request.args.getlist(key)):
+            return key
+    return None
+
+
+def huge_number(request) -> str | None:
+    """The first filter of the request whose value is an integer beyond SQLite's 64 bits."""
+    for key in request.args.keys():
+        for value in request.args.getlist(key):
+            if not key.startswith("_") and value.strip().lstrip("+-").isdigit() and abs(int(value)) >= 2 ** 63:
+                return key
+    return None
 
 
 def list_filter(request) -> str | None:
@@ -60,6 +83,13 @@ def parameter_error(request, exception) -> str | None:
         return THROUGH
     if isinstance(exception, json.JSONDecodeError) and (key := list_filter(request)):
         return LIST_FILTER.format(key)
+    if isinstance(exception, (ValueError, KeyError, TypeError, AttributeError)) and (key := json_facet(request)):
+        return FACET.format(key)
+    if isinstance(exception, OverflowError) and (key := huge_number(request)):
+        return TOO_LARGE.format(key)
+    if isinstance(exception, ValueAsBooleanError):
+        return BOOLEAN.format(next((k for k in request.args.keys() if k.startswith("_") and
+                                    request.args.get(k).lower() not in BOOLEANS), "booléen"))
     if isinstance(exception, ValueError) and "_timelimit" in args:
         try:
             int(args.get("_timelimit"))
