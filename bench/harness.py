@@ -538,3 +538,52 @@ def under_attack(base_url: str, pid: int, attack, *, clients: int = ATTACK_CONNE
 def percentile_ms(durations: list[float], fraction: float) -> float | None:
     ordered = sorted(durations)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else None
+
+
+def canned_at_the_bounds(base_url: str) -> str:
+    """The costliest canned query the bounds let through: a région's outlines with 20 indicators."""
+    from oc_site.http.request_limits import CANNED_LIST_ITEMS
+
+    indicators = ["densite", "evolution_population_pct", "dgf_par_habitant", "population_municipale", "superficie"]
+    chosen = (indicators * CANNED_LIST_ITEMS)[:CANNED_LIST_ITEMS]
+    return f"{base_url}/oc/contours_communes.json?niveau=region&code=44&indicateurs=" + ",".join(chosen)
+
+
+# The attacks of issue 24's red team, in its order: (name, the attack given the server's address, whether
+# to measure the CPU spent after it).
+ATTACKS = [
+    ("SQL folle demandée en flux (`?sql=…&_stream=1`)", lambda url: looping_get(runaway_stream(url)), False),
+    ("SQL folle dans `_where` (produit cartésien)", lambda url: looping_get(runaway_where(url)), False),
+    ("requête prédéfinie, `indicateurs` répété 2 000 fois", lambda url: looping_get(long_canned_list(url)), False),
+    ("requête prédéfinie au plafond (une région, 20 indicateurs)",
+     lambda url: looping_get(canned_at_the_bounds(url)), False),
+    ("POST vers /-/messages à 1 octet/s", lambda url: slow_post("/-/messages"), False),
+    ("POST de 300 Mo", lambda url: huge_post("/oc/communes"), False),
+    ("flux CSV abandonnés après 2 s (`_stream=on`)", lambda url: leaving_stream("/oc/communes.csv?_stream=on"), True),
+]
+
+
+def attack_runs(base_url: str, pid: int, paths: list[str], *, seconds: float, attacks=None,
+                clients: int = ATTACK_CONNECTIONS, ordinary_connections: int = 4, after_seconds: float = 10) -> list[dict]:
+    """The ordinary page mix (wrk, `ordinary_connections`) measured calm, then under each attack of ATTACKS fired
+    by `clients` connections: one row per run with wrk's figures, the server's peak RSS, the attack's
+    statuses and, for the streams, the CPU the server spent in the `after_seconds` after the clients left."""
+    rows = []
+    for name, make, cpu_after in [("au calme", None, False), *(ATTACKS if attacks is None else attacks)]:
+        settle(base_url)
+        measure = (lambda stop: run_wrk(base_url, paths, connections=ordinary_connections, seconds=seconds,
+                                        threads=min(2, ordinary_connections), timeout=30))
+        if make is None:
+            with PeakMemory(pid) as memory:
+                result = {"attack": [], "measure": measure(None), "peak_rss_mb": None}
+            result["peak_rss_mb"] = memory.peak_mb
+        else:
+            result = under_attack(base_url, pid, make(base_url), clients=clients, seconds=seconds, measure=measure,
+                                  after_seconds=after_seconds if cpu_after else 0)
+        statuses: dict[str, int] = {}
+        for seen in result["attack"]:
+            statuses[str(seen[0])] = statuses.get(str(seen[0]), 0) + 1
+        rows.append({"attaque": name, "wrk": result["measure"], "peak_rss_mb": result["peak_rss_mb"],
+                     "attack_statuses": statuses, "attacks": len(result["attack"]),
+                     "cpu_after_s": result.get("cpu_after_s")})
+    return rows

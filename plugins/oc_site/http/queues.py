@@ -43,7 +43,7 @@ import contextvars
 from urllib.parse import parse_qsl
 
 from oc_site.http.per_loop import PerLoop
-from oc_site.http.request_limits import canned_query
+from oc_site.datasette_pages.canned_queries import canned_query
 
 # Enough to keep the event loop and Datasette's SQL threads busy while one request waits for another;
 # more only shares the processor between more requests. Measured (64 connections, 20 s, page mix):

@@ -18,9 +18,7 @@ Every refusal is the site's error page in French (JSON for a .json address), wit
 import asyncio
 from urllib.parse import parse_qsl
 
-from oc_site.datasette_pages.canned_queries import CANNED
-from oc_site.datasette_pages.client_errors import send_error_page
-from oc_site.database import DATABASE
+from oc_site.datasette_pages.canned_queries import canned_query
 
 METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_BODY_BYTES = 16 * 1024
@@ -35,17 +33,6 @@ MAX_FACETS = 5
 READ_ONLY = "Ce site est en lecture seule : seules les méthodes GET, HEAD et OPTIONS sont acceptées (méthode reçue : {})."
 TOO_LARGE = "Corps de requête trop volumineux : ce site en lecture seule n'en accepte que {} Kio au plus."
 TOO_SLOW = "Corps de requête trop lent : il doit arriver en entier en {:g} secondes au plus."
-
-
-def canned_query(path: str) -> dict | None:
-    """The canned query an address runs (/oc/<name>, .json, .csv), or None."""
-    prefix = f"/{DATABASE}/"
-    if not path.startswith(prefix):
-        return None
-    name = path[len(prefix):]
-    for suffix in (".json", ".csv"):
-        name = name.removesuffix(suffix)
-    return CANNED.get(name)
 
 
 def parameters(scope) -> list[tuple[str, str]]:
@@ -128,6 +115,9 @@ class RequestLimits:
     async def refuse(self, scope, send, status: int, message: str, title: str, headers: dict | None = None):
         """The error page; a request whose body is left unread closes its connection (`Connection: close`),
         else the server would read and throw away all of it (300 MB) before the next request."""
+        # (imported here: client_errors imports Datasette's plugins, which import this module through the stack)
+        from oc_site.datasette_pages.client_errors import send_error_page
+
         if announced_body(scope)[0]:
             headers = {**(headers or {}), "connection": "close"}
         await send_error_page(self.datasette, scope, send, status, message, title, headers)
