@@ -24,7 +24,7 @@ from .indicators import area_check, carry_over, france, populations
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import areas, cog, history, maires, search_index
+from .territories import areas, cog, history, mayors, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -45,7 +45,7 @@ class BuildOptions:
 @dataclass
 class LoadedTerritories:
     """What the territories step (load_territories) read and worked out, for the later steps: the
-    populations (populations.build_step), the mayors (maires.build_step), the areas (area_check.build_step)."""
+    populations (populations.build_step), the mayors (mayors.build_step), the areas (area_check.build_step)."""
 
     openfisca: Path  # the openfisca-france-local wheel that holds epcicom2020.xlsx
     epcicom: dict[str, tuple[int, int]]  # commune of 2020 → (municipale, totale), millésime 2017
@@ -200,7 +200,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
-    maires.build_step,
+    mayors.build_step,
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 
