@@ -91,7 +91,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "Server":
-        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        # the pages' absolute links on this server's own address (oc_site/http/public_address.py)
+        env = {**os.environ, "OC_URL_PUBLIQUE": self.url, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         if self.command is None:
             args = [str(ROOT / "scripts" / "serve.sh"), self.db, *self.extra]
         else:
