@@ -36,7 +36,7 @@ ONE_STATEMENT = ("Une seule instruction SQL à la fois : retirez le point-virgul
                  "(paramètre sql ou _where).")
 DATABASE_FORMATS = (f"/{DATABASE}.csv", f"/{DATABASE}.json")
 NO_QUERY = ("Cette adresse n'a de données qu'avec une requête SQL : ajoutez-la dans le paramètre sql "
-            f"(par exemple /{DATABASE}.csv?sql=select+code,+nom+from+regions), ou choisissez une table.")
+            f"(par exemple /{DATABASE}.csv?sql=select code, nom from regions), ou choisissez une table.")
 THROUGH = ('Paramètre _through invalide : un objet JSON est attendu, de la forme '
            '{"table": "…", "column": "…", "value": "…"}, qui nomme une clé étrangère de la table.')
 LIST_FILTER = ("Filtre « {} » invalide : une liste JSON (par exemple [\"35\", \"56\"]) ou des valeurs séparées "
