@@ -50,8 +50,11 @@ from oc_site.datasette_pages.canned_queries import canned_query
 # 2, 4, 8 and 16 at once all serve 94–104 req/s, p99 0.81 s, 0.81 s, 1.0 s and 0.98 s; no queue 1.9 s.
 PAGES_AT_ONCE = 4
 QUERIES_AT_ONCE = 2
-SQL_AT_ONCE = 2
-STREAMS_AT_ONCE = 2
+# One visitor query and one stream at a time leave a core to the pages (2 cores): measured under 16 attacking
+# connections, 2 at once gave the ordinary pages a p99 of 0.8-0.9 s (SQL) and 1.0 s (streams), 1 at once
+# 0.6-0.7 s and 0.4 s (calm: 0.3-0.4 s on the same busy machine).
+SQL_AT_ONCE = 1
+STREAMS_AT_ONCE = 1
 LANES = {"pages": PAGES_AT_ONCE, "requetes": QUERIES_AT_ONCE, "sql": SQL_AT_ONCE, "flux": STREAMS_AT_ONCE}
 FILE_PREFIXES = ("/-/static/", "/-/static-plugins/", "/-/v/", "/static/")
 VISITOR_SQL = ("sql", "_where")  # parameters whose value Datasette runs as SQL
