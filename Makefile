@@ -56,8 +56,9 @@ build: install
 	$(BIN)/oc build --db $(DB)
 	$(BIN)/oc compress --db $(DB)
 
+# the pages' absolute links point to this server (oc_site/http/public_address.py), unless OC_URL_PUBLIQUE says otherwise
 serve: $(DB) $(DSFR_VENDORED)
-	PORT=$(PORT) scripts/serve.sh $(DB)
+	PORT=$(PORT) OC_URL_PUBLIQUE=$${OC_URL_PUBLIQUE:-http://127.0.0.1:$(PORT)} scripts/serve.sh $(DB)
 
 test: $(DB) $(DSFR_VENDORED)
 	scripts/install-tools.sh

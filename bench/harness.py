@@ -91,7 +91,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "Server":
-        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        # the pages' absolute links on this server's own address (oc_site/http/public_address.py)
+        env = {**os.environ, "OC_URL_PUBLIQUE": self.url, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         if self.command is None:
             args = [str(ROOT / "scripts" / "serve.sh"), self.db, *self.extra]
         else:
@@ -340,3 +341,250 @@ def hostile_load(base_url: str, pid: int, paths: list[str], *, seconds: float, c
     calm, hostile = runs["calme"]["latency_us"]["p99"], runs["hostile"]["latency_us"]["p99"]
     runs["p99_ratio"] = hostile / calm if calm else None
     return runs
+
+
+# Hostile requests of issue 24: each fired by many clients at once while ordinary pages are measured. An
+# attack is a function of (base_url, stop event) that loops until stop is set and returns what it saw.
+ATTACK_CONNECTIONS = 16
+
+
+def runaway_where(base_url: str) -> str:
+    """A table page whose `_where` is a cross join (visitor SQL in a parameter that does not say `sql`)."""
+    where = "(select count(*) from territoires a, territoires b, territoires c, territoires d) > 0"
+    return f"{base_url}/oc/communes.json?" + urllib.parse.urlencode({"_where": where})
+
+
+def runaway_stream(base_url: str) -> str:
+    """Runaway SQL asked as a CSV stream: `&_stream=1` once got it past every queue."""
+    return f"{base_url}/oc.csv?" + urllib.parse.urlencode({"sql": CROSS_JOIN, "_stream": "1"})
+
+
+def long_canned_list(base_url: str, repeats: int = 2000) -> str:
+    """contours_communes of a whole région with `indicateurs=densite` repeated (json_each(:indicateurs))."""
+    return (f"{base_url}/oc/contours_communes.json?niveau=region&code=44&indicateurs="
+            + ",".join(["densite"] * repeats))
+
+
+def looping_get(url: str):
+    def attack(base_url, stop):
+        seen = []
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                status = fetch(url if url.startswith("http") else base_url + url, timeout=60)[0]
+            except OSError as error:
+                status = type(error).__name__
+            seen.append((status, time.monotonic() - started))
+        return seen
+
+    return attack
+
+
+def raw_request(base_url: str, head: str) -> socket.socket:
+    parsed = urllib.parse.urlsplit(base_url)
+    sock = socket.create_connection((parsed.hostname, parsed.port), timeout=30)
+    sock.sendall(head.encode("latin-1"))
+    return sock
+
+
+def status_of(sock: socket.socket, timeout: float = 30) -> int | str:
+    """The status of the answer on `sock`, read within `timeout` seconds."""
+    sock.settimeout(timeout)
+    try:
+        line = sock.recv(4096).split(b"\r\n", 1)[0]
+        return int(line.split()[1]) if line.startswith(b"HTTP/") else "sans réponse"
+    except (OSError, IndexError, ValueError) as error:
+        return type(error).__name__
+
+
+def slow_post(path: str = "/-/messages", length: int = 1000):
+    """A POST whose body arrives one byte a second: its status once the server answers (or the run ends)."""
+    def attack(base_url, stop):
+        seen = []
+        while not stop.is_set():
+            started = time.monotonic()
+            sock = raw_request(base_url, f"POST {path} HTTP/1.1\r\nHost: attaque\r\nContent-Length: {length}\r\n"
+                                         "Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+            sock.setblocking(False)
+            status, sent = None, 0
+            while status is None and not stop.is_set() and sent < length:
+                try:
+                    data = sock.recv(4096)
+                    status = int(data.split()[1]) if data.startswith(b"HTTP/") else "fermée"
+                except BlockingIOError:
+                    try:
+                        sock.send(b"a")
+                        sent += 1
+                    except OSError:
+                        status = "fermée"
+                    stop.wait(1.0)
+                except (OSError, IndexError, ValueError):
+                    status = "fermée"
+            sock.close()
+            if status is not None or not stop.is_set():  # (not the one cut by the end of the run)
+                seen.append((status or "sans réponse", time.monotonic() - started))
+            stop.wait(1.0)  # then the next one, a second later
+        return seen
+
+    return attack
+
+
+def post_body(base_url: str, path: str, size: int, stop=None) -> tuple[int | str, float, int]:
+    """One POST of `size` bytes sent as fast as the server takes them: its status, seconds, bytes sent."""
+    started, sent, chunk = time.monotonic(), 0, b"a" * 65536
+    sock = raw_request(base_url, f"POST {path} HTTP/1.1\r\nHost: attaque\r\nContent-Length: {size}\r\n\r\n")
+    try:
+        while sent < size and not (stop and stop.is_set()):
+            sent += sock.send(chunk[: size - sent])
+    except OSError:
+        pass
+    status = status_of(sock, timeout=5)
+    sock.close()
+    return status, time.monotonic() - started, sent
+
+
+def huge_post(path: str = "/oc/communes", size: int = 300 * 1024 * 1024):
+    """POSTs of `size` bytes, one after the other."""
+    def attack(base_url, stop):
+        seen = []
+        while not stop.is_set():
+            seen.append(post_body(base_url, path, size, stop))
+        return seen
+
+    return attack
+
+
+def leaving_stream(path: str = "/oc/communes.csv?_stream=on", read_seconds: float = 2.0):
+    """A client that reads a CSV stream slowly for `read_seconds`, then leaves without a word."""
+    def attack(base_url, stop):
+        seen = []
+        while not stop.is_set():
+            started = time.monotonic()
+            sock = raw_request(base_url, f"GET {path} HTTP/1.1\r\nHost: attaque\r\n\r\n")
+            sock.settimeout(5)
+            received = b""
+            try:
+                while time.monotonic() - started < read_seconds and not stop.is_set():
+                    data = sock.recv(1024)
+                    if not data:
+                        break
+                    received += data[:100] if len(received) < 100 else b""
+                    time.sleep(0.01)
+            except OSError:
+                pass
+            sock.close()
+            line = received.split(b"\r\n", 1)[0]
+            seen.append((int(line.split()[1]) if line.startswith(b"HTTP/") else "sans réponse",
+                         time.monotonic() - started))
+        return seen
+
+    return attack
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def probe_pages(base_url: str, stop, paths=PROBE_PAGES) -> tuple[list[float], list]:
+    """One visitor reading ordinary pages in turn until `stop`: their durations and failures (path, status)."""
+    durations, failures, i = [], [], 0
+    while not stop.is_set():
+        path = paths[i % len(paths)]
+        started = time.monotonic()
+        status = fetch(base_url + path, timeout=120)[0]
+        durations.append(time.monotonic() - started)
+        if status != 200:
+            failures.append((path, status))
+        i += 1
+        time.sleep(0.02)
+    return durations, failures
+
+
+def under_attack(base_url: str, pid: int, attack, *, clients: int = ATTACK_CONNECTIONS, seconds: float = 20,
+                 measure=None, after_seconds: float = 0) -> dict:
+    """`clients` threads run `attack` for `seconds` while `measure(stop)` (default: `probe_pages`) measures
+    the ordinary pages; then, `after_seconds` later, the CPU the server spent once the attackers were gone.
+    Returns the attack's results, the measure's, the server's peak RSS and that CPU time."""
+    stop = threading.Event()
+    results: dict = {"attack": [], "measure": None}
+
+    def attacker():
+        results["attack"].extend(attack(base_url, stop))
+
+    def measurer():
+        results["measure"] = (measure or (lambda s: probe_pages(base_url, s)))(stop)
+
+    threads = [threading.Thread(target=attacker) for _ in range(clients)]
+    with PeakMemory(pid) as memory:
+        for thread in threads:
+            thread.start()
+        watcher = threading.Thread(target=measurer)
+        watcher.start()
+        stop.wait(seconds)
+        stop.set()
+        watcher.join()
+        for thread in threads:
+            thread.join()
+    results["peak_rss_mb"] = memory.peak_mb
+    if after_seconds:
+        started = cpu_seconds(pid)
+        time.sleep(after_seconds)
+        results["cpu_after_s"] = cpu_seconds(pid) - started
+    return results
+
+
+def percentile_ms(durations: list[float], fraction: float) -> float | None:
+    ordered = sorted(durations)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else None
+
+
+def canned_at_the_bounds(base_url: str) -> str:
+    """The costliest canned query the bounds let through: a région's outlines with 20 indicators."""
+    from oc_site.http.request_limits import CANNED_LIST_ITEMS
+
+    indicators = ["densite", "evolution_population_pct", "dgf_par_habitant", "population_municipale", "superficie"]
+    chosen = (indicators * CANNED_LIST_ITEMS)[:CANNED_LIST_ITEMS]
+    return f"{base_url}/oc/contours_communes.json?niveau=region&code=44&indicateurs=" + ",".join(chosen)
+
+
+# The attacks of issue 24's red team, in its order: (name, the attack given the server's address, whether
+# to measure the CPU spent after it).
+ATTACKS = [
+    ("SQL folle demandée en flux (`?sql=…&_stream=1`)", lambda url: looping_get(runaway_stream(url)), False),
+    ("SQL folle dans `_where` (produit cartésien)", lambda url: looping_get(runaway_where(url)), False),
+    ("requête prédéfinie, `indicateurs` répété 2 000 fois", lambda url: looping_get(long_canned_list(url)), False),
+    ("requête prédéfinie au plafond (une région, 20 indicateurs)",
+     lambda url: looping_get(canned_at_the_bounds(url)), False),
+    ("POST vers /-/messages à 1 octet/s", lambda url: slow_post("/-/messages"), False),
+    ("POST de 300 Mo", lambda url: huge_post("/oc/communes"), False),
+    ("flux CSV abandonnés après 2 s (`_stream=on`)", lambda url: leaving_stream("/oc/communes.csv?_stream=on"), True),
+]
+
+
+def attack_runs(base_url: str, pid: int, paths: list[str], *, seconds: float, attacks=None,
+                clients: int = ATTACK_CONNECTIONS, ordinary_connections: int = 4, after_seconds: float = 10) -> list[dict]:
+    """The ordinary page mix (wrk, `ordinary_connections`) measured calm, then under each attack of ATTACKS fired
+    by `clients` connections: one row per run with wrk's figures, the server's peak RSS, the attack's
+    statuses and, for the streams, the CPU the server spent in the `after_seconds` after the clients left."""
+    rows = []
+    for name, make, cpu_after in [("au calme", None, False), *(ATTACKS if attacks is None else attacks)]:
+        settle(base_url)
+        measure = (lambda stop: run_wrk(base_url, paths, connections=ordinary_connections, seconds=seconds,
+                                        threads=min(2, ordinary_connections), timeout=30))
+        if make is None:
+            with PeakMemory(pid) as memory:
+                result = {"attack": [], "measure": measure(None), "peak_rss_mb": None}
+            result["peak_rss_mb"] = memory.peak_mb
+        else:
+            result = under_attack(base_url, pid, make(base_url), clients=clients, seconds=seconds, measure=measure,
+                                  after_seconds=after_seconds if cpu_after else 0)
+        statuses: dict[str, int] = {}
+        for seen in result["attack"]:
+            statuses[str(seen[0])] = statuses.get(str(seen[0]), 0) + 1
+        rows.append({"attaque": name, "wrk": result["measure"], "peak_rss_mb": result["peak_rss_mb"],
+                     "attack_statuses": statuses, "attacks": len(result["attack"]),
+                     "cpu_after_s": result.get("cpu_after_s")})
+    return rows

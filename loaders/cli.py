@@ -35,8 +35,10 @@ def cli():
 @click.option("--timeout", type=float, help="Délai maximal d'une tentative, en secondes (défaut : 20 pour les "
               "API, 120 pour les fichiers).")
 @click.option("--retries", type=int, help="Nouvelles tentatives après un délai dépassé ou une erreur du serveur.")
+@click.option("--total-timeout", "total_seconds", type=float,
+              help="Délai total de chaque fichier de producteur (API et téléchargement), en secondes (défaut : 900).")
 @click.argument("names", nargs=-1, metavar="[MAPPINGS]...")
-def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
+def sources_command(update, lock_path, mappings_dir, timeout, retries, total_seconds, names):
     """Télécharge (si besoin) et vérifie les fichiers sources épinglés : paquets PyPI et npm, puis fichiers
     des producteurs (data/producteurs.lock.json). MAPPINGS : seulement les fichiers de ces mappings.
 
@@ -66,8 +68,11 @@ def sources_command(update, lock_path, mappings_dir, timeout, retries, names):
         fail(f"Erreur : {e}")
     click.echo(f"Fichiers des producteurs ({'mise à jour du verrou' if update else 'verrou'} "
                f"{lock_path or sync.lock.default_path()}) :")
-    outcomes = sync.run(selected, check_file=check_file, update_lock=update, lock_path=lock_path, echo=click.echo,
-                        timeout=timeout, retries=retries)
+    try:
+        outcomes = sync.run(selected, check_file=check_file, update_lock=update, lock_path=lock_path,
+                            echo=click.echo, timeout=timeout, retries=retries, total_seconds=total_seconds)
+    except SourceError as e:
+        fail(f"Erreur : {e}")
     failed = [o.mapping for o in outcomes if not o.ok]
     if failed:
         click.echo(f"Fichiers de producteurs en échec : {', '.join(failed)}. Le verrou et le cache n'ont pas "

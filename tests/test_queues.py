@@ -1,5 +1,6 @@
 """The queues in front of the pages (plugins/oc_site/http/queues.py): a few requests at once, in order of arrival,
-SQL written by visitors in a queue of its own, files never queued."""
+each in the lane of what it runs (visitors' SQL, streams, canned queries, pages), files never queued, nothing
+worked on for a client who has left."""
 
 import asyncio
 
@@ -48,11 +49,22 @@ def test_lanes(fixture_db):
     lane = queue_module(fixture_db).lane
     assert lane(http("/commune/35238")) == "pages"
     assert lane(http("/oc/communes", b"departement=35")) == "pages"
-    assert lane(http("/oc/territoires_classes_par_indicateur", b"niveau=commune&departement=35&indicateur=densite")) == "pages"
+    assert lane(http("/oc/territoires", b"_search=rennes")) == "pages"
+    # the site's SQL on the visitor's values: canned queries, facets
+    assert lane(http("/oc/territoires_classes_par_indicateur", b"niveau=commune&departement=35&indicateur=densite")) \
+        == "requetes"
+    assert lane(http("/oc/contours_communes.json", b"niveau=departement&code=35&indicateurs=densite")) == "requetes"
+    assert lane(http("/oc/valeurs", b"_facet=valeur")) == "requetes"
+    # SQL the visitor wrote, whatever else the address says (the red team's `&_stream=1`, `_where`)
     assert lane(http("/oc", b"sql=select+1")) == "sql"
     assert lane(http("/oc.json", b"sql=select+1&_shape=array")) == "sql"
-    for path, query in (("/oc.db", b""), ("/oc/valeurs.csv", b"_stream=on&_size=max"),
-                        ("/-/static/app.css", b""), ("/-/v/0be2e82e3172/-/static-plugins/x.css", b""),
+    assert lane(http("/oc.csv", b"sql=select+1&_stream=1")) == "sql"
+    assert lane(http("/oc/communes.json", b"_where=1")) == "sql"
+    assert lane(http("/oc/territoires", b"_search=a*&_searchmode=raw")) == "sql"
+    # streams
+    assert lane(http("/oc/valeurs.csv", b"_stream=on&_size=max")) == "flux"
+    assert lane(http("/oc/membres_epci.csv", b"siren=243500139&_stream=1")) == "flux"
+    for path, query in (("/oc.db", b""), ("/-/static/app.css", b""), ("/-/v/0be2e82e3172/-/static-plugins/x.css", b""),
                         ("/static/graphiques.js", b"")):
         assert lane(http(path, query)) is None, path
     assert lane({"type": "lifespan"}) is None
@@ -60,7 +72,7 @@ def test_lanes(fixture_db):
 
 async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db):
     module = queue_module(fixture_db)
-    running = {"pages": 0, "sql": 0, "files": 0}
+    running = {"pages": 0, "requetes": 0, "sql": 0, "flux": 0, "files": 0}
     most = dict(running)
     started, release = [], asyncio.Event()
 
@@ -76,14 +88,20 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
 
     pages = [asyncio.create_task(wrapped(http(f"/commune/{n}"), connection(), ignore)) for n in range(10)]
     queries = [asyncio.create_task(wrapped(http("/oc", b"sql=select+%d" % n), connection(), ignore)) for n in range(5)]
+    canned = [asyncio.create_task(wrapped(http("/oc/fiche_commune.json", b"code=%d" % n), connection(), ignore))
+              for n in range(5)]
+    streams = [asyncio.create_task(wrapped(http("/oc/communes.csv", b"_stream=on&n=%d" % n), connection(), ignore))
+               for n in range(5)]
     files = [asyncio.create_task(wrapped(http(f"/-/static/{n}.css"), connection(), ignore)) for n in range(6)]
     for _ in range(20):
         await asyncio.sleep(0)
-    # while the pages' places are all taken, SQL and files still start
-    assert running == {"pages": module.PAGES_AT_ONCE, "sql": module.SQL_AT_ONCE, "files": 6}
+    # while the pages' places are all taken, the other lanes and files still start
+    expected = {"pages": module.PAGES_AT_ONCE, "requetes": module.QUERIES_AT_ONCE, "sql": module.SQL_AT_ONCE,
+                "flux": module.STREAMS_AT_ONCE, "files": 6}
+    assert running == expected
     release.set()
-    await asyncio.gather(*pages, *queries, *files)
-    assert most == {"pages": module.PAGES_AT_ONCE, "sql": module.SQL_AT_ONCE, "files": 6}
+    await asyncio.gather(*pages, *queries, *canned, *streams, *files)
+    assert most == expected
     page_order = [path for path in started if path.startswith("/commune/")]
     assert page_order == [f"/commune/{n}" for n in range(10)]  # served in order of arrival
 

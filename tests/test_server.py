@@ -165,7 +165,7 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
         load.start()
         time.sleep(0.5)
         for _ in range(2):
-            subprocess.run(rebuild, check=True, capture_output=True, timeout=120)
+            subprocess.run(rebuild, check=True, capture_output=True, timeout=300)
             check = subprocess.run([sys.executable, "-c", "import sqlite3, sys; "
                                     "c = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True); "
                                     "print(c.execute('pragma quick_check').fetchone()[0])", str(db)],
@@ -179,6 +179,6 @@ def test_rebuild_under_load_fails_no_request(tmp_path, fixture_db):
               f"non-2xx {result['non2xx']}, erreurs {result['socket_errors']}")
         assert len(runs) >= 2 and result["requests"] > 0
         assert os.stat(db).st_ino != first_inode
-        assert result["non2xx"] == 0 and result["socket_errors"] == 0
+        assert all(r["non2xx"] == 0 and r["socket_errors"] == 0 for r in runs)
         assert after[0] == 200 and json.loads(after[1])["rows"] == json.loads(reference)["rows"]
 

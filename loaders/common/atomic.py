@@ -7,7 +7,10 @@ the same way, see build.py). A server that has the old file open keeps reading i
 Every change holds `database_lock` on the target: two harvests at once would each copy the database
 and the last rename would drop what the other brought. The second run stops with a French message
 naming the first (its process and what it does). The lock is a `flock` on `.oc.db.verrou` beside the
-database: the system releases it when the process ends, even killed, so it never goes stale.
+database: the system releases it when the process ends, even killed, so it never goes stale. A child
+process forked meanwhile (the build's worker) does not keep it: its copy of the descriptor is closed in
+the child (`os.register_at_fork`), else a worker orphaned by a `kill -9` of the build held the lock
+for minutes. `exclusive_lock` is the same lock for any other file (the producers' lock file).
 
 The temporary files of a change (`.oc.db.<purpose>-<pid>`, downloads in `.oc.db.telechargement-…`)
 are removed when it fails, is interrupted (Ctrl-C) or terminated (SIGTERM, turned into an exit that
@@ -64,27 +67,52 @@ def terminate_runs_cleanup():
         signal.signal(signal.SIGTERM, previous)
 
 
+# descriptors of the locks this process holds: closed in a forked child, which must not keep them
+HELD_LOCKS: set[int] = set()
+
+
+def _forget_locks_in_child():
+    for descriptor in list(HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
 @contextlib.contextmanager
-def database_lock(db_path: Path, purpose: str):
-    """Hold the exclusive right to change `db_path` (stale temporaries removed), or raise SourceError."""
-    db_path = Path(db_path).resolve()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(lock_path(db_path), os.O_RDWR | os.O_CREAT, 0o644)
+def exclusive_lock(target: Path, purpose: str, busy: str):
+    """Hold the exclusive lock of `target` (a `flock` on `.<name>.verrou` beside it, released when this
+    process ends, however), or raise SourceError: `busy` followed by who holds it (what and which process)."""
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_path(target), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "processus inconnu"
-            raise SourceError(f"une autre mise à jour de cette base est en cours ({holder}) : attendez qu'elle "
-                              "se termine, puis relancez la commande", db_path) from None
+            raise SourceError(f"{busy} ({holder}) : attendez la fin de l'autre commande, puis relancez celle-ci",
+                              target) from None
+        HELD_LOCKS.add(descriptor)
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{purpose}, processus {os.getpid()}".encode(), 0)
-        for stale in temporaries(db_path):
-            remove(stale)
         with terminate_runs_cleanup():
             yield
     finally:
+        HELD_LOCKS.discard(descriptor)
         os.close(descriptor)  # releases the lock
+
+
+@contextlib.contextmanager
+def database_lock(db_path: Path, purpose: str):
+    """Hold the exclusive right to change `db_path` (stale temporaries removed), or raise SourceError."""
+    db_path = Path(db_path).resolve()
+    with exclusive_lock(db_path, purpose, "une autre mise à jour de cette base est en cours"):
+        for stale in temporaries(db_path):
+            remove(stale)
+        yield
 
 
 @contextlib.contextmanager

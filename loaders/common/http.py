@@ -2,20 +2,24 @@
 (publication harvesters and producer files alike).
 
 Conditional GET (ETag / Last-Modified → 304), a timeout per attempt, retries with exponential
-backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded), a size cap
-enforced while streaming (on the decoded bytes: a small gzip answer cannot become gigabytes), and an
-overall deadline (`deadline`, a time.monotonic() value) that a server sending one byte at a time
-cannot outlive. Every failure becomes a FetchError with a French message; a body streamed to a file
-that fails is removed.
+backoff on timeouts, connection errors and 5xx/429 answers, redirects (bounded, and only to the same
+server or to a public address: `check_address`), a size cap enforced while streaming (on the decoded
+bytes), a cap on how much a compressed answer may inflate (`MAX_INFLATION`: a 4.7 MB gzip bomb is
+refused after a few megabytes instead of writing 2 GB), and an overall deadline (`deadline`, a
+time.monotonic() value) that a server sending one byte at a time cannot outlive. Every failure becomes
+a FetchError with a French message; a body streamed to a file that fails is removed.
 """
 
 import contextlib
 import hashlib
+import ipaddress
+import json
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import httpx
 
@@ -26,6 +30,10 @@ DEFAULT_BACKOFF = 0.5
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# decoded bytes per byte received, past INFLATION_FLOOR: real CSV and XML compress 3 to 20 times, a gzip bomb
+# 1,000 times (gzip's ceiling)
+MAX_INFLATION = 200
+INFLATION_FLOOR = 8 * 1024 * 1024
 
 
 class FetchError(Exception):
@@ -53,16 +61,76 @@ class Fetched:
 
 
 def new_client() -> httpx.Client:
-    """An HTTP client to share between fetches (creating one costs tens of milliseconds)."""
-    return httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS)
+    """An HTTP client to share between fetches (creating one costs tens of milliseconds). Redirects are
+    followed by `fetch` itself, each one checked (`check_address`)."""
+    return httpx.Client(follow_redirects=False)
 
 
-def is_web_url(url: str) -> bool:
-    return urlparse(url).scheme in ("http", "https")
+def public_host(host: str) -> bool:
+    """Whether every address of `host` is a public one: not loopback (127.0.0.1, ::1), private (10/8,
+    192.168/16…), link-local (169.254.169.254, the cloud metadata service), shared, reserved or multicast.
+    A name that does not resolve is left to the connection, which fails by itself."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(info[4][0].split("%")[0])
+                         for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+        except (socket.gaierror, UnicodeError, ValueError):
+            return True
+    for address in addresses:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return False
+    return True
+
+
+def same_server(first: str, second: str) -> bool:
+    a, b = urlparse(first), urlparse(second)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def check_address(origin: str, target: str):
+    """`target`, an address that `origin` sent us to (a redirect, a file an API names), may be fetched: an
+    http(s) address on the same server as `origin`, or on a public one. Never file://, never this machine
+    or its network (a redirect to 127.0.0.1 harvested internal pages; one to 169.254.169.254 asked the
+    cloud's metadata service). FetchError otherwise."""
+    parsed = urlparse(target)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise FetchError(f"adresse refusée (seuls http et https sont acceptés) : {target[:200]}")
+    if not same_server(origin, target) and not public_host(parsed.hostname):
+        raise FetchError(f"adresse refusée : {parsed.hostname} n'est pas une adresse publique (réseau local, "
+                         f"cette machine ou service interne) : {target[:200]}")
+
+
+def json_object(content: bytes | None) -> dict:
+    """An API's answer → the JSON object it must be; FetchError in French for anything else (empty, not
+    JSON, nested deeper than the parser goes — 300,000 `[` —, a list or a number instead of an object)."""
+    if not content or not content.strip():
+        raise FetchError("réponse vide")
+    try:
+        document = json.loads(content)
+    except RecursionError:
+        raise FetchError("réponse JSON illisible (imbriquée trop profondément)") from None
+    except ValueError as e:
+        raise FetchError(f"réponse JSON illisible ({e})") from None
+    if not isinstance(document, dict):
+        raise FetchError(f"réponse JSON inattendue : un objet est attendu, pas {json_type(document)}")
+    return document
+
+
+def json_type(value) -> str:
+    names = {list: "une liste", str: "un texte", int: "un nombre", float: "un nombre", bool: "un booléen"}
+    return names.get(type(value), "une valeur nulle" if value is None else type(value).__name__)
+
+
+def is_web_url(url) -> bool:
+    return isinstance(url, str) and urlparse(url).scheme in ("http", "https")
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g} Mo".replace(".", ",")
+    return f"{size / 1024 / 1024:.4g} Mo".replace(".", ",")
 
 
 def read_local(path: str, max_bytes: int) -> Fetched:
@@ -87,14 +155,18 @@ def fetch(
     client: httpx.Client | None = None,
     target: Path | None = None,
     deadline: float | None = None,
+    origin: str | None = None,
 ) -> Fetched:
     """Fetch `url` (http, https, or a local path); raise FetchError with a French message.
 
     With `target`, an http(s) body is streamed to that file instead of memory (large producer files);
     the size cap applies all the same, to the decoded bytes. With `deadline`, no attempt, wait or
-    chunk goes past it.
+    chunk goes past it. With `origin` (the address whose answer named `url`: a producer's API), `url`
+    must be on the same server or a public one (`check_address`), as every redirect must.
     """
     scheme = urlparse(url).scheme
+    if origin is not None:
+        check_address(origin, url)
     if scheme in ("", "file"):
         return read_local(url, max_bytes)
     if scheme not in ("http", "https"):
@@ -117,7 +189,7 @@ def fetch(
                 if attempt == attempts:
                     plural = "s" if attempts > 1 else ""
                     raise FetchError(f"{e} ({attempts} tentative{plural})") from None
-                time.sleep(backoff * 2 ** (attempt - 1))
+                time.sleep(min(backoff * 2 ** (attempt - 1), remaining(deadline)))
     except BaseException:
         if target:
             Path(target).unlink(missing_ok=True)
@@ -137,6 +209,10 @@ def check_deadline(deadline: float | None):
         raise FetchError("délai total dépassé pour cette source (le serveur répond trop lentement)")
 
 
+def remaining(deadline: float | None) -> float:
+    return float("inf") if deadline is None else max(0.0, deadline - time.monotonic())
+
+
 def per_attempt(timeout: float, deadline: float | None) -> float:
     """The timeout of one network wait: never beyond the overall deadline."""
     if deadline is None:
@@ -145,44 +221,17 @@ def per_attempt(timeout: float, deadline: float | None) -> float:
 
 
 def _get_once(client, url, params, headers, timeout, max_bytes, target=None, deadline=None) -> Fetched:
+    """One attempt: the request, each redirect checked and followed, the body read within the caps."""
     try:
-        with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
-            if response.status_code == 304:
-                return Fetched(url=str(response.url), status=304, content=None,
-                               etag=response.headers.get("etag") or headers.get("If-None-Match"),
-                               last_modified=response.headers.get("last-modified")
-                               or headers.get("If-Modified-Since"))
-            if response.status_code in RETRY_STATUSES:
-                raise _Retryable(f"le serveur a répondu HTTP {response.status_code}")
-            if response.status_code == 404:
-                raise FetchError("adresse introuvable (HTTP 404)")
-            if response.status_code >= 400:
-                raise FetchError(f"le serveur a refusé la requête (HTTP {response.status_code})")
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-            chunks, size = [], 0
-            with open(target, "wb") if target else contextlib.nullcontext() as out:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
-                    check_deadline(deadline)
-                    if target:
-                        out.write(chunk)
-                    else:
-                        chunks.append(chunk)
-            return Fetched(
-                url=str(response.url),
-                status=response.status_code,
-                content=None if target else b"".join(chunks),
-                path=target,
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                content_type=response.headers.get("content-type"),
-            )
-    except httpx.TooManyRedirects:
-        raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})") from None
+        for _ in range(MAX_REDIRECTS + 1):
+            with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+                if response.has_redirect_location:
+                    following = urljoin(str(response.url), response.headers["location"])
+                    check_address(str(response.url), following)
+                    url, params = following, None  # the query string is in the new address
+                    continue
+                return _read(response, headers, max_bytes, target, deadline)
+        raise FetchError(f"trop de redirections (plus de {MAX_REDIRECTS})")
     except httpx.TimeoutException:
         raise _Retryable(f"délai dépassé ({timeout:g} s)".replace(".", ",")) from None
     except httpx.DecodingError:
@@ -191,8 +240,47 @@ def _get_once(client, url, params, headers, timeout, max_bytes, target=None, dea
         raise _Retryable("connexion impossible (serveur injoignable, nom de domaine inconnu ou réseau absent)") from None
     except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
         raise _Retryable("connexion interrompue par le serveur") from None
-    except httpx.InvalidURL:
-        raise FetchError(f"adresse invalide : {url}") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        raise FetchError(f"adresse invalide : {url[:200]}") from None
+
+
+def _read(response, headers, max_bytes, target, deadline) -> Fetched:
+    if response.status_code == 304:
+        return Fetched(url=str(response.url), status=304, content=None,
+                       etag=response.headers.get("etag") or headers.get("If-None-Match"),
+                       last_modified=response.headers.get("last-modified") or headers.get("If-Modified-Since"))
+    if response.status_code in RETRY_STATUSES:
+        raise _Retryable(f"le serveur a répondu HTTP {response.status_code}")
+    if response.status_code == 404:
+        raise FetchError("adresse introuvable (HTTP 404)")
+    if response.status_code >= 400:
+        raise FetchError(f"le serveur a refusé la requête (HTTP {response.status_code})")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+    chunks, size = [], 0
+    with open(target, "wb") if target else contextlib.nullcontext() as out:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"réponse trop volumineuse : plus de {megabytes(max_bytes)}")
+            if size > INFLATION_FLOOR and size > MAX_INFLATION * response.num_bytes_downloaded:
+                raise FetchError(f"réponse compressée démesurée : {megabytes(response.num_bytes_downloaded)} reçus "
+                                 f"donnent plus de {megabytes(size)} (plus de {MAX_INFLATION} fois leur taille)")
+            check_deadline(deadline)
+            if target:
+                out.write(chunk)
+            else:
+                chunks.append(chunk)
+    return Fetched(
+        url=str(response.url),
+        status=response.status_code,
+        content=None if target else b"".join(chunks),
+        path=target,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        content_type=response.headers.get("content-type"),
+    )
 
 
 # --- producer files: streamed to disk, hashed, renamed once whole ---------------------------------

@@ -2,10 +2,10 @@
 
 `GET {api}/datasets/{id or slug}/` answers the dataset with its resources, each with `title`, `url`,
 `format`, `filesize`, `checksum` ({type, value}) and `last_modified` (see the real answer in
-tests/fixtures/producteurs/). `select` is pure; `resolve` asks the API through the shared client.
+tests/fixtures/producteurs/). `select` is pure; `resolve` asks the API through the shared client. An answer
+of another shape (a list for a dataset, a number for an address) is refused with a French message.
 """
 
-import json
 import re
 
 from ..common import http
@@ -40,6 +40,7 @@ def select(dataset: dict, rule: Rule) -> Resolved:
     resources = dataset.get("resources")
     if not isinstance(resources, list):
         raise ValueError("réponse de l'API data.gouv.fr sans liste « resources »")
+    resources = [r for r in resources if isinstance(r, dict)]
     candidates = []
     for resource in resources:
         title, fmt = str(resource.get("title") or ""), str(resource.get("format") or "").lower()
@@ -59,23 +60,31 @@ def select(dataset: dict, rule: Rule) -> Resolved:
     year, modified, chosen = max(candidates, key=lambda c: (c[0], c[1]))
     checksum = chosen.get("checksum") or None
     size = chosen.get("filesize")
-    if not chosen.get("url"):
+    address = chosen.get("url")
+    if not address:
         raise ValueError(f"la ressource « {chosen.get('title')} » n'a pas d'adresse")
+    if not http.is_web_url(address):
+        raise ValueError(f"la ressource « {chosen.get('title')} » a une adresse invalide ({str(address)[:200]}) : "
+                         "une adresse http(s) est attendue")
     return Resolved(
-        url=chosen["url"], title=str(chosen.get("title")), vintage=str(year) if year else None,
-        size=size if isinstance(size, int) and size > 0 else None,
-        checksum=(checksum["type"], checksum["value"]) if isinstance(checksum, dict) and checksum.get("value") else None,
-        modified=modified or None, page=dataset.get("page"),
+        url=address, title=str(chosen.get("title")), vintage=str(year) if year else None,
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None,
+        checksum=announced_checksum(checksum),
+        modified=modified or None, page=dataset.get("page") if isinstance(dataset.get("page"), str) else None,
     )
+
+
+def announced_checksum(checksum) -> tuple[str, str] | None:
+    """data.gouv.fr's `checksum` ({"type": "sha1", "value": "…"}) as (algorithm, value); None when absent."""
+    if not isinstance(checksum, dict) or not checksum.get("value"):
+        return None
+    return str(checksum.get("type") or ""), str(checksum["value"])
 
 
 def resolve(rule: Rule, client, **options) -> Resolved:
     url = dataset_url(rule)
     try:
-        fetched = http.fetch(url, client=client, **options)
-        dataset = json.loads(fetched.content)
+        dataset = http.json_object(http.fetch(url, client=client, **options).content)
     except http.FetchError as e:
         raise ValueError(f"API data.gouv.fr, jeu de données {rule.jeu_de_donnees} : {e} ({url})") from None
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"API data.gouv.fr : réponse JSON illisible ({e}) ({url})") from None
     return select(dataset, rule)

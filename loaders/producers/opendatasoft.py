@@ -4,14 +4,17 @@
 `metas.default.modified`); the file is the export `…/{id}/exports/csv` with `;` as separator and the
 columns' labels as header (`use_labels=true`: the layout of tests/fixtures/producteurs/), filtered
 with an ODSQL `where` on the indicators' values when the rule names the field (`champ_indicateur`).
+An answer of another shape (a number for `modified`, a list for the dataset) is refused in French.
 """
 
-import json
+import re
 from urllib.parse import urlencode
 
 from ..common import http
 from .resolved import Resolved
 from .rules import Rule
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def catalog_url(rule: Rule) -> str:
@@ -34,10 +37,15 @@ def describe(metadata: dict, rule: Rule, values: list[str]) -> Resolved:
     """Pure: the dataset's description → the export to download, its version date as vintage."""
     if metadata.get("dataset_id") not in (None, rule.jeu_de_donnees):
         raise ValueError(f"l'API a décrit le jeu {metadata.get('dataset_id')} au lieu de {rule.jeu_de_donnees}")
-    metas = (metadata.get("metas") or {}).get("default") or {}
+    metas = metadata.get("metas")
+    metas = metas.get("default") if isinstance(metas, dict) else None
+    metas = metas if isinstance(metas, dict) else {}
     modified = metas.get("modified") or metadata.get("data_processed")
+    if modified is not None and not (isinstance(modified, str) and ISO_DATE.match(modified)):
+        raise ValueError(f"date de modification illisible dans la réponse de l'API OpenDataSoft "
+                         f"({str(modified)[:50]}) : une date ISO 8601 est attendue")
     return Resolved(
-        url=export_url(rule, values), title=str(metas.get("title") or rule.jeu_de_donnees),
+        url=export_url(rule, values), title=str(metas.get("title") or rule.jeu_de_donnees)[:500],
         vintage=f"version du {modified[:10]}" if modified else None, modified=modified,
         page=f"{rule.url}/explore/dataset/{rule.jeu_de_donnees}/",
     )
@@ -46,9 +54,7 @@ def describe(metadata: dict, rule: Rule, values: list[str]) -> Resolved:
 def resolve(rule: Rule, values: list[str], client, **options) -> Resolved:
     url = catalog_url(rule)
     try:
-        metadata = json.loads(http.fetch(url, client=client, **options).content)
+        metadata = http.json_object(http.fetch(url, client=client, **options).content)
     except http.FetchError as e:
         raise ValueError(f"API OpenDataSoft, jeu de données {rule.jeu_de_donnees} : {e} ({url})") from None
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"API OpenDataSoft : réponse JSON illisible ({e}) ({url})") from None
     return describe(metadata, rule, values)

@@ -7,12 +7,23 @@
   checked against what the producer announces (size, checksum) and against the mapping (every
   column it names must be in the header), then cached and pinned.
 Nothing here touches oc.db; a failure leaves the cache and the lock as they were.
+
+What a hostile or broken producer can do is bounded, and reported in French for that mapping alone (the
+others go on): each mapping has a deadline for all of its requests (`--total-timeout`: a server dripping one
+byte every 2 s no longer holds a run), an address its API names must be on the API's server or a public one,
+an archive's members may not inflate past the caps (`check_archive`), an announced checksum is verified
+whatever its algorithm or the file refused, and any unexpected answer is one error line. One run at a time
+holds the lock file (`lock.held`); the lock is rewritten as soon as a file is pinned, and only then is the
+file it replaces removed: a run that stops midway leaves a lock and a cache that agree. A run interrupted
+(Ctrl-C, SIGTERM) removes its partial downloads; after a SIGKILL, the next run does.
 """
 
 import datetime
 import email.utils
 import hashlib
 import os
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
@@ -84,27 +95,58 @@ def suffix(mapping, resolved: Resolved) -> str:
     return name_suffix if 1 < len(name_suffix) <= 6 else ".bin"
 
 
+# hashlib's algorithms by their name without separators (a producer writes "sha512", "SHA-512", "sha3-256");
+# the SHAKE functions need a length that no checksum field gives
+HASHES = {name.replace("_", ""): name for name in hashlib.algorithms_guaranteed if not name.startswith("shake")}
+
+
+def hash_of(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def check_announced(resolved: Resolved, downloaded: http.Downloaded):
-    """The file received must be the one the producer describes (else it was cut, or replaced meanwhile)."""
+    """The file received must be the one the producer describes (else it was cut, or replaced meanwhile).
+    A checksum in an algorithm this program cannot compute refuses the file: unverified, it is not pinned."""
     if resolved.size is not None and downloaded.size != resolved.size:
         raise SourceError(f"fichier incomplet ou différent de celui annoncé par le producteur : "
                           f"{downloaded.size} octets reçus, {resolved.size} annoncés ({resolved.url})")
     if resolved.checksum:
         algorithm, expected = resolved.checksum
-        if algorithm.lower() == "sha256":
-            actual = downloaded.sha256
-        elif algorithm.lower() in ("sha1", "md5"):
-            digest = hashlib.new(algorithm.lower())
-            with open(downloaded.path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            actual = digest.hexdigest()
-        else:
-            return
-        if actual.lower() != str(expected).lower():
+        name = HASHES.get(algorithm.lower().replace("-", "").replace("_", ""))
+        if name is None:
+            raise SourceError(f"somme de contrôle annoncée par le producteur dans un algorithme inconnu "
+                              f"(« {algorithm[:30]} ») : le fichier ne peut pas être vérifié, il n'est pas épinglé "
+                              f"({resolved.url})")
+        actual = downloaded.sha256 if name == "sha256" else hash_of(downloaded.path, name)
+        if actual.lower() != str(expected).strip().lower():
             raise SourceError(f"somme de contrôle {algorithm} différente de celle annoncée par le producteur "
                               f"({actual[:12]}… au lieu de {str(expected)[:12]}…) : fichier incomplet ou "
                               f"remplacé pendant le téléchargement ({resolved.url})")
+
+
+def check_archive(path: Path, limit: int):
+    """A ZIP archive (an XLSX file is one) whose members stay within the caps once decompressed: none larger
+    than `limit` (the mapping's size cap), none inflating more than http.MAX_INFLATION times (a 600 MB member
+    of a small archive is a bomb). Python's zipfile reads no more of a member than its declared size."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise SourceError(f"archive ZIP illisible ({e})", path) from None
+    for member in members:
+        inflated = member.file_size > http.INFLATION_FLOOR and \
+            member.file_size > http.MAX_INFLATION * max(1, member.compress_size)
+        if member.file_size > limit or inflated:
+            raise SourceError(f"archive refusée : le fichier « {member.filename[:100]} » y occupe "
+                              f"{http.megabytes(member.compress_size)} et en ferait {http.megabytes(member.file_size)} "
+                              f"une fois décompressé (au plus {http.megabytes(limit)}, et {http.MAX_INFLATION} fois "
+                              "sa taille compressée)", path)
 
 
 def _download(url: str, target: Path, mapping, client, options: dict) -> http.Downloaded:
@@ -149,15 +191,17 @@ def fetch_pinned(entry: lock.Entry, mapping, directory: Path, client, options: d
     return f"téléchargé et vérifié ({grouped(entry.taille)} octets, {entry.millesime})"
 
 
-def update(mapping, old: lock.Entry | None, directory: Path, client, options: dict, check_file) -> lock.Entry:
-    """Resolve the mapping's rule, download, check (producer's figures, mapping's columns), cache: the new entry."""
+def update(mapping, directory: Path, client, options: dict, check_file) -> lock.Entry:
+    """Resolve the mapping's rule, download, check (producer's figures, archive, mapping's columns), cache: the
+    new entry. Its file is in the cache; the file of the entry it replaces is still there (see `run`)."""
     name = mapping.path.stem
     resolved = resolve(mapping, client, options)
     directory.mkdir(parents=True, exist_ok=True)
     incoming = directory / f".{name}.telechargement"
     try:
-        downloaded = _download(resolved.url, incoming, mapping, client, options)
+        downloaded = _download(resolved.url, incoming, mapping, client, {**options, "origin": mapping.rule.url})
         check_announced(resolved, downloaded)
+        check_archive(incoming, max_bytes(mapping))
         vintage = resolved.vintage or mapping.millesime or version(downloaded.last_modified)
         check_file(mapping, incoming, vintage=vintage)
         entry = lock.Entry(
@@ -169,47 +213,68 @@ def update(mapping, old: lock.Entry | None, directory: Path, client, options: di
         os.replace(incoming, entry.path(directory))
     finally:
         incoming.unlink(missing_ok=True)
-    if old is not None and old.fichier != entry.fichier:
-        old.path(directory).unlink(missing_ok=True)
     return entry
 
 
+DEFAULT_TOTAL_SECONDS = 900.0  # a mapping's requests, API and file together (`--total-timeout`)
+DOWNLOAD_SUFFIXES = (".telechargement", ".telechargement.part")
+
+
+def remove_partial_downloads(directory: Path):
+    """The downloads a killed run left in the cache (the caller holds the lock: no other run is writing)."""
+    for path in directory.glob(".*"):
+        if path.name.endswith(DOWNLOAD_SUFFIXES) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def sync_one(mapping, entries: dict, directory: Path, client, options: dict, check_file, update_lock: bool,
+             lock_path: Path | None) -> Outcome:
+    """`oc sources` for one mapping; any failure is this mapping's error line, never the run's end."""
+    name = mapping.path.stem
+    try:
+        if not update_lock:
+            if name not in entries:
+                return Outcome(name, True, "pas encore épinglé dans le verrou : `oc sources --update "
+                                           f"{name}` résout et télécharge le fichier actuel du producteur")
+            return Outcome(name, True, fetch_pinned(entries[name], mapping, directory, client, options))
+        old = entries.get(name)
+        entry = update(mapping, directory, client, options, check_file)
+        same = old is not None and old.sha256 == entry.sha256
+        if not same:
+            entries[name] = entry
+            lock.write(entries, lock_path)  # the lock names the new file before the old one goes
+            if old is not None and old.fichier != entry.fichier:
+                old.path(directory).unlink(missing_ok=True)
+        return Outcome(name, True, ("inchangé" if same else "épinglé") + (
+            f" : « {entry.ressource} », {entry.millesime}, {grouped(entry.taille)} octets, "
+            f"SHA-256 {entry.sha256[:12]}…"))
+    except (SourceError, http.FetchError) as e:
+        return Outcome(name, False, str(e))
+    except Exception as e:  # noqa: BLE001 - an unexpected answer of one producer must not stop the others
+        return Outcome(name, False, f"réponse inattendue du producteur, fichier non épinglé ({type(e).__name__} : "
+                                    f"{str(e)[:300]})")
+
+
 def run(mapping_list, *, check_file, update_lock: bool = False, lock_path: Path | None = None,
-        directory: Path | None = None, echo=print, **options) -> list[Outcome]:
+        directory: Path | None = None, echo=print, total_seconds: float | None = None, **options) -> list[Outcome]:
     """`oc sources` for the producer files of `mapping_list` (mappings with a `ressource`).
 
     `check_file(mapping, path, vintage=…)` raises SourceError when a downloaded file does not fit its
     mapping (indicators/mappings/extract.py; given by the caller: this package does not import the
     mappings, which import it). `options`: timeout, retries, backoff of every request (defaults of
-    loaders/common/http.py)."""
+    loaders/common/http.py); `total_seconds`: the deadline of each mapping's requests together. Raises
+    SourceError when another run holds the lock file."""
     options = {k: v for k, v in options.items() if v is not None}
+    total = total_seconds or DEFAULT_TOTAL_SECONDS
     directory = Path(directory or lock.cache_dir())
     directory.mkdir(parents=True, exist_ok=True)
-    entries = lock.read(lock_path)
     outcomes = []
-    changed = False
-    with http.new_client() as client:
+    with lock.held(lock_path), http.new_client() as client:
+        remove_partial_downloads(directory)
+        entries = lock.read(lock_path)
         for mapping in mapping_list:
-            name = mapping.path.stem
-            try:
-                if update_lock:
-                    old = entries.get(name)
-                    entry = update(mapping, old, directory, client, options, check_file)
-                    same = old is not None and old.sha256 == entry.sha256
-                    entries[name] = old if same else entry
-                    changed = changed or not same
-                    message = ("inchangé" if same else "épinglé") + (
-                        f" : « {entry.ressource} », {entry.millesime}, {grouped(entry.taille)} octets, "
-                        f"SHA-256 {entry.sha256[:12]}…")
-                elif name not in entries:
-                    message = ("pas encore épinglé dans le verrou : `oc sources --update "
-                               f"{name}` résout et télécharge le fichier actuel du producteur")
-                else:
-                    message = fetch_pinned(entries[name], mapping, directory, client, options)
-                outcomes.append(Outcome(name, True, message))
-            except SourceError as e:
-                outcomes.append(Outcome(name, False, str(e)))
+            deadline = {"deadline": time.monotonic() + total}
+            outcomes.append(sync_one(mapping, entries, directory, client, {**options, **deadline}, check_file,
+                                     update_lock, lock_path))
             echo(outcomes[-1].line())
-    if changed:
-        lock.write(entries, lock_path)
     return outcomes

@@ -210,7 +210,8 @@ def clean_entry(entry: dict, source: dict, batch: Batch, today: date | None = No
     today = today or datetime.now(timezone.utc).date()
     url = classify.safe_url(entry.get("url"), base_url)
     if url is None:
-        batch.reject("adresse absente ou non http(s)")
+        long = len(str(entry.get("url") or "")) > classify.URL_MAX
+        batch.reject(f"adresse de plus de {classify.URL_MAX} caractères" if long else "adresse absente ou non http(s)")
         return None
     title = classify.plain_text(entry.get("titre"), TITLE_MAX)
     if not title:
@@ -235,8 +236,9 @@ def clean_entry(entry: dict, source: dict, batch: Batch, today: date | None = No
     # an editorial list says its topics itself; a feed's are guessed from its words
     guessed = set() if editorial else set(classify.themes_for(*texts))
     themes = sorted(set(entry.get("themes") or []) | guessed | set(source.get("themes") or []))
-    links = {level: template for level, template in (entry.get("liens_territoriaux") or {}).items()
-             if level in LEVELS and classify.safe_url(template.replace("{code}", "0"))}
+    links = {level: template for level, template in ((level, classify.safe_url(str(template)))
+                                                     for level, template in (entry.get("liens_territoriaux") or {}).items())
+             if level in LEVELS and template and classify.safe_url(template.replace("{code}", "0"))}
     seen = now_iso()
     return {
         "url": url,

@@ -77,6 +77,15 @@ def for_database(database) -> dict:
     return CANNED if database == DATABASE else {}
 
 
+def canned_query(path: str) -> dict | None:
+    """The canned query an address runs (/oc/<name>, .json, .csv), or None (the HTTP layers' lanes and bounds)."""
+    prefix = f"/{DATABASE}/"
+    if not path.startswith(prefix):
+        return None
+    name = path[len(prefix):].removesuffix(".json").removesuffix(".csv")
+    return CANNED.get(name)
+
+
 # old name → (new query, the parameters that give the old query's rows)
 RENAMED = {
     "communes_classees_par_indicateur": ("territoires_classes_par_indicateur", {"niveau": "commune"}),

@@ -6,6 +6,9 @@ harvested from a feed such as `=HYPERLINK("http://…")` or `-2+3+cmd|' /C calc'
 the computer of whoever opens the export. The rule follows the OWASP recommendation: such a cell
 gets a leading apostrophe, and the spreadsheet shows it as text ('=HYPERLINK(…)).
 
+A formula may hide behind what a spreadsheet skips at the start of a cell: spaces, a no-break space, a
+byte order mark (` =1+1`, `\u00a0=HYPERLINK(…)`, `\ufeff@SUM(…)`): such a cell is neutralised too.
+
 Numbers stay numbers: a cell that is a plain number (`-12`, `-3.5`, `+4`, `-1.2e-5`, `-3,5`) is
 written as it is, since a spreadsheet reads it as a number and no formula can hide in it. A
 negative value of a numeric column (a population change, a budget balance) therefore still sums in
@@ -32,12 +35,16 @@ import re
 
 ALREADY_NEUTRALISED = b"x-oc-csv-neutralise"  # set by a CSV written through `neutralise`, removed here
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# what a spreadsheet may skip before a formula: spaces (ASCII, no-break, narrow and figure spaces, the other
+# Unicode spaces), zero-width characters and the byte order mark
+SKIPPED = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u202f\u205f\u2060\u3000\ufeff"
 NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise(cell: str) -> str:
     """`cell` as a spreadsheet should show it: a formula-looking text gets a leading apostrophe."""
-    if cell and cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell):
+    start = cell.lstrip(SKIPPED) if cell else cell
+    if start and start.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(start):
         return "'" + cell
     return cell
 

@@ -17,14 +17,16 @@ share nothing.
 import weakref
 from dataclasses import dataclass, field
 
-from oc_site.http.cache_headers import CacheHeaders, SiteEtag
+from oc_site.http.cache_headers import AnsweringAddresses, CacheHeaders, SiteEtag
 from oc_site.http.compression import Compression
 from oc_site.http.cors import Cors
 from oc_site.http.csv_safety import CsvSafety
 from oc_site.http.download import Download
 from oc_site.http.exports import Exports
 from oc_site.http.page_cache import KeptPages, PageCache
+from oc_site.http.public_address import PublicAddress
 from oc_site.http.queues import Lanes, Queues
+from oc_site.http.request_limits import RequestLimits
 from oc_site.http.security_headers import SecurityHeaders, security_headers
 
 
@@ -45,10 +47,16 @@ def layers(datasette) -> list[Layer]:
     return [
         # CSP, nosniff, frame and referrer policies on every response, even a replayed one
         Layer(SecurityHeaders, headers=security_headers(datasette)),
+        # read-only: GET, HEAD and OPTIONS; a small body read in bounded time; parameters of bounded size
+        Layer(RequestLimits, datasette=datasette),
         # gzip of text responses (what every inner layer sends)
         Layer(Compression),
-        # Cache-Control and the site's ETag; a matching If-None-Match is answered 304 here, before any queue or SQL
-        Layer(CacheHeaders, etag=shared.etag, max_age=datasette.setting("default_cache_ttl")),
+        # the request as if it came to the site's public address: no Host header in any page
+        Layer(PublicAddress, datasette=datasette),
+        # Cache-Control and the site's ETag on successful pages; a matching If-None-Match is answered 304 here,
+        # before any queue or SQL, for an address known to answer
+        Layer(CacheHeaders, etag=shared.etag, max_age=datasette.setting("default_cache_ttl"),
+              answering=shared.answering),
         # the CORS headers of Datasette's JSON on the site's own answers too
         Layer(Cors, enabled=datasette.cors),
         # /oc.db and its compressed copy /oc.db.gz with their length, byte ranges (resume) and ETag; no queue
@@ -57,7 +65,7 @@ def layers(datasette) -> list[Layer]:
         Layer(CsvSafety),
         # the /oc page kept once rendered (the layers above add their headers to the replay)
         Layer(PageCache, datasette=datasette, kept=shared.kept_pages),
-        # a few requests at once in their order of arrival, visitors' SQL in its own queue
+        # a few requests at once in their order of arrival, in the lane of what they run; none for a client gone
         Layer(Queues, lanes=shared.lanes),
         # every row of a table, view or canned query as CSV or JSON (_stream=on), streamed; a CSV that asks
         # for no page redirected there
@@ -77,6 +85,7 @@ class SharedState:
     """What the layers of one Datasette share, whichever of its apps serves a request."""
 
     etag: SiteEtag = field(default_factory=SiteEtag)  # computed at start-up (oc_site.hooks.startup)
+    answering: AnsweringAddresses = field(default_factory=AnsweringAddresses)  # addresses that answered 200
     kept_pages: KeptPages = field(default_factory=KeptPages)
     lanes: Lanes = field(default_factory=Lanes)
     downloads: dict = field(default_factory=dict)  # database name → oc_site.downloads.Downloads
