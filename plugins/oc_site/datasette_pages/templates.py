@@ -27,6 +27,7 @@ from jinja2 import BaseLoader, TemplateNotFound
 
 from oc_site.levels import LEVELS
 from oc_site.urls import web_url
+from oc_site.text import french_date
 
 REMEMBERED_AT_MOST = 10_000  # names of tables and queries: a bound against surprises, never reached
 
@@ -58,6 +59,7 @@ def fiche_url(level: str, code) -> str:
 
 def prepare_environment(env):
     env.filters["lien_web"] = web_url
+    env.filters["date_fr"] = french_date
     env.globals["fiche_url"] = fiche_url
     env.globals["niveaux"] = LEVELS
     env.auto_reload = False

@@ -42,6 +42,7 @@ SECTION_TITLES = {
     "carte": "Carte",
     "identite": "Identité",
     "population": "Population",
+    "elus": "Élus",
     "secondaires": "Communes déléguées et arrondissements",
     "membres": "Communes membres",
     "epci": "Intercommunalités",
@@ -59,13 +60,13 @@ SECTION_TITLES = {
     "donnees": "Données",
 }
 SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
-    "commune": ("identite", "carte", "population", "secondaires", "dotations", "richesse", "zonages", "finances",
+    "commune": ("identite", "carte", "population", "elus", "secondaires", "dotations", "richesse", "zonages", "finances",
                 "contexte", "indicateurs", "publications", "liens", "donnees"),
     "epci": ("identite", "carte", "population", "membres", "dotations", "dgf_communes", "finances", "contexte",
              "indicateurs", "publications", "liens", "donnees"),
-    "departement": ("identite", "carte", "population", "epci", "communes", "dotations", "dgf_communes", "finances",
+    "departement": ("identite", "carte", "population", "elus", "epci", "communes", "dotations", "dgf_communes", "finances",
                     "contexte", "indicateurs", "publications", "liens", "donnees"),
-    "region": ("identite", "carte", "population", "departements", "dotations", "dgf_communes", "finances",
+    "region": ("identite", "carte", "population", "elus", "departements", "dotations", "dgf_communes", "finances",
                "contexte", "indicateurs", "publications", "liens", "donnees"),
 }
 
@@ -73,6 +74,7 @@ SECTIONS = {  # a section without content (no finances loaded, no commune délé
 SHOWN_IF = {
     "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
     "secondaires": lambda c: c.get("secondaires"),
+    "elus": lambda c: any(c["elus"].values()),
     "dotations": lambda c: c["series"].get("dotations"),
     "richesse": lambda c: c["series"].get("richesse"),
     "zonages": lambda c: c["series"].get("zonages"),
@@ -272,6 +274,31 @@ async def population_series(datasette, level: str, code: str) -> dict:
         "serie_population": rows,
         "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
+
+
+# Who governs (loaders/territories/elus.py): the canned queries of each level's « Élus » block, and the
+# parameter each one takes from the fiche (the code, or the commune's département)
+ELECTED = {
+    "commune": {"deputes": ("deputes_commune", "code"), "senateurs": ("senateurs_departement", "departement")},
+    "departement": {"conseil": ("conseil_territoire", None), "deputes": ("deputes_departement", "departement"),
+                    "senateurs": ("senateurs_departement", "departement"),
+                    "conseillers": ("conseillers_departement", "departement")},
+    "region": {"conseil": ("conseil_territoire", None), "conseillers": ("conseillers_region", "region")},
+}
+
+
+async def elected_blocks(datasette, level: str, code: str, territory: dict) -> dict:
+    """The rows of the « Élus » block and the addresses of their queries (the CSV of each list)."""
+    found, queries = {}, {}
+    for key, (query, parameter) in ELECTED[level].items():
+        value = territory["departement"] if parameter == "departement" and level == "commune" else code
+        params = {"niveau": level, "code": code} if parameter is None else {parameter: value}
+        found[key] = await canned(datasette, query, **params)
+        queries[key] = pages.query_url(datasette, query, **params)
+        queries[f"{key}_csv"] = pages.query_url(datasette, query, ".csv", **params)
+    if "conseil" in found:
+        found["conseil"] = found["conseil"][0] if found["conseil"] else None
+    return {"elus": found, "requetes_elus": queries}
 
 
 async def map_config(datasette, level: str, code: str, context: dict) -> dict:
@@ -498,6 +525,8 @@ async def fiche(datasette, request):
     elif level == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(await shared_blocks(datasette, level, code))
+    if level in ELECTED:
+        context.update(await elected_blocks(datasette, level, code, territory))
     context.update(await series_blocks(datasette, level, code))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
