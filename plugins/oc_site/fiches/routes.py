@@ -72,7 +72,7 @@ SECTIONS = {  # a section without content (no finances loaded, no commune délé
 
 # Sections shown only when they have something to show (the others always are)
 SHOWN_IF = {
-    "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
+    "population": lambda c: len(c["graphique_population"]["annees"]) >= 2 or c.get("graphique"),
     "secondaires": lambda c: c.get("secondaires"),
     "elus": lambda c: any(c["elus"].values()),
     "dotations": lambda c: c["series"].get("dotations"),
@@ -267,11 +267,21 @@ async def key_figures(datasette, level: str, code: str) -> dict:
     }
 
 
+def population_chart(rows: list[dict]) -> dict:
+    """The census years and one series per kind of population (municipale, totale), None where a kind has no
+    value that year: the grouped bars of the population chart."""
+    years = sorted({r["annee"] for r in rows})
+    names = list(dict.fromkeys(r["serie"] for r in rows))
+    value = {(r["serie"], r["annee"]): r["population"] for r in rows}
+    return {"annees": years, "noms": names, "valeurs": [[value.get((n, y)) for y in years] for n in names]}
+
+
 async def population_series(datasette, level: str, code: str) -> dict:
     """The population at each vintage, for the chart of the population section."""
     rows = await canned(datasette, "population_territoire", niveau=level, code=code)
     return {
         "serie_population": rows,
+        "graphique_population": population_chart(rows),
         "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
 
