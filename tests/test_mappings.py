@@ -351,7 +351,8 @@ def test_normalize_code(raw, level, expected):
 
 def test_repository_mappings_are_valid():
     names = sorted(p.name for p in MAPPINGS.glob("*.yml"))
-    assert names == ["dgcl_criteres_communes.yml", "dgcl_criteres_dgf.yml", "insee_comparateur.yml",
+    assert names == ["dgcl_criteres_communes.yml", "dgcl_criteres_dgf.yml", "dgcl_populations_totales_2018.yml",
+                     "dgcl_populations_totales_2019.yml", "insee_comparateur.yml",
                      "insee_pop_historiques.yml", "ofgl_comptes_communes.yml", "ofgl_comptes_departements.yml",
                      "ofgl_comptes_groupements.yml", "ofgl_comptes_regions.yml"]
     for name in names:

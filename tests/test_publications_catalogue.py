@@ -46,6 +46,7 @@ def write_sources(path: Path, catalogue_path: Path, *extra: dict) -> Path:
     config["sources"] = [
         {"id": "ressources", "nom": "Ressources", "type": "curation", "url": str(ROOT / "data" / "ressources.yml")},
         {"id": "catalogue", "nom": "Catalogue", "type": "catalogue", "url": str(catalogue_path)},
+        {"id": "catalogue-2", "nom": "Second catalogue", "type": "catalogue", "url": str(SECOND)},
         *extra,
     ]
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -113,12 +114,14 @@ def test_the_build_report_lists_the_codes_the_cog_does_not_know(tmp_path):
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")])
     assert result.exit_code == 0, result.output
     assert "Publications — ✓ catalogue : 214 entrée(s) lue(s), 214 nouvelle(s)" in result.output
+    assert "Publications — ✓ catalogue-2 : 69 entrée(s) lue(s), 69 nouvelle(s)" in result.output
     assert ("⚠ territoire écarté region:24 « Centre-Val de Loire » : code absent du COG "
             "(https://www.insee.fr/fr/statistiques/4139787?sommaire=4161946)") in result.output
     rejected = re.findall(r"territoire écarté (\w+):(\w+) ", result.output)
     kept = query(tmp_path / "oc.db", "SELECT count(*) FROM publications_territoires WHERE methode = 'catalogue'")[0][0]
-    assert len(rejected) + kept == 116 + 23 + 46 + 7  # every declared territory: kept or reported
-    assert "Publications : 226 dans la base, dont 1 masquée(s)" in result.output
+    # every declared territory of both catalogues: kept or reported
+    assert len(rejected) + kept == (116 + 23 + 46 + 7) + (5 + 23 + 22 + 34)
+    assert "Publications : 295 dans la base, dont 1 masquée(s)" in result.output
 
 
 def test_a_wrong_code_or_a_code_of_another_territory_is_reported_and_the_entry_kept(tmp_path, fixture_db):
@@ -256,7 +259,8 @@ async def test_territory_filter_without_javascript_and_territory_type(ds):
         AND NOT EXISTS (SELECT 1 FROM publications_territoires WHERE publication = p.id)""")[0][0]
     assert f"{expected} résultats" in html and "Type de territoire : Sans territoire précis (national)" in html
     html = (await ds.client.get("/publications?niveau=epci")).text
-    assert "Type de territoire : Intercommunalités (EPCI)" in html and "BANATIC" in html
+    assert "Type de territoire : Intercommunalités (EPCI)" in html
+    assert "BP 2025 - Rennes Métropole" in html  # the second catalogue's, most recent first
 
 
 async def test_a_region_fiche_lists_its_own_and_its_departements_publications(ds):

