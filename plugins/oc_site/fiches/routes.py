@@ -286,7 +286,7 @@ async def population_series(datasette, level: str, code: str) -> dict:
     }
 
 
-# Who governs (loaders/territories/elus.py): the canned queries of each level's « Élus » block, and the
+# Who governs (loaders/territories/representatives.py): the canned queries of each level's « Élus » block, and the
 # parameter each one takes from the fiche (the code, or the commune's département)
 ELECTED = {
     "commune": {"deputes": ("deputes_commune", "code"), "senateurs": ("senateurs_departement", "departement")},

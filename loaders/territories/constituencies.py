@@ -225,7 +225,7 @@ def inherit(rows: list[dict], unassigned: list[str], restored: dict[str, str | N
 
 
 def constituency_rows(constituencies: list[dict]) -> list[dict]:
-    """Rows of circonscriptions_legislatives (names are made in elus.py, which knows the départements)."""
+    """Rows of circonscriptions_legislatives (names are made in representatives.py, which knows the départements)."""
     import shapely
 
     found = []

@@ -1,4 +1,4 @@
-"""Who governs (loaders/territories/elus.py, circonscriptions.py): the RNE's dates turned back, the rules that
+"""Who governs (loaders/territories/representatives.py, constituencies.py): the RNE's dates turned back, the rules that
 give each commune its constituencies, the tables built from the fixture wheel, and the « Élus » block of the
 fiches. The full oc.db is checked against the raw files by test_reconciliation.py."""
 
@@ -8,8 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from loaders.territories import circonscriptions, elus
-from loaders.territories.circonscriptions import Units
+from loaders.territories import constituencies, representatives
+from loaders.territories.constituencies import Units
 
 
 def query(db, sql, *params):
@@ -25,16 +25,16 @@ def query(db, sql, *params):
     (None, None),
 ])
 def test_rne_dates_read_month_first_are_turned_back(stored, real):
-    assert elus.rne_date(stored) == real
+    assert representatives.rne_date(stored) == real
 
 
-def constituencies(*shapes):
+def drawn(*shapes):
     return [{"code": code, "numero": int(code[-2:]), "prefixe": code.split("-")[0], "departement": None,
              "geometry": shape} for code, shape in shapes]
 
 
 # two constituencies side by side in département 35, one alone in département 22
-DRAWN = constituencies(("35-01", box(0, 0, 10, 10)), ("35-02", box(10, 0, 20, 10)), ("22-01", box(0, 10, 20, 20)))
+DRAWN = drawn(("35-01", box(0, 0, 10, 10)), ("35-02", box(10, 0, 20, 10)), ("22-01", box(0, 10, 20, 20)))
 
 
 def shares(rows, code):
@@ -44,14 +44,14 @@ def shares(rows, code):
 def test_a_commune_not_divided_between_cantons_goes_whole_to_its_majority_constituency():
     # 60 % in 35-02, 40 % in 35-01, a bit over the border of 22 (outline noise: another département)
     units = {"35001": Units([box(6, 5, 16, 11)])}
-    rows, left = circonscriptions.assign([("35001", "35")], units, DRAWN)
+    rows, left = constituencies.assign([("35001", "35")], units, DRAWN)
     assert shares(rows, "35001") == {"35-02": (100.0, "majoritaire")} and not left
     assert rows[0]["part_mesuree"] == pytest.approx(50.0)  # 5 of its 10 units of height are in 35-02's square
 
 
 def test_a_divided_city_is_shared_and_slivers_are_dropped():
     units = {"35238": Units([box(7, 2, 17, 8)], divided=True), "35999": Units([box(0, 2, 10.2, 8)], divided=True)}
-    rows, _ = circonscriptions.assign([("35238", "35"), ("35999", "35")], units, DRAWN)
+    rows, _ = constituencies.assign([("35238", "35"), ("35999", "35")], units, DRAWN)
     assert shares(rows, "35238") == {"35-02": (70.0, "parts_contours"), "35-01": (30.0, "parts_contours")}
     # 2 % over the border is below SPLIT_THRESHOLD: a sliver of the outlines, the city stays whole
     assert shares(rows, "35999") == {"35-01": (100.0, "parts_contours")}
@@ -59,7 +59,7 @@ def test_a_divided_city_is_shared_and_slivers_are_dropped():
 
 def test_communes_deleguees_are_placed_one_by_one():
     units = {"35100": Units([box(1, 1, 9, 9), box(11, 1, 13, 3)], parts=True)}
-    rows, _ = circonscriptions.assign([("35100", "35")], units, DRAWN)
+    rows, _ = constituencies.assign([("35100", "35")], units, DRAWN)
     assert {c: round(s) for c, (s, _) in shares(rows, "35100").items()} == {"35-01": 94, "35-02": 6}
     assert {m for _, m in shares(rows, "35100").values()} == {"majoritaire_deleguees"}
 
@@ -69,24 +69,24 @@ def test_fallbacks_nearest_town_hall_single_constituency_and_what_is_left():
              "35300": Units(point=Point(15, 5)),  # no outline: its town hall
              "22300": Units(),  # nothing, but its département has one constituency
              "35400": Units()}  # nothing at all
-    rows, left = circonscriptions.assign([("35200", "35"), ("35300", "35"), ("22300", "22"), ("35400", "35")],
+    rows, left = constituencies.assign([("35200", "35"), ("35300", "35"), ("22300", "22"), ("35400", "35")],
                                          units, DRAWN)
     assert shares(rows, "35200") == {"35-02": (100.0, "plus_proche")}
     assert shares(rows, "35300") == {"35-02": (100.0, "mairie")}
     assert shares(rows, "22300") == {"22-01": (100.0, "seule_circonscription")}
     assert left == ["35400"]
-    rows, left = circonscriptions.inherit(rows, left, {"35400": "35300"})
+    rows, left = constituencies.inherit(rows, left, {"35400": "35300"})
     assert shares(rows, "35400") == {"35-02": (100.0, "commune_quittee")} and not left
 
 
 def test_council_names_exactly_one_president_or_says_why_not():
     members = [{"fonction": "Président", "nom": "A", "prenom": "a", "date_debut_fonction": "2021-07-01"},
                {"fonction": None, "nom": "B", "prenom": "b", "date_debut_fonction": None}]
-    one = elus.council("departement", "35", "35D", "Conseil", members, "elus_departementaux")
+    one = representatives.council("departement", "35", "35D", "Conseil", members, "elus_departementaux")
     assert (one["president_nom"], one["nb_conseillers"], one["note"]) == ("A", 2, None)
-    none = elus.council("departement", "16", "16D", "Conseil", members[1:], "elus_departementaux")
+    none = representatives.council("departement", "16", "16D", "Conseil", members[1:], "elus_departementaux")
     assert none["president_nom"] is None and "aucun président" in none["note"]
-    two = elus.council("departement", "56", "56D", "Conseil", [members[0], members[0]], "elus_departementaux")
+    two = representatives.council("departement", "56", "56D", "Conseil", [members[0], members[0]], "elus_departementaux")
     assert two["president_nom"] is None and "2 conseillers comme président" in two["note"]
 
 

