@@ -291,9 +291,13 @@ def test_the_second_catalogue_parses_and_repeats_no_address_of_the_first():
     ("/departement/35", "Concernant le département d&#39;Ille-et-Vilaine"),
 ])
 async def test_full_rennes_its_metropole_and_ille_et_vilaine_have_publications_of_their_own(full_ds, path, title):
-    html = (await full_ds.client.get(path)).text
-    block = html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
-    assert title in block
+    assert title in await publications_block(full_ds, path)
+
+
+async def publications_block(ds, path) -> str:
+    """The « Publications » block of a fiche."""
+    html = (await ds.client.get(path)).text
+    return html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
 
 
 @pytest.mark.full
@@ -324,8 +328,7 @@ async def test_full_catalogue_counts_per_level(full_db):
     ("/commune/22278", "Concernant le département des Côtes-d&#39;Armor"),
 ])
 async def test_full_a_publication_reaches_its_territory_and_its_children(full_ds, path, group):
-    html = (await full_ds.client.get(path)).text
-    block = html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
+    block = await publications_block(full_ds, path)
     start = block.index(group)
     following = block.find("Concernant ", start + len(group))
     section = block[start:following if following > 0 else None]
