@@ -340,4 +340,5 @@ async def test_full_a_publication_reaches_its_territory_and_its_children(full_ds
 async def test_full_commune_fiche_groups_nearest_first(full_ds):
     html = (await full_ds.client.get("/commune/69123")).text  # Lyon: itself, then its EPCI, département, région
     titles = re.findall(r'<h3 class="fr-h6 fr-mb-1w" id="titre-publications-[^"]+">([^<]+)', html)
-    assert [t.strip() for t in titles] == ["Concernant Lyon", "Concernant la région Auvergne-Rhône-Alpes"]
+    assert [t.strip() for t in titles] == ["Concernant Lyon", "Concernant le département du Rhône",
+                                           "Concernant la région Auvergne-Rhône-Alpes"]

