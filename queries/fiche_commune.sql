@@ -1,6 +1,6 @@
 -- title: Fiche d'une commune
--- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement) et son maire, à partir
---   de son code INSEE ; sa superficie contrôlée avec celle de la DGCL (superficie_controle) et la densité calculée sur
+-- description: Identité et rattachements d'une commune (département, région, EPCI, arrondissement) et son maire (ou
+--   pourquoi le Répertoire national des élus n'en donne pas), à partir de son code INSEE ; sa superficie contrôlée avec celle de la DGCL (superficie_controle) et la densité calculée sur
 --   la superficie retenue (superficie_source).
 -- params: code
 -- example: code=35238
@@ -23,7 +23,8 @@ SELECT
     (SELECT code_postal FROM codes_postaux p WHERE p.code_insee = c.code_insee ORDER BY code_postal)
   ) AS codes_postaux,
   c.mairie_adresse, c.mairie_telephone, c.mairie_email, c.mairie_site,
-  m.prenom AS maire_prenom, m.nom AS maire_nom, m.date_debut_fonction AS maire_depuis
+  m.prenom AS maire_prenom, m.nom AS maire_nom, m.date_debut_fonction AS maire_depuis,
+  sm.explication AS maire_absent
 FROM communes c
 JOIN departements d ON d.code = c.departement
 JOIN regions r ON r.code = c.region
@@ -33,5 +34,6 @@ LEFT JOIN arrondissements a ON a.code = c.arrondissement
 LEFT JOIN epci e ON e.siren = c.epci
 LEFT JOIN ept t ON t.siren = c.ept
 LEFT JOIN maires m ON m.code_insee = c.code_insee
+LEFT JOIN communes_sans_maire sm ON sm.code_insee = c.code_insee
 LEFT JOIN sources_donnees sd ON sd.id = c.superficie_dgcl_source
 WHERE c.code_insee = :code

@@ -112,7 +112,7 @@
         li.textContent = (compared !== null && !other ? "Ajouter " : "") + r.libelle + " ";
         var small = document.createElement("small");
         var names = levels[r.type] || { libelle: r.type, pluriel: r.type };
-        small.textContent = other ? names.libelle + " : comparer des " + names.pluriel : names.libelle;
+        small.textContent = other ? names.libelle + " : comparer des " + names.pluriel : (r.categorie || names.libelle);
         li.appendChild(small);
         li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);

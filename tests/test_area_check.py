@@ -13,8 +13,8 @@ def dgcl(km2, comparable=True, year=2022):
 
 
 @pytest.mark.parametrize("name, outline, area, controle, source, doubtful", [
-    ("Rennes 35238", 50.281054, dgcl(50.39), "concordante", "contours", False),
-    ("Chamonix-Mont-Blanc 74056: glaciers outside the cadastre", 244.705796, dgcl(116.53), "ecart", "contours", True),
+    ("Rennes 35238", 50.429776, dgcl(50.39), "concordante", "contours", False),
+    ("Chamonix-Mont-Blanc 74056: glaciers outside the cadastre", 245.304465, dgcl(116.53), "ecart", "contours", True),
     ("Hesdin-la-Forêt 62447: outline older than its merger", None, dgcl(21.26), "sans_contour", "dgcl", True),
     ("Neussargues-Moissac 15141: DGCL area before the restorations", None, dgcl(91.98, comparable=False),
      "perimetre_modifie", None, True),

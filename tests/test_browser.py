@@ -201,7 +201,7 @@ def test_fiche_map_draws_the_members(site, browser):
         assert not page.locator(".oc-legende[data-couche=densite]").is_visible()
         page.locator("label[for=carte-couche-dgf_par_habitant]").click()
         legend = page.locator(".oc-legende[data-couche=dgf_par_habitant]")
-        assert legend.is_visible() and "DGF par habitant (€/hab.), 2022" in legend.inner_text()
+        assert legend.is_visible() and "DGF par habitant (population DGF), en €/hab., 2022" in legend.inner_text()
         # the fixture's three members fall in three classes: 12.85, 121.10 and 238.01 €/hab.
         assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#9ecae1", "#3182bd"}
     finally:

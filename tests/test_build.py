@@ -86,7 +86,9 @@ def test_search_index_prefixes(fixture_db):
     assert search('recherche_nom:"renn"*')[:2] == ["243500139", "35238"]
     assert "22016" in search('recherche_nom:"ile"* AND recherche_nom:"brehat"*')
     assert "35238" in search('recherche_codes:"35000"*')
-    assert search('recherche_codes:"243500139"') == ["243500139"]
+    assert search('recherche_siren:"243500139"') == ["243500139"]  # SIREN apart from the codes (20000: Ajaccio's
+    assert search('recherche_codes:"243500139"') == []               # postal code, and the start of SIREN)
+    assert search('recherche_siren:"213502388"') == ["35238"]  # a commune's SIREN
     assert "80829" in search('recherche_nom:"y"*')
 
 

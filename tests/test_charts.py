@@ -6,8 +6,9 @@ import pytest
 from oc_site.fiches.charts import StackedParts, stacked_parts
 
 CHART = StackedParts("Dotation globale de fonctionnement", "dgf_totale",
-                     (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP")),
-                     "Autres parts (DACOM, amorçage)")
+                     (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP"),
+                      ("dacom", "DACOM"), ("dotation_amorcage", "Dotation d'amorçage")),
+                     "Écart non expliqué", optional=("dacom", "dotation_amorcage"))
 
 
 def table(years, **values):
@@ -31,11 +32,26 @@ def test_parts_that_make_the_total_in_millions_without_a_zero_part():
     assert chart["producteur"] == "DGCL (ministère de l'Intérieur)" and chart["source_url"].startswith("http://www.dotations")
 
 
-def test_what_the_parts_leave_is_drawn_as_other_parts():
-    # Saint-Denis (La Réunion), 2022: a dotation forfaitaire and the DACOM of outre-mer
+def test_the_dacom_is_a_part_of_its_own():
+    # Saint-Denis (La Réunion), 2022: a dotation forfaitaire and the DACOM of outre-mer, 20,319,813 €, which
+    # make the DGF of 40,150,630 €
+    chart = stacked_parts(CHART, table([2022], dgf_totale=[40150630], dotation_forfaitaire=[19830817], dsu=[0],
+                                       dsr=[0], dnp=[0], dacom=[20319813], dotation_amorcage=[0]))
+    assert chart["noms"] == ["Dotation forfaitaire", "DACOM"]
+    assert chart["valeurs"] == [[19.831], [20.32]]
+
+
+def test_the_dotation_d_amorcage_of_2020_is_not_published_and_counts_zero():
+    # Culoz (01138) in the DGCL's files of 2020 and 2022; the file of 2020 has no column for the dotation d'amorçage
+    chart = stacked_parts(CHART, table([2020, 2022], dgf_totale=[61648, 62276], dotation_forfaitaire=[6899, 0],
+                                       dsu=[0, 0], dsr=[54749, 62276], dnp=[0, 0], dotation_amorcage=[None, 0]))
+    assert chart["annees"] == ["2020", "2022"] and chart["noms"] == ["Dotation forfaitaire", "DSR"]
+
+
+def test_what_the_parts_leave_is_drawn_apart():
     chart = stacked_parts(CHART, table([2022], dgf_totale=[40150630], dotation_forfaitaire=[19830817], dsu=[0],
                                        dsr=[0], dnp=[0]))
-    assert chart["noms"] == ["Dotation forfaitaire", "Autres parts (DACOM, amorçage)"]
+    assert chart["noms"] == ["Dotation forfaitaire", "Écart non expliqué"]
     assert chart["valeurs"] == [[19.831], [20.32]]
 
 

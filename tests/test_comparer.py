@@ -26,7 +26,7 @@ async def test_csv_and_json(fixture_ds):
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["code"], r["nom"], r["epci_nom"], r["population_municipale_2023"]) for r in rows] == [
         ("35238", "Rennes", "Rennes Métropole", "230890"), ("44109", "Nantes", "Nantes Métropole", "327734")]
-    assert rows[0]["superficie_2026"] == "50.281054" and rows[0]["population_municipale_2023"].isdigit()
+    assert rows[0]["superficie_2026"] == "50.429776" and rows[0]["population_municipale_2023"].isdigit()
     data = (await fixture_ds.client.get("/comparer.json?codes=35238,44109")).json()
     assert data["niveau"] == "commune"
     assert [t["url"] for t in data["territoires"]] == ["/commune/35238", "/commune/44109"]

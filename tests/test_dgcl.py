@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, build_fixture_db
 from loaders.cli import cli
+from loaders.territories import mayors
 from test_mappings import broken_mapping, with_achats
 
 ARCHIVE = FIXTURES / "dotations-locales-back-fixture.tar.gz"
@@ -89,6 +90,27 @@ def test_mayors_without_personal_columns(fixture_db):
                               "WHERE code_insee = '35238'").fetchone()
     assert columns == ["code_insee", "nom", "prenom", "fonction", "date_debut_mandat", "date_debut_fonction"]
     assert rennes[2] == "Maire" and rennes[3].startswith("2026-")
+
+
+@pytest.mark.parametrize("functions,zone,motif", [
+    (None, "com", "hors_repertoire"),  # the Répertoire does not cover the collectivités d'outre-mer
+    (None, "metro", "aucun_elu"),
+    ({""}, "metro", "sans_fonction"),  # councillors listed without their function (Oyonnax, 01283)
+    ({"", "ADJ"}, "metro", "adjoints_sans_maire"),
+    ({"", "ADJ", "MDA"}, "drom", "adjoints_sans_maire"),
+])
+def test_why_a_commune_has_no_mayor(functions, zone, motif):
+    assert mayors.absence(functions, zone) == motif
+    row = mayors.absence_rows({"01283": zone, "35238": "metro"}, {"35238": {}}, {"01283": functions} if functions else {})
+    assert row == [{"code_insee": "01283", "motif": motif, "explication": mayors.ABSENCES[motif]}]
+
+
+def test_communes_without_mayor_in_the_fixture_say_why(fixture_db):
+    with sqlite3.connect(fixture_db) as conn:
+        absent = conn.execute("SELECT count(*) FROM communes c WHERE NOT EXISTS "
+                              "(SELECT 1 FROM maires m WHERE m.code_insee = c.code_insee)").fetchone()[0]
+        explained = conn.execute("SELECT count(*) FROM communes_sans_maire WHERE explication != ''").fetchone()[0]
+    assert absent == explained
 
 
 def corrupt(tmp_path, change) -> object:

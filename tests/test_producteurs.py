@@ -267,7 +267,10 @@ async def test_fiches_and_comparison_show_the_producers_blocks(setup):
     assert "Contexte socio-économique" in html and "Taux de chômage des 15-64 ans" in html
     assert "14,0 %" in html and "<td>2022</td>" in html  # 15 502 / 110 454
     assert 'href="https://www.insee.fr/fr/statistiques/2521169"' in html
-    assert "Pas de données pour ce territoire dans" in html  # Finances: Rennes is not in the OFGL extract
+    # Finances: Rennes is not in the OFGL extract: no block, one sentence saying where the OFGL publishes them
+    assert 'id="finances-titre"' not in html and ">Finances</a>" not in html
+    assert ("Comptes consolidés des communes — OFGL (Observatoire des finances et de la gestion publique locales), "
+            "d&#39;après la DGFiP : rien pour Rennes dans ce fichier") in html
     assert 'href="/oc/contexte_territoire?niveau=commune&amp;code=35238"' in html
     html = (await ds.client.get("/commune/93008")).text
     assert 'id="finances-titre"' in html and '<th scope="col" class="oc-nombre">2017</th>' in html
@@ -276,7 +279,9 @@ async def test_fiches_and_comparison_show_the_producers_blocks(setup):
     assert "Comptes consolidés des communes" in html and "version du 2024-06-20" in html
     html = (await ds.client.get("/region/53")).text
     assert 'id="finances-titre"' not in html  # no OFGL mapping for the régions in this build
-    assert "Pas de données pour ce territoire dans la source" in html  # Contexte: Bretagne's sum is incomplete
+    # Contexte: Bretagne's sum is incomplete: no block, the INSEE's dossier complet of the région instead
+    assert 'id="contexte-titre"' not in html
+    assert 'href="https://www.insee.fr/fr/statistiques/2011101?geo=REG-53"' in html
     html = (await ds.client.get("/departement/01")).text  # Ain: every commune of the fixture in the file
     assert "Part des logements vacants" in html and "9,5 %" in html
     response = await ds.client.get("/comparer.json?codes=35238,01053")
@@ -300,13 +305,19 @@ async def test_offline_build_without_cache_says_what_is_missing(setup):
     assert len(lines) == 3 and all("absent du cache" in line and "lancez `oc sources`" in line for line in lines)
     ds = make_datasette(out / "oc.db")
     html = (await ds.client.get("/commune/35238")).text
-    # one notice per block: Indicateurs (DGCL), Finances (OFGL), Contexte socio-économique (INSEE)
-    assert html.count("Données non chargées dans cette version de la base") == 3
-    assert "INSEE (recensement de la population, Filosofi)" in html and "absent du cache" in html
-    assert "DGCL (ministère de l&#39;Intérieur)" in html
-    # the commune files' sums feed the EPCI's blocks: Indicateurs (DGCL totals), Contexte (INSEE)
+    # no block without data, nothing technical: one sentence each (DGCL, OFGL, INSEE) saying where the figures
+    # are published for Rennes; the operators read the state of the files on /sources
+    assert 'id="finances-titre"' not in html and 'id="contexte-titre"' not in html
+    assert "absent du cache" not in html and "Données non chargées" not in html and "oc sources" not in html
+    elsewhere = html[html.index("Chiffres publiés ailleurs"):html.index('id="donnees"')]
+    assert elsewhere.count("<li>") == 3
+    assert "dossier complet de Rennes, insee.fr</a>" in elsewhere and ">data.ofgl.fr</a>" in elsewhere
+    assert "DGCL (ministère de l&#39;Intérieur)" in elsewhere
+    sources = (await ds.client.get("/sources")).text
+    assert sources.count("non chargé : fichier du producteur absent du cache") == 3  # the operators' view
+    # the commune files' sums would feed the EPCI's blocks: the same sentences there (DGCL totals, INSEE)
     html = (await ds.client.get("/epci/243500139")).text
-    assert html.count("Données non chargées dans cette version de la base") == 2 and "contexte-titre" in html
+    assert 'id="contexte-titre"' not in html and "dossier complet de Rennes Métropole, insee.fr" in html
 
 
 def test_altered_cache_file_is_not_loaded(setup):

@@ -150,3 +150,26 @@ async def test_the_levels_names_for_the_search_script_come_from_the_registry(fix
                                "departement": {"libelle": "département", "pluriel": "départements"},
                                "epci": {"libelle": "EPCI", "pluriel": "EPCI"},
                                "commune": {"libelle": "commune", "pluriel": "communes"}}
+
+
+@pytest.mark.parametrize("token,column", [
+    ("35000", "recherche_codes"), ("20000", "recherche_codes"), ("2a004", "recherche_codes"), ("35", "recherche_codes"),
+    ("200008", "recherche_siren"), ("243500139", "recherche_siren"), ("2435001390", "recherche_codes"),
+])
+def test_a_postal_code_is_never_the_start_of_a_siren(token, column):
+    """Up to five characters: a code (INSEE, postal, département, région); six to nine digits: a SIREN."""
+    from oc_site.search.index import code_column
+
+    assert code_column(token) == column
+
+
+async def test_siren_of_a_commune_from_six_digits_only(fixture_ds):
+    rennes_siren = "213502388"
+    assert (await search(fixture_ds, rennes_siren))[0]["code"] == "35238"
+    assert (await search(fixture_ds, rennes_siren[:6]))[0]["code"] == "35238"
+    assert all(r["code"] != "35238" for r in await search(fixture_ds, rennes_siren[:5]))  # « 21350 » is a code
+
+
+async def test_each_result_says_what_the_territory_is(fixture_ds):
+    for item in await search(fixture_ds, "rennes"):
+        assert item["categorie"] == {"commune": "commune", "epci": "EPCI"}[item["type"]]

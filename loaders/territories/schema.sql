@@ -147,11 +147,13 @@ CREATE TABLE territoires (
     code TEXT NOT NULL,
     nom TEXT NOT NULL,
     libelle TEXT NOT NULL,
+    categorie TEXT NOT NULL,
     departement TEXT,
     population INTEGER,
     url TEXT NOT NULL,
     recherche_nom TEXT NOT NULL,
     recherche_codes TEXT NOT NULL,
+    recherche_siren TEXT NOT NULL,
     UNIQUE (type, code)
 );
 

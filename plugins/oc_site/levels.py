@@ -98,6 +98,15 @@ def level_of_code(code: str) -> str | None:
     return next((name for name in SMALLEST_FIRST if is_code_of(name, code)), None)
 
 
+OVERSEAS_COLLECTIVITY = "collectivité d'outre-mer"  # a « région » of zone com (Saint-Martin, Polynésie française…)
+
+
+def category(level: str, zone: str | None = None) -> str:
+    """What a territory is called, lower case: its level's label, but « collectivité d'outre-mer » for a région of
+    zone com (the fiche's tag and the search results say the same)."""
+    return OVERSEAS_COLLECTIVITY if level == "region" and zone == "com" else LEVELS[level].label
+
+
 def names_for_scripts() -> dict[str, dict[str, str]]:
     """The levels' names as the site's scripts show them (static/recherche.js, from /niveaux.json)."""
     return {name: {"libelle": spec.label, "pluriel": spec.plural} for name, spec in LEVELS.items()}

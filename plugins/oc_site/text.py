@@ -54,3 +54,24 @@ def french_date(iso: str | None) -> str | None:
         return iso
     day = int(match.group(3))
     return f"{'1er' if day == 1 else day} {MONTHS[int(match.group(2)) - 1]} {match.group(1)}"
+
+
+# First letters before which « de » is elided (« d'Ajaccio », « d'Île-de-France », « d'Yvetot »). A name
+# beginning with h is left alone: h muet (« d'Hyères ») and h aspiré (« de Hautmont ») cannot be told apart.
+_ELIDING = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸŒÆ")
+
+
+def de(name: str) -> str:
+    """« de » before a territory's name, elided or contracted with its article: the one place the site
+    writes it (templates: the filter `de`).
+
+    >>> [de(n) for n in ("Rennes", "Ajaccio", "Île-de-France", "Le Havre", "Les Abymes", "La Rochelle")]
+    ['de Rennes', "d'Ajaccio", "d'Île-de-France", 'du Havre', 'des Abymes', 'de La Rochelle']
+    """
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    if name[:1].upper() in _ELIDING:
+        return "d'" + name
+    return "de " + name

@@ -112,6 +112,7 @@ def load(conn: sqlite3.Connection, mapping: Mapping, source: Path, origin: str |
     if extracted is None:
         with open_table(mapping, source) as table:
             extracted = extract(mapping, table, source, catalogue.known_codes(conn, mapping.niveau), vintage)
+    computed.follow_recoded(conn, mapping, extracted)
     computed.fold_predecessors(conn, mapping, extracted)
     extracted.years.update(row[3] for row in extracted.rows)  # (folded rows included)
     entries = catalogue_entries(mapping, conn)

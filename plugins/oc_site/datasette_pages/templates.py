@@ -25,9 +25,9 @@ link to a fiche with it, `{{ fiche_url("commune", c.code_insee) }}`, never with 
 
 from jinja2 import BaseLoader, TemplateNotFound
 
-from oc_site.levels import LEVELS
+from oc_site.levels import LEVELS, category
+from oc_site.text import de, french_date
 from oc_site.urls import web_url
-from oc_site.text import french_date
 
 REMEMBERED_AT_MOST = 10_000  # names of tables and queries: a bound against surprises, never reached
 
@@ -59,9 +59,11 @@ def fiche_url(level: str, code) -> str:
 
 def prepare_environment(env):
     env.filters["lien_web"] = web_url
-    env.filters["date_fr"] = french_date
+    env.filters["de"] = de  # « de Rennes », « d'Ajaccio », « du Havre » (oc_site/text.py)
+    env.filters["date_fr"] = french_date  # « 1er juillet 2021 » (oc_site/text.py)
     env.globals["fiche_url"] = fiche_url
     env.globals["niveaux"] = LEVELS
+    env.globals["categorie"] = category  # « région », « collectivité d'outre-mer » (oc_site/levels.py)
     env.auto_reload = False
     if env.loader is not None and not isinstance(env.loader, MissesRemembered):
         env.loader = MissesRemembered(env.loader)

