@@ -871,7 +871,7 @@ async def test_the_wording_of_the_fiches(db, full_ds):
     saint_denis = (await full_ds.client.get("/commune/97411")).text
     crumbs = saint_denis[saint_denis.index('class="fr-breadcrumb__list"'):saint_denis.index("</ol>")]
     assert crumbs.count(">La Réunion<") == 1
-    assert "Population municipale d&#39;Ajaccio" in (await full_ds.client.get("/commune/2A004")).text
+    assert "Population d&#39;Ajaccio par année de recensement" in (await full_ds.client.get("/commune/2A004")).text
     area = rows(db, "SELECT superficie_dgcl_km2 FROM communes WHERE code_insee = '93066' AND superficie_source = 'dgcl'")
     listed = (await full_ds.client.get("/oc/communes_departement.json?departement=93&_shape=objects&_size=max")).json()
     assert [r["superficie_km2"] for r in listed["rows"] if r["code_insee"] == "93066"] == [area[0][0]] == [15.77]
