@@ -7,6 +7,8 @@ processor four times slower (`Emulation.setCPUThrottlingRate`). For each page it
 - the bytes transferred on a first visit (empty cache), i.e. what crossed the network, headers
   included (`Network.loadingFinished.encodedDataLength`), and the number of requests;
 - first paint and first contentful paint (`performance.getEntriesByType("paint")`);
+- the bytes of a first visit scrolled to the end (another fresh profile): what a reader who goes through the
+  whole page downloads, the blocks loaded when they come on screen (charts, map) included;
 - the bytes of a repeat visit of the same page, and of a visit to another page of the same kind
   afterwards (same profile: the cache is warm).
 Requests to other hosts (map tiles) are not counted: they are not the site's, and this machine
@@ -45,7 +47,20 @@ def _throttled_page(context, base_url: str):
     return page, cdp
 
 
-def _visit(page, cdp, url: str) -> Visit:
+SCROLL_STEP_PX, SCROLL_PAUSE_MS = 600, 250  # a reader going down the page, a screen at a time
+
+
+def _scroll_to_the_end(page) -> None:
+    """Down the page a step at a time (each block loaded on screen has its turn), until the end stays the end."""
+    position = 0
+    while position < page.evaluate("document.documentElement.scrollHeight - window.innerHeight"):
+        position += SCROLL_STEP_PX
+        page.evaluate(f"window.scrollTo(0, {position})")
+        page.wait_for_timeout(SCROLL_PAUSE_MS)
+    page.wait_for_load_state("networkidle", timeout=120_000)
+
+
+def _visit(page, cdp, url: str, scroll: bool = False) -> Visit:
     visit = Visit()
     types, urls = {}, {}
 
@@ -63,6 +78,8 @@ def _visit(page, cdp, url: str) -> Visit:
     cdp.on("Network.responseReceived", on_response)
     cdp.on("Network.loadingFinished", on_finished)
     page.goto(url, wait_until="networkidle", timeout=120_000)
+    if scroll:
+        _scroll_to_the_end(page)
     paints = {entry["name"]: entry["startTime"] for entry in page.evaluate(
         "performance.getEntriesByType('paint').map(e => ({name: e.name, startTime: e.startTime}))")}
     visit.first_paint_ms = paints.get("first-paint")
@@ -74,7 +91,8 @@ def _visit(page, cdp, url: str) -> Visit:
 
 def measure(base_url: str, pages: list[tuple[str, str, str]], chromium: str, runs: int = 3) -> list[dict]:
     """For each (label, path, other_path): first visit (median of `runs` fresh profiles), repeat visit
-    of the same page, then a visit of `other_path`, in the profile of the last run."""
+    of the same page, then a visit of `other_path`, in the profile of the last run; and a first visit
+    scrolled to the end, in one more fresh profile."""
     from playwright.sync_api import sync_playwright
 
     results = []
@@ -92,6 +110,10 @@ def measure(base_url: str, pages: list[tuple[str, str, str]], chromium: str, run
                 repeat = _visit(page, cdp, base_url + path)
                 following = _visit(page, cdp, base_url + other)
                 context.close()
+                context = browser.new_context(viewport=VIEWPORT, is_mobile=True, has_touch=True)
+                page, cdp = _throttled_page(context, base_url)
+                scrolled = _visit(page, cdp, base_url + path, scroll=True)
+                context.close()
                 middle = sorted(firsts, key=lambda v: v.first_contentful_paint_ms or 0)[len(firsts) // 2]
                 results.append({
                     "label": label, "path": path, "other": other,
@@ -99,6 +121,8 @@ def measure(base_url: str, pages: list[tuple[str, str, str]], chromium: str, run
                     "first_paint_ms": statistics.median(v.first_paint_ms or 0 for v in firsts),
                     "fcp_ms": statistics.median(v.first_contentful_paint_ms or 0 for v in firsts),
                     "fcp_max_ms": max(v.first_contentful_paint_ms or 0 for v in firsts),
+                    "scrolled_bytes": scrolled.bytes, "scrolled_requests": scrolled.requests,
+                    "scrolled_by_type": scrolled.by_type,
                     "repeat_bytes": repeat.bytes, "repeat_requests": repeat.requests,
                     "other_bytes": following.bytes, "other_requests": following.requests,
                 })

@@ -2,6 +2,7 @@
 -- description: Les communes d'un département (code, ou vide pour toute la France) dont la population municipale est comprise
 --   entre un minimum et un maximum (laisser vide pour ne pas borner).
 -- params: departement, minimum, maximum
+-- param_labels: departement=Code du département (vide : toute la France)&minimum=Population minimale&maximum=Population maximale
 -- example: departement=35&minimum=10000&maximum=
 SELECT c.code_insee, c.nom, c.departement, c.population, c.superficie_km2, c.epci
 FROM communes c

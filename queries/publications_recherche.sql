@@ -7,6 +7,7 @@
 --   commune:35238 : les publications liées à ce territoire), du et au (dates AAAA-MM-JJ). Les plus lourdes (poids)
 --   puis les plus récentes d'abord ; les publications masquées n'y figurent pas.
 -- params: q, theme, type, producteur, annee, niveau, territoire, du, au
+-- param_labels: theme=Code du thème&type=Code du type de ressource&producteur=Identifiant du producteur&annee=Année de publication&niveau=Type de territoire (region, departement, epci, commune ou national)
 -- example: q=population&theme=&type=&producteur=&annee=&niveau=&territoire=&du=&au=
 SELECT p.id, p.titre, p.url, p.resume, p.date_publication, p.date_mise_a_jour, p.annee,
        p.type, t.libelle AS type_libelle, p.organisation AS producteur, o.nom AS producteur_nom,

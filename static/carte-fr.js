@@ -1,8 +1,54 @@
-// French for the maps of Datasette's table and query pages, drawn by datasette-cluster-map with Leaflet:
-// their strings are written in English in those plugins' scripts, so they are translated once drawn
-// (zoom buttons, "Showing 5,000 of 34,969 (14.3%) load all", the popup's close button, markers).
+// The maps of Datasette's table and query pages, drawn by datasette-cluster-map with Leaflet:
+// - drawn only when asked for: the plugin would fetch Leaflet and the positions of up to 5,000 rows at once
+//   (734 KB on /oc/communes, on every visit, for a map below the first screen of a phone); a button
+//   « Afficher la carte » takes its place and draws it on request;
+// - in French: their strings are written in English in those plugins' scripts, so they are translated once
+//   drawn (zoom buttons, "Showing 5,000 of 34,969 (14.3%) load all", the popup's close button, markers).
 (function () {
   "use strict";
+
+  // The plugin's module draws its map on DOMContentLoaded when the table has its latitude column. This classic
+  // script's listener runs before the module's (registered earlier): it hides the column's name from the
+  // plugin until the button is pressed, then evaluates the module once more (a "#" address is a module of
+  // its own, the file comes from the cache) with its DOMContentLoaded listener run at once, the page being
+  // already loaded.
+  var ON_REQUEST = "#a-la-demande";
+  function onRequest() {
+    var latitude = window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN;
+    var plugin = document.querySelector('script[type="module"][src*="datasette-cluster-map.js"]');
+    var table = document.querySelector(".table-wrapper") || document.querySelector("table.rows-and-columns");
+    if (typeof latitude !== "string" || !plugin || !table) return;
+    window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = "\u0000";  // no column has that name: no map yet
+    var box = document.createElement("p");
+    box.className = "oc-carte-demande";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "fr-btn fr-btn--secondary fr-btn--sm";
+    button.textContent = "Afficher la carte";
+    var hint = document.createElement("span");
+    hint.className = "fr-hint-text";
+    hint.textContent = "Les positions des lignes (jusqu'à 5\u00a0000 à la fois) se chargent à la demande.";
+    box.appendChild(button);
+    box.appendChild(hint);
+    table.parentNode.insertBefore(box, table);
+    button.addEventListener("click", function () {
+      window.DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = latitude;
+      box.setAttribute("role", "status");
+      box.textContent = "Chargement de la carte…";
+      var add = document.addEventListener;
+      document.addEventListener = function (type, listener) {
+        if (type === "DOMContentLoaded") return listener.call(document, new Event(type));
+        return add.apply(this, arguments);
+      };
+      import(plugin.src + ON_REQUEST).finally(function () { document.addEventListener = add; });
+      (function focusWhenDrawn(tries) {  // the keyboard goes on to the map, its zoom buttons next
+        var map = document.querySelector(".leaflet-container");
+        if (map) { box.remove(); map.focus(); }
+        else if (tries < 200) setTimeout(function () { focusWhenDrawn(tries + 1); }, 50);
+      })(0);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", onRequest);
   var TITLES = {
     "Zoom in": "Zoom avant", "Zoom out": "Zoom arrière", "Close popup": "Fermer",
     "A JS library for interactive maps": "Bibliothèque JavaScript de cartes interactives"

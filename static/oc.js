@@ -32,7 +32,10 @@
       hint = document.createElement("p");
       hint.className = "oc-defile-aide";
       hint.setAttribute("aria-hidden", "true");
-      hint.textContent = "↔ Tableau large : faites-le défiler horizontalement.";
+      // a table of years opens on its latest years (right-to-left scrolling box, static/oc.css)
+      hint.textContent = getComputedStyle(container).direction === "rtl"
+        ? "↔ Tableau large : les dernières années d'abord, les précédentes à gauche (faites-le défiler)."
+        : "↔ Tableau large : faites-le défiler horizontalement.";
       table.insertBefore(hint, table.firstChild);
     }
     hint.hidden = !scrolls;

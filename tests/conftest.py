@@ -68,18 +68,32 @@ def full_db() -> Path:
     return FULL_DB
 
 
+def release(ds):
+    """Give back a test's Datasette's SQLite connections. Datasette 0.65 keeps every instance alive (the write
+    thread of its _internal database never ends) and each of its databases keeps every connection it opened:
+    SQLite's memory, bounded for the whole process (oc_site/datasette_pages/sqlite_limits.py, HEAP_LIMIT),
+    grew with each test until the last ones of the suite failed with MemoryError. Its SQL threads end and
+    its connections are closed here (Database.close, which Datasette provides for tests)."""
+    if ds.executor is not None:
+        ds.executor.shutdown(wait=True)
+    for db in ds.databases.values():
+        db.close()
+
+
 @pytest.fixture
 async def fixture_ds(fixture_db):
     ds = make_datasette(fixture_db)
     await ds.invoke_startup()  # as `datasette serve` does before the first request
-    return ds
+    yield ds
+    release(ds)
 
 
 @pytest.fixture
 async def full_ds(full_db):
     ds = make_datasette(full_db)
     await ds.invoke_startup()
-    return ds
+    yield ds
+    release(ds)
 
 
 def pytest_sessionstart(session):

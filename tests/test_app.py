@@ -60,6 +60,9 @@ async def test_home_page(fixture_ds):
     assert response.status_code == 200
     html = response.text
     assert "Trouver un territoire" in html and 'action="/recherche"' in html
+    # the page's heading is what to do, not the site's name again (the header says it): the search comes first
+    assert re.search(r'<h1 id="accueil-recherche">Trouver un territoire</h1>', html)
+    assert html.index('id="recherche-territoire"') < html.index("fr-text--lead")
     assert 'href="/region/53"' in html and "Bretagne" in html
     assert 'href="/oc.db"' in html and 'href="/oc"' in html
 

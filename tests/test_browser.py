@@ -5,6 +5,7 @@ path so that nothing leaves the machine. Skipped only outside CI when chromium i
 """
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ PAGES = {  # one page of every type
     "recherche": "/recherche?q=s",
     "comparaison": "/comparer?codes=35238,44109,2A004",
     "comparaison, autre niveau proposé": "/comparer?niveau=commune&codes=35238&ajouter=finistere",
+    "comparaison d'EPCI": "/comparer?niveau=epci&codes=243500139,200046977",
+    "comparaison impossible": "/comparer?codes=35238,35",
     "publications": "/publications",
     "publications filtrées": "/publications?territoire=region:53&niveau=region",
     "introuvable": "/commune/99999",
@@ -38,11 +41,14 @@ PAGES = {  # one page of every type
     "ligne": "/oc/communes/35238",
     "requête prédéfinie": "/oc/communes_departement?departement=35",
     "requête pré-remplie": "/oc/communes_departement",
+    "requête SQL libre": "/oc?sql=select+code_insee,+nom,+superficie_km2+from+communes+limit+5",
+    "table introuvable": "/oc/table_inexistante",
     "sources": "/sources",
     "questions fréquentes": "/faq",
     "contact": "/contact",
     "plan du site": "/plan-du-site",
     "mentions légales": "/mentions-legales",
+    "accessibilité": "/accessibilite",
 }
 WIDTHS = {"bureau": 1280, "mobile": 390}
 
@@ -104,7 +110,9 @@ def test_axe_and_network(site, browser, name, scheme, width):
     context, page = open_page(browser, site + PAGES[name], scheme, requests=requests, width=WIDTHS[width])
     try:
         page.wait_for_function("document.documentElement.hasAttribute('data-fr-js')", timeout=10000)
-        if page.locator("#carte-leaflet, .leaflet-container").count():  # the map, drawn after the data arrived
+        if page.locator(".oc-carte-demande button").count():  # a table page's map, drawn when asked for
+            page.locator(".oc-carte-demande button").click()
+        if page.locator("#carte-leaflet, .leaflet-container, .oc-carte-demande").count():  # the map, drawn after the data arrived
             if page.locator("#carte-leaflet").count():  # a fiche's map loads when its section is on screen
                 page.locator("section:has(#carte-leaflet)").first.scroll_into_view_if_needed()
             page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in", timeout=10000)
@@ -202,8 +210,19 @@ def test_fiche_map_draws_the_members(site, browser):
         page.locator("label[for=carte-couche-dgf_par_habitant]").click()
         legend = page.locator(".oc-legende[data-couche=dgf_par_habitant]")
         assert legend.is_visible() and "DGF par habitant (population DGF), en €/hab., 2022" in legend.inner_text()
-        # the fixture's three members fall in three classes: 12.85, 121.10 and 238.01 €/hab.
-        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#9ecae1", "#3182bd"}
+        # classes of the communes shown, not national ones: the fixture's three members (12.85, 121.10 and
+        # 238.01 €/hab.) fall in three classes, from the palette's lightest to its darkest
+        assert {shapes.nth(i).get_attribute("fill") for i in range(3)} == {"#eff3ff", "#6baed6", "#08519c"}
+        classes = legend.locator(".oc-legende__classes li").all_inner_texts()
+        assert classes == ["moins de 120", "120 à 230", "230 ou plus"], classes
+        assert "Classes calculées sur les 3 communes de la carte" in legend.inner_text()
+        # a change: classes symmetric around zero
+        evolution = page.locator(".oc-legende[data-couche=evolution_population_pct]")
+        assert "Classes symétriques autour de 0" in evolution.inner_text()
+        # the popup links to the commune's fiche, at the registry's address
+        shapes.first.click()
+        link = page.locator(".leaflet-popup-content a").first
+        assert link.get_attribute("href").startswith("/commune/")
     finally:
         context.close()
 
@@ -231,9 +250,27 @@ def test_map_controls_in_french_with_a_visible_focus(site, browser):
         context.close()
 
 
+def test_table_page_map_only_when_asked_for(site, browser):
+    requests = []
+    context, page = open_page(browser, site + "/oc/communes", requests=requests)
+    try:
+        asked = [u for u in requests if "communes.json" in u or "leaflet" in u]
+        assert asked == [] and page.locator(".leaflet-container").count() == 0
+        button = page.locator(".oc-carte-demande button")
+        assert button.inner_text() == "Afficher la carte"
+        button.click()
+        page.wait_for_selector(".leaflet-container .leaflet-marker-icon, .leaflet-container .marker-cluster")
+        assert any("/oc/communes.json?_size=max" in u for u in requests)
+        assert page.evaluate("document.activeElement.classList.contains('leaflet-container')")  # the keyboard follows
+        assert page.locator(".oc-carte-demande").count() == 0 and page.locator(".leaflet-container").count() == 1
+    finally:
+        context.close()
+
+
 def test_table_page_map_in_french(site, browser):
     context, page = open_page(browser, site + "/oc/communes?_size=5")
     try:
+        page.locator(".oc-carte-demande button").click()
         page.wait_for_selector(".leaflet-container .leaflet-control-zoom-in")
         wait_until(page, "document.querySelector('.leaflet-container').nextElementSibling"
                          " && document.querySelector('.leaflet-container').nextElementSibling.textContent"
@@ -271,6 +308,15 @@ def test_compare_by_level_with_the_keyboard(site, browser):
         context.close()
 
 
+def test_home_search_on_the_first_screen_of_a_phone(site, browser):
+    context, page = open_page(browser, site + "/", width=390)
+    try:
+        box = page.locator("#recherche-territoire").bounding_box()
+        assert box["y"] + box["height"] < 844 / 2, box  # well within the first screen (it was at y ≈ 530)
+    finally:
+        context.close()
+
+
 def test_mobile_skip_link_opens_the_search(site, browser):
     context, page = open_page(browser, site + "/commune/35238", width=390)
     try:
@@ -294,29 +340,55 @@ def test_mobile_skip_link_opens_the_search(site, browser):
 def test_charts_draw_and_keep_their_table(site, browser):
     context, page = open_page(browser, site + "/departement/35")
     try:
-        page.locator("#population").scroll_into_view_if_needed()  # the chart library loads on screen
-        page.wait_for_selector("#population bar-chart canvas", timeout=15000)
-        assert page.locator("#population table").count() >= 1
+        page.wait_for_selector("#population bar-chart svg rect", timeout=15000)
+        assert page.locator("#population .oc-graphique__dessin").get_attribute("aria-hidden") == "true"
+        assert page.locator("#population table").count() >= 1  # the figures, for screen readers and without script
         assert "2017" in page.locator("#population table").first.inner_text()
+        assert page.locator("#population bar-chart svg rect").count() == 2  # one bar per vintage
     finally:
         context.close()
 
 
-def test_dotations_chart_in_french_in_an_english_browser(site, browser):
-    """The DGF chart draws with its legend styled (inside the chart's shadow root) and its numbers in
-    French even when the browser speaks English (Chart.js formats the axes in the default locale)."""
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_charts_take_the_themes_colours(site, browser, scheme):
+    """The axes' text in the theme's colours (≥ 4.5:1 on the page's background in both modes: it was 12 px
+    #6b6b6b on #161616, 3.4:1, in dark mode), the bars in the palette of static/oc.css for that mode."""
+    context, page = open_page(browser, site + "/epci/243500139", scheme, width=390)
+    try:
+        page.wait_for_selector("#dotations bar-chart svg rect", timeout=15000)
+        ratio = page.evaluate("""() => {
+            const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+            const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92
+                : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+            const text = getComputedStyle(document.querySelector("#dotations .oc-graphique__axe")).fill;
+            const background = getComputedStyle(document.body).backgroundColor;
+            const [a, b] = [lum(text), lum(background)].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+        }""")
+        assert ratio >= 4.5, ratio
+        fill = page.locator("#dotations bar-chart rect").first.evaluate("r => getComputedStyle(r).fill")
+        assert fill == "rgb(92, 104, 229)"  # --oc-graphique-1, the same in both modes
+        second = page.locator("#dotations bar-chart rect").nth(1).evaluate("r => getComputedStyle(r).fill")
+        assert second == ("rgb(130, 181, 242)" if scheme == "light" else "rgb(105, 155, 214)")  # --oc-graphique-2
+        legend = page.locator("#dotations .oc-graphique__legende li")
+        assert legend.count() == 3 and legend.first.inner_text() == "Dotation forfaitaire"
+    finally:
+        context.close()
+
+
+def test_chart_numbers_in_french_in_an_english_browser(site, browser):
+    """The DGF chart's axis in French numbers even when the browser speaks English, and taller on a phone."""
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
         page.goto(site + "/epci/243500139", wait_until="load")
-        page.locator("#dotations").scroll_into_view_if_needed()
-        page.wait_for_selector("#dotations bar-chart canvas", timeout=15000)
-        legend = page.locator("#dotations bar-chart .legende_dot")
-        assert legend.count() == 3 and legend.first.bounding_box()["width"] > 5  # the library's stylesheet applies
+        page.wait_for_selector("#population bar-chart svg rect", timeout=15000)
         assert page.evaluate("navigator.language") == "en-US"
-        assert page.evaluate("new Intl.NumberFormat().format(250000.5)") == "250\u202f000,5"
-        assert page.evaluate("new Intl.NumberFormat('en-US').format(250000.5)") == "250,000.5"  # explicit: untouched
-        assert page.locator("#dotations bar-chart").get_attribute("aspect-ratio") == "1.3"  # taller on a phone
+        ticks = page.locator("#population .oc-graphique__axe").all_text_contents()
+        assert "2023" in ticks and "100\u202f000" in ticks, ticks  # never 100,000
+        assert not any(re.fullmatch(r"\d{1,3}(,\d{3})+", t) for t in ticks), ticks
+        box = page.locator("#dotations bar-chart svg").bounding_box()
+        assert box["height"] >= box["width"] / 1.35  # drawn less elongated on a phone
         assert "2022" in page.locator("#dotations table").inner_text()
     finally:
         context.close()

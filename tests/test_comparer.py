@@ -108,8 +108,57 @@ async def test_a_name_of_another_level_offers_to_switch(fixture_ds):
 
 async def test_numbers_right_aligned_and_first_column_fixed(fixture_ds):
     html = (await fixture_ds.client.get("/comparer?codes=35238,44109")).text
-    assert '<th scope="row" class="fr-cell--fixed">Population municipale (hab.), 2023</th>' in html
-    assert '<td class="fr-cell--right oc-nombre">230\u202f890</td>' in html
+    assert '<th scope="row" role="rowheader" class="fr-cell--fixed">Population municipale (hab.), 2023</th>' in html
+    # each value carries its territory's name for the cards of a phone, hidden from screen readers (column headers)
+    assert ('<td role="cell" class="fr-cell--right oc-nombre"><span class="oc-comparaison__nom" aria-hidden="true">'
+            'Rennes</span>230\u202f890</td>') in html
+
+
+async def test_each_group_of_rows_opens_with_its_source(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?codes=35238,44109")).text
+    assert html.count('class="oc-comparaison__source"') >= 3
+    population = html.index("Population municipale (hab.), 2023")
+    source = html.rindex('class="oc-comparaison__source"', 0, population)
+    assert "Populations légales 2023" in html[source:population]
+    assert ('colspan="3"><span class="oc-comparaison__source-texte">Source : '
+            '<a href="https://www.insee.fr/fr/information/2560452"') in html  # the COG's rows
+
+
+@pytest.mark.parametrize("label,expected", [
+    ("Dotation globale de fonctionnement (DGF)", ("DGF", "Dotation globale de fonctionnement", False)),
+    ("Dotation nationale de péréquation (DNP) (total des communes membres)",
+     ("DNP", "Dotation nationale de péréquation", True)),
+    ("DGF par habitant (ensemble des communes membres)", ("DGF par habitant", None, True)),
+    ("Superficie (DGCL)", ("Superficie (DGCL)", None, False)),  # a bracket that is not the words' acronym
+    ("Commune en zone de revitalisation rurale (ZRR)", ("Commune en zone de revitalisation rurale (ZRR)", None, False)),
+    ("Population municipale", ("Population municipale", None, False)),
+])
+def test_short_labels(label, expected):
+    from oc_site.comparison import short_label
+
+    assert short_label(label) == expected
+
+
+async def test_short_labels_keep_the_full_label_at_hand(fixture_ds):
+    html = (await fixture_ds.client.get("/comparer?codes=35238,44109")).text
+    assert '<abbr title="Dotation globale de fonctionnement">DGF</abbr> (€), 2022' in html
+    assert "Sigles : " in html and "<abbr>DGF</abbr> : dotation globale de fonctionnement" in html
+    html = (await fixture_ds.client.get("/comparer?codes=243500139,200046977")).text
+    assert "(total des communes membres)" not in html and "le total de ses communes membres" in html
+
+
+@pytest.mark.parametrize("url,level,codes", [
+    ("/comparer?codes=35238,44109,35047", "epci", "243500139,244400404"),  # Bruz is in Rennes Métropole
+    ("/comparer?codes=35238,44109,35047", "departement", "35,44"),
+    ("/comparer?codes=35238,2A004", "region", "53,94"),
+    ("/comparer?niveau=epci&codes=243500139,244400404", "commune", "35238,44109"),  # most populated members
+    ("/comparer?niveau=departement&codes=35,2A", "commune", "35238,2A004"),  # chefs-lieux
+    ("/comparer?niveau=region&codes=53,94", "departement", "35,2A"),  # the départements of their chefs-lieux
+    ("/comparer?niveau=departement&codes=35,2A", "departement", "35,2A"),
+])
+async def test_switching_level_keeps_the_selection(fixture_ds, url, level, codes):
+    html = (await fixture_ds.client.get(url)).text
+    assert f'href="/comparer?niveau={level}&amp;codes={codes}"' in html
 
 
 @pytest.mark.parametrize("codes,level", [

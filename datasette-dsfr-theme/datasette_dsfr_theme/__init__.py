@@ -38,6 +38,9 @@ class ThemeContext:
         self._number_columns = {}
         self._fragments = {}
         self._cell_links = {}
+        self._registered_decimals = {}
+        self._decimals = {}
+        self._cell_labels = {}
 
     def add_column_labels(self, labels: dict) -> None:
         """Labels of columns given by another plugin (read from a database at startup, say);
@@ -46,17 +49,63 @@ class ThemeContext:
 
     def add_value_labels(self, column: str, labels: dict) -> None:
         """Labels of a column's values (codes → names), shown in its facets where Datasette has no
-        foreign key to expand (views, code columns): another plugin fills them from lookup tables."""
+        foreign key to expand (views, code columns) and in the cells of table and row pages: another
+        plugin fills them from lookup tables (the configuration's ``value_labels`` win)."""
         self._value_labels.setdefault(str(column), {}).update({str(k): str(v) for k, v in labels.items()})
+        self._cell_labels.clear()
+
+    def value_labels(self, column: str) -> dict:
+        """The labels of a column's values: registered ones, then the configuration's (kept per column)."""
+        labels = self._cell_labels.get(column)
+        if labels is None:
+            labels = self._cell_labels[column] = {**self._value_labels.get(column, {}),
+                                                  **self.config.value_labels.get(column, {})}
+        return labels
 
     def value_label(self, column: str, value, label=None) -> str:
         """A facet value's label: Datasette's own (foreign key) when it differs from the value, else a
-        registered label, else the value."""
+        registered or configured label, else the value."""
         if label is not None and str(label) != str(value):
             return str(label)
         if value is None or value == "":
             return ""
-        return self._value_labels.get(column, {}).get(str(value), str(value))
+        return self.value_labels(column).get(str(value), str(value))
+
+    def add_column_decimals(self, decimals: dict) -> None:
+        """Decimals of columns' numbers in the HTML cells, given by another plugin (an indicator's own, read
+        from a database at startup); the configuration's ``decimals`` win."""
+        self._registered_decimals.update({str(k): int(v) for k, v in decimals.items() if v is not None})
+        self._decimals.clear()
+
+    def column_decimals(self, column: str):
+        """The decimals of a column's decimal numbers in the HTML cells (None: as many as the value has)."""
+        if column not in self._decimals:
+            self._decimals[column] = self.config.decimals.get(column, self._registered_decimals.get(column))
+        return self._decimals[column]
+
+    def parameter_label(self, name: str, canned_query=None) -> str:
+        """The French label of a canned query's parameter: the query's own ``param_labels`` (a mapping or a
+        query string, like ``example``), the configuration's ``parameter_labels``, the column labels, else
+        the name."""
+        own = canned_query.get("param_labels") if isinstance(canned_query, dict) else None
+        own = own if isinstance(own, dict) else dict(parse_qsl(own or "", keep_blank_values=True))
+        return (own.get(name) or self.config.parameter_labels.get(name) or self.config.column_labels.get(name)
+                or self._registered_labels.get(name) or name)
+
+    def table_title(self, database: str, table: str) -> str:
+        """A table's title from its metadata (« Communes »), else its name."""
+        return (self.datasette.table_metadata(database, table) or {}).get("title") or table
+
+    @staticmethod
+    def row_label(metadata, rows) -> str:
+        """The value of the table's ``label_column`` (metadata) in a row page's row (« Rennes »), or ""."""
+        column = (metadata or {}).get("label_column") if isinstance(metadata, dict) else None
+        row = rows[0] if rows else None
+        try:
+            value = row[column] if column and row is not None else None
+        except (KeyError, IndexError):
+            value = None
+        return "" if value is None else str(value)
 
     def column_label(self, column: str, table_metadata=None) -> str:
         """The French label of a column: the table's ``column_labels`` (table metadata), the
@@ -141,12 +190,17 @@ class ThemeContext:
         keep raw values."""
         numbers = self.config.format_numbers
         links = self._cell_links.get((defined(database), defined(table))) or {}
+        labels = cells.PerPage(self.value_labels)
 
         def write_cell(cell, row):
             raw, shown = cell["raw"], cell["value"]
+            column = cell["column"]
+            coded = labels[column]
+            if coded and raw is not None and shown == str(raw) and str(raw) in coded:
+                return cells.labelled_code(coded[str(raw)], raw)
             if raw.__class__ is int or raw.__class__ is float:
-                return cells.french_number(shown, raw) if numbers and self.formats_numbers_in(cell["column"]) \
-                    else shown
+                return cells.french_number(shown, raw, self.column_decimals(column)) \
+                    if numbers and self.formats_numbers_in(column) else shown
             if links and raw and cell["column"] in links and shown == str(raw):
                 key_column, url = links[cell["column"]]
                 try:
@@ -168,7 +222,7 @@ class ThemeContext:
         values), numbers in the French way as on table pages."""
         numbers = self.config.format_numbers
         return cells.query_rows(columns, display_rows, defined(rows),
-                                lambda column: numbers and self.formats_numbers_in(column))
+                                lambda column: numbers and self.formats_numbers_in(column), self.column_decimals)
 
     # The page frame (header, footer, display settings) is the same on every page but for the active
     # menu item and the search box's text: rendered once per variant and kept, it no longer costs its

@@ -30,12 +30,22 @@ class PerPage(dict):
         return answer
 
 
-def french_number(shown, raw):
-    """A number Datasette shows as it is (``shown`` is its text) written the French way; ``shown``
-    otherwise (text, another plugin's rendering, a foreign key's link)."""
+def french_number(shown, raw, decimals=None):
+    """A number Datasette shows as it is (``shown`` is its text) written the French way, a decimal one with
+    ``decimals`` decimals when given; ``shown`` otherwise (text, another plugin's rendering, a foreign key's
+    link)."""
     if (raw.__class__ is int or raw.__class__ is float) and shown == str(raw):
-        return formatting.format_number_fr(raw)
+        return formatting.format_number_fr(raw, decimals if raw.__class__ is float else None)
     return shown
+
+
+def labelled_code(label, raw):
+    """A coded value with its label: « Métropole <em>metro</em> », as Datasette shows a foreign key; the label
+    alone when it already says the code (« Ille-et-Vilaine (35) »)."""
+    code = str(raw)
+    if code in label:
+        return escape(label)
+    return Markup(f"{escape(label)} <em>{escape(code)}</em>")
 
 
 def table_head(display_columns, labels, *, sort=None, sort_desc=None, request=None, fix_path=None) -> Markup:
@@ -93,17 +103,19 @@ def query_head(columns, labels) -> Markup:
     return Markup("".join(out))
 
 
-def query_rows(columns, display_rows, rows, formats_numbers) -> Markup:
+def query_rows(columns, display_rows, rows, formats_numbers, decimals=lambda column: None) -> Markup:
     """The rows of a query page: Datasette's text of each value (display_rows), a number in the French
-    way where ``formats_numbers(column)`` says so and Datasette showed it as is (rows: the raw values)."""
+    way where ``formats_numbers(column)`` says so and Datasette showed it as is (rows: the raw values), with
+    ``decimals(column)`` decimals when it is a decimal number."""
     starts = [f'<td class="col-{escape(to_css_class(column))}">' for column in columns]
     numbers = [formats_numbers(column) for column in columns]
+    places = [decimals(column) for column in columns]
     if not any(numbers) or not rows or len(rows) != len(display_rows):
         rows = [()] * len(display_rows)
     out = []
     for raw_row, row in zip(rows, display_rows):
         out.append("<tr>")
-        for start, number, shown, raw in zip(starts, numbers, row, raw_row or [None] * len(row)):
-            out.append(f"{start}{escape(french_number(shown, raw) if number else shown)}</td>")
+        for start, number, place, shown, raw in zip(starts, numbers, places, row, raw_row or [None] * len(row)):
+            out.append(f"{start}{escape(french_number(shown, raw, place) if number else shown)}</td>")
         out.append("</tr>")
     return Markup("\n".join(out))

@@ -61,6 +61,12 @@ class ThemeConfig:
         default_factory=lambda: list(DEFAULT_FORMAT_NUMBERS_EXCLUDE)
     )
     column_labels: Dict[str, str] = field(default_factory=dict)
+    # codes → labels of a column's values, shown in its facets and in the cells of table and row pages
+    value_labels: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    # decimals of a column's numbers in the HTML cells (format_numbers)
+    decimals: Dict[str, int] = field(default_factory=dict)
+    # French labels of canned queries' parameters, by name (a query's own ``param_labels`` win)
+    parameter_labels: Dict[str, str] = field(default_factory=dict)
 
     @property
     def is_dsfr(self) -> bool:
@@ -86,6 +92,10 @@ def load_config(raw: Optional[Dict[str, Any]]) -> ThemeConfig:
     config.header_links = [_link(item) for item in config.header_links or []]
     config.footer_links = [_link(item) for item in config.footer_links or []]
     config.column_labels = {str(k): str(v) for k, v in (config.column_labels or {}).items()}
+    config.value_labels = {str(column): {str(k): str(v) for k, v in (labels or {}).items()}
+                           for column, labels in (config.value_labels or {}).items()}
+    config.decimals = {str(k): int(v) for k, v in (config.decimals or {}).items()}
+    config.parameter_labels = {str(k): str(v) for k, v in (config.parameter_labels or {}).items()}
     config.colors = {
         str(key): str(value)
         for key, value in (config.colors or {}).items()

@@ -47,15 +47,17 @@ def test_vendor_keeps_only_the_parts_in_use(tmp_path):
     css = (target / "dsfr.min.css").read_text()
     # core, scheme, the used component; urls rewritten for the root; one licence banner
     assert ".fr-container" in css and ".fr-scheme" in css and ".fr-btn" in css and "fr-tile" not in css
-    assert "url(fonts/sub/file.woff2)" in css and "url(icons/sub/btn.svg)" in css
+    # the icons written into the stylesheets, the fonts loaded from their files
+    assert "url(fonts/sub/file.woff2)" in css and 'url("data:image/svg+xml,%3Csvg/%3E")' in css
+    assert "icons/sub" not in css
     assert css.count("DSFR v1.15.3") == 1
     assert "const core=1" in (target / "dsfr.module.min.js").read_text()
     assert "const button=1" in (target / "dsfr.module.min.js").read_text()
     assert "const scheme=1" in (target / "dsfr.module.min.js").read_text()
     icons = (target / "utility/icons/icons.min.css").read_text()
     assert "fr-icon-download-line" in icons and "fr-icon-unused" not in icons
-    assert (target / "icons/sub/file.svg").exists() and (target / "icons/sub/btn.svg").exists()
-    assert not (target / "icons/sub/other.svg").exists()
+    assert 'mask-image:url("data:image/svg+xml,%3Csvg/%3E")' in icons
+    assert not (target / "icons").exists()  # no request for an icon
     assert (target / "fonts" / "sub" / "file.woff2").exists()
     assert not (target / "fonts" / "sub" / "ignored.map").exists()
     assert not (target / "fonts" / "sub" / "unreferenced.woff2").exists()  # only the fonts the CSS names
@@ -99,7 +101,8 @@ def test_vendored_assets_present_for_this_checkout():
     if not (VENDORED_DSFR_DIR / "dsfr.min.css").exists():
         pytest.skip("DSFR non copié : python -m datasette_dsfr_theme.vendor …/dist")
     assert (VENDORED_DSFR_DIR / "fonts" / "Marianne-Regular.woff2").exists()
-    assert (VENDORED_DSFR_DIR / "icons" / "system" / "search-line.svg").exists()
+    css = (VENDORED_DSFR_DIR / "dsfr.min.css").read_text(encoding="utf-8")
+    assert "data:image/svg+xml," in css and "url(icons/" not in css  # the search button's icon, written in
 
 
 @pytest.mark.asyncio

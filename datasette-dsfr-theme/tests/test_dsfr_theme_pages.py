@@ -211,9 +211,12 @@ async def test_dsfr_assets_served_locally(ds):
     assert 'data-fr-scheme="system"' in html
     assert 'id="fr-theme-modal"' in html
     assert "http://" not in re.sub(r'href="https?://[^"]*"', "", html).replace("http://www.w3.org", "")
-    for asset in ["dsfr.min.css", "fonts/Marianne-Regular.woff2", "icons/system/search-line.svg"]:
+    for asset in ["dsfr.min.css", "fonts/Marianne-Regular.woff2", "utility/icons/icons.min.css"]:
         response = await get(ds, prefix + asset)
         assert response.status_code == 200, asset
+    # the icons are written into the stylesheets (vendor.inline_icons): no request of their own
+    css = (await get(ds, prefix + "dsfr.min.css")).text
+    assert "url(icons/" not in css and 'url("data:image/svg+xml,' in css
 
 
 @pytest.mark.asyncio
@@ -433,3 +436,63 @@ async def test_the_kept_page_frame_follows_the_page_it_is_on(db_path):
     assert 'value="Lyon"' not in second and 'value="Paris"' not in again
     for page in (home, data, first, second, again):
         assert "Texte de licence configuré" in page and 'href="/sources"' in page
+
+
+@pytest.mark.asyncio
+async def test_row_page_named_by_its_label_column(db_path):
+    metadata = {"databases": {"demo": {"tables": {"communes": {"title": "Communes", "label_column": "nom"}}}}}
+    ds = datasette_for(db_path, metadata=metadata)
+    html = (await ds.client.get("/demo/communes/75056")).text
+    assert re.search(r"<h1>Communes : Paris \(75056\)\s*</h1>", html)
+    assert "<title>Communes : Paris (75056) (demo)" in html
+    assert 'aria-current="page">Paris (75056)</a>' in html and ">Communes</a>" in html  # the breadcrumb
+    # the row as a card at every width: each value after its column's label
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert "@media" not in style and 'content: "nom"; }' in style
+    html = (await datasette_for(db_path, metadata={}).client.get("/demo/communes/75056")).text
+    assert re.search(r"<h1>communes : 75056\s*</h1>", html)  # no title nor label column: the table and the key
+
+
+@pytest.mark.asyncio
+async def test_coded_values_shown_with_their_labels_in_cells(db_path):
+    ds = datasette_for(db_path, plugin_config={"value_labels": {"region": {"84": "Auvergne-Rhône-Alpes"}}})
+    await ds.invoke_startup()
+    ds.jinja_env.globals["dsfr_theme"].add_value_labels("nom", {"Paris": "Ville de Paris (Paris)"})
+    row = (await ds.client.get("/demo/communes/69123")).text
+    assert '<td class="col-region type-str">Auvergne-Rhône-Alpes <em>84</em></td>' in row
+    row = (await ds.client.get("/demo/communes/75056")).text
+    assert '<td class="col-nom type-str">Ville de Paris (Paris)</td>' in row  # the label already says the code
+    table = (await ds.client.get("/demo/grandes_communes")).text  # a view: no foreign key for Datasette
+    assert "Auvergne-Rhône-Alpes <em>84</em>" in table
+    assert (await ds.client.get("/demo/communes/69123.json")).json()["rows"][0][2] == "84"  # JSON stays raw
+
+
+@pytest.mark.asyncio
+async def test_decimals_of_a_column_in_html_cells(db_path):
+    ds = datasette_for(db_path, plugin_config={"format_numbers": True, "decimals": {"superficie": 1}})
+    await ds.invoke_startup()
+    html = (await ds.client.get("/demo/communes/69123")).text
+    assert ">47,9</td>" in html
+    query = (await ds.client.get("/demo?sql=select+superficie,+population+from+communes+where+code_insee='69123'")).text
+    assert ">47,9</td>" in query and ">522\u202f250</td>" in query  # integers keep their digits
+    ds = datasette_for(db_path, plugin_config={"format_numbers": True})
+    await ds.invoke_startup()
+    ds.jinja_env.globals["dsfr_theme"].add_column_decimals({"superficie": 0})
+    assert ">48</td>" in (await ds.client.get("/demo/communes/69123")).text
+    assert (await ds.client.get("/demo/communes/69123.json")).json()["rows"][0][4] == 47.87
+
+
+@pytest.mark.asyncio
+async def test_canned_query_parameters_labelled(db_path):
+    metadata = {"databases": {"demo": {"queries": {
+        "seuil": {"title": "Seuil", "sql": "select nom from communes where region = :region and population > :minimum",
+                  "param_labels": "minimum=Population minimale", "example": "region=84&minimum=100000"}}}},
+        "plugins": {"datasette-dsfr-theme": {"column_labels": {"region": "Région"}}}}
+    ds = datasette_for(db_path, metadata=metadata)
+    html = (await ds.client.get("/demo/seuil")).text
+    assert ('<label class="fr-label" for="qp1">Région <span class="fr-hint-text">Paramètre region ; '
+            'exemple : 84</span></label>') in html
+    assert '>Population minimale <span class="fr-hint-text">Paramètre minimum ; exemple : 100000</span>' in html
+    metadata["plugins"]["datasette-dsfr-theme"]["parameter_labels"] = {"region": "Code de la région"}
+    html = (await datasette_for(db_path, metadata=metadata).client.get("/demo/seuil")).text
+    assert ">Code de la région <span" in html

@@ -11,15 +11,16 @@ from oc_site.datasette_pages import canned_queries as queries
 from oc_site.datasette_pages import client_errors, labels, metadata, sqlite_limits, templates
 from oc_site.fiches import routes as fiches
 from oc_site.http import stack
-from oc_site.pages import assets, home, operator, site_map, sources
+from oc_site.pages import assets, home, old_api, old_portal, operator, seo, site_map, sitemap, sources
 from oc_site.publications import routes as publications
 from oc_site.search import routes as search
 
 
 @hookimpl
 def register_routes():
-    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *assets.ROUTES, *comparison.ROUTES, *site_map.ROUTES,
-            *publications.ROUTES, *queries.ROUTES]
+    return [*search.ROUTES, *home.ROUTES, *fiches.ROUTES, *comparison.ROUTES, *site_map.ROUTES, *sitemap.ROUTES,
+            *publications.ROUTES, *queries.ROUTES, *old_api.ROUTES,
+            *old_portal.ROUTES]  # last: its addresses with a trailing slash are those no other route answers
 
 
 @hookimpl(trylast=True)  # the outermost wrapper: around every other plugin's (the theme's versioned assets)
@@ -44,8 +45,12 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
-def extra_template_vars(template, datasette):
-    return {**sources.template_vars(template, datasette), **publications.template_vars()}
+def extra_template_vars(template, datasette, database, table):
+    async def template_vars():
+        return {**sources.template_vars(template, datasette), **publications.template_vars(),
+                **await seo.template_vars(datasette, template, database, table)}
+
+    return template_vars
 
 
 @hookimpl

@@ -1,10 +1,11 @@
 """French labels on Datasette's own pages, read from the database rather than typed twice.
 
 - Columns named after an indicator (the wide views valeurs_*_large) are labelled with the indicator's
-  label and unit from the `indicateurs` table; other columns' labels are in metadata.yml
-  (datasette-dsfr-theme: column_labels).
-- Facet values that are codes are shown with their names: régions, départements, zones, levels,
-  EPCI natures, from the lookup tables and the level registry.
+  label and unit from the `indicateurs` table, and their numbers shown with its decimals; other columns'
+  labels and decimals are in metadata.yml (datasette-dsfr-theme: column_labels, decimals).
+- Values that are codes are shown with their names, in the facets and in the cells of table and row
+  pages (« Métropole metro », « Bretagne 53 »): régions, départements, zones, chefs-lieux, levels, EPCI
+  natures, from the lookup tables and the level registry.
 - On the territory tables and the wide views, a territory's name links to its fiche (written by the
   theme's templates: add_cell_links).
 """
@@ -25,6 +26,8 @@ VALUE_LABELS_SQL = {
     "zone": "SELECT code, libelle FROM zones",
     "chef_lieu": "SELECT code, libelle FROM chefs_lieux_types",
     "type": "SELECT DISTINCT type, type_libelle FROM epci",
+    "epci": "SELECT siren, nom FROM epci",
+    "arrondissement": "SELECT code, nom FROM arrondissements",
 }
 
 
@@ -42,10 +45,10 @@ async def read_labels(datasette):
     if theme is None or not hasattr(theme, "add_column_labels"):
         return
     db = datasette.get_database(DATABASE)
-    theme.add_column_labels({
-        code: f"{libelle} ({unite})" if unite else libelle
-        for code, libelle, unite in await rows(db, "SELECT code, libelle, unite FROM indicateurs")
-    })
+    indicators = await rows(db, "SELECT code, libelle, unite, decimales FROM indicateurs")
+    theme.add_column_labels({code: f"{libelle} ({unite})" if unite else libelle for code, libelle, unite, _ in indicators})
+    if hasattr(theme, "add_column_decimals"):
+        theme.add_column_decimals({code: decimales for code, _, _, decimales in indicators})
     for column, sql in VALUE_LABELS_SQL.items():
         theme.add_value_labels(column, dict(await rows(db, sql)))
     levels = {spec.name: spec.title for spec in LEVELS.values()}

@@ -20,7 +20,8 @@ site): checked when they are stored, and once more here, where they are rendered
 
 `fiche_url(level, code)` is the address of a territory's fiche (the level registry's `url`): templates
 link to a fiche with it, `{{ fiche_url("commune", c.code_insee) }}`, never with an address typed in; and
-`niveaux` is the level registry (oc_site/levels.py: `niveaux["epci"].plural`…) in every template.
+`niveaux` is the level registry (oc_site/levels.py: `niveaux["epci"].plural`…) in every template; the
+`date_fr` filter writes a date the French way (« 12 décembre 2024 »).
 """
 
 from jinja2 import BaseLoader, TemplateNotFound
@@ -59,6 +60,7 @@ def fiche_url(level: str, code) -> str:
 
 def prepare_environment(env):
     env.filters["lien_web"] = web_url
+    env.filters["date_fr"] = french_date  # « 2024-12-12 » → « 12 décembre 2024 »
     env.filters["de"] = de  # « de Rennes », « d'Ajaccio », « du Havre » (oc_site/text.py)
     env.filters["date_fr"] = french_date  # « 1er juillet 2021 » (oc_site/text.py)
     env.globals["fiche_url"] = fiche_url

@@ -1,5 +1,5 @@
-"""The data of the fiches' DSFR charts (web components of npm @gouvfr/dsfr-chart, loaded by
-static/graphiques.js), prepared from the tables the fiches already show: the chart draws the same
+"""The data of the fiches' bar charts (<bar-chart> elements drawn in SVG by static/graphiques.js, in the
+theme's colours), prepared from the tables the fiches already show: the chart draws the same
 figures as its table, which stays on the page as its accessible alternative.
 """
 

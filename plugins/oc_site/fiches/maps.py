@@ -1,13 +1,19 @@
-"""The fiches' maps: which indicators colour the communes, their classes, colours and legends.
+"""The fiches' maps: which indicators colour the communes, their colours and how their classes are made.
 
 The outlines come from oc.db (table contours_communes, canned query contours_communes); the page
 only carries this configuration and the addresses of that query's JSON; static/carte.js draws.
+
+The classes are computed by static/carte.js for the territory shown, from the values of its communes
+(national classes made Seine-Saint-Denis, dense everywhere, one colour): classes of about equal
+numbers of communes (quantiles, limits rounded to two significant figures), or for a change, classes
+symmetric around zero (decline in red, growth in blue, the limits from the spread of the territory's
+values). The legend says so, with the number of communes.
 """
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from datasette_dsfr_theme.formatting import format_number_fr
+from oc_site.levels import LEVELS
 
 NO_DATA_COLOUR = "#d9d9d9"
 # ColorBrewer Blues (sequential) and RdBu (diverging: decline in red, growth in blue), safe for the
@@ -18,38 +24,28 @@ DIVERGING = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")
 
 @dataclass(frozen=True)
 class Layer:
-    """An indicator that colours the communes of a map, by classes of its values."""
+    """An indicator that colours the communes of a map, by classes of its values in the territory shown."""
 
     indicator: str  # code in the indicateurs table, at the commune level
-    thresholds: tuple[float, ...]  # class limits, increasing
-    colours: tuple[str, ...]  # one more colour than thresholds
-    signed: bool = False  # values shown with their sign (+1,2 %)
+    colours: tuple[str, ...]  # one per class, from the lowest (at most this many classes)
+    diverging: bool = False  # a change: classes symmetric around zero, values shown with their sign (+1,2 %)
 
 
 LAYERS = (
-    Layer("densite", (25, 100, 300, 1000, 3000), SEQUENTIAL),
-    Layer("evolution_population_pct", (-5, -1, 1, 5), DIVERGING, signed=True),
-    # DGF per inhabitant of the 34,948 communes in 2022 (DGCL): 1st decile 47 €, quintiles 79, 122, 165 and
-    # 218 €, 9th decile 270 €, median 143 €, 535 communes at 0 and a long tail up to 3,193 €. Steps of 50 €
-    # read at once and keep every class between 11 % and 24 % of the communes (3,710 under 50 €, 4,579 at
-    # 250 € or more); the 2020 and 2021 distributions are the same within 2 € (means 154.2, 154.7, 155.4).
-    Layer("dgf_par_habitant", (50, 100, 150, 200, 250), SEQUENTIAL),
+    Layer("densite", SEQUENTIAL),
+    Layer("evolution_population_pct", DIVERGING, diverging=True),
+    Layer("dgf_par_habitant", SEQUENTIAL),
 )
 
 
-def legend(layer: Layer) -> list[dict]:
-    """The legend's classes, from the lowest: [{couleur, libelle}], then « sans donnée » (the unit is
-    in the legend's title)."""
-    def text(value):
-        sign = "+" if layer.signed and value > 0 else ""
-        return (sign + format_number_fr(value)).replace("-", "\u2212")
+def script_config(layer: Layer) -> dict:
+    """What static/carte.js needs to class and colour a layer's communes."""
+    return {"couleurs": layer.colours, "divergente": layer.diverging, "sans_donnee": NO_DATA_COLOUR}
 
-    limits = layer.thresholds
-    labels = [f"moins de {text(limits[0])}"]
-    labels += [f"{text(low)} à {text(high)}" for low, high in zip(limits, limits[1:])]
-    labels.append(f"{text(limits[-1])} ou plus")
-    return [{"couleur": c, "libelle": label} for c, label in zip(layer.colours, labels)] + [
-        {"couleur": NO_DATA_COLOUR, "libelle": "sans donnée"}]
+
+def fiche_address() -> str:
+    """The address of a commune's fiche with `{code}` for its code (the level registry's), for the map's popups."""
+    return LEVELS["commune"].url("{code}")
 
 
 def data_urls(database_url: str, level: str, codes: list[tuple[str, str]]) -> list[str]:

@@ -5,13 +5,13 @@ territory and France), then shows the sections listed for its level in SECTIONS,
 each section is a template, templates/fiche/<section>_<level>.html or else fiche/<section>.html,
 so that a new block is one template and one entry in that list. Every block is the result of a
 canned query (the same SQL that its "voir la requête" link opens), so that the pages and the SQL
-interface never drift apart. The original portal's addresses (/commune/rennes-35238…) redirect here.
+interface never drift apart. The original portal's addresses (/commune/rennes-35238…) redirect here
+(oc_site/pages/old_portal.py).
 """
 
 import json
-import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from datasette.utils.asgi import Response
 from datasette_cluster_map import TILE_LAYER, TILE_LAYER_OPTIONS
@@ -21,8 +21,9 @@ from oc_site.fiches import maps
 from oc_site.fiches.charts import TOLERANCE, StackedParts, bars, stacked_parts
 from oc_site.levels import LEVELS, MEMBERS_RATIO_LABEL, MEMBERS_TOTAL_LABEL, is_code_of, secondary_url
 from oc_site.fiches.notices import load_notices
+from oc_site.pages import old_portal, seo
 from oc_site.publications.library import publications_for_db
-from oc_site.text import french_date, tokens
+from oc_site.text import french_date
 
 DATABASE = pages.DATABASE
 LIST_LIMIT = 50
@@ -345,7 +346,8 @@ async def elected_blocks(datasette, level: str, code: str, territory: dict) -> d
 
 async def map_config(datasette, level: str, code: str, context: dict) -> dict:
     """What static/carte.js needs: the JSON addresses of the communes' outlines (one per département for a
-    région), the indicators that colour them, with legend, vintage and source; points as a fallback."""
+    région), the indicators that colour them (their classes made by the script for the territory shown), with
+    vintage and source; the address of a commune's fiche; points as a fallback."""
     layer_sql = """
         SELECT i.code, i.libelle, i.unite, i.decimales, m.annee, s.producteur, s.url AS source_url, s.millesime
         FROM indicateurs i
@@ -361,8 +363,7 @@ async def map_config(datasette, level: str, code: str, context: dict) -> dict:
             change = layer.indicator in CHANGES
             layers.append({
                 **info, "periode": info["millesime"] if change and info["millesime"] else info["annee"],
-                "seuils": layer.thresholds, "couleurs": layer.colours, "signe": layer.signed,
-                "legende": maps.legend(layer),
+                **maps.script_config(layer),
             })
     if level == "region":
         scopes = [("departement", d["code"]) for d in context.get("departements", [])]
@@ -376,6 +377,7 @@ async def map_config(datasette, level: str, code: str, context: dict) -> dict:
                                    indicateurs=indicators) if scopes else None,
         "couches": layers if level != "commune" else [],
         "points": context.get("points", []),
+        "fiche": maps.fiche_address(),
         "tuiles": tile_config(datasette),
     }
 
@@ -600,41 +602,13 @@ def canonical_code(level: str, code: str) -> str:
     return upper if is_code_of(level, upper) else code
 
 
-# The original portal's addresses: /commune/<slug>-<code INSEE>, /epci/<slug>, /departement/<slug>,
-# /region/<slug>, the slug being the name in lower case with hyphens (« ille-et-vilaine »).
-OLD_COMMUNE_URL = re.compile(rf"^.+-({LEVELS['commune'].code_pattern})$", re.IGNORECASE)
-SLUG_SQL = """
-SELECT code FROM territoires
-WHERE type = :type AND replace(recherche_nom, ' ', '') = :cle
-LIMIT 2
-"""
-
-
-async def old_portal_redirect(datasette, level: str, slug: str) -> Response | None:
-    """A redirection from an address of the original portal to the fiche (or to the search when
-    the name is ambiguous); None when the slug names no territory of that level."""
-    if level == "commune" and (match := OLD_COMMUNE_URL.match(slug)):
-        return Response.redirect(LEVELS[level].url(match.group(1).upper()), status=301)
-    words = tokens(slug)
-    if not words:
-        return None
-    db = datasette.get_database(DATABASE)
-    found = (await db.execute(SLUG_SQL, {"type": level, "cle": "".join(words)})).rows
-    if len(found) == 1:
-        return Response.redirect(LEVELS[level].url(found[0][0]), status=301)
-    if found:
-        return Response.redirect("/recherche?" + urlencode({"q": " ".join(words), "niveau": level}), status=302)
-    return None
-
-
 async def fiche(datasette, request):
     level = request.url_vars["niveau"]
     spec = LEVELS[level]
     code = unquote(request.url_vars["code"]).strip()
     if (canonical := canonical_code(level, code)) != code:
         return Response.redirect(spec.url(canonical), status=301)
-    if not is_code_of(level, code) and (
-            redirect := await old_portal_redirect(datasette, level, code)):
+    if not is_code_of(level, code) and (redirect := await old_portal.fiche_redirect(datasette, level, code)):
         return redirect
     rows = await canned(datasette, spec.fiche_query, **{spec.url_parameter: code})
     if not rows and level == "commune" and (parent := await parent_commune(datasette, code)):
@@ -670,6 +644,7 @@ async def fiche(datasette, request):
     context.update(await series_blocks(datasette, level, code))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
+    context["tete"] = seo.fiche_head(datasette, level, code, territory, context["chiffres_cles"])
     context["carte"] = await map_config(datasette, level, code, context)
     context["carte_json"] = island(context["carte"])
     return await render(datasette, request, f"fiche_{level}.html", context)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
+from oc_site.pages import old_portal
 from oc_site.publications import library as store
 from oc_site.levels import LEVELS
 from oc_site.database import DATABASE
@@ -94,6 +95,8 @@ def feed_url(params: dict) -> str:
 
 
 async def publications_page(datasette, request):
+    if any(name in request.args for name in old_portal.OLD_LIBRARY_PARAMETERS):
+        return await old_portal.old_library(datasette, request)  # /publications?topic=5: the original's filters
     db = datasette.get_database(DATABASE)
     args = {key: request.args.get(key) for key in store.SEARCH_FILTERS}
     params = store.search_params(args)
