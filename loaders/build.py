@@ -24,7 +24,7 @@ from .indicators import area_check, carry_over, france, populations, views
 from .indicators.mappings import step as mapping_step
 from .indicators.mappings.spec import Mapping
 from .publications import harvest
-from .territories import areas, cog, history, mayors, search_index
+from .territories import areas, cog, history, mayors, representatives, search_index
 from .territories import outlines as data_france
 
 HERE = Path(__file__).parent
@@ -70,6 +70,7 @@ class BuildContext:
     territories: LoadedTerritories | None = None  # set by load_territories
     archive_mappings: list[tuple[Mapping, Path]] | None = None  # mapping_step.archive_mappings, once per build
     archive_reader: mapping_step.ArchiveReader | None = None  # mapping_step.archive_reader, on first use
+    constituencies: concurrent.futures.Future | None = None  # representatives.start: communes → constituencies, 2nd process
     _worker: concurrent.futures.ProcessPoolExecutor | None = None
 
     def worker(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -202,6 +203,7 @@ def load_territories(db: sqlite_utils.Database, ctx: BuildContext):
 # A new producer adds its step here (see README, « Architecture »).
 STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     load_territories,
+    representatives.start,  # the communes' constituencies, computed by the second process meanwhile
     populations.build_step,
     mapping_step.build_step,  # the producers' files: local, pinned in the cache, or in a pinned archive (DGCL)
     carry_over.build_step,  # values loaded by `oc indicators load` into the previous oc.db
@@ -209,6 +211,7 @@ STEPS: list[Callable[[sqlite_utils.Database, BuildContext], None]] = [
     france.build_step,  # after every indicator: France as a whole, from the régions
     views.build_step,  # then the vintages, the wide tables and the views of the values
     mayors.build_step,
+    representatives.build_step,  # councillors, deputies, senators, constituencies (representatives.start)
     harvest.build_step,  # publications: carried over from the previous oc.db and the archive
 ]
 

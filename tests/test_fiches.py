@@ -275,9 +275,12 @@ async def test_sections_in_order_with_a_menu(fixture_ds):
 async def test_population_chart_with_title_vintages_and_source(fixture_ds):
     html = await page(fixture_ds, "/commune/35238")
     section = html[html.index('id="population"'):html.index('id="indicateurs"')]
-    assert "Population municipale de Rennes, 2017 à 2023" in text_of(section)
-    assert "<bar-chart" in section and """x='[["2017", "2023"]]'""" in section
-    assert re.search(r"<th scope=\"row\">2023</th><td[^>]*>230\u202f890</td>", section)
+    assert "Population de Rennes par année de recensement, 2017 à 2023" in text_of(section)
+    # municipale (2017, 2023) and totale (2017, 2018 and 2019 from the DGCL, 2022) by census year
+    assert "<bar-chart" in section and """x='[["2017", "2018", "2019", "2022", "2023"]]'""" in section
+    assert """name='["Population municipale", "Population totale"]'""" in section
+    assert re.search(r"<th scope=\"row\">2023</th><td>municipale</td><td[^>]*>230\u202f890</td>", section)
+    assert re.search(r"<th scope=\"row\">2018</th><td>totale</td><td[^>]*>221\u202f898</td>", section)
     assert 'href="https://www.insee.fr/fr/statistiques/' in section
     html = await page(fixture_ds, "/epci/243500139")
     composition = html[html.index('id="composition-titre"'):html.index('id="membres"')]

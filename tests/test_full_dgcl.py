@@ -125,6 +125,7 @@ def test_coverage_and_sources(db):
     assert url == "http://www.dotations-dgcl.interieur.gouv.fr/consultation/criteres_repartition.php"
     assert licence == "Licence Ouverte 2.0"
     files = [r[0] for r in db.execute("SELECT fichier FROM sources_donnees WHERE fichier LIKE 'dotations-locales-back%'"
+                                                    " AND mapping = 'dgcl_criteres_dgf.yml'"
                                                 " AND mapping IS NOT NULL")]  # area_check.py cites the 2022 file too
     assert sorted(files) == [f"dotations-locales-back-1.3.6.tar.gz!{DATA}criteres_repartition_{y}.csv"
                              for y in (2020, 2021, 2022)]

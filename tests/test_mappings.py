@@ -388,7 +388,8 @@ def test_normalize_code(raw, level, expected):
 
 def test_repository_mappings_are_valid():
     names = sorted(p.name for p in MAPPINGS.glob("*.yml"))
-    assert names == ["dgcl_criteres_communes.yml", "dgcl_criteres_dgf.yml", "insee_comparateur.yml",
+    assert names == ["dgcl_criteres_communes.yml", "dgcl_criteres_dgf.yml", "dgcl_populations_totales_2018.yml",
+                     "dgcl_populations_totales_2019.yml", "insee_comparateur.yml",
                      "insee_pop_historiques.yml", "ofgl_comptes_communes.yml", "ofgl_comptes_departements.yml",
                      "ofgl_comptes_groupements.yml", "ofgl_comptes_regions.yml"]
     for name in names:
@@ -461,3 +462,29 @@ def test_an_indicator_read_from_two_files_is_described_once(tmp_path):
     path.write_text(text.replace("definitions: dgcl_criteres_dgf.yml", "definitions: absent.yml"), encoding="utf-8")
     with pytest.raises(spec.MappingError, match="definitions « absent.yml » introuvable"):
         spec.parse_mapping(path)
+
+
+def test_population_totale_of_the_census_three_years_before_and_rows_left_out(tmp_path, db):
+    """dgcl_populations_totales_2019.yml: the DGCL's « Population INSEE » of 2022 is the census of 2019; the
+    rows of a département can be left out (`filtres: {colonne: {sauf: …}}`: Mayotte in the real mapping)."""
+    result = load(db, "dgcl_populations_totales_2019", DGF)
+    assert result.exit_code == 0, result.output
+    assert "années : 2019" in result.output
+    assert value(db, "population_totale", "35238", 2019) == 224655
+    assert value(db, "population_totale", "35238", 2017) == 220925  # epcicom2020's, untouched
+    definition = yaml.safe_load((MAPPINGS / "dgcl_populations_totales_2019.yml").read_text(encoding="utf-8"))
+    definition["base"] = str(MAPPINGS / definition["base"])
+    definition["filtres"]["Informations générales - Code département de la commune"] = {"sauf": ["35"]}
+    other = tmp_path / "sans_35.yml"
+    other.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+    fresh = tmp_path / "fresh.db"
+    shutil.copy(db, fresh)
+    with sqlite3.connect(fresh) as conn:
+        conn.execute("DELETE FROM valeurs WHERE indicateur = 'population_totale' AND annee = 2019")
+    result = load(fresh, other, DGF)
+    assert result.exit_code == 0, result.output
+    assert value(fresh, "population_totale", "35238", 2019) is None
+    assert value(fresh, "population_totale", "44109", 2019) is not None
+    definition["filtres"]["Informations générales - Code département de la commune"] = {"hors": "35"}
+    other.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+    assert "{sauf: valeurs} attendu" in load(fresh, other, DGF).output

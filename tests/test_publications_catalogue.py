@@ -20,6 +20,7 @@ from loaders.publications.store import organisation_for
 from oc_site.taxonomy import THEMES, TYPES
 
 CATALOGUE = ROOT / "data" / "publications.yml"
+SECOND = ROOT / "data" / "publications-2.yml"  # the second catalogue: the largest communes and their EPCI
 BRETAGNE = "https://www.insee.fr/fr/statistiques/4480852"  # L'essentiel sur… la Bretagne (région 53)
 CONJONCTURE = "https://www.insee.fr/fr/statistiques/8253766"  # 2e trimestre 2024 … en Bretagne (région 53)
 COTES_DARMOR = "Côtes-d'Armor : malgré l'attractivité résidentielle"  # a publication on département 22
@@ -45,6 +46,7 @@ def write_sources(path: Path, catalogue_path: Path, *extra: dict) -> Path:
     config["sources"] = [
         {"id": "ressources", "nom": "Ressources", "type": "curation", "url": str(ROOT / "data" / "ressources.yml")},
         {"id": "catalogue", "nom": "Catalogue", "type": "catalogue", "url": str(catalogue_path)},
+        {"id": "catalogue-2", "nom": "Second catalogue", "type": "catalogue", "url": str(SECOND)},
         *extra,
     ]
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -112,12 +114,14 @@ def test_the_build_report_lists_the_codes_the_cog_does_not_know(tmp_path):
         "--openfisca-france-local", str(FIXTURES / "openfisca_france_local-fixture.whl")])
     assert result.exit_code == 0, result.output
     assert "Publications — ✓ catalogue : 214 entrée(s) lue(s), 214 nouvelle(s)" in result.output
+    assert "Publications — ✓ catalogue-2 : 69 entrée(s) lue(s), 69 nouvelle(s)" in result.output
     assert ("⚠ territoire écarté region:24 « Centre-Val de Loire » : code absent du COG "
             "(https://www.insee.fr/fr/statistiques/4139787?sommaire=4161946)") in result.output
     rejected = re.findall(r"territoire écarté (\w+):(\w+) ", result.output)
     kept = query(tmp_path / "oc.db", "SELECT count(*) FROM publications_territoires WHERE methode = 'catalogue'")[0][0]
-    assert len(rejected) + kept == 116 + 23 + 46 + 7  # every declared territory: kept or reported
-    assert "Publications : 226 dans la base, dont 1 masquée(s)" in result.output
+    # every declared territory of both catalogues: kept or reported
+    assert len(rejected) + kept == (116 + 23 + 46 + 7) + (5 + 23 + 22 + 34)
+    assert "Publications : 295 dans la base, dont 1 masquée(s)" in result.output
 
 
 def test_a_wrong_code_or_a_code_of_another_territory_is_reported_and_the_entry_kept(tmp_path, fixture_db):
@@ -255,7 +259,8 @@ async def test_territory_filter_without_javascript_and_territory_type(ds):
         AND NOT EXISTS (SELECT 1 FROM publications_territoires WHERE publication = p.id)""")[0][0]
     assert f"{expected} résultats" in html and "Type de territoire : Sans territoire précis (national)" in html
     html = (await ds.client.get("/publications?niveau=epci")).text
-    assert "Type de territoire : Intercommunalités (EPCI)" in html and "BANATIC" in html
+    assert "Type de territoire : Intercommunalités (EPCI)" in html
+    assert "BP 2025 - Rennes Métropole" in html  # the second catalogue's, most recent first
 
 
 async def test_a_region_fiche_lists_its_own_and_its_departements_publications(ds):
@@ -267,10 +272,48 @@ async def test_a_region_fiche_lists_its_own_and_its_departements_publications(ds
     assert 'href="/publications?territoire=departement:22"' in block
 
 
+def test_the_second_catalogue_parses_and_repeats_no_address_of_the_first():
+    second = catalogue.parse(SECOND.read_bytes(), str(SECOND))
+    first = {e["url"] for e in catalogue.parse(CATALOGUE.read_bytes(), str(CATALOGUE))}
+    assert len(second) == 69 and not {e["url"] for e in second} & first
+    assert all(e["territoires"] for e in second)  # every entry is about a territory
+    links = Counter(t["niveau"] for e in second for t in e["territoires"])
+    assert links == {"commune": 22, "epci": 34, "departement": 23, "region": 5}
+    sources = yaml.safe_load((ROOT / "data" / "sources.yml").read_text(encoding="utf-8"))["sources"]
+    assert {"catalogue": "publications.yml", "catalogue-2": "publications-2.yml"}.items() <= {
+        s["id"]: s["url"] for s in sources}.items()
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("path, title", [
+    ("/commune/35238", "Concernant Rennes"),
+    ("/epci/243500139", "Concernant Rennes Métropole"),
+    ("/departement/35", "Concernant le département d&#39;Ille-et-Vilaine"),
+])
+async def test_full_rennes_its_metropole_and_ille_et_vilaine_have_publications_of_their_own(full_ds, path, title):
+    assert title in await publications_block(full_ds, path)
+
+
+async def publications_block(ds, path) -> str:
+    """The « Publications » block of a fiche."""
+    html = (await ds.client.get(path)).text
+    return html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
+
+
+@pytest.mark.full
+async def test_full_second_catalogue_every_code_known(full_db):
+    counts = dict(query(full_db, """SELECT t.niveau, count(*) FROM publications_territoires t
+                                    JOIN publications_sources s ON s.publication = t.publication
+                                    WHERE t.methode = 'catalogue' AND s.source = 'catalogue-2' GROUP BY t.niveau"""))
+    assert counts == {"commune": 22, "epci": 34, "departement": 23, "region": 5}
+    assert query(full_db, "SELECT count(*) FROM publications_sources WHERE source = 'catalogue-2'") == [(69,)]
+
+
 @pytest.mark.full
 async def test_full_catalogue_counts_per_level(full_db):
-    counts = dict(query(full_db, """SELECT niveau, count(*) FROM publications_territoires
-                                    WHERE methode = 'catalogue' GROUP BY niveau"""))
+    counts = dict(query(full_db, """SELECT t.niveau, count(*) FROM publications_territoires t
+                                    JOIN publications_sources s ON s.publication = t.publication
+                                    WHERE t.methode = 'catalogue' AND s.source = 'catalogue' GROUP BY t.niveau"""))
     assert counts == {"region": 116, "departement": 23, "epci": 7, "commune": 46}  # every code known to the COG
     assert query(full_db, "SELECT count(*) FROM publications_sources WHERE source = 'catalogue'") == [(214,)]
     assert query(full_db, "SELECT count(*) FROM publications WHERE masquee = 1") == [(1,)]
@@ -285,8 +328,7 @@ async def test_full_catalogue_counts_per_level(full_db):
     ("/commune/22278", "Concernant le département des Côtes-d&#39;Armor"),
 ])
 async def test_full_a_publication_reaches_its_territory_and_its_children(full_ds, path, group):
-    html = (await full_ds.client.get(path)).text
-    block = html[html.index('id="publications-concernant"'):html.index('id="liens-titre"')]
+    block = await publications_block(full_ds, path)
     start = block.index(group)
     following = block.find("Concernant ", start + len(group))
     section = block[start:following if following > 0 else None]
@@ -298,4 +340,5 @@ async def test_full_a_publication_reaches_its_territory_and_its_children(full_ds
 async def test_full_commune_fiche_groups_nearest_first(full_ds):
     html = (await full_ds.client.get("/commune/69123")).text  # Lyon: itself, then its EPCI, département, région
     titles = re.findall(r'<h3 class="fr-h6 fr-mb-1w" id="titre-publications-[^"]+">([^<]+)', html)
-    assert [t.strip() for t in titles] == ["Concernant Lyon", "Concernant la région Auvergne-Rhône-Alpes"]
+    assert [t.strip() for t in titles] == ["Concernant Lyon", "Concernant le département du Rhône",
+                                           "Concernant la région Auvergne-Rhône-Alpes"]

@@ -51,10 +51,10 @@ class Harvester:
 
     def publications(self, curated=True):
         """url → (titre, resume, date, source, organisation); curated=False leaves out the editorial lists
-        of data/ (ressources.yml, publications.yml), loaded by `oc build`."""
+        of data/ (ressources.yml, publications.yml, publications-2.yml), loaded by `oc build`."""
         return {row[0]: row[1:] for row in query(
             self.db, "SELECT url, titre, resume, date_publication, source, organisation FROM publications")
-            if curated or row[4] not in ("ressources", "catalogue")}
+            if curated or row[4] not in ("ressources", "catalogue", "catalogue-2")}
 
     def status(self, source_id):
         return query(self.db, "SELECT statut, message FROM sources WHERE id = ?", source_id)[0]
@@ -96,10 +96,10 @@ def test_rss_atom_ods_gallica_and_curated_sources(harvester, server):
     for url, (_, _, _, source, _) in pubs.items():
         by_source[source] = by_source.get(source, 0) + 1
     # dgcl: 6 items, one javascript: link rejected, one duplicate GUID ignored;
-    # "ressources" and "catalogue": the editorial lists of data/, loaded by `oc build` (one URL of "ressources"
+    # "ressources", "catalogue" and "catalogue-2": the editorial lists of data/, loaded by `oc build` (one URL of "ressources"
     # is also in "choix": the editorial list loaded last has the last word)
     assert by_source == {"dgcl": 4, "insee-bretagne": 3, "ofgl": 3, "gallica": 61, "choix": 2, "ressources": 11,
-                         "catalogue": 214}
+                         "catalogue": 214, "catalogue-2": 69}
 
     # RSS: HTML stripped to plain text, relative link made absolute, future date dropped, missing date kept empty
     first = pubs["https://www.collectivites-locales.gouv.fr/finances-locales/les-finances-des-communes-en-2023"]
@@ -328,7 +328,7 @@ def test_rebuild_keeps_every_harvested_publication(harvester, server, monkeypatc
     assert harvester.run().exit_code == 0
     harvested = harvester.publications(curated=False)
     links = set(query(harvester.db, "SELECT p.url, niveau, code, methode FROM publications_territoires JOIN publications p ON p.id = publication"))
-    assert len(harvested) == 7 and len(harvester.publications()) == 7 + 12 + 214  # + ressources.yml, publications.yml
+    assert len(harvested) == 7 and len(harvester.publications()) == 7 + 12 + 214 + 69  # + the lists of data/
     monkeypatch.setenv("OC_PUBLICATIONS_ARCHIVE", str(harvester.archive))
 
     # 1. rebuild over the existing oc.db: carried over from it (plus the curated list of data/)

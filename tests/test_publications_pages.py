@@ -81,7 +81,8 @@ async def test_dates_in_french_and_filters_that_fold(ds):
 async def test_search_is_accent_insensitive_and_filters_show_removable_tags(ds):
     response = await ds.client.get("/publications?q=depenses+sociales")
     assert "Les dépenses sociales des départements : l&#39;exemple du Cantal" in response.text
-    assert "2 résultats" in response.text  # and the ODAS page of the catalogue (« dépenses sociales » in its summary)
+    # and the ODAS page of the catalogue and a budget of the second one (« dépenses sociales » in their summaries)
+    assert "3 résultats" in response.text and "Orientations budgétaires 2025" in response.text
     assert 'aria-label="Retirer le filtre Recherche : depenses sociales">Recherche : depenses sociales</a>' in response.text
 
     response = await ds.client.get("/publications?producteur=insee&territoire=region:53&annee=2024")
@@ -149,8 +150,10 @@ async def test_atom_feeds_site_territory_and_any_filter(ds):
 async def test_canned_queries_json_and_csv(ds):
     response = await ds.client.get("/oc/publications_territoire.json?niveau=commune&code=35238&_shape=array")
     rows = response.json()
-    assert rows and all(r["direct"] == 0 and r["relation"] == "parent" for r in rows)  # its parents are named
-    assert {(r["territoire_niveau"], r["territoire_code"]) for r in rows} >= {("epci", "243500139"), ("region", "53")}
+    # its own (the second catalogue's), then its parents'
+    assert {(r["direct"], r["relation"]) for r in rows} == {(1, "territoire"), (0, "parent")}
+    assert {(r["territoire_niveau"], r["territoire_code"]) for r in rows} >= {
+        ("commune", "35238"), ("epci", "243500139"), ("region", "53")}
     response = await ds.client.get("/oc/publications_territoire.csv?niveau=epci&code=243500139&_stream=on")
     table = list(csv.DictReader(io.StringIO(response.text)))
     assert any(r["direct"] == "1" and r["methode"] == "titre" for r in table)
@@ -165,11 +168,12 @@ async def test_publications_for_and_the_fiche_blocks(ds, harvested_db):
     with sqlite3.connect(harvested_db) as conn:
         result = publications_for(conn, "commune", "35238")
     groups = {g["titre"]: g for g in result["groupes"]}
-    # Rennes is not named itself: its EPCI, département and région are, nearest first
-    assert list(groups) == ["Concernant Rennes Métropole", "Concernant le département d'Ille-et-Vilaine",
-                            "Concernant la région Bretagne"]
-    dgf = groups["Concernant Rennes Métropole"]["publications"][0]
-    assert dgf["titre"].startswith("Dotation globale") and dgf["direct"] == 0 and dgf["methode"] == "titre"
+    # Rennes itself (the second catalogue), then its EPCI, département and région, nearest first
+    assert list(groups) == ["Concernant Rennes", "Concernant Rennes Métropole",
+                            "Concernant le département d'Ille-et-Vilaine", "Concernant la région Bretagne"]
+    assert all(p["direct"] == 1 for p in groups["Concernant Rennes"]["publications"])
+    metropole = groups["Concernant Rennes Métropole"]
+    assert all(p["direct"] == 0 for p in metropole["publications"]) and metropole["total"] > 4
     region = groups["Concernant la région Bretagne"]
     assert region["url_tout"] == "/publications?territoire=region:53"
     assert len(region["publications"]) == 4 < region["total"]

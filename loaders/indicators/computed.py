@@ -126,9 +126,9 @@ def summed_ratio(mapping, entry: dict) -> bool:
 # --- communes merged since the file's year ---------------------------------------------------------
 
 def folds(mapping) -> bool:
-    """Does the mapping move the values of merged communes onto their current commune?"""
-    return (mapping.niveau == "commune" and mapping.calculs.communes_fusionnees == "additionnees"
-            and bool(summed(mapping)))
+    """Does the mapping move the values of merged communes onto their current commune? (Without a summed
+    indicator, it only leaves out the values of the communes whose perimeter changed since the file.)"""
+    return mapping.niveau == "commune" and mapping.calculs.communes_fusionnees == "additionnees"
 
 
 def successors(conn) -> dict[str, str]:
@@ -197,12 +197,15 @@ def fold_predecessors(conn, mapping, extracted):
     extracted.rows = rows
     for code in folded:
         extracted.unknown.pop(code, None)
-    record_folds(conn, mapping, changed)
+    if sums:  # (without a summed indicator, nothing was added up: the values were left out)
+        record_folds(conn, mapping, changed)
     examples = ", ".join(sorted(folded)[:10])
     extracted.notes.append(
-        f"{len(folded)} anciennes communes fusionnées depuis (par exemple {examples}) : montants ajoutés à "
-        f"leur commune actuelle ({len(changed)} commune(s)-année(s)), {dropped} autres valeurs de ces communes "
-        "écartées (périmètre modifié)")
+        f"{len(folded)} anciennes communes fusionnées depuis (par exemple {examples}) : "
+        + (f"montants ajoutés à leur commune actuelle ({len(changed)} commune(s)-année(s)), {dropped} autres "
+           "valeurs de ces communes écartées (périmètre modifié)" if sums else
+           f"{dropped} valeurs de leur commune actuelle écartées ({len(changed)} commune(s)-année(s) : périmètre "
+           "modifié depuis)"))
 
 
 FOLDS_SCHEMA = """

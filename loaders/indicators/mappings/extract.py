@@ -84,8 +84,10 @@ def _columns(mapping: Mapping, table: Table, source: Path, file_year: int | None
     if mapping.colonne_indicateur:
         plan["indicator_column"] = need(mapping.colonne_indicateur, "indicateur")
     for name, allowed in mapping.filtres.items():
+        keep = not isinstance(allowed, dict)  # {sauf: values}: every row but those
+        allowed = allowed["sauf"] if not keep else allowed
         allowed = allowed if isinstance(allowed, list) else [allowed]
-        plan["filters"][need(name, "filtre")] = {str(a) for a in allowed}
+        plan["filters"][need(name, "filtre")] = (keep, {str(a) for a in allowed})
     for indicator in mapping.indicateurs:
         if indicator.get("colonnes"):
             matches = match_all(mapping.path, indicator["colonnes"], table.header)
@@ -226,7 +228,7 @@ def extract(mapping: Mapping, table: Table, source: Path, known: set[str], vinta
             continue
         result.lines_read += 1
         cells = row + [None] * (len(table.header) - len(row))
-        if any(cell_text(cells[i]) not in allowed for i, allowed in plan["filters"].items()):
+        if any((cell_text(cells[i]) in values) != keep for i, (keep, values) in plan["filters"].items()):
             result.lines_filtered += 1
             continue
         raw_key = compose_key([cell_text(cells[i]) for i in plan["key"]], mapping.niveau)

@@ -155,6 +155,9 @@ def parse_mapping(path: Path) -> Mapping:
         raise MappingError(path, "annee : donnez « colonne » ou « feuille »")
     if year is not None and not isinstance(year, (int, dict)) and year != "millesime":
         raise MappingError(path, "annee : un entier, millesime, {colonne: …} ou {feuille: …} est attendu")
+    for column, allowed in (data.get("filtres") or {}).items():
+        if isinstance(allowed, dict) and set(allowed) != {"sauf"}:
+            raise MappingError(path, f"filtres.{column} : une valeur, une liste ou {{sauf: valeurs}} attendu")
     archive = data.get("archive")
     if archive is not None and not (isinstance(archive, dict) and isinstance(archive.get("paquet"), str)
                                     and isinstance(archive.get("fichiers"), list) and archive["fichiers"]):

@@ -1,5 +1,6 @@
-"""The catalogue of real publications about territories (data/publications.yml): a YAML list of
-publications, datasets, tools and official sites, each with its producer, type, topics (by label)
+"""The catalogues of real publications about territories (data/publications.yml, and the second one,
+data/publications-2.yml, for the largest communes and their EPCI; one source each in data/sources.yml): YAML
+lists of publications, datasets, tools and official sites, each with its producer, type, topics (by label)
 and the territories it is about ({niveau, code, nom}).
 
 The file's structure is checked here (a wrong type or topic stops the build with a French message

@@ -62,6 +62,7 @@ def prepare_environment(env):
     env.filters["lien_web"] = web_url
     env.filters["date_fr"] = french_date  # « 2024-12-12 » → « 12 décembre 2024 »
     env.filters["de"] = de  # « de Rennes », « d'Ajaccio », « du Havre » (oc_site/text.py)
+    env.filters["date_fr"] = french_date  # « 1er juillet 2021 » (oc_site/text.py)
     env.globals["fiche_url"] = fiche_url
     env.globals["niveaux"] = LEVELS
     env.globals["categorie"] = category  # « région », « collectivité d'outre-mer » (oc_site/levels.py)

@@ -49,6 +49,7 @@ SECTION_TITLES = {
     "carte": "Carte",
     "identite": "Identité",
     "population": "Population",
+    "elus": "Élus",
     "secondaires": "Communes déléguées et arrondissements",
     "membres": "Communes membres",
     "epci": "Intercommunalités",
@@ -66,20 +67,21 @@ SECTION_TITLES = {
     "donnees": "Données",
 }
 SECTIONS = {  # a section without content (no finances loaded, no commune déléguée…) is left out of the page
-    "commune": ("identite", "carte", "population", "secondaires", "dotations", "richesse", "zonages", "finances",
+    "commune": ("identite", "carte", "population", "elus", "secondaires", "dotations", "richesse", "zonages", "finances",
                 "contexte", "indicateurs", "publications", "liens", "donnees"),
     "epci": ("identite", "carte", "population", "membres", "dotations", "dgf_communes", "finances", "contexte",
              "indicateurs", "publications", "liens", "donnees"),
-    "departement": ("identite", "carte", "population", "epci", "communes", "dotations", "dgf_communes", "finances",
+    "departement": ("identite", "carte", "population", "elus", "epci", "communes", "dotations", "dgf_communes", "finances",
                     "contexte", "indicateurs", "publications", "liens", "donnees"),
-    "region": ("identite", "carte", "population", "departements", "dotations", "dgf_communes", "finances",
+    "region": ("identite", "carte", "population", "elus", "departements", "dotations", "dgf_communes", "finances",
                "contexte", "indicateurs", "publications", "liens", "donnees"),
 }
 
 # Sections shown only when they have something to show (the others always are)
 SHOWN_IF = {
-    "population": lambda c: len(c.get("serie_population", [])) >= 2 or c.get("graphique"),
+    "population": lambda c: len(c["graphique_population"]["annees"]) >= 2 or c.get("graphique"),
     "secondaires": lambda c: c.get("secondaires"),
+    "elus": lambda c: any(c["elus"].values()),
     "dotations": lambda c: c["series"].get("dotations"),
     "richesse": lambda c: c["series"].get("richesse"),
     "zonages": lambda c: c["series"].get("zonages"),
@@ -319,18 +321,69 @@ def change(before: int | None, after: int | None) -> dict | None:
     return {"habitants": after - before, "pct": round((after / before - 1) * 100, 2)}
 
 
+def population_chart(rows: list[dict]) -> dict:
+    """The census years and one series per kind of population (municipale, totale), None where a kind has no
+    value that year: the grouped bars of the population chart."""
+    years = sorted({r["annee"] for r in rows})
+    names = list(dict.fromkeys(r["serie"] for r in rows))
+    value = {(r["serie"], r["annee"]): r["population"] for r in rows}
+    return {"annees": years, "noms": names, "valeurs": [[value.get((n, y)) for y in years] for n in names]}
+
+
 def population_series(datasette, level: str, code: str, found: dict) -> dict:
     """The population at each vintage, for the chart of the population section, each with its change since the
     vintage before; and the change over the whole series, written above the chart: its bars start from zero
     (an honest axis), where a change of a few per cent does not show."""
     rows = found["serie_population"]
-    series = [{**row, "evolution": change(rows[i - 1]["population"], row["population"]) if i else None}
-              for i, row in enumerate(rows)]
+    # each row's change since the census before of the same population (municipale, totale)
+    previous, series = {}, []
+    for row in rows:
+        before = previous.get(row["indicateur"])
+        series.append({**row, "evolution": change(before, row["population"]) if before is not None else None})
+        previous[row["indicateur"]] = row["population"]
+    municipale = [r for r in rows if r["indicateur"] == "population_municipale"]
+    whole = change(municipale[0]["population"], municipale[-1]["population"]) if len(municipale) >= 2 else None
     return {
         "serie_population": series,
-        "evolution_serie": change(rows[0]["population"], rows[-1]["population"]) if len(rows) >= 2 else None,
+        "graphique_population": population_chart(rows),
+        "evolution_serie": {**whole, "de": municipale[0]["annee"], "a": municipale[-1]["annee"]} if whole else None,
         "requete_serie_population": pages.query_url(datasette, "population_territoire", niveau=level, code=code),
     }
+
+
+# Who governs (loaders/territories/representatives.py): the canned queries of each level's « Élus » block, and the
+# parameter each one takes from the fiche (the code, or the commune's département)
+ELECTED = {
+    "commune": {"deputes": ("deputes_commune", "code"), "senateurs": ("senateurs_departement", "departement")},
+    "departement": {"conseil": ("conseil_territoire", None), "deputes": ("deputes_departement", "departement"),
+                    "senateurs": ("senateurs_departement", "departement"),
+                    "conseillers": ("conseillers_departement", "departement")},
+    "region": {"conseil": ("conseil_territoire", None), "conseillers": ("conseillers_region", "region")},
+}
+
+
+def elected_params(level: str, code: str, territory: dict) -> dict[str, dict]:
+    """The parameters of each query of the « Élus » block (a commune's senators are its département's)."""
+    params = {}
+    for key, (query, parameter) in ELECTED[level].items():
+        value = territory["departement"] if parameter == "departement" and level == "commune" else code
+        params[key] = {"niveau": level, "code": code} if parameter is None else {parameter: value}
+    return params
+
+
+async def elected_blocks(datasette, level: str, code: str, territory: dict) -> dict:
+    """The rows of the « Élus » block (in one trip to a SQL thread) and the addresses of their queries (the
+    complete CSV of each list)."""
+    params = elected_params(level, code, territory)
+    found = await pages.together(datasette, {key: Canned(ELECTED[level][key][0], p) for key, p in params.items()})
+    queries = {}
+    for key, p in params.items():
+        query = ELECTED[level][key][0]
+        queries[key] = pages.query_url(datasette, query, **p)
+        queries[f"{key}_csv"] = pages.export_url(datasette, query, **p)
+    if "conseil" in found:
+        found["conseil"] = found["conseil"][0] if found["conseil"] else None
+    return {"elus": found, "requetes_elus": queries}
 
 
 def map_config(datasette, level: str, code: str, context: dict, found: dict) -> dict:
@@ -641,6 +694,8 @@ async def fiche(datasette, request):
     elif level == "region":
         context["departement_drom"] = {v: k for k, v in DROM_REGIONS.items()}.get(code)
     context.update(shared_blocks(datasette, level, code, found))
+    if level in ELECTED:
+        context.update(await elected_blocks(datasette, level, code, territory))
     context.update(series_blocks(datasette, level, code, found))
     context["sections"] = [(name, SECTION_TITLES[name]) for name in SECTIONS[level]
                            if name not in SHOWN_IF or SHOWN_IF[name](context)]
