@@ -50,7 +50,8 @@ def test_one_typed_table_per_source_and_level(fixture_db):
 def test_rennes_in_the_tables_analysts_read(fixture_db):
     assert rows(fixture_db, """SELECT annee, population_municipale, population_totale, source_municipale IS NOT NULL
                                FROM populations_communes WHERE code_insee = '35238' ORDER BY annee""") == [
-        (2017, 216815, 220925, 1), (2022, None, 231985, 0), (2023, 230890, None, 1)]
+        (2017, 216815, 220925, 1), (2018, None, 221898, 0), (2019, None, 224655, 0), (2022, None, 231985, 0),
+        (2023, 230890, None, 1)]  # the DGCL's populations totales 2018 and 2019 (issue 28) beside INSEE's
     dgf = rows(fixture_db, "SELECT annee, dgf_totale, dsu, zrr FROM dgcl_criteres_communes WHERE code_insee = '35238' "
                            "AND annee = 2022")
     assert dgf == [(2022, 39062590 + 12448358 + 3157262, 12448358, "Non")]
