@@ -14,7 +14,7 @@ from oc_site.http.cors import Cors
 from oc_site.http.csv_safety import CsvSafety
 from oc_site.http.download import Download
 from oc_site.http.exports import Exports
-from oc_site.http.page_cache import PageCache
+from oc_site.http.page_cache import PageCache, size
 from oc_site.http.public_address import PublicAddress
 from oc_site.http.queues import Queues
 from oc_site.http.request_limits import RequestLimits
@@ -95,3 +95,40 @@ def test_the_state_of_a_datasette_is_forgotten_with_it(fixture_db):
     del ds
     gc.collect()
     assert state() is None
+
+
+async def test_fiches_are_kept_once_rendered_for_anonymous_visitors(fixture_db):
+    """A fiche is laid out once per build and query string (page_cache.py); a visitor with a cookie, an error
+    and a redirect always reach Datasette; the least recently asked for fiche is forgotten past the budget."""
+    ds = make_datasette(fixture_db)
+    await ds.invoke_startup()
+    app = ds.app()
+    page_cache = layers_of(app)[PageCache]
+    inner, rendered = page_cache.app, []
+
+    async def counting(scope, receive, send):
+        rendered.append(scope["path"] + "?" + scope["query_string"].decode())
+        return await inner(scope, receive, send)
+
+    page_cache.app = counting
+    async with client_of(app) as client:
+        first = await client.get("/commune/35238")
+        again = await client.get("/commune/35238")
+        assert first.status_code == again.status_code == 200 and first.text == again.text
+        assert again.headers["etag"] == first.headers["etag"]  # the outer layers still add their headers
+        assert rendered == ["/commune/35238?"]
+        await client.get("/commune/35238?tri=nom")  # a sorted list is another page
+        await client.get("/commune/35238", headers={"cookie": "ds_actor=x"})
+        missing = [(await client.get("/commune/99999")).status_code for _ in range(2)]
+        moved = [(await client.get("/commune/rennes-35238")).status_code for _ in range(2)]
+    assert missing == [404, 404] and moved[0] in (301, 302) and moved[0] == moved[1]
+    assert rendered == ["/commune/35238?", "/commune/35238?tri=nom", "/commune/35238?",
+                        "/commune/99999?", "/commune/99999?", "/commune/rennes-35238?", "/commune/rennes-35238?"]
+
+    kept = stack.shared_state(ds).kept_pages
+    assert set(kept.fiches) == {"/commune/35238", "/commune/35238?tri=nom"}
+    page = kept.fiches["/commune/35238"]
+    kept.budget = kept.used + size(page) - 1  # room for all but one: the least recently asked for goes
+    kept.keep("/epci/243500139", page)
+    assert list(kept.fiches) == ["/commune/35238?tri=nom", "/epci/243500139"]
+    assert kept.used == sum(size(p) for p in kept.fiches.values()) <= kept.budget
