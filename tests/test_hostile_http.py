@@ -79,9 +79,9 @@ async def test_3_a_canned_list_of_two_thousand_items_is_refused_before_any_sql(f
     assert html.status_code == 400
     french_error_page(html.text)
     at_most = ",".join(["densite"] * request_limits.CANNED_LIST_ITEMS)
-    ok = await fixture_ds.client.get(f"/oc/contours_communes.json?niveau=departement&code=35&indicateurs={at_most}")
+    ok = await fixture_ds.client.get(f"/oc/chiffres_cles.json?niveau=departement&code=35&indicateurs={at_most}")
     assert ok.status_code == 200
-    too_many = await fixture_ds.client.get(f"/oc/contours_communes.json?niveau=departement&code=35&indicateurs=a,{at_most}")
+    too_many = await fixture_ds.client.get(f"/oc/chiffres_cles.json?niveau=departement&code=35&indicateurs=a,{at_most}")
     assert too_many.status_code == 400 and "20 éléments au plus" in too_many.json()["error"]
     repeated = await fixture_ds.client.get("/oc/fiche_commune.json?code=35238&code=35238")
     assert repeated.status_code == 400 and "répété" in repeated.json()["error"]

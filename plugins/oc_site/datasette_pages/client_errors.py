@@ -103,6 +103,9 @@ def as_client_error(datasette, exception, request=None) -> DatasetteError | None
     if isinstance(exception, DatasetteError):
         if exception.status == 500 and str(exception.message).startswith(CLIENT_MESSAGES):
             return DatasetteError(exception.message, title=exception.title, status=400)
+        if "SQL query took too long" in str(exception.message):  # Datasette's own 400, in English
+            return DatasetteError(TIMEOUT.format(datasette.setting("sql_time_limit_ms")),
+                                  title="SQL Interrupted", status=400)
         return None
     if isinstance(exception, QueryInterrupted):
         return DatasetteError(TIMEOUT.format(datasette.setting("sql_time_limit_ms")),

@@ -47,6 +47,7 @@ from datasette.utils.asgi import BadRequest, Request
 from datasette.views.base import DatasetteError
 
 from oc_site.datasette_pages import export_sql
+from oc_site.datasette_pages import client_errors
 from oc_site.datasette_pages.client_errors import TIMEOUT
 from oc_site.datasette_pages.sqlite_limits import french_message
 from oc_site.http.csv_safety import ALREADY_NEUTRALISED, neutralise
@@ -253,14 +254,10 @@ async def redirect_to_export(request, send):
     await send({"type": "http.response.body", "body": b""})
 
 
-async def send_error(send, fmt: str, status: int, message: str):
-    if fmt == "json":
-        body = json.dumps({"ok": False, "error": message, "status": status, "title": None}, ensure_ascii=False)
-        content_type = b"application/json; charset=utf-8"
-    else:
-        body, content_type = f"Erreur : {message}\n", b"text/plain; charset=utf-8"
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type)]})
-    await send({"type": "http.response.body", "body": body.encode()})
+async def send_error(datasette, scope, send, status: int, message: str):
+    """An export refused before its first row: the site's error page, as Datasette's own pages give it (JSON for
+    a .json address, the French HTML page for a .csv one)."""
+    await client_errors.send_error_page(datasette, scope, send, status, message)
 
 
 class Exports:
@@ -294,6 +291,8 @@ class Exports:
             return await self.app(scope, receive, send)
         reader = Reader(self.datasette, db)
         try:
+            if "_timelimit" in request.args and not request.args["_timelimit"].strip().isdigit():
+                raise export_sql.ExportRequestError(client_errors.TIME_LIMIT)
             export = await self.prepare(request, db, tilde_decode(match["name"]), reader)
             if export is None:
                 return await self.app(scope, receive, send)
@@ -301,9 +300,18 @@ class Exports:
                 return await redirect_to_export(request, send)
             await self.stream(request, send, receive, match["format"], export, reader)
         except export_sql.ExportRequestError as error:
-            await send_error(send, match["format"], 400, str(error))
+            await send_error(self.datasette, scope, send, 400, str(error))
         except (DatasetteError, BadRequest) as error:  # raised by Datasette's filters (_search_col, _where…)
-            await send_error(send, match["format"], getattr(error, "status", 400), getattr(error, "message", str(error)))
+            client_error = client_errors.as_client_error(self.datasette, error, request) or error
+            await send_error(self.datasette, scope, send, getattr(client_error, "status", 400),
+                             getattr(client_error, "message", str(client_error)))
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:
+            # a malformed parameter that Datasette's filters trip on (_through=[, population__in=[…):
+            # the 400 Datasette's pages give it (datasette_pages/client_errors.py), never a traceback
+            client_error = client_errors.as_client_error(self.datasette, error, request)
+            if client_error is None:
+                raise
+            await send_error(self.datasette, scope, send, client_error.status, client_error.message)
         finally:
             await run(reader.close)
 
@@ -341,7 +349,8 @@ class Exports:
         try:
             rows, data, size = await run(self.first_batch, reader, export, out, body)
         except (sqlite3.Error, MemoryError) as error:
-            return await send_error(send, fmt, 400, sql_error_message(self.datasette, error))
+            return await send_error(self.datasette, request.scope, send, 400,
+                                    sql_error_message(self.datasette, error))
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(watch_disconnection(receive, gone))
         try:
