@@ -230,3 +230,44 @@ def test_a_failure_mid_stream_is_unmistakable(breaking_db, view, reason, encodin
         with pytest.raises(json.JSONDecodeError):
             json.loads(text)
         assert "ERREUR : export interrompu" in server.output()[-2000:]
+
+
+async def test_a_small_export_never_waits_behind_long_ones_read_slowly(full_ds):
+    """Long exports whose clients read slowly (or not at all) hold their place past the first batch; a small
+    export (one batch) still comes whole at once: queues.py gives streams places for their memory, and only
+    the continuation of long exports takes turns (LONG_STREAMS_AT_ONCE). With one place for all streams, a
+    département's communes waited 2 s behind slow clients in `make bench`."""
+    app = full_ds.app()
+
+    def scope(query: bytes):
+        return {"type": "http", "method": "GET", "path": "/oc/communes.csv", "query_string": query, "headers": [],
+                "http_version": "1.1", "scheme": "http", "server": ("localhost", 80), "root_path": ""}
+
+    never = asyncio.Event()
+
+    async def slow_receive(messages=[{"type": "http.request", "body": b"", "more_body": False}]):
+        if messages:
+            return messages.pop()
+        await never.wait()
+
+    async def stuck_send(message):  # a client that stops reading after the first bytes
+        if message["type"] == "http.response.body":
+            await never.wait()
+
+    slow = [asyncio.create_task(app(scope(b"_stream=on&n=%d" % n), slow_receive, stuck_send)) for n in range(4)]
+    await asyncio.sleep(0.5)
+    received = []
+
+    async def send(message):
+        received.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    await asyncio.wait_for(app(scope(b"departement=2A&_stream=on"), receive, send), timeout=10)
+    body = b"".join(m.get("body", b"") for m in received if m["type"] == "http.response.body")
+    assert received[0]["status"] == 200
+    assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 124  # every commune of Corse-du-Sud
+    for task in slow:
+        task.cancel()
+    await asyncio.gather(*slow, return_exceptions=True)

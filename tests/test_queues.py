@@ -91,7 +91,7 @@ async def test_a_few_pages_at_once_in_order_of_arrival_and_sql_apart(fixture_db)
     canned = [asyncio.create_task(wrapped(http("/oc/fiche_commune.json", b"code=%d" % n), connection(), ignore))
               for n in range(5)]
     streams = [asyncio.create_task(wrapped(http("/oc/communes.csv", b"_stream=on&n=%d" % n), connection(), ignore))
-               for n in range(5)]
+               for n in range(module.STREAMS_AT_ONCE + 3)]
     files = [asyncio.create_task(wrapped(http(f"/-/static/{n}.css"), connection(), ignore)) for n in range(6)]
     for _ in range(20):
         await asyncio.sleep(0)

@@ -263,9 +263,10 @@ async def send_error(datasette, scope, send, status: int, message: str):
 class Exports:
     """The layer: complete exports (see the module), everything else to `app`."""
 
-    def __init__(self, app, datasette):
+    def __init__(self, app, datasette, lanes=None):
         self.app = app
         self.datasette = datasette
+        self.lanes = lanes  # queues.Lanes: past its first batch, an export waits for a place in "flux_longs"
 
     def match(self, scope):
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -353,20 +354,34 @@ class Exports:
                                     sql_error_message(self.datasette, error))
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(watch_disconnection(receive, gone))
+        long_places = self.lanes.places("flux_longs") if self.lanes is not None else None
+        going_on = False
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": data, "more_body": True})
             sent = len(rows)
+            if len(rows) == size and long_places is not None:
+                # more than a batch: long exports go on one at a time (queues.py, LONG_STREAMS_AT_ONCE); a
+                # client that leaves while waiting cancels this request (queues.serve_while_connected)
+                await long_places.acquire()
+                going_on = True
             while len(rows) == size and not gone.is_set():
+                started = perf_counter()
                 try:
                     rows, data = await run(self.next_batch, reader, out, body, size)
                 except (sqlite3.Error, MemoryError) as error:
                     return await self.fail(send, out, body, sent, sql_error_message(self.datasette, error))
                 sent += len(rows)
                 await send({"type": "http.response.body", "body": data, "more_body": True})
+                if self.lanes is not None and self.lanes.busy("pages", "requetes"):
+                    # pages first: while one is being worked on, a long export pauses as long as its batch took
+                    # (Python runs one thread at a time: its writing slowed the pages twice over)
+                    await asyncio.sleep(perf_counter() - started)
             await send({"type": "http.response.body", "body": body.encode(out.end(), last=True)})
         finally:
             watcher.cancel()
+            if going_on:
+                long_places.release()
 
     @staticmethod
     def first_batch(reader: Reader, export: export_sql.ExportQuery, out, body: Body):

@@ -54,8 +54,17 @@ QUERIES_AT_ONCE = 2
 # connections, 2 at once gave the ordinary pages a p99 of 0.8-0.9 s (SQL) and 1.0 s (streams), 1 at once
 # 0.6-0.7 s and 0.4 s (calm: 0.3-0.4 s on the same busy machine).
 SQL_AT_ONCE = 1
-STREAMS_AT_ONCE = 1
-LANES = {"pages": PAGES_AT_ONCE, "requetes": QUERIES_AT_ONCE, "sql": SQL_AT_ONCE, "flux": STREAMS_AT_ONCE}
+# A stream is a complete export (http/exports.py): its processor is bounded there (EXPORT_THREADS batches at
+# once, whatever the number of exports), and a client that reads slowly holds its export without using any.
+# So the lane bounds memory (an open export is a connection and a statement), not work: with one place, 16
+# slow clients that left after 2 s kept a small export of the ordinary pages (/oc/communes.csv?departement=2A)
+# waiting 2 s (p99 of the ordinary pages 2.0 s); with 32, it takes its turn among their batches.
+STREAMS_AT_ONCE = 32
+# ... and past its first batch, one export at a time goes on (exports.py): a small export (a département's
+# communes) is whole in its first batch and never waits behind a long one; long ones take turns.
+LONG_STREAMS_AT_ONCE = 1
+LANES = {"pages": PAGES_AT_ONCE, "requetes": QUERIES_AT_ONCE, "sql": SQL_AT_ONCE, "flux": STREAMS_AT_ONCE,
+         "flux_longs": LONG_STREAMS_AT_ONCE}
 FILE_PREFIXES = ("/-/static/", "/-/static-plugins/", "/-/v/", "/static/")
 VISITOR_SQL = ("sql", "_where")  # parameters whose value Datasette runs as SQL
 
@@ -166,11 +175,16 @@ class Lanes:
     turn with the visitors'."""
 
     def __init__(self, at_once: dict[str, int] | None = None):
-        sizes = {**LANES, **(at_once or {})}
+        self.sizes = sizes = {**LANES, **(at_once or {})}
         self.per_loop = PerLoop(lambda: {name: asyncio.Semaphore(size) for name, size in sizes.items()})
 
     def places(self, name: str) -> asyncio.Semaphore:
         return self.per_loop.get()[name]
+
+    def busy(self, *names: str) -> bool:
+        """Whether a request is being worked on in one of these lanes (a place of theirs is taken)."""
+        lanes = self.per_loop.get()
+        return any(lanes[name]._value < self.sizes[name] for name in names)  # asyncio.Semaphore's count
 
 
 class Queues:

@@ -69,7 +69,7 @@ def layers(datasette) -> list[Layer]:
         Layer(Queues, lanes=shared.lanes),
         # every row of a table, view or canned query as CSV or JSON (_stream=on), streamed; a CSV that asks
         # for no page redirected there
-        Layer(Exports, datasette=datasette),
+        Layer(Exports, datasette=datasette, lanes=shared.lanes),
     ]
 
 
