@@ -15,7 +15,7 @@ from datasette.app import Datasette
 from bench.harness import Server
 from bench.site import make_datasette
 from conftest import release
-from oc_site.http.exports import Exports
+from oc_site.http.exports import CELLS_PER_BATCH, FIRST_BATCH_ROWS, Exports
 
 
 @pytest.fixture
@@ -215,8 +215,12 @@ def test_a_failure_mid_stream_is_unmistakable(breaking_db, view, reason, encodin
                     received.append(chunk)
         text = "".join(received)
         data, failure = text.rsplit("\r\n", 1)
-        assert failure.startswith('"ERREUR : export interrompu après 20\u202f000 lignes') and reason in failure
-        assert rows_of(data + "\r\n")[1:] == [[str(n), str(n)] for n in range(1, 20001)]
+        # the rows of the batches before the one that fails: the first batch, then two of 10 000 (two columns)
+        sent = FIRST_BATCH_ROWS + 2 * (CELLS_PER_BATCH // 2)
+        assert sent < 25000 <= sent + CELLS_PER_BATCH // 2
+        said = f"{sent:,}".replace(",", "\u202f")
+        assert failure.startswith(f'"ERREUR : export interrompu après {said} lignes') and reason in failure
+        assert rows_of(data + "\r\n")[1:] == [[str(n), str(n)] for n in range(1, sent + 1)]
         with pytest.raises(csv.Error, match="unexpected end of data"):
             rows_of(text)
         received = []
@@ -226,7 +230,7 @@ def test_a_failure_mid_stream_is_unmistakable(breaking_db, view, reason, encodin
                 for chunk in response.iter_text():
                     received.append(chunk)
         text = "".join(received)
-        assert text.rsplit("\n", 1)[1].startswith("ERREUR : export interrompu après 20\u202f000 lignes")
+        assert text.rsplit("\n", 1)[1].startswith(f"ERREUR : export interrompu après {said} lignes")
         with pytest.raises(json.JSONDecodeError):
             json.loads(text)
         assert "ERREUR : export interrompu" in server.output()[-2000:]
