@@ -98,18 +98,20 @@ def parameter_error(request, exception) -> str | None:
     return None
 
 
+def timeout_error(datasette) -> DatasetteError:
+    return DatasetteError(TIMEOUT.format(datasette.setting("sql_time_limit_ms")), title="SQL Interrupted", status=400)
+
+
 def as_client_error(datasette, exception, request=None) -> DatasetteError | None:
     """The 400 error an exception should have been, or None to leave it to Datasette."""
     if isinstance(exception, DatasetteError):
         if exception.status == 500 and str(exception.message).startswith(CLIENT_MESSAGES):
             return DatasetteError(exception.message, title=exception.title, status=400)
         if "SQL query took too long" in str(exception.message):  # Datasette's own 400, in English
-            return DatasetteError(TIMEOUT.format(datasette.setting("sql_time_limit_ms")),
-                                  title="SQL Interrupted", status=400)
+            return timeout_error(datasette)
         return None
     if isinstance(exception, QueryInterrupted):
-        return DatasetteError(TIMEOUT.format(datasette.setting("sql_time_limit_ms")),
-                              title="SQL Interrupted", status=400)
+        return timeout_error(datasette)
     if isinstance(exception, sqlite3.ProgrammingError) and "one statement at a time" in str(exception):
         return DatasetteError(ONE_STATEMENT, title="Invalid SQL", status=400)
     if isinstance(exception, (sqlite3.DatabaseError, MemoryError)):

@@ -362,25 +362,25 @@ ELECTED = {
 }
 
 
-def elected_params(level: str, code: str, territory: dict) -> dict[str, dict]:
-    """The parameters of each query of the « Élus » block (a commune's senators are its département's)."""
-    params = {}
+def elected_jobs(level: str, code: str, territory: dict) -> dict[str, Canned]:
+    """The canned query of each list of the « Élus » block with its parameters (a commune's senators are its
+    département's)."""
+    jobs = {}
     for key, (query, parameter) in ELECTED[level].items():
         value = territory["departement"] if parameter == "departement" and level == "commune" else code
-        params[key] = {"niveau": level, "code": code} if parameter is None else {parameter: value}
-    return params
+        jobs[key] = Canned(query, {"niveau": level, "code": code} if parameter is None else {parameter: value})
+    return jobs
 
 
 async def elected_blocks(datasette, level: str, code: str, territory: dict) -> dict:
     """The rows of the « Élus » block (in one trip to a SQL thread) and the addresses of their queries (the
     complete CSV of each list)."""
-    params = elected_params(level, code, territory)
-    found = await pages.together(datasette, {key: Canned(ELECTED[level][key][0], p) for key, p in params.items()})
+    jobs = elected_jobs(level, code, territory)
+    found = await pages.together(datasette, jobs)
     queries = {}
-    for key, p in params.items():
-        query = ELECTED[level][key][0]
-        queries[key] = pages.query_url(datasette, query, **p)
-        queries[f"{key}_csv"] = pages.export_url(datasette, query, **p)
+    for key, job in jobs.items():
+        queries[key] = pages.query_url(datasette, job.name, **job.params)
+        queries[f"{key}_csv"] = pages.export_url(datasette, job.name, **job.params)
     if "conseil" in found:
         found["conseil"] = found["conseil"][0] if found["conseil"] else None
     return {"elus": found, "requetes_elus": queries}

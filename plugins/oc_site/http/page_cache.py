@@ -48,14 +48,16 @@ def cache_key(scope) -> str | None:
     string, a fiche with its query string; GET only, anonymous only."""
     if scope["type"] != "http" or scope["method"] != "GET":
         return None
+    path, query = scope["path"], scope.get("query_string", b"").decode("latin-1")
+    if path in CACHED_PATHS and not query:
+        key = path
+    elif FICHE_PATH.match(path):
+        key = path + ("?" + query if query else "")
+    else:
+        return None
     if any(name in (b"cookie", b"authorization") for name, _ in scope.get("headers", [])):
         return None
-    if scope["path"] in CACHED_PATHS and not scope.get("query_string"):
-        return scope["path"]
-    if FICHE_PATH.match(scope["path"]):
-        query = scope.get("query_string", b"").decode("latin-1")
-        return scope["path"] + ("?" + query if query else "")
-    return None
+    return key
 
 
 def size(messages: list[dict]) -> int:
@@ -101,10 +103,11 @@ class KeptPages:
         if key in CACHED_PATHS:
             self.pages[key] = messages
             return
-        if size(messages) > self.budget:
+        kept = size(messages)
+        if kept > self.budget:
             return
         self.fiches[key] = messages
-        self.used += size(messages)
+        self.used += kept
         while self.used > self.budget:
             _, forgotten = self.fiches.popitem(last=False)
             self.used -= size(forgotten)

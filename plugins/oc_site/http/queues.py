@@ -19,8 +19,9 @@ got runaway SQL past every queue by adding `&_stream=1`, and into the pages' lan
   Datasette runs as it is), `_searchmode=raw` (the full-text query language). A query can run for
   sql_time_limit_ms (3 s): however many arrive, they hold at most SQL_AT_ONCE of Datasette's SQL threads
   (num_sql_threads) and never make the pages wait for their turn;
-- "flux" (streams): `_stream` — every row of a table, page after page of SQL, for as long as the client
-  reads: STREAMS_AT_ONCE at a time;
+- "flux" (streams): `_stream` — every row of a table, view or canned query (http/exports.py), for as long
+  as the client reads: STREAMS_AT_ONCE open at a time, and past their first batch LONG_STREAMS_AT_ONCE
+  going on ("flux_longs", taken by exports.py);
 - "requetes": the site's SQL shaped by the visitor's parameters — canned queries (their parameters are
   bounded by request_limits.py: contours_communes of a whole région takes 0.6 s) and facets;
 - "pages" (fiches, search, comparison, Datasette's tables and rows…): PAGES_AT_ONCE at a time;
